@@ -1,0 +1,71 @@
+/**
+ * Every error code that a payment server or a paid endpoint returns, with its HTTP status.
+ * Body shape everywhere: `{ "error": { "code": "...", "message": "..." } }`. Codes are stable: add, never rename.
+ */
+export const ERROR_STATUS = {
+  // request shape
+  VALIDATION_ERROR: 400,
+  MALFORMED_JSON: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  // authentication and authorisation
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  // vouchers (a paid endpoint answers these with 402; the payment server's verify endpoint with the status here)
+  PAYMENT_REQUIRED: 402,
+  MALFORMED_VOUCHER: 400,
+  VOUCHER_TOO_LARGE: 400,
+  UNSUPPORTED_VOUCHER_VERSION: 400,
+  WRONG_DOMAIN: 409,
+  UNKNOWN_CHANNEL: 404,
+  CHANNEL_CLOSING: 409,
+  CHANNEL_CLOSED: 409,
+  BAD_SIGNATURE: 401,
+  SIGNER_MISMATCH: 401,
+  WRONG_PROVIDER: 409,
+  AMOUNT_TOO_LOW: 409,
+  AMOUNT_EXCEEDS_DEPOSIT: 409,
+  TERMS_NOT_ACCEPTED: 409,
+  // channel operations
+  NOT_CHANNEL_PARTY: 403,
+  INVALID_STATE: 409,
+  NOTHING_TO_CLAIM: 409,
+  INSUFFICIENT_FUNDS: 409,
+  CONTRACT_REVERT: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  // dependencies
+  CHAIN_UNAVAILABLE: 503,
+  PAYMENT_SERVER_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_STATUS, value);
+}
+
+/** An error that carries a stable code; its HTTP status comes from the table above. */
+export class ChanpayError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ChanpayError';
+    this.status = ERROR_STATUS[code];
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+  }
+}
