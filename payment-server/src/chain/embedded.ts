@@ -43,7 +43,7 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions = {}): Promi
     logging: { quiet: opts.quiet ?? true },
     server: { ws: false },
     miner: { instamine: 'eager' },
-  } as Parameters<typeof ganache.server>[0]);
+  } as never);
   const host = opts.host ?? '127.0.0.1';
   await server.listen(opts.port ?? 0, host);
   const port = (server as unknown as { address(): { port: number } }).address().port;

@@ -1,0 +1,66 @@
+/**
+ * What a provider has been paid for on one channel, as disjoint ranges (lo, hi] of the cumulative amount.
+ *
+ * A voucher with cumulative amount `a` for a call of price `p` pays for the range (a - p, a]. It is accepted
+ * when that range does not overlap anything already paid for. In order this is simply `a >= highest + p`;
+ * when voucher N+1 overtakes voucher N on the way, N still fits into the gap that N+1 left below itself, so
+ * both calls are served and each is charged once. A replayed voucher overlaps its own range and is refused.
+ *
+ * Gaps are remembered only up to `maxGaps`; beyond that the lowest gap is given up (treated as paid), which
+ * can only make a very late voucher be refused (the consumer then pays that call again), never serve one free.
+ */
+export class PaidRanges {
+  /** Sorted, disjoint, non-adjacent ranges [lo, hi] meaning (lo, hi]. */
+  private ranges: { lo: bigint; hi: bigint }[];
+
+  constructor(
+    base: bigint,
+    private readonly maxGaps = 64,
+  ) {
+    this.ranges = [{ lo: 0n, hi: base }];
+  }
+
+  /** The highest cumulative amount accepted: what the provider can claim. */
+  get highest(): bigint {
+    return this.ranges[this.ranges.length - 1]!.hi;
+  }
+
+  get gaps(): number {
+    return this.ranges.length - 1;
+  }
+
+  /** Whether (amount - price, amount] is free. `price` must be positive. */
+  fits(amount: bigint, price: bigint): boolean {
+    const lo = amount - price;
+    if (lo < 0n) return false;
+    for (const r of this.ranges) {
+      if (r.lo < amount && lo < r.hi) return false;
+      if (r.lo >= amount) break;
+    }
+    return true;
+  }
+
+  /** Records (amount - price, amount] as paid; call only after `fits` said yes. */
+  add(amount: bigint, price: bigint): void {
+    const lo = amount - price;
+    let i = 0;
+    while (i < this.ranges.length && this.ranges[i]!.hi < lo) i++;
+    const at = this.ranges[i];
+    if (at && at.hi === lo) {
+      at.hi = amount;
+      const next = this.ranges[i + 1];
+      if (next && next.lo === amount) {
+        at.hi = next.hi;
+        this.ranges.splice(i + 1, 1);
+      }
+    } else if (at && at.lo === amount) {
+      at.lo = lo;
+    } else {
+      this.ranges.splice(i, 0, { lo, hi: amount });
+    }
+    while (this.ranges.length - 1 > this.maxGaps) {
+      const [first, second] = this.ranges as [{ lo: bigint; hi: bigint }, { lo: bigint; hi: bigint }];
+      this.ranges.splice(0, 2, { lo: first.lo, hi: second.hi });
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import { Transaction, type Wallet } from 'ethers';
+import { ChanpayError, type ErrorCode } from '@chanpay/client-lib';
+import { Rpc, RpcError, RpcUnavailableError, hexNum, revertData, type RpcReceipt } from './rpc';
+import { decodeRevert } from './contract';
+
+export interface TxRequest {
+  wallet: Wallet;
+  to?: string;
+  data: string;
+  value?: bigint;
+  gasLimit: bigint;
+  /** What the transaction does, for errors and the transactions table. */
+  kind: string;
+}
+
+export interface SentTx {
+  hash: string;
+  receipt: RpcReceipt;
+  gasUsed: bigint;
+}
+
+/** Contract errors that a client can act on, with their stable API codes. */
+const REVERT_CODES: Record<string, ErrorCode> = {
+  ChannelExists: 'INVALID_STATE',
+  UnknownChannel: 'UNKNOWN_CHANNEL',
+  ChannelIsClosing: 'CHANNEL_CLOSING',
+  ChannelIsSettled: 'CHANNEL_CLOSED',
+  ChannelNotClosing: 'INVALID_STATE',
+  ChallengePeriodActive: 'INVALID_STATE',
+  ChallengePeriodOver: 'INVALID_STATE',
+  NotConsumer: 'NOT_CHANNEL_PARTY',
+  NotProvider: 'NOT_CHANNEL_PARTY',
+  InvalidTerms: 'VALIDATION_ERROR',
+  ZeroAmount: 'VALIDATION_ERROR',
+  WrongValue: 'VALIDATION_ERROR',
+  InvalidVoucherSignature: 'BAD_SIGNATURE',
+  NothingToClaim: 'NOTHING_TO_CLAIM',
+  EmptyBatch: 'VALIDATION_ERROR',
+  TransferFailed: 'CONTRACT_REVERT',
+};
+
+export function revertError(kind: string, data: string | undefined, fallback: string): ChanpayError {
+  const decoded = decodeRevert(data);
+  if (!decoded) return new ChanpayError('CONTRACT_REVERT', `${kind} reverted: ${fallback}`);
+  return new ChanpayError(REVERT_CODES[decoded.name] ?? 'CONTRACT_REVERT', `${kind} reverted with ${decoded.name}`, {
+    error: decoded.name,
+    args: decoded.args,
+  });
+}
+
+/** Turns node failures into API errors: unreachable node is 503, lack of ether is 409, the rest stays. */
+export function chainError(kind: string, e: unknown): Error {
+  if (e instanceof ChanpayError) return e;
+  if (e instanceof RpcUnavailableError) return new ChanpayError('CHAIN_UNAVAILABLE', `${kind}: ${e.message}`);
+  if (e instanceof RpcError) {
+    const data = revertData(e);
+    if (data) return revertError(kind, data, e.message);
+    if (/insufficient funds|doesn't have enough funds/i.test(e.message)) {
+      return new ChanpayError('INSUFFICIENT_FUNDS', `${kind}: the account cannot pay for this transaction`);
+    }
+    if (/revert/i.test(e.message)) return new ChanpayError('CONTRACT_REVERT', `${kind}: ${e.message}`);
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/**
+ * Sends transactions from the server's own keys: one queue per account with locally managed nonces, explicit
+ * gas limits, a simulation first (so a revert comes back as a decoded custom error and costs no gas), and
+ * receipts polled directly (anvil may not have a receipt right after the hash comes back).
+ */
+export class TxSender {
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly nonces = new Map<string, number>();
+  private gasPrice: { value: bigint; at: number } | undefined;
+
+  constructor(
+    private readonly rpc: Rpc,
+    private readonly chainId: bigint,
+    private readonly opts: { receiptPollMs: number; txTimeoutMs: number },
+    private readonly onSent?: (kind: string, req: TxRequest, tx: SentTx) => void,
+  ) {}
+
+  async send(req: TxRequest): Promise<SentTx> {
+    const from = req.wallet.address.toLowerCase();
+    if (req.to) {
+      try {
+        await this.rpc.ethCall({ from, to: req.to, data: req.data, value: req.value });
+      } catch (e) {
+        throw chainError(req.kind, e);
+      }
+    }
+    const hash = await this.enqueue(from, () => this.signAndSend(from, req));
+    const receipt = await this.waitForReceipt(hash, req.kind);
+    const sent = { hash, receipt, gasUsed: BigInt(receipt.gasUsed) };
+    this.onSent?.(req.kind, req, sent);
+    if (receipt.status !== '0x1') {
+      throw new ChanpayError('CONTRACT_REVERT', `${req.kind} transaction ${hash} reverted on chain`, { txHash: hash });
+    }
+    return sent;
+  }
+
+  private enqueue<T>(account: string, job: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(account) ?? Promise.resolve();
+    const next = prev.then(job, job);
+    this.queues.set(account, next.catch(() => undefined));
+    return next;
+  }
+
+  private async signAndSend(from: string, req: TxRequest): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        let nonce = this.nonces.get(from);
+        if (nonce === undefined) {
+          nonce = Number(await this.rpc.call<string>('eth_getTransactionCount', [from, 'pending']));
+        }
+        const tx = Transaction.from({
+          type: 0,
+          chainId: this.chainId,
+          nonce,
+          to: req.to ?? null,
+          data: req.data,
+          value: req.value ?? 0n,
+          gasLimit: req.gasLimit,
+          gasPrice: await this.currentGasPrice(),
+        });
+        tx.signature = req.wallet.signingKey.sign(tx.unsignedHash);
+        const hash = await this.rpc.call<string>('eth_sendRawTransaction', [tx.serialized]);
+        this.nonces.set(from, nonce + 1);
+        return hash;
+      } catch (e) {
+        this.nonces.delete(from);
+        const nonceProblem = e instanceof RpcError && /nonce|already known|replacement/i.test(e.message);
+        if (nonceProblem && attempt < 3) continue;
+        throw chainError(req.kind, e);
+      }
+    }
+  }
+
+  private async currentGasPrice(): Promise<bigint> {
+    const now = Date.now();
+    if (!this.gasPrice || now - this.gasPrice.at > 5_000) {
+      const value = BigInt(await this.rpc.call<string>('eth_gasPrice'));
+      // Pay a little above the node's suggestion so that a rising base fee does not strand the transaction.
+      this.gasPrice = { value: value + value / 4n, at: now };
+    }
+    return this.gasPrice.value;
+  }
+
+  async waitForReceipt(hash: string, kind: string): Promise<RpcReceipt> {
+    const deadline = Date.now() + this.opts.txTimeoutMs;
+    let delay = this.opts.receiptPollMs;
+    for (;;) {
+      try {
+        const receipt = await this.rpc.receipt(hash);
+        if (receipt) return receipt;
+      } catch (e) {
+        if (!(e instanceof RpcUnavailableError)) throw chainError(kind, e);
+      }
+      if (Date.now() > deadline) {
+        throw new ChanpayError('CHAIN_UNAVAILABLE', `${kind}: no receipt for ${hash} after ${this.opts.txTimeoutMs} ms`, { txHash: hash });
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+}
+
+export { hexNum };

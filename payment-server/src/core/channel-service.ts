@@ -1,0 +1,549 @@
+import { randomBytes } from 'node:crypto';
+import {
+  ChanpayError,
+  ZERO_ADDRESS,
+  channelIdOf,
+  decodeVoucher,
+  encodeReceipt,
+  encodeVoucher,
+  normalizeAddress,
+  type Address,
+  type ChannelTerms,
+  type Voucher,
+  type VoucherHasher,
+  VoucherSigner,
+} from '@chanpay/client-lib';
+import type { Account, Accounts } from '../accounts';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { GAS, TOPICS, decodeChannelState, encode, parseLog, FINALIZED, type ClaimEntry } from '../chain/contract';
+import { chainError, type SentTx, type TxSender } from '../chain/tx-sender';
+import type { Rpc } from '../chain/rpc';
+import type { ChannelRecord, ChannelStore } from '../store/channel-store';
+import { checkVoucher, type VoucherPolicy } from './verify';
+import type { EventBus } from './events';
+
+/** The accounts a request may act for (those its bearer token is bound to). */
+export interface Principal {
+  accounts: Account[];
+  /** Stable id of the token, for webhook ownership. */
+  id: string;
+}
+
+export interface OpenParams {
+  provider: string;
+  deposit: bigint;
+  token?: string;
+  challengePeriod?: number;
+  signer?: string;
+  salt?: string;
+}
+
+export interface VerifyResult {
+  channelId: string;
+  amount: bigint;
+  price: bigint;
+  receipt: string;
+  replayed: boolean;
+}
+
+export interface RecordResult {
+  channelId: string | null;
+  accepted: boolean;
+  amount?: bigint;
+  error?: { code: string; message: string };
+}
+
+const NOW = () => Math.floor(Date.now() / 1000);
+
+/**
+ * The payment server's business logic: channel life cycle on chain, vouchers off chain. HTTP handlers, the
+ * watcher and the claimer all go through here.
+ */
+export class ChannelService {
+  private readonly policy: VoucherPolicy;
+  private readonly signers = new Map<string, VoucherSigner>();
+  private readonly unknownIds = new Map<string, number>();
+  private readonly discovering = new Map<string, Promise<ChannelRecord | undefined>>();
+  private readonly channelLocks = new Map<string, Promise<unknown>>();
+  private lastVoucherEvent = new Map<string, number>();
+
+  constructor(
+    readonly config: Config,
+    readonly accounts: Accounts,
+    readonly store: ChannelStore,
+    readonly rpc: Rpc,
+    readonly tx: TxSender,
+    readonly hasher: VoucherHasher,
+    readonly contract: Address,
+    readonly chainId: bigint,
+    private readonly events: EventBus,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    this.policy = {
+      acceptedTokens: new Set(config.defaults.acceptedTokens),
+      minChallengePeriod: config.defaults.minChallengePeriod,
+    };
+    for (const a of accounts.all()) this.signers.set(a.voucherSigner, new VoucherSigner(hasher, a.voucherKey));
+  }
+
+  // ------------------------------------------------------------------ access
+
+  /** The account a request acts for: named explicitly, or the token's only account. */
+  actingAccount(p: Principal, name?: string): Account {
+    if (name) {
+      const a = this.accounts.get(name);
+      if (!a || !p.accounts.includes(a)) throw new ChanpayError('FORBIDDEN', `this token may not act for account ${name}`);
+      return a;
+    }
+    if (p.accounts.length === 1) return p.accounts[0]!;
+    throw new ChanpayError('VALIDATION_ERROR', 'this token is bound to several accounts: name one with "account"');
+  }
+
+  roleOf(p: Principal, rec: ChannelRecord): 'consumer' | 'provider' | 'both' | null {
+    const c = p.accounts.some((a) => a.address === rec.terms.consumer);
+    const pr = p.accounts.some((a) => a.address === rec.terms.provider);
+    return c && pr ? 'both' : c ? 'consumer' : pr ? 'provider' : null;
+  }
+
+  /** A channel the principal is a party of, from the store or discovered on chain. */
+  async channelFor(p: Principal, id: string, role?: 'consumer' | 'provider'): Promise<{ rec: ChannelRecord; account: Account }> {
+    const rec = await this.lookup(id);
+    if (!rec) throw new ChanpayError('UNKNOWN_CHANNEL', `no channel ${id}`);
+    const want = role ? [role] : (['consumer', 'provider'] as const);
+    for (const r of want) {
+      const account = p.accounts.find((a) => a.address === rec.terms[r]);
+      if (account) return { rec, account };
+    }
+    throw new ChanpayError('NOT_CHANNEL_PARTY', role ? `only the channel's ${role} may do this` : 'not a party of this channel');
+  }
+
+  // ------------------------------------------------------------------ chain reads
+
+  async lookup(id: string): Promise<ChannelRecord | undefined> {
+    if (!/^0x[0-9a-f]{64}$/.test(id)) throw new ChanpayError('VALIDATION_ERROR', 'channel id must be 0x followed by 64 lower-case hex digits');
+    return this.store.get(id) ?? this.discover(id);
+  }
+
+  /**
+   * Finds a channel that the watcher has not seen yet by its ChannelOpened event. Ids recently found unknown are
+   * remembered for a few seconds, so that a flood of made-up ids cannot turn into a flood of log queries.
+   */
+  private discover(id: string): Promise<ChannelRecord | undefined> {
+    const until = this.unknownIds.get(id);
+    if (until && until > Date.now()) return Promise.resolve(undefined);
+    const pending = this.discovering.get(id);
+    if (pending) return pending;
+    const job = (async () => {
+      try {
+        const head = await this.rpc.blockNumber();
+        const logs = await this.rpc.logs({ address: this.contract, fromBlock: this.config.fromBlock, toBlock: head, topics: [TOPICS.ChannelOpened, id] });
+        const first = logs[0];
+        if (!first) {
+          if (this.unknownIds.size > 10_000) this.unknownIds.clear();
+          this.unknownIds.set(id, Date.now() + 3_000);
+          return undefined;
+        }
+        this.applyOpened(first);
+        return this.refresh(id);
+      } catch (e) {
+        throw chainError('channel lookup', e);
+      } finally {
+        this.discovering.delete(id);
+      }
+    })();
+    this.discovering.set(id, job);
+    return job;
+  }
+
+  /** Reads the channel's on-chain state into the store. */
+  async refresh(id: string): Promise<ChannelRecord | undefined> {
+    let state;
+    try {
+      state = decodeChannelState(await this.rpc.ethCall({ to: this.contract, data: encode.channel(id) }));
+    } catch (e) {
+      throw chainError('channel read', e);
+    }
+    const s = state.closesAt === FINALIZED ? 'settled' : state.closesAt > 0n ? 'closing' : 'open';
+    return this.store.updateChain(id, {
+      deposit: state.deposit,
+      claimed: state.claimed,
+      state: s,
+      closesAt: s === 'closing' ? Number(state.closesAt) : this.store.get(id)?.closesAt ?? null,
+    });
+  }
+
+  /** Stores a ChannelOpened log if one of our accounts is a party. Returns whether it was ours. */
+  applyOpened(log: { topics: string[]; data: string; blockNumber: string }): boolean {
+    const parsed = parseLog(log);
+    if (!parsed || parsed.name !== 'ChannelOpened') return false;
+    const a = parsed.args;
+    const terms: ChannelTerms = {
+      consumer: normalizeAddress(a.consumer as string),
+      provider: normalizeAddress(a.provider as string),
+      signer: normalizeAddress(a.signer as string),
+      token: normalizeAddress(a.token as string),
+      challengePeriod: Number(a.challengePeriod),
+      salt: (a.salt as string).toLowerCase(),
+    };
+    if (!this.accounts.byAddr(terms.consumer) && !this.accounts.byAddr(terms.provider)) return false;
+    const id = (a.channelId as string).toLowerCase();
+    const isNew = !this.store.get(id);
+    this.store.insert(id, terms, a.deposit as bigint, Number(log.blockNumber));
+    this.unknownIds.delete(id);
+    if (isNew) this.emit('channel.opened', id, { deposit: (a.deposit as bigint).toString(), terms });
+    return true;
+  }
+
+  // ------------------------------------------------------------------ consumer
+
+  async open(account: Account, params: OpenParams): Promise<ChannelRecord> {
+    const token = normalizeAddress(params.token ?? ZERO_ADDRESS);
+    const challengePeriod = params.challengePeriod ?? this.config.defaults.challengePeriod;
+    const terms: ChannelTerms = {
+      consumer: account.address,
+      provider: normalizeAddress(params.provider),
+      signer: normalizeAddress(params.signer ?? account.voucherSigner),
+      token,
+      challengePeriod,
+      salt: (params.salt ?? '0x' + randomBytes(32).toString('hex')).toLowerCase(),
+    };
+    if (terms.provider === terms.consumer) throw new ChanpayError('VALIDATION_ERROR', 'a channel to oneself is pointless');
+    if (params.deposit <= 0n) throw new ChanpayError('VALIDATION_ERROR', 'deposit must be positive');
+    if (token !== ZERO_ADDRESS) await this.approve(account, token, params.deposit);
+    const id = channelIdOf(terms);
+    const sent = await this.tx.send({
+      wallet: account.wallet,
+      to: this.contract,
+      data: encode.open(terms, params.deposit),
+      value: token === ZERO_ADDRESS ? params.deposit : 0n,
+      gasLimit: GAS.open,
+      kind: 'open',
+    });
+    this.applyReceipt(sent);
+    const rec = this.store.get(id);
+    if (!rec) throw new ChanpayError('INTERNAL', `opened ${id} but saw no ChannelOpened event`);
+    this.log.info({ channelId: id, provider: terms.provider, deposit: params.deposit.toString(), txHash: sent.hash }, 'channel opened');
+    return rec;
+  }
+
+  private async approve(account: Account, token: string, amount: bigint): Promise<void> {
+    const { Interface } = await import('ethers');
+    const erc20 = new Interface(['function approve(address,uint256) returns (bool)']);
+    await this.tx.send({
+      wallet: account.wallet,
+      to: token,
+      data: erc20.encodeFunctionData('approve', [this.contract, amount]),
+      gasLimit: 100_000n,
+      kind: 'approve',
+    });
+  }
+
+  async topUp(p: Principal, id: string, amount: bigint): Promise<{ rec: ChannelRecord; txHash: string }> {
+    const { rec, account } = await this.channelFor(p, id, 'consumer');
+    if (amount <= 0n) throw new ChanpayError('VALIDATION_ERROR', 'amount must be positive');
+    if (rec.terms.token !== ZERO_ADDRESS) await this.approve(account, rec.terms.token, amount);
+    const sent = await this.tx.send({
+      wallet: account.wallet,
+      to: this.contract,
+      data: encode.topUp(rec.terms, amount),
+      value: rec.terms.token === ZERO_ADDRESS ? amount : 0n,
+      gasLimit: GAS.topUp,
+      kind: 'topUp',
+    });
+    this.applyReceipt(sent);
+    return { rec, txHash: sent.hash };
+  }
+
+  /** Signs the next voucher (latest signed + price) with the voucher key this server holds for the channel signer. */
+  async signNext(p: Principal, id: string, price: bigint): Promise<Voucher> {
+    const { rec } = await this.channelFor(p, id, 'consumer');
+    if (price <= 0n) throw new ChanpayError('VALIDATION_ERROR', 'price must be positive');
+    const signer = this.signers.get(rec.terms.signer);
+    if (!signer) throw new ChanpayError('INVALID_STATE', 'this server does not hold the key of the channel signer (the service signs locally)');
+    // No await from here on: the next amount is read, signed and stored atomically.
+    if (rec.state !== 'open') throw new ChanpayError(rec.state === 'closing' ? 'CHANNEL_CLOSING' : 'CHANNEL_CLOSED', `the channel is ${rec.state}`);
+    const amount = rec.signedAmount + price;
+    if (amount > rec.deposit) {
+      throw new ChanpayError('AMOUNT_EXCEEDS_DEPOSIT', 'the deposit does not cover this voucher: top up first', {
+        amount: amount.toString(),
+        deposit: rec.deposit.toString(),
+      });
+    }
+    const voucher = signer.sign(id, amount);
+    this.store.recordSigned(rec, amount, voucher.signature, NOW());
+    this.metrics.vouchersSigned.inc();
+    return voucher;
+  }
+
+  async startClose(rec: ChannelRecord, account: Account): Promise<SentTx> {
+    const sent = await this.tx.send({ wallet: account.wallet, to: this.contract, data: encode.startClose(rec.terms), gasLimit: GAS.startClose, kind: 'startClose' });
+    this.applyReceipt(sent);
+    return sent;
+  }
+
+  async withdraw(rec: ChannelRecord, account: Account): Promise<SentTx> {
+    const sent = await this.tx.send({ wallet: account.wallet, to: this.contract, data: encode.withdraw(rec.terms), gasLimit: GAS.withdraw, kind: 'withdraw' });
+    this.applyReceipt(sent);
+    return sent;
+  }
+
+  // ------------------------------------------------------------------ provider
+
+  /** Verifies one voucher for a paid call and records it durably before answering. */
+  async verify(p: Principal, header: string, price: bigint, idempotencyKey?: string): Promise<VerifyResult> {
+    const started = process.hrtime.bigint();
+    try {
+      const v = this.decode(header);
+      const rec = await this.providerChannel(p, v.channelId);
+      let result = this.acceptSync(rec, v, price, idempotencyKey);
+      if (result instanceof ChanpayError && result.code === 'AMOUNT_EXCEEDS_DEPOSIT') {
+        // The consumer may have topped up since we last looked.
+        await this.refresh(rec.id);
+        result = this.acceptSync(rec, v, price, idempotencyKey);
+      }
+      if (result instanceof ChanpayError) throw result;
+      this.metrics.verifyResult.inc({ result: 'accepted' });
+      return result;
+    } catch (e) {
+      this.metrics.verifyResult.inc({ result: e instanceof ChanpayError ? e.code : 'error' });
+      throw e;
+    } finally {
+      this.metrics.verifySeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  /** Records vouchers a service already accepted in process (local mode); each is checked again here. */
+  async recordMany(p: Principal, entries: { voucher: string; calls?: number }[]): Promise<RecordResult[]> {
+    const results: RecordResult[] = [];
+    for (const entry of entries) {
+      let channelId: string | null = null;
+      try {
+        const v = this.decode(entry.voucher);
+        channelId = v.channelId;
+        const rec = await this.providerChannel(p, v.channelId);
+        if (v.amount === rec.acceptedAmount && v.signature === rec.acceptedSignature) {
+          results.push({ channelId, accepted: true, amount: v.amount });
+          continue;
+        }
+        let r = this.acceptSync(rec, v, 0n, undefined, entry.calls ?? 1);
+        if (r instanceof ChanpayError && r.code === 'AMOUNT_EXCEEDS_DEPOSIT') {
+          await this.refresh(rec.id);
+          r = this.acceptSync(rec, v, 0n, undefined, entry.calls ?? 1);
+        }
+        if (r instanceof ChanpayError) throw r;
+        results.push({ channelId, accepted: true, amount: v.amount });
+      } catch (e) {
+        if (!(e instanceof ChanpayError)) throw e;
+        results.push({ channelId, accepted: false, error: { code: e.code, message: e.message } });
+      }
+    }
+    return results;
+  }
+
+  private decode(header: string): Voucher {
+    const d = decodeVoucher(header);
+    if (!d.ok) throw new ChanpayError(d.code, d.message);
+    const v = d.voucher;
+    if (v.chainId !== this.chainId || v.contract !== this.contract) {
+      throw new ChanpayError('WRONG_DOMAIN', 'the voucher is for another chain or contract', {
+        expected: { chainId: this.chainId.toString(), contract: this.contract },
+        got: { chainId: v.chainId.toString(), contract: v.contract },
+      });
+    }
+    return v;
+  }
+
+  private async providerChannel(p: Principal, id: string): Promise<ChannelRecord> {
+    const rec = await this.lookup(id);
+    if (!rec) throw new ChanpayError('UNKNOWN_CHANNEL', `no channel ${id} on chain`);
+    if (!p.accounts.some((a) => a.address === rec.terms.provider)) {
+      if (this.accounts.byAddr(rec.terms.provider)) throw new ChanpayError('FORBIDDEN', 'this token may not act for the channel provider');
+      throw new ChanpayError('WRONG_PROVIDER', 'the channel pays another provider', { provider: rec.terms.provider });
+    }
+    return rec;
+  }
+
+  /** Check and record without yielding; returns the error instead of throwing so callers can retry once. */
+  private acceptSync(rec: ChannelRecord, v: Voucher, price: bigint, idempotencyKey: string | undefined, calls = 1): VerifyResult | ChanpayError {
+    try {
+      if (idempotencyKey) {
+        const seen = this.store.idempotent(rec.id, idempotencyKey);
+        if (seen) {
+          if (seen.amount !== v.amount) {
+            throw new ChanpayError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used with another voucher');
+          }
+          return { channelId: rec.id, amount: v.amount, price: seen.price, receipt: encodeReceipt({ channelId: rec.id, amount: v.amount, price: seen.price }), replayed: true };
+        }
+      }
+      checkVoucher(rec, v, price, this.hasher, this.policy);
+      const increment = v.amount - rec.acceptedAmount;
+      const now = NOW();
+      this.store.recordAccepted(rec, v.amount, v.signature, calls, now, idempotencyKey ? { key: idempotencyKey, price } : undefined);
+      this.metrics.calls.inc(calls);
+      this.metrics.amountWei.inc(Number(increment));
+      this.voucherEvent(rec, now);
+      const charged = price > 0n ? price : increment;
+      return { channelId: rec.id, amount: v.amount, price: charged, receipt: encodeReceipt({ channelId: rec.id, amount: v.amount, price: charged }), replayed: false };
+    } catch (e) {
+      if (e instanceof ChanpayError) return e;
+      throw e;
+    }
+  }
+
+  private voucherEvent(rec: ChannelRecord, now: number): void {
+    if ((this.lastVoucherEvent.get(rec.id) ?? 0) >= now) return;
+    this.lastVoucherEvent.set(rec.id, now);
+    this.emit('voucher.accepted', rec.id, { amount: rec.acceptedAmount.toString(), calls: rec.calls });
+  }
+
+  latestVoucherOf(rec: ChannelRecord, role: 'consumer' | 'provider'): Voucher | null {
+    const amount = role === 'provider' ? rec.acceptedAmount : rec.signedAmount;
+    const signature = role === 'provider' ? rec.acceptedSignature : rec.signedSignature;
+    if (!signature) return null;
+    return { chainId: this.chainId, contract: this.contract, channelId: rec.id, amount, signature };
+  }
+
+  /** Claims the latest accepted vouchers of these channels (one provider account), batched when several. */
+  async claim(account: Account, recs: ChannelRecord[]): Promise<SentTx | null> {
+    const due = recs.filter((r) => r.terms.provider === account.address && r.acceptedSignature && r.acceptedAmount > r.claimed && r.state !== 'settled');
+    if (due.length === 0) return null;
+    return this.withChannelLocks(due.map((r) => r.id), async () => {
+      const entries: ClaimEntry[] = due.map((r) => ({ terms: r.terms, amount: r.acceptedAmount, signature: r.acceptedSignature! }));
+      const now = NOW();
+      due.forEach((r) => this.store.recordClaimAttempt(r, now));
+      const send = (es: ClaimEntry[]) =>
+        es.length === 1
+          ? this.tx.send({ wallet: account.wallet, to: this.contract, data: encode.claim(es[0]!), gasLimit: GAS.claim, kind: 'claim' })
+          : this.tx.send({
+              wallet: account.wallet,
+              to: this.contract,
+              data: encode.claimBatch(es),
+              gasLimit: GAS.claimBatchBase + GAS.claimBatchPerChannel * BigInt(es.length),
+              kind: 'claimBatch',
+            });
+      let sent: SentTx;
+      try {
+        sent = await send(entries);
+      } catch (e) {
+        if (entries.length === 1) throw e;
+        // One bad entry reverts a batch: fall back to claiming one by one, so the rest still get paid.
+        this.log.warn({ err: (e as Error).message, channels: due.length }, 'batch claim failed; claiming one by one');
+        let last: SentTx | null = null;
+        for (const entry of entries) {
+          try {
+            last = await send([entry]);
+            this.applyReceipt(last);
+          } catch (err) {
+            this.log.warn({ err: (err as Error).message }, 'claim failed');
+          }
+        }
+        return last;
+      }
+      this.applyReceipt(sent);
+      return sent;
+    });
+  }
+
+  /** Provider close: claims the latest voucher (if any beyond the claimed) and refunds the rest, in one step. */
+  async closeByProvider(rec: ChannelRecord, account: Account): Promise<SentTx> {
+    return this.withChannelLocks([rec.id], async () => {
+      const voucher = rec.acceptedSignature && rec.acceptedAmount > rec.claimed ? { amount: rec.acceptedAmount, signature: rec.acceptedSignature } : undefined;
+      const sent = await this.tx.send({
+        wallet: account.wallet,
+        to: this.contract,
+        data: encode.closeByProvider(rec.terms, voucher),
+        gasLimit: GAS.closeByProvider,
+        kind: 'closeByProvider',
+      });
+      this.applyReceipt(sent);
+      return sent;
+    });
+  }
+
+  private async withChannelLocks<T>(ids: string[], job: () => Promise<T>): Promise<T> {
+    const previous = ids.map((id) => this.channelLocks.get(id) ?? Promise.resolve());
+    const run = Promise.allSettled(previous).then(job);
+    const settled = run.catch(() => undefined);
+    ids.forEach((id) => this.channelLocks.set(id, settled));
+    try {
+      return await run;
+    } finally {
+      ids.forEach((id) => {
+        if (this.channelLocks.get(id) === settled) this.channelLocks.delete(id);
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ events
+
+  /** Applies the contract events of our own transaction at once, without waiting for the watcher. */
+  applyReceipt(sent: SentTx): void {
+    for (const log of sent.receipt.logs) {
+      if (log.address.toLowerCase() === this.contract) this.applyLog(log);
+    }
+  }
+
+  /** Applies one contract log to the store (idempotent: the watcher may apply the same log again). */
+  applyLog(log: { topics: string[]; data: string; blockNumber: string }): void {
+    const parsed = parseLog(log);
+    if (!parsed) return;
+    if (parsed.name === 'ChannelOpened') {
+      this.applyOpened(log);
+      return;
+    }
+    const id = (parsed.args[0] as string).toLowerCase();
+    if (!this.store.get(id)) return;
+    switch (parsed.name) {
+      case 'ChannelToppedUp': {
+        const rec = this.store.get(id)!;
+        const before = rec.deposit;
+        this.store.updateChain(id, { deposit: parsed.args.deposit as bigint });
+        if (rec.deposit > before) this.emit('channel.topped_up', id, { deposit: rec.deposit.toString(), amount: (parsed.args.amount as bigint).toString() });
+        break;
+      }
+      case 'ChannelClaimed': {
+        const rec = this.store.get(id)!;
+        const before = rec.claimed;
+        this.store.updateChain(id, { claimed: parsed.args.claimed as bigint });
+        if (rec.claimed > before) {
+          this.metrics.claimedWei.inc(Number(rec.claimed - before));
+          this.emit('channel.claimed', id, { claimed: rec.claimed.toString(), amount: (parsed.args.amount as bigint).toString() });
+        }
+        break;
+      }
+      case 'ChannelCloseStarted': {
+        const rec = this.store.get(id)!;
+        const was = rec.state;
+        this.store.updateChain(id, { state: 'closing', closesAt: Number(parsed.args.closesAt) });
+        if (was === 'open' && rec.state === 'closing') this.emit('channel.closing', id, { closesAt: rec.closesAt });
+        break;
+      }
+      case 'ChannelSettled': {
+        const rec = this.store.get(id)!;
+        const was = rec.state;
+        this.store.updateChain(id, { state: 'settled', claimed: parsed.args.providerTotal as bigint });
+        if (was !== 'settled') {
+          this.emit('channel.settled', id, {
+            providerTotal: (parsed.args.providerTotal as bigint).toString(),
+            consumerRefund: (parsed.args.consumerRefund as bigint).toString(),
+          });
+        }
+        break;
+      }
+    }
+  }
+
+  private emit(type: Parameters<EventBus['emit']>[0]['type'], id: string, data: Record<string, unknown>): void {
+    const rec = this.store.get(id);
+    const parties = rec ? [rec.terms.consumer, rec.terms.provider].filter((a) => this.accounts.byAddr(a)) : [];
+    this.events.emit({ type, channelId: id, parties, data });
+  }
+
+  /** Encodes a stored voucher as its header, for APIs that hand vouchers out. */
+  header(v: Voucher): string {
+    return encodeVoucher(v);
+  }
+}

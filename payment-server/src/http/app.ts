@@ -1,0 +1,90 @@
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import { ZodError, type ZodType } from 'zod';
+import { ChanpayError } from '@chanpay/client-lib';
+import type { Logger } from '../logger';
+import { readJson } from './body';
+import type { TokenRegistry } from './auth';
+import { ROUTES, type RouteContext } from './routes';
+
+function validate(schema: ZodType | undefined, value: unknown, where: string): unknown {
+  if (!schema) return value;
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw validationError(r.error, where);
+}
+
+function validationError(e: ZodError, where: string): ChanpayError {
+  const issues = e.issues.slice(0, 10).map((i) => ({ path: [where, ...i.path].join('.'), message: i.message }));
+  return new ChanpayError('VALIDATION_ERROR', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+}
+
+function toErrorBody(e: unknown, log: Logger): { status: number; body: unknown } {
+  if (e instanceof ChanpayError) return { status: e.status, body: e.toBody() };
+  log.error({ err: e }, 'unhandled error');
+  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
+}
+
+export function createApp(rc: RouteContext, tokens: TokenRegistry, log: Logger): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  const router = new Router();
+  const allowed = new Set(rc.config.corsOrigins);
+
+  app.use(async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    try {
+      const origin = ctx.get('origin');
+      if (origin && (allowed.has(origin) || allowed.has('*'))) {
+        ctx.set('access-control-allow-origin', origin);
+        ctx.set('vary', 'Origin');
+        ctx.set('access-control-allow-headers', 'authorization, content-type');
+        ctx.set('access-control-allow-methods', 'GET, POST, DELETE, OPTIONS');
+        if (ctx.method === 'OPTIONS') {
+          ctx.status = 204;
+          return;
+        }
+      }
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new ChanpayError('NOT_FOUND', `no route ${ctx.method} ${ctx.path}`);
+    } catch (e) {
+      const { status, body } = toErrorBody(e, log);
+      ctx.status = status;
+      ctx.body = body;
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      rc.metrics.httpRequests.inc({ route, status: String(ctx.status) });
+      if (ctx.status >= 500) log.error({ method: ctx.method, route, status: ctx.status, ms }, 'request failed');
+      else log.debug({ method: ctx.method, route, status: ctx.status, ms }, 'request');
+    }
+  });
+
+  for (const r of ROUTES) {
+    router[r.method](r.path, async (ctx) => {
+      const principal = r.auth ? tokens.authenticate(ctx.get('authorization') || undefined) : { id: 'public', accounts: [] };
+      const params = validate(r.params, ctx.params, 'path');
+      const query = validate(r.query, { ...ctx.query }, 'query');
+      let body: unknown = undefined;
+      if (r.method !== 'get') body = validate(r.body ?? undefined, await readJson(ctx), 'body');
+      const result = await r.handler({ principal, params, query, body, ctx }, rc);
+      ctx.status = r.status ?? 200;
+      ctx.body = result;
+    });
+  }
+  app.use(router.routes());
+  app.use(async (ctx, next) => {
+    await next();
+    const methods = ROUTES.filter((r) => matchPath(r.path, ctx.path)).map((r) => r.method.toUpperCase());
+    if (ctx.status === 404 && methods.length > 0) {
+      ctx.set('allow', [...new Set(methods)].join(', '));
+      throw new ChanpayError('METHOD_NOT_ALLOWED', `${ctx.method} is not allowed here; use ${[...new Set(methods)].join(' or ')}`);
+    }
+  });
+  return app;
+}
+
+function matchPath(pattern: string, path: string): boolean {
+  const re = new RegExp('^' + pattern.replace(/:(\w+)/g, '[^/]+') + '/?$');
+  return re.test(path);
+}
