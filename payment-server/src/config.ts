@@ -3,7 +3,9 @@ import { z } from 'zod';
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address').transform((a) => a.toLowerCase());
-const wei = z.union([z.string().regex(/^\d{1,78}$/, 'must be a decimal integer'), z.number().int().nonnegative()]).transform((v) => BigInt(v));
+const wei = z
+  .union([z.string().regex(/^\d{1,78}$/, 'must be a decimal integer'), z.number().int().nonnegative(), z.bigint().nonnegative()])
+  .transform((v) => BigInt(v));
 const accountName = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only');
 
 const AccountSchema = z

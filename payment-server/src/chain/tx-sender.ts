@@ -94,6 +94,16 @@ export class TxSender {
     const sent = { hash, receipt, gasUsed: BigInt(receipt.gasUsed) };
     this.onSent?.(req.kind, req, sent);
     if (receipt.status !== '0x1') {
+      // It passed the simulation, so the state changed in between (a race with another transaction): the same
+      // call now tells why.
+      if (req.to) {
+        try {
+          await this.rpc.ethCall({ from, to: req.to, data: req.data, value: req.value });
+        } catch (e) {
+          const err = chainError(req.kind, e);
+          if (err instanceof ChanpayError) throw new ChanpayError(err.code, err.message, { ...err.details, txHash: hash });
+        }
+      }
       throw new ChanpayError('CONTRACT_REVERT', `${req.kind} transaction ${hash} reverted on chain`, { txHash: hash });
     }
     return sent;
