@@ -2,7 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -47,8 +46,13 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
     uint64 public constant FINALIZED = type(uint64).max;
     /// Gas forwarded when pushing a settlement payout, so a recipient contract cannot grief the settlement.
     uint256 private constant PUSH_GAS = 100_000;
+    /// Half the secp256k1 group order: a signature with a larger s is a malleable copy and is rejected, as
+    /// OpenZeppelin's ECDSA does.
+    uint256 private constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
-    mapping(bytes32 channelId => State) private _states;
+    /// A channel's `State` packed as deposit | claimed << 96 | closesAt << 192, so each call reads and writes
+    /// it with one SLOAD and at most one SSTORE.
+    mapping(bytes32 channelId => uint256 packedState) private _states;
     /// @notice Settlement payouts that the recipient refused (e.g. a contract without a receive function);
     /// they wait here to be pulled, so one party can never block the other's settlement.
     mapping(address token => mapping(address account => uint256)) public owed;
@@ -91,20 +95,49 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
 
     // ---------------------------------------------------------------- views
 
-    /// @notice The id of the channel with these terms.
+    /// @notice The id of the channel with these terms: keccak256(abi.encode(terms)).
     function channelId(Terms calldata terms) public pure returns (bytes32) {
-        return keccak256(abi.encode(terms));
+        // Every field is read (and so validated: a dirty encoding reverts) and hashed in scratch memory,
+        // which keeps batch claims from allocating memory per entry.
+        address consumer = terms.consumer;
+        address provider = terms.provider;
+        address signer = terms.signer;
+        address token = terms.token;
+        uint32 challengePeriod = terms.challengePeriod;
+        bytes32 salt = terms.salt;
+        bytes32 id;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, consumer)
+            mstore(add(ptr, 0x20), provider)
+            mstore(add(ptr, 0x40), signer)
+            mstore(add(ptr, 0x60), token)
+            mstore(add(ptr, 0x80), challengePeriod)
+            mstore(add(ptr, 0xa0), salt)
+            id := keccak256(ptr, 0xc0)
+        }
+        return id;
     }
 
     /// @notice The state of a channel: all zero if it was never opened.
     function channel(bytes32 id) external view returns (uint256 deposit, uint256 claimed, uint256 closesAt) {
-        State memory s = _states[id];
+        State memory s = _load(id);
         return (s.deposit, s.claimed, s.closesAt);
     }
 
     /// @notice The EIP-712 digest a signer signs for a voucher.
     function voucherDigest(bytes32 id, uint256 cumulativeAmount) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(VOUCHER_TYPEHASH, id, cumulativeAmount)));
+        bytes32 typeHash = VOUCHER_TYPEHASH;
+        bytes32 structHash;
+        // keccak256(abi.encode(VOUCHER_TYPEHASH, id, cumulativeAmount)) without allocating memory for it.
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typeHash)
+            mstore(add(ptr, 0x20), id)
+            mstore(add(ptr, 0x40), cumulativeAmount)
+            structHash := keccak256(ptr, 0x60)
+        }
+        return _hashTypedDataV4(structHash);
     }
 
     function domainSeparator() external view returns (bytes32) {
@@ -123,8 +156,8 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
         if (amount == 0) revert ZeroAmount();
         id = channelId(terms);
         // A settled channel keeps its tombstone, so its id (and every voucher ever signed for it) can never be reused.
-        if (_states[id].deposit != 0) revert ChannelExists(id);
-        _states[id] = State({deposit: amount.toUint96(), claimed: 0, closesAt: 0});
+        if (_states[id] != 0) revert ChannelExists(id);
+        _states[id] = amount.toUint96();
         _collect(terms.token, amount);
         emit ChannelOpened(
             id, terms.consumer, terms.provider, terms.signer, terms.token, terms.challengePeriod, terms.salt, amount
@@ -135,10 +168,11 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
     function topUp(Terms calldata terms, uint256 amount) external payable nonReentrant {
         if (amount == 0) revert ZeroAmount();
         bytes32 id = channelId(terms);
-        State storage s = _states[id];
+        State memory s = _load(id);
         _requireOpen(id, s);
         uint256 deposit = uint256(s.deposit) + amount;
         s.deposit = deposit.toUint96();
+        _store(id, s);
         _collect(terms.token, amount);
         emit ChannelToppedUp(id, msg.sender, amount, deposit);
     }
@@ -147,10 +181,11 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
     function startClose(Terms calldata terms) external {
         if (msg.sender != terms.consumer) revert NotConsumer(msg.sender);
         bytes32 id = channelId(terms);
-        State storage s = _states[id];
+        State memory s = _load(id);
         _requireOpen(id, s);
         uint64 closesAt = uint64(block.timestamp) + terms.challengePeriod;
         s.closesAt = closesAt;
+        _store(id, s);
         emit ChannelCloseStarted(id, closesAt);
     }
 
@@ -158,13 +193,14 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
     function withdraw(Terms calldata terms) external nonReentrant {
         if (msg.sender != terms.consumer) revert NotConsumer(msg.sender);
         bytes32 id = channelId(terms);
-        State storage s = _states[id];
+        State memory s = _load(id);
         uint64 closesAt = s.closesAt;
         if (s.deposit == 0) revert UnknownChannel(id);
         if (closesAt == FINALIZED) revert ChannelIsSettled(id);
         if (closesAt == 0) revert ChannelNotClosing(id);
         if (block.timestamp < closesAt) revert ChallengePeriodActive(id, closesAt);
-        _settle(id, terms, s, s.claimed);
+        // Every claim was paid out when it was made: nothing more is due to the provider here.
+        _settle(id, terms, s, 0);
     }
 
     // ---------------------------------------------------------------- provider
@@ -173,8 +209,7 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
     /// already claimed. The channel stays open.
     function claim(Terms calldata terms, uint256 cumulativeAmount, bytes calldata signature) external nonReentrant {
         if (msg.sender != terms.provider) revert NotProvider(msg.sender);
-        (, uint256 amount) = _applyVoucher(terms, cumulativeAmount, signature);
-        _pay(terms.token, msg.sender, amount);
+        _pay(terms.token, msg.sender, _claim(terms, cumulativeAmount, signature));
     }
 
     /// @notice Claims many channels in one transaction. Every entry must be claimable by the caller, or the
@@ -186,14 +221,15 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
         uint256 sum;
         for (uint256 i; i < n; ++i) {
             Claim calldata c = claims[i];
-            if (c.terms.provider != msg.sender) revert NotProvider(msg.sender);
-            if (c.terms.token != token) {
+            Terms calldata terms = c.terms;
+            if (terms.provider != msg.sender) revert NotProvider(msg.sender);
+            address entryToken = terms.token;
+            if (entryToken != token) {
                 _pay(token, msg.sender, sum);
-                token = c.terms.token;
+                token = entryToken;
                 sum = 0;
             }
-            (, uint256 amount) = _applyVoucher(c.terms, c.cumulativeAmount, c.signature);
-            sum += amount;
+            sum += _claim(terms, c.cumulativeAmount, c.signature);
         }
         _pay(token, msg.sender, sum);
     }
@@ -206,47 +242,11 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
     {
         if (msg.sender != terms.provider) revert NotProvider(msg.sender);
         bytes32 id = channelId(terms);
-        State storage s = _states[id];
-        uint256 claimedBefore = s.claimed;
-        uint256 claimedAfter = claimedBefore;
-        if (signature.length != 0) {
-            (claimedAfter,) = _applyVoucher(terms, cumulativeAmount, signature);
-        } else {
-            _requireClaimable(id, s);
-        }
-        _settle(id, terms, s, claimedAfter - claimedBefore);
-    }
-
-    // ---------------------------------------------------------------- internals
-
-    /// Checks a voucher and records it; returns the new claimed total and the amount newly due.
-    function _applyVoucher(Terms calldata terms, uint256 cumulativeAmount, bytes calldata signature)
-        private
-        returns (uint256 claimed, uint256 amount)
-    {
-        bytes32 id = channelId(terms);
-        State storage s = _states[id];
+        State memory s = _load(id);
         _requireClaimable(id, s);
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(voucherDigest(id, cumulativeAmount), signature);
-        if (err != ECDSA.RecoverError.NoError || recovered != terms.signer) revert InvalidVoucherSignature(id);
-        uint256 deposit = s.deposit;
-        uint256 payable_ = cumulativeAmount < deposit ? cumulativeAmount : deposit;
-        uint256 claimedBefore = s.claimed;
-        if (payable_ <= claimedBefore) revert NothingToClaim(id, cumulativeAmount, claimedBefore);
-        claimed = payable_;
-        amount = payable_ - claimedBefore;
-        s.claimed = uint96(payable_); // payable_ <= deposit, which fits in uint96
-        emit ChannelClaimed(id, amount, payable_);
-    }
-
-    /// Pays out the last claim (`claimAmount` to the provider) and the refund, and leaves a tombstone.
-    function _settle(bytes32 id, Terms calldata terms, State storage s, uint256 claimAmount) private {
-        uint256 claimed = s.claimed;
-        uint256 refund = uint256(s.deposit) - claimed;
-        s.closesAt = FINALIZED;
-        emit ChannelSettled(id, claimed, refund);
-        _payOrDefer(terms.token, terms.provider, claimAmount);
-        _payOrDefer(terms.token, terms.consumer, refund);
+        uint256 amount;
+        if (signature.length != 0) amount = _redeem(id, s, terms.signer, cumulativeAmount, signature);
+        _settle(id, terms, s, amount);
     }
 
     /// @notice Pulls settlement payouts that could not be pushed to the caller.
@@ -258,14 +258,95 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
         _pay(token, msg.sender, amount);
     }
 
-    function _requireOpen(bytes32 id, State storage s) private view {
-        if (s.deposit == 0) revert UnknownChannel(id);
-        uint64 closesAt = s.closesAt;
-        if (closesAt == FINALIZED) revert ChannelIsSettled(id);
-        if (closesAt != 0) revert ChannelIsClosing(id);
+    // ---------------------------------------------------------------- internals
+
+    /// Redeems a voucher on a claimable channel and stores it; returns the amount newly due to the provider.
+    function _claim(Terms calldata terms, uint256 cumulativeAmount, bytes calldata signature)
+        private
+        returns (uint256 amount)
+    {
+        bytes32 id = channelId(terms);
+        State memory s = _load(id);
+        _requireClaimable(id, s);
+        amount = _redeem(id, s, terms.signer, cumulativeAmount, signature);
+        _store(id, s);
     }
 
-    function _requireClaimable(bytes32 id, State storage s) private view {
+    /// Checks a voucher and raises `s.claimed` (in memory) to it, capped at the deposit; returns the increase.
+    function _redeem(
+        bytes32 id,
+        State memory s,
+        address signer,
+        uint256 cumulativeAmount,
+        bytes calldata signature
+    ) private returns (uint256 amount) {
+        address recovered = _recover(voucherDigest(id, cumulativeAmount), signature);
+        if (recovered == address(0) || recovered != signer) revert InvalidVoucherSignature(id);
+        uint256 deposit = s.deposit;
+        uint256 claimedBefore = s.claimed;
+        uint256 claimed = cumulativeAmount < deposit ? cumulativeAmount : deposit;
+        if (claimed <= claimedBefore) revert NothingToClaim(id, cumulativeAmount, claimedBefore);
+        amount = claimed - claimedBefore;
+        s.claimed = uint96(claimed); // claimed <= deposit, which fits in uint96
+        emit ChannelClaimed(id, amount, claimed);
+    }
+
+    /// Finalizes the channel and pays `providerPayout` (the part of the claimed total not paid yet) and the
+    /// refund. The state stays behind as a tombstone.
+    function _settle(bytes32 id, Terms calldata terms, State memory s, uint256 providerPayout) private {
+        uint256 refund = uint256(s.deposit) - s.claimed;
+        s.closesAt = FINALIZED;
+        _store(id, s);
+        emit ChannelSettled(id, s.claimed, refund);
+        address token = terms.token;
+        _payOrDefer(token, terms.provider, providerPayout);
+        _payOrDefer(token, terms.consumer, refund);
+    }
+
+    /// The signer of a 65-byte r‖s‖v signature read straight from calldata, or address(0) if there is none.
+    /// Accepts exactly what OpenZeppelin's ECDSA accepts: length 65, low s, v of 27 or 28 (the precompile
+    /// returns nothing for any other v).
+    function _recover(bytes32 digest, bytes calldata signature) private view returns (address signer) {
+        if (signature.length != 65) return address(0);
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := calldataload(signature.offset)
+            s := calldataload(add(signature.offset, 0x20))
+            v := byte(0, calldataload(add(signature.offset, 0x40)))
+        }
+        if (uint256(s) > HALF_N) return address(0);
+        // The ecrecover precompile, called without copying anything into allocated memory.
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, digest)
+            mstore(add(ptr, 0x20), v)
+            mstore(add(ptr, 0x40), r)
+            mstore(add(ptr, 0x60), s)
+            mstore(0x00, 0)
+            if staticcall(gas(), 0x01, ptr, 0x80, 0x00, 0x20) { signer := mload(0x00) }
+        }
+    }
+
+    function _load(bytes32 id) private view returns (State memory s) {
+        uint256 packed = _states[id];
+        s.deposit = uint96(packed);
+        s.claimed = uint96(packed >> 96);
+        s.closesAt = uint64(packed >> 192);
+    }
+
+    function _store(bytes32 id, State memory s) private {
+        _states[id] = uint256(s.deposit) | (uint256(s.claimed) << 96) | (uint256(s.closesAt) << 192);
+    }
+
+    function _requireOpen(bytes32 id, State memory s) private pure {
+        if (s.deposit == 0) revert UnknownChannel(id);
+        if (s.closesAt == FINALIZED) revert ChannelIsSettled(id);
+        if (s.closesAt != 0) revert ChannelIsClosing(id);
+    }
+
+    function _requireClaimable(bytes32 id, State memory s) private view {
         if (s.deposit == 0) revert UnknownChannel(id);
         uint64 closesAt = s.closesAt;
         if (closesAt == FINALIZED) revert ChannelIsSettled(id);
@@ -283,12 +364,7 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
 
     function _payOrDefer(address token, address to, uint256 amount) private {
         if (amount == 0) return;
-        bool ok;
-        if (token == address(0)) {
-            (ok,) = to.call{value: amount, gas: PUSH_GAS}("");
-        } else {
-            ok = IERC20(token).trySafeTransfer(to, amount);
-        }
+        bool ok = token == address(0) ? _sendEth(to, amount, PUSH_GAS) : IERC20(token).trySafeTransfer(to, amount);
         if (!ok) {
             owed[token][to] += amount;
             emit PayoutDeferred(token, to, amount);
@@ -298,10 +374,16 @@ contract PaymentChannels is EIP712, ReentrancyGuard {
     function _pay(address token, address to, uint256 amount) private {
         if (amount == 0) return;
         if (token == address(0)) {
-            (bool ok,) = to.call{value: amount}("");
-            if (!ok) revert TransferFailed(to, amount);
+            if (!_sendEth(to, amount, gasleft())) revert TransferFailed(to, amount);
         } else {
             IERC20(token).safeTransfer(to, amount);
+        }
+    }
+
+    /// Sends ETH without copying the recipient's return data, which a recipient could make large to burn our gas.
+    function _sendEth(address to, uint256 amount, uint256 gasLimit) private returns (bool ok) {
+        assembly ("memory-safe") {
+            ok := call(gasLimit, to, amount, 0, 0, 0, 0)
         }
     }
 }

@@ -6,7 +6,8 @@ import path from 'node:path';
 export const COMPILER_SETTINGS = {
   optimizer: { enabled: true, runs: 10_000 },
   evmVersion: 'shanghai',
-  viaIR: false,
+  // The IR pipeline inlines the per-entry helpers of a batch claim: about 1k gas less per channel (docs/gas.md).
+  viaIR: true,
   outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
 } as const;
 
@@ -25,6 +26,7 @@ export const CONTRACT_SOURCES = {
   PaymentChannels: 'contracts/PaymentChannels.sol',
   TestToken: 'test-contracts/TestToken.sol',
   RejectingReceiver: 'test-contracts/RejectingReceiver.sol',
+  ReentrantToken: 'test-contracts/ReentrantToken.sol',
 } as const;
 
 export type ContractName = keyof typeof CONTRACT_SOURCES;
