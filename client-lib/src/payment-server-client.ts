@@ -55,6 +55,12 @@ export interface RecordResponse {
   channels: Record<string, { state: ChannelInfo['state']; deposit: string; claimed: string; closesAt: number | null }>;
 }
 
+export interface ClaimAllResponse {
+  /** One batch transaction per account and batch of channels; empty when there was nothing to claim. */
+  transactions: { txHash: string; channels: string[]; gasUsed?: string }[];
+  channels: string[];
+}
+
 export interface FundsResponse {
   accounts: {
     name: string;
@@ -164,7 +170,7 @@ export class PaymentServerClient {
 
   topUp(id: string, amount: bigint): Promise<{ channel: ChannelInfo; txHash: string }> {
     return this.request('POST', `/channels/${encodeURIComponent(id)}/topup`, {
-      body: { amount: amount.toString() },
+      body: { ...this.accountField(), amount: amount.toString() },
       idempotent: false,
       timeoutMs: this.chainTimeoutMs,
     });
@@ -172,7 +178,7 @@ export class PaymentServerClient {
 
   signVoucher(id: string, price: bigint): Promise<SignedVoucherInfo> {
     return this.request('POST', `/channels/${encodeURIComponent(id)}/vouchers`, {
-      body: { price: price.toString() },
+      body: { ...this.accountField(), price: price.toString() },
       idempotent: false,
     });
   }
@@ -185,7 +191,7 @@ export class PaymentServerClient {
     });
   }
 
-  recordVouchers(vouchers: string[]): Promise<RecordResponse> {
+  recordVouchers(vouchers: (string | { voucher: string; calls?: number })[]): Promise<RecordResponse> {
     return this.request('POST', '/vouchers', { body: { ...this.accountField(), vouchers }, idempotent: true });
   }
 
@@ -199,19 +205,19 @@ export class PaymentServerClient {
   }
 
   claim(id: string): Promise<{ txHash: string; claimed: string; amount: string }> {
-    return this.request('POST', `/channels/${encodeURIComponent(id)}/claim`, { body: {}, idempotent: false, timeoutMs: this.chainTimeoutMs });
+    return this.request('POST', `/channels/${encodeURIComponent(id)}/claim`, { body: this.accountField(), idempotent: false, timeoutMs: this.chainTimeoutMs });
   }
 
-  claimAll(): Promise<{ txHash: string | null; channels: string[] }> {
+  claimAll(): Promise<ClaimAllResponse> {
     return this.request('POST', '/claims', { body: { ...this.accountField() }, idempotent: false, timeoutMs: this.chainTimeoutMs });
   }
 
-  close(id: string): Promise<{ state: ChannelInfo['state']; closesAt?: number; txHash: string }> {
-    return this.request('POST', `/channels/${encodeURIComponent(id)}/close`, { body: {}, idempotent: false, timeoutMs: this.chainTimeoutMs });
+  close(id: string): Promise<{ state: ChannelInfo['state']; closesAt?: number | null; txHash: string | null }> {
+    return this.request('POST', `/channels/${encodeURIComponent(id)}/close`, { body: this.accountField(), idempotent: false, timeoutMs: this.chainTimeoutMs });
   }
 
   withdraw(id: string): Promise<{ state: 'settled'; txHash: string; refund: string }> {
-    return this.request('POST', `/channels/${encodeURIComponent(id)}/withdraw`, { body: {}, idempotent: false, timeoutMs: this.chainTimeoutMs });
+    return this.request('POST', `/channels/${encodeURIComponent(id)}/withdraw`, { body: this.accountField(), idempotent: false, timeoutMs: this.chainTimeoutMs });
   }
 
   closeStatus(id: string): Promise<{ state: ChannelInfo['state']; closesAt: number | null; secondsLeft: number | null; canWithdraw: boolean }> {
@@ -219,7 +225,7 @@ export class PaymentServerClient {
   }
 
   funds(): Promise<FundsResponse> {
-    return this.request('GET', '/funds', { idempotent: true });
+    return this.request('GET', '/funds', { query: this.accountQuery(), idempotent: true });
   }
 
   private accountField(): { account?: string } {

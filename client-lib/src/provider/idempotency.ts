@@ -14,12 +14,14 @@ export interface CachedResponse {
  */
 export interface IdempotencyRecord {
   voucher: string;
-  receipt: Receipt;
-  state: 'in-flight' | 'served' | 'unserved';
+  /** null while the voucher is being verified. */
+  receipt: Receipt | null;
+  /** `rejected`: the voucher was refused; the record is gone and a repeat is judged afresh. */
+  state: 'in-flight' | 'served' | 'unserved' | 'rejected';
   response?: CachedResponse;
   /** Resolves when the call leaves `in-flight`. */
   settled: Promise<void>;
-  settle(state: 'served' | 'unserved', response?: CachedResponse): void;
+  settle(state: 'served' | 'unserved' | 'rejected', response?: CachedResponse): void;
   expiresAt: number;
 }
 
@@ -49,7 +51,7 @@ export class IdempotencyStore {
     return rec;
   }
 
-  begin(channelId: string, key: string, voucher: string, receipt: Receipt, now = Date.now()): IdempotencyRecord {
+  begin(channelId: string, key: string, voucher: string, receipt: Receipt | null, now = Date.now()): IdempotencyRecord {
     let resolve!: () => void;
     const settled = new Promise<void>((r) => (resolve = r));
     const rec: IdempotencyRecord = {
@@ -74,6 +76,13 @@ export class IdempotencyStore {
       this.records.delete(oldest);
     }
     return rec;
+  }
+
+  /** Forgets a record (if it is still this one) and wakes whoever waits for it. */
+  reject(channelId: string, key: string, rec: IdempotencyRecord): void {
+    const id = `${channelId}:${key}`;
+    if (this.records.get(id) === rec) this.records.delete(id);
+    rec.settle('rejected');
   }
 
   get size(): number {

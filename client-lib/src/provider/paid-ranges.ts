@@ -63,4 +63,13 @@ export class PaidRanges {
       this.ranges.splice(0, 2, { lo: first.lo, hi: second.hi });
     }
   }
+
+  /** Treats everything up to `amount` as paid (what the payment server already holds, e.g. after a restart). */
+  raiseFloor(amount: bigint): void {
+    if (amount <= this.ranges[0]!.hi) return;
+    let i = 0;
+    while (i < this.ranges.length && this.ranges[i]!.lo <= amount) i++;
+    const hi = amount > this.ranges[i - 1]!.hi ? amount : this.ranges[i - 1]!.hi;
+    this.ranges.splice(0, i, { lo: 0n, hi });
+  }
 }

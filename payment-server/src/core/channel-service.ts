@@ -7,6 +7,7 @@ import {
   encodeReceipt,
   encodeVoucher,
   normalizeAddress,
+  PaidRanges,
   type Address,
   type ChannelTerms,
   type Voucher,
@@ -68,6 +69,8 @@ export class ChannelService {
   private readonly discovering = new Map<string, Promise<ChannelRecord | undefined>>();
   private readonly channelLocks = new Map<string, Promise<unknown>>();
   private lastVoucherEvent = new Map<string, number>();
+  /** Per channel, the ranges of the cumulative amount already paid for (gaps are kept in memory only). */
+  private readonly paid = new Map<string, PaidRanges>();
 
   constructor(
     readonly config: Config,
@@ -378,13 +381,18 @@ export class ChannelService {
           return { channelId: rec.id, amount: v.amount, price: seen.price, receipt: encodeReceipt({ channelId: rec.id, amount: v.amount, price: seen.price }), replayed: true };
         }
       }
-      checkVoucher(rec, v, price, this.hasher, this.policy);
-      const increment = v.amount - rec.acceptedAmount;
+      let paid = this.paid.get(rec.id);
+      if (!paid) this.paid.set(rec.id, (paid = new PaidRanges(rec.acceptedAmount)));
+      checkVoucher(rec, v, price, paid, this.hasher, this.policy);
+      if (price > 0n) paid.add(v.amount, price);
+      else paid.raiseFloor(v.amount);
+      const increment = v.amount > rec.acceptedAmount ? v.amount - rec.acceptedAmount : 0n;
       const now = NOW();
       this.store.recordAccepted(rec, v.amount, v.signature, calls, now, idempotencyKey ? { key: idempotencyKey, price } : undefined);
       this.metrics.calls.inc(calls);
       this.metrics.amountWei.inc(Number(increment));
       this.voucherEvent(rec, now);
+      // A late voucher that fills a gap is covered by the higher one already held: the call is paid, the claim unchanged.
       const charged = price > 0n ? price : increment;
       return { channelId: rec.id, amount: v.amount, price: charged, receipt: encodeReceipt({ channelId: rec.id, amount: v.amount, price: charged }), replayed: false };
     } catch (e) {

@@ -1,4 +1,4 @@
-import { ChanpayError, type Voucher, type VoucherHasher, voucherSigner } from '@chanpay/client-lib';
+import { ChanpayError, type PaidRanges, type Voucher, type VoucherHasher, voucherSigner } from '@chanpay/client-lib';
 import type { ChannelRecord } from '../store/channel-store';
 
 export interface VoucherPolicy {
@@ -10,12 +10,16 @@ export interface VoucherPolicy {
  * Every check a voucher must pass before it is recorded, in a fixed order, each failure with its own code.
  * Synchronous on purpose: the caller checks and records without yielding, so two concurrent calls on one channel
  * can never both be accepted for the same increment.
- * `price` is the least increment over the last accepted amount (0 for re-submitting an already accepted voucher).
+ * A voucher of cumulative amount `a` for a call of price `p` pays for the range (a - p, a] of the channel's
+ * cumulative amount; it is accepted when that range overlaps nothing already paid (`paid`). In order that is
+ * `a >= last + p`; a voucher overtaken by a higher one still fits the gap it left, so concurrent calls are each
+ * charged once. `price` 0 (re-submitting vouchers a service already accepted) only asks for `a` above the last.
  */
 export function checkVoucher(
   rec: ChannelRecord,
   v: Voucher,
   price: bigint,
+  paid: PaidRanges,
   hasher: VoucherHasher,
   policy: VoucherPolicy,
 ): void {
@@ -39,9 +43,10 @@ export function checkVoucher(
       deposit: rec.deposit.toString(),
     });
   }
-  const least = rec.acceptedAmount + (price > 0n ? price : 1n);
-  if (v.amount < least) {
-    throw new ChanpayError('AMOUNT_TOO_LOW', `the cumulative amount must be at least ${least}`, {
+  const fits = price > 0n ? paid.fits(v.amount, price) : v.amount > paid.highest;
+  if (!fits) {
+    const least = paid.highest + (price > 0n ? price : 1n);
+    throw new ChanpayError('AMOUNT_TOO_LOW', `the cumulative amount must be at least ${least} (or fill a gap left by a later voucher)`, {
       amount: v.amount.toString(),
       acceptedAmount: rec.acceptedAmount.toString(),
       price: price.toString(),

@@ -96,6 +96,7 @@ export class ChannelStore {
         @claimed, @state, @closes_at, @opened_block) ON CONFLICT (id) DO NOTHING`),
       chain: db.prepare('UPDATE channels SET deposit = ?, claimed = ?, state = ?, closes_at = ? WHERE id = ?'),
       accepted: db.prepare('UPDATE channels SET accepted_amount = ?, accepted_signature = ?, accepted_at = ?, calls = calls + ? WHERE id = ?'),
+      calls: db.prepare('UPDATE channels SET calls = calls + ? WHERE id = ?'),
       signed: db.prepare('UPDATE channels SET signed_amount = ?, signed_signature = ?, signed_at = ? WHERE id = ?'),
       lastClaim: db.prepare('UPDATE channels SET last_claim_at = ? WHERE id = ?'),
       windowGet: db.prepare<[string, number], { calls: number; amount: string }>('SELECT calls, amount FROM windows WHERE channel_id = ? AND start = ?'),
@@ -157,19 +158,26 @@ export class ChannelStore {
     return rec;
   }
 
-  /** Records an accepted voucher, its call count and per-window statistics in one transaction. */
+  /**
+   * Records an accepted voucher, its call count and per-window statistics in one transaction. A voucher below the
+   * latest (a late one that filled a gap) counts its call but keeps the latest, which is what gets claimed.
+   */
   recordAccepted(rec: ChannelRecord, amount: bigint, signature: string, calls: number, now: number, idempotency?: { key: string; price: bigint }): void {
-    const increment = amount - rec.acceptedAmount;
+    const raises = amount > rec.acceptedAmount;
+    const increment = raises ? amount - rec.acceptedAmount : 0n;
     const start = now - (now % this.windowSeconds);
     this.db.transaction(() => {
-      this.stmts.accepted.run(amount.toString(), signature, now, calls, rec.id);
+      if (raises) this.stmts.accepted.run(amount.toString(), signature, now, calls, rec.id);
+      else this.stmts.calls.run(calls, rec.id);
       const w = this.stmts.windowGet.get(rec.id, start);
       this.stmts.windowPut.run(rec.id, start, (w?.calls ?? 0) + calls, ((w ? BigInt(w.amount) : 0n) + increment).toString());
       if (idempotency) this.stmts.idemPut.run(rec.id, idempotency.key, amount.toString(), idempotency.price.toString(), now);
     })();
-    rec.acceptedAmount = amount;
-    rec.acceptedSignature = signature;
-    rec.acceptedAt = now;
+    if (raises) {
+      rec.acceptedAmount = amount;
+      rec.acceptedSignature = signature;
+      rec.acceptedAt = now;
+    }
     rec.calls += calls;
   }
 

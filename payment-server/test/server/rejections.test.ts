@@ -79,15 +79,18 @@ describe.each(CHAINS)('every voucher rejection and bad request on %s', (_name, s
     await expectCode(verify(encodeVoucher({ ...signer.sign(id, GWEI), amount: 2n * GWEI })), 401, 'SIGNER_MISMATCH');
   });
 
-  test('amount too low (replayed, equal, lower, under the price) and above the deposit', async () => {
+  test('amount too low (replayed, overlapping, under the price), gap filling, and above the deposit', async () => {
     expect((await verify(encodeVoucher(signer.sign(id, 3n * GWEI)), GWEI)).status).toBe(200);
-    await expectCode(verify(encodeVoucher(signer.sign(id, 3n * GWEI))), 409, 'AMOUNT_TOO_LOW');
+    await expectCode(verify(encodeVoucher(signer.sign(id, 3n * GWEI))), 409, 'AMOUNT_TOO_LOW'); // replay
+    await expectCode(verify(encodeVoucher(signer.sign(id, 3n * GWEI + 1n)), GWEI), 409, 'AMOUNT_TOO_LOW'); // pays 1 wei for a 1 gwei call
+    await expectCode(verify(encodeVoucher(signer.sign(id, 2n * GWEI + GWEI / 2n))), 409, 'AMOUNT_TOO_LOW'); // overlaps (2, 3]
+    // (0, 2] is a gap the 3 gwei voucher left below itself: a late voucher fills it once, and the claim stays 3 gwei.
+    expect((await verify(encodeVoucher(signer.sign(id, 2n * GWEI)))).status).toBe(200);
     await expectCode(verify(encodeVoucher(signer.sign(id, 2n * GWEI))), 409, 'AMOUNT_TOO_LOW');
-    await expectCode(verify(encodeVoucher(signer.sign(id, 3n * GWEI + 1n)), GWEI), 409, 'AMOUNT_TOO_LOW');
     await expectCode(verify(encodeVoucher(signer.sign(id, 101n * GWEI))), 409, 'AMOUNT_EXCEEDS_DEPOSIT');
     const ch = (await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel;
     expect(ch.latestVoucher.amount).toBe((3n * GWEI).toString());
-    expect(ch.calls).toBe(1);
+    expect(ch.calls).toBe(2);
   });
 
   test('terms the provider does not accept', async () => {
@@ -104,7 +107,7 @@ describe.each(CHAINS)('every voucher rejection and bad request on %s', (_name, s
     expect(again.status).toBe(200);
     expect(again.body.replayed).toBe(true);
     const calls = (await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.calls;
-    expect(calls).toBe(2);
+    expect(calls).toBe(3);
     await expectCode(http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: encodeVoucher(signer.sign(id, 11n * GWEI)), price: GWEI.toString(), idempotencyKey: 'call-1' }), 409, 'IDEMPOTENCY_CONFLICT');
   });
 

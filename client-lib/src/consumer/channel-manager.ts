@@ -1,0 +1,186 @@
+import { ChanpayError } from '../wire/errors';
+import { normalizeAddress, type Address } from '../wire/address';
+import type { ChannelTerms } from '../wire/terms';
+import type { PaymentTerms } from '../wire/payment-terms';
+import type { ChannelInfo, PaymentServerClient } from '../payment-server-client';
+import { silentLogger, type Logger } from '../logger';
+import type { PaymentContext } from '../provider/context';
+import type { ConsumerChannel } from './channel';
+import type { VoucherSource } from './voucher-source';
+
+export interface TopUpPolicy {
+  /** Top up when the unsigned rest of the deposit would fall below this. */
+  below: bigint;
+  /** How much to add each time. */
+  amount: bigint;
+}
+
+export interface ChannelManagerOptions {
+  server: PaymentServerClient;
+  context: PaymentContext;
+  source: VoucherSource;
+  deposit: bigint;
+  challengePeriod?: number;
+  topUp: TopUpPolicy | null;
+  /** Adopt an open channel with the provider found at the payment server (after a restart). Default true. */
+  reuse?: boolean;
+  logger?: Logger;
+}
+
+/**
+ * One channel per provider: found or opened once (single flight, however many calls wait for it), topped up
+ * in the background before the deposit runs out, and dropped when the provider reports it closing or gone.
+ */
+export class ChannelManager {
+  private readonly byProvider = new Map<string, ConsumerChannel>();
+  private readonly opening = new Map<string, Promise<ConsumerChannel>>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ChannelManagerOptions) {
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  list(): ConsumerChannel[] {
+    return [...this.byProvider.values()];
+  }
+
+  get(provider: string): ConsumerChannel | undefined {
+    return this.byProvider.get(provider.toLowerCase());
+  }
+
+  channelFor(terms: PaymentTerms): Promise<ConsumerChannel> {
+    const key = terms.provider.toLowerCase();
+    const known = this.byProvider.get(key);
+    if (known && known.state === 'open') return Promise.resolve(known);
+    let pending = this.opening.get(key);
+    if (!pending) {
+      pending = this.findOrOpen(terms).finally(() => this.opening.delete(key));
+      this.opening.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Stops using a channel (closing, settled, unknown to the provider). Later calls find or open another. */
+  forget(ch: ConsumerChannel, state?: ConsumerChannel['state']): void {
+    if (state) ch.state = state;
+    else if (ch.state === 'open') ch.state = 'closing';
+    if (this.byProvider.get(ch.provider) === ch) this.byProvider.delete(ch.provider);
+  }
+
+  /**
+   * Makes sure the deposit covers `price` more: starts a top-up in the background when the rest falls below
+   * the policy's threshold, and waits for it only when the deposit does not cover this call.
+   */
+  async ensureFunds(ch: ConsumerChannel, price: bigint): Promise<void> {
+    const policy = this.opts.topUp;
+    const after = ch.deposit - ch.signed - price;
+    if (policy && after < policy.below && !ch.topUp) this.startTopUp(ch, policy.amount > price ? policy.amount : price * 2n);
+    if (after >= 0n) return;
+    if (ch.topUp) await ch.topUp;
+    if (ch.deposit - ch.signed - price < 0n) {
+      throw new ChanpayError('AMOUNT_EXCEEDS_DEPOSIT', policy ? 'the top-up did not cover this call' : 'the deposit is used up and top-ups are off', {
+        channelId: ch.id,
+        deposit: ch.deposit.toString(),
+        signed: ch.signed.toString(),
+      });
+    }
+  }
+
+  /** Waits for a running top-up, or starts one (used when the server refuses to sign above the deposit). */
+  async topUpNow(ch: ConsumerChannel, price: bigint): Promise<boolean> {
+    const policy = this.opts.topUp;
+    if (!ch.topUp && policy) this.startTopUp(ch, policy.amount > price ? policy.amount : price * 2n);
+    if (!ch.topUp) return false;
+    await ch.topUp;
+    return true;
+  }
+
+  private startTopUp(ch: ConsumerChannel, amount: bigint): void {
+    ch.topUp = (async () => {
+      try {
+        const { channel } = await this.opts.server.topUp(ch.id, amount);
+        const deposit = BigInt(channel.deposit);
+        ch.deposit = deposit > ch.deposit + amount ? deposit : ch.deposit + amount;
+        this.log.info({ channelId: ch.id, amount: amount.toString(), deposit: ch.deposit.toString() }, 'channel topped up');
+      } catch (e) {
+        this.log.warn({ channelId: ch.id, err: (e as Error).message }, 'top-up failed');
+        if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED' || e.code === 'INVALID_STATE')) this.forget(ch);
+      } finally {
+        ch.topUp = null;
+      }
+    })();
+  }
+
+  private async findOrOpen(terms: PaymentTerms): Promise<ConsumerChannel> {
+    const provider = normalizeAddress(terms.provider);
+    const adopted = this.opts.reuse === false ? null : await this.findOpen(provider, terms);
+    const ch = adopted ?? (await this.open(provider, terms));
+    this.byProvider.set(provider, ch);
+    return ch;
+  }
+
+  private async findOpen(provider: Address, terms: PaymentTerms): Promise<ConsumerChannel | null> {
+    const { context, source } = this.opts;
+    const list = await this.opts.server.channels({ role: 'consumer', state: 'open', provider });
+    const usable = list
+      .filter(
+        (c) =>
+          c.state === 'open' &&
+          c.terms.consumer.toLowerCase() === context.account.address &&
+          c.terms.provider.toLowerCase() === provider &&
+          c.terms.signer.toLowerCase() === source.signer &&
+          c.terms.token.toLowerCase() === terms.token.toLowerCase() &&
+          c.terms.challengePeriod >= terms.minChallengePeriod,
+      )
+      .sort((a, b) => b.openedAtBlock - a.openedAtBlock);
+    const info = usable[0];
+    if (!info) return null;
+    // Remote: the server knows what it signed. Local: start from what was claimed; the provider's first
+    // refusal (AMOUNT_TOO_LOW with its latest voucher, checked to be ours) moves us up to where it stands.
+    const signed = info.latestVoucher ? BigInt(info.latestVoucher.amount) : 0n;
+    const claimed = BigInt(info.claimed);
+    this.log.info({ channelId: info.id, provider }, 'resuming an open channel');
+    return this.handle(info, signed > claimed ? signed : claimed, false);
+  }
+
+  private async open(provider: Address, terms: PaymentTerms): Promise<ConsumerChannel> {
+    const { context, source } = this.opts;
+    const minDeposit = BigInt(terms.minDeposit);
+    const deposit = this.opts.deposit > minDeposit ? this.opts.deposit : minDeposit;
+    const wanted = this.opts.challengePeriod ?? context.defaults.challengePeriod;
+    const challengePeriod = wanted > terms.minChallengePeriod ? wanted : terms.minChallengePeriod;
+    const info = await this.opts.server.openChannel({
+      provider,
+      deposit,
+      token: terms.token,
+      challengePeriod,
+      ...(source.mode === 'local' ? { signer: source.signer } : {}),
+    });
+    this.log.info({ channelId: info.id, provider, deposit: deposit.toString() }, 'channel opened');
+    return this.handle(info, 0n, true);
+  }
+
+  private handle(info: ChannelInfo, signed: bigint, openedHere: boolean): ConsumerChannel {
+    const terms: ChannelTerms = {
+      consumer: normalizeAddress(info.terms.consumer),
+      provider: normalizeAddress(info.terms.provider),
+      signer: normalizeAddress(info.terms.signer),
+      token: normalizeAddress(info.terms.token),
+      challengePeriod: info.terms.challengePeriod,
+      salt: info.terms.salt,
+    };
+    return {
+      id: info.id.toLowerCase(),
+      provider: terms.provider,
+      terms,
+      deposit: BigInt(info.deposit),
+      signed,
+      state: info.state,
+      adoptedAt: Date.now(),
+      openedHere,
+      calls: 0,
+      paid: 0n,
+      topUp: null,
+    };
+  }
+}

@@ -1,0 +1,21 @@
+import type { Address } from '../wire/address';
+import type { ChannelTerms } from '../wire/terms';
+
+/** The consumer's view of one of its channels. */
+export interface ConsumerChannel {
+  id: string;
+  provider: Address;
+  terms: ChannelTerms;
+  deposit: bigint;
+  /** The highest cumulative amount signed so far (local), or seen from the payment server (remote). */
+  signed: bigint;
+  state: 'open' | 'closing' | 'settled';
+  /** ms since epoch when this process opened or adopted the channel. */
+  adoptedAt: number;
+  /** Whether it was opened by this process (false: an open channel found at the payment server). */
+  openedHere: boolean;
+  /** Calls answered with a receipt, and their prices summed. */
+  calls: number;
+  paid: bigint;
+  topUp: Promise<void> | null;
+}

@@ -1,0 +1,423 @@
+import { randomUUID } from 'node:crypto';
+import { ChanpayError, isErrorCode, type ErrorCode } from '../wire/errors';
+import { VOUCHER_HEADER } from '../wire/voucher';
+import { recoverSigner } from '../wire/signature';
+import { isHex } from '../wire/hex';
+import {
+  IDEMPOTENCY_HEADER,
+  PAYMENT_REQUIRED_HEADER,
+  PAYMENT_SCHEME,
+  RECEIPT_HEADER,
+  decodeReceipt,
+  decodeTerms,
+  type PaymentTerms,
+  type Receipt,
+} from '../wire/payment-terms';
+import { PaymentServerClient, sleep, type PaymentServerClientOptions } from '../payment-server-client';
+import { silentLogger, type Logger } from '../logger';
+import { toWei, type Amount } from '../units';
+import { loadContext, type PaymentContext } from '../provider/context';
+import { ChannelManager } from './channel-manager';
+import type { ConsumerChannel } from './channel';
+import { LocalVoucherSource, RemoteVoucherSource, type VoucherSource } from './voucher-source';
+
+export interface PaymentConsumerOptions {
+  mode: 'local' | 'remote';
+  /** The consumer's own payment server. */
+  paymentServer: PaymentServerClient | PaymentServerClientOptions;
+  /** The paying account, when the token is bound to several. */
+  account?: string;
+  /** Local mode: the service's hot voucher key (0x + 64 hex). It never leaves the process. */
+  voucherKey?: string;
+  /** Deposit of each new channel. A provider asking for a larger minimum deposit is refused. */
+  deposit: Amount;
+  /** Challenge period of new channels (seconds); default the payment server's default. */
+  challengePeriod?: number;
+  /** Top-up policy; default: add `deposit` whenever less than a fifth of it is left. `false` never tops up. */
+  topUp?: false | { below?: Amount; amount?: Amount };
+  /** Refuse to pay more than this per call. */
+  maxPrice?: Amount;
+  /** Paid attempts per call (a refused voucher is retried with a corrected one). Default 3. */
+  maxAttempts?: number;
+  /** Per attempt, default 30 s (in addition to any `signal` the caller passes). */
+  timeoutMs?: number;
+  /** Send a fresh Idempotency-Key with every call that has none, so that a 503 can be retried safely. */
+  idempotencyKeys?: boolean;
+  /** Adopt open channels found at the payment server (after a restart). Default true. */
+  reuseChannels?: boolean;
+  startTimeoutMs?: number;
+  fetch?: typeof fetch;
+  logger?: Logger;
+}
+
+/** Codes after which trying again cannot help: a bug or a configuration that does not match. */
+const FATAL: ReadonlySet<string> = new Set(['MALFORMED_VOUCHER', 'VOUCHER_TOO_LARGE', 'UNSUPPORTED_VOUCHER_VERSION', 'BAD_SIGNATURE', 'WRONG_DOMAIN']);
+/** Codes after which the channel cannot be used any more. */
+const CHANNEL_GONE: ReadonlySet<string> = new Set(['CHANNEL_CLOSING', 'CHANNEL_CLOSED', 'WRONG_PROVIDER', 'NOT_CHANNEL_PARTY', 'TERMS_NOT_ACCEPTED', 'SIGNER_MISMATCH']);
+
+interface Prepared {
+  url: URL;
+  method: string;
+  headers: Headers;
+  body: Uint8Array<ArrayBuffer> | string | undefined;
+  signal: AbortSignal | undefined;
+  other: RequestInit;
+}
+
+interface SentVoucher {
+  route: string;
+  header: string;
+  channel: ConsumerChannel;
+}
+
+/**
+ * The consumer side: `fetch` that pays. A call without a known price goes out unpaid; the provider's 402
+ * names the price and terms; the consumer opens (once per provider) or resumes a channel through its own
+ * payment server, signs `signed + price` and sends the call again. Known routes are paid on the first try.
+ */
+export class PaymentConsumer {
+  readonly server: PaymentServerClient;
+  private readonly opts: PaymentConsumerOptions;
+  private readonly log: Logger;
+  private readonly fetchImpl: typeof fetch;
+  private readonly routeTerms = new Map<string, PaymentTerms>();
+  private readonly sentByKey = new Map<string, SentVoucher>();
+  private ready: Promise<{ ctx: PaymentContext; channels: ChannelManager; source: VoucherSource }> | null = null;
+  private started: { ctx: PaymentContext; channels: ChannelManager; source: VoucherSource } | null = null;
+
+  constructor(opts: PaymentConsumerOptions) {
+    if (opts.mode === 'local' && !opts.voucherKey) throw new ChanpayError('VALIDATION_ERROR', 'local mode needs a voucherKey (VOUCHER_KEY): the hot key that signs vouchers');
+    this.opts = opts;
+    this.server = opts.paymentServer instanceof PaymentServerClient ? opts.paymentServer : new PaymentServerClient(opts.paymentServer);
+    this.log = opts.logger ?? silentLogger;
+    this.fetchImpl = opts.fetch ?? fetch;
+  }
+
+  get mode(): 'local' | 'remote' {
+    return this.opts.mode;
+  }
+
+  start(): Promise<PaymentContext> {
+    if (!this.ready) {
+      this.ready = (async () => {
+        const ctx = await loadContext(this.server, { account: this.opts.account, waitMs: this.opts.startTimeoutMs });
+        const source: VoucherSource =
+          this.opts.mode === 'local' ? new LocalVoucherSource(ctx, this.opts.voucherKey!) : new RemoteVoucherSource(this.server, ctx.account.signer);
+        const deposit = toWei(this.opts.deposit);
+        const topUp =
+          this.opts.topUp === false
+            ? null
+            : { below: toWei(this.opts.topUp?.below ?? deposit / 5n), amount: toWei(this.opts.topUp?.amount ?? deposit) };
+        const channels = new ChannelManager({
+          server: this.server,
+          context: ctx,
+          source,
+          deposit,
+          challengePeriod: this.opts.challengePeriod,
+          topUp,
+          reuse: this.opts.reuseChannels,
+          logger: this.log,
+        });
+        this.started = { ctx, channels, source };
+        return this.started;
+      })();
+      this.ready.catch(() => {
+        this.ready = null;
+      });
+    }
+    return this.ready.then((r) => r.ctx);
+  }
+
+  /** The address vouchers are signed with (after `start`). */
+  get signer(): string | null {
+    return this.started?.source.signer ?? null;
+  }
+
+  channels(): ConsumerChannel[] {
+    return this.started?.channels.list() ?? [];
+  }
+
+  /**
+   * `fetch` with payment. Resolves with the provider's response (any status but a 402 that could be paid);
+   * rejects with a `ChanpayError` when the call cannot be paid, or with fetch's own error when the provider
+   * cannot be reached.
+   */
+  async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    const { ctx, channels, source } = this.started ?? (await this.startForCall());
+    const req = await prepare(input, init);
+    const route = `${req.method} ${req.url.origin}${req.url.pathname}`;
+    const givenKey = req.headers.get(IDEMPOTENCY_HEADER);
+    const key = givenKey ?? (this.opts.idempotencyKeys ? randomUUID() : null);
+    if (key) req.headers.set(IDEMPOTENCY_HEADER, key);
+    // The same key again (the caller retrying a call) goes with the same voucher, so it is not charged twice.
+    let reuse = givenKey ? this.sentByKey.get(givenKey) : undefined;
+    if (reuse && reuse.route !== route) reuse = undefined;
+    let terms = this.routeTerms.get(route);
+    const maxAttempts = this.opts.maxAttempts ?? 3;
+    let paidAttempts = 0;
+    let retried503 = false;
+    let last: PaymentTerms['reason'] | undefined;
+    for (let round = 0; round < maxAttempts + 2; round++) {
+      let voucher: string | undefined;
+      let ch: ConsumerChannel | undefined;
+      let paid: { amount: bigint; price: bigint } | undefined;
+      if (reuse) {
+        voucher = reuse.header;
+        ch = reuse.channel;
+      } else if (terms) {
+        if (paidAttempts >= maxAttempts) break;
+        paidAttempts++;
+        ch = await channels.channelFor(terms);
+        const price = BigInt(terms.price);
+        try {
+          voucher = await this.sign(channels, source, ch, price);
+        } catch (e) {
+          // The channel closed under us (its payment server refuses to sign): the next round opens another.
+          if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED')) {
+            last = { code: e.code, message: e.message };
+            continue;
+          }
+          throw e;
+        }
+        paid = { amount: ch.signed, price };
+        if (key) this.remember(key, { route, header: voucher, channel: ch });
+      }
+      if (voucher) req.headers.set(VOUCHER_HEADER, voucher);
+      else req.headers.delete(VOUCHER_HEADER);
+      const res = await this.send(req);
+      if (res.status === 503 && voucher && key && !retried503 && (await errorCode(res)) === 'PAYMENT_SERVER_UNAVAILABLE') {
+        // The provider could not store our voucher: send the same one again under the same key (not charged twice).
+        retried503 = true;
+        reuse = { route, header: voucher, channel: ch! };
+        await drain(res);
+        await sleep(200);
+        continue;
+      }
+      if (res.status !== 402) {
+        if (ch) this.noteReceipt(ch, res, route);
+        return res;
+      }
+      const t = await readTerms(res);
+      if (!t) throw new ChanpayError('PAYMENT_REQUIRED', `${route} answered 402 without readable payment terms`, { url: req.url.href });
+      this.checkTerms(t, ctx, route);
+      terms = t;
+      this.routeTerms.set(route, t);
+      reuse = undefined;
+      if (!voucher) continue;
+      last = t.reason;
+      if (ch) await this.handleRefusal(channels, ch, t, route, paid);
+    }
+    const code: ErrorCode = last && isErrorCode(last.code) ? last.code : 'PAYMENT_REQUIRED';
+    throw new ChanpayError(code, `${route}: payment refused after ${paidAttempts} attempts${last ? `: ${last.message}` : ''}`, {
+      url: req.url.href,
+      reason: last ?? null,
+    });
+  }
+
+  /** Finds or opens the channel with the provider behind `url` (an unpaid request reads its terms). */
+  async open(url: string | URL, init: RequestInit = {}): Promise<ConsumerChannel> {
+    const { ctx, channels } = this.started ?? (await this.startForCall());
+    const req = await prepare(url, init);
+    const route = `${req.method} ${req.url.origin}${req.url.pathname}`;
+    const res = await this.send(req);
+    if (res.status !== 402) {
+      await drain(res);
+      throw new ChanpayError('PAYMENT_REQUIRED', `${route} answered ${res.status}, not 402: it does not ask for payment`, { url: req.url.href });
+    }
+    const t = await readTerms(res);
+    if (!t) throw new ChanpayError('PAYMENT_REQUIRED', `${route} answered 402 without readable payment terms`, { url: req.url.href });
+    this.checkTerms(t, ctx, route);
+    this.routeTerms.set(route, t);
+    return channels.channelFor(t);
+  }
+
+  /** Starts closing every channel this consumer uses (the challenge period begins; the server withdraws after). */
+  async closeAll(): Promise<{ channelId: string; provider: string; state: string; closesAt: number | null; error?: string }[]> {
+    const { channels } = this.started ?? (await this.startForCall());
+    const out = [];
+    for (const ch of channels.list()) {
+      try {
+        const r = await this.server.close(ch.id);
+        channels.forget(ch, r.state);
+        out.push({ channelId: ch.id, provider: ch.provider, state: r.state, closesAt: r.closesAt ?? null });
+      } catch (e) {
+        out.push({ channelId: ch.id, provider: ch.provider, state: ch.state, closesAt: null, error: (e as Error).message });
+      }
+    }
+    return out;
+  }
+
+  private async startForCall() {
+    try {
+      await this.start();
+    } catch (e) {
+      if (e instanceof ChanpayError) throw e;
+      throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', `the consumer cannot start: ${(e as Error).message}`);
+    }
+    return this.started!;
+  }
+
+  private async sign(channels: ChannelManager, source: VoucherSource, ch: ConsumerChannel, price: bigint): Promise<string> {
+    await channels.ensureFunds(ch, price);
+    try {
+      return await source.next(ch, price);
+    } catch (e) {
+      // Remote: the server's count may be ahead of ours (concurrent calls); top up and try once more.
+      if (e instanceof ChanpayError && e.code === 'AMOUNT_EXCEEDS_DEPOSIT' && (await channels.topUpNow(ch, price))) return source.next(ch, price);
+      if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED')) channels.forget(ch);
+      throw e;
+    }
+  }
+
+  private async handleRefusal(channels: ChannelManager, ch: ConsumerChannel, t: PaymentTerms, route: string, paid?: { amount: bigint; price: bigint }): Promise<void> {
+    const code = t.reason?.code ?? 'PAYMENT_REQUIRED';
+    this.log.warn({ route, channelId: ch.id, code, reason: t.reason?.message }, 'voucher refused');
+    if (FATAL.has(code)) {
+      throw new ChanpayError(isErrorCode(code) ? code : 'PAYMENT_REQUIRED', `${route}: ${t.reason?.message ?? code}`, { channelId: ch.id });
+    }
+    if (code === 'AMOUNT_TOO_LOW') {
+      // We paid a stale, lower price (dynamic pricing) and nothing was signed since: take that voucher's range
+      // back, so the corrected voucher covers it instead of adding to it.
+      if (paid && this.opts.mode === 'local' && BigInt(t.price) > paid.price && ch.signed === paid.amount) ch.signed = paid.amount - paid.price;
+      this.resumeFrom(ch, t);
+      return;
+    }
+    if (CHANNEL_GONE.has(code)) {
+      channels.forget(ch, code === 'CHANNEL_CLOSED' ? 'settled' : undefined);
+      return;
+    }
+    if (code === 'UNKNOWN_CHANNEL') {
+      // A channel we just opened may not be indexed by the provider's payment server yet.
+      if (Date.now() - ch.adoptedAt < 60_000) await sleep(250);
+      else channels.forget(ch);
+      return;
+    }
+    if (code === 'AMOUNT_EXCEEDS_DEPOSIT') await sleep(100);
+  }
+
+  /**
+   * The provider holds a higher voucher than we know of (we restarted, or another instance signed): continue
+   * above it, but only if its signature is provably ours.
+   */
+  private resumeFrom(ch: ConsumerChannel, t: PaymentTerms): void {
+    const held = t.channel;
+    if (!held || held.channelId.toLowerCase() !== ch.id || !held.signature || !/^\d{1,78}$/.test(held.acceptedAmount)) return;
+    const amount = BigInt(held.acceptedAmount);
+    if (amount <= ch.signed || amount > ch.deposit || !isHex(held.signature, 65)) return;
+    const ctx = this.started!.ctx;
+    const signer = recoverSigner(ctx.hasher.digest(ch.id, amount), held.signature);
+    if (!signer.ok || signer.address !== ch.terms.signer) {
+      this.log.warn({ channelId: ch.id, amount: amount.toString() }, 'the provider reported a voucher we did not sign; ignored');
+      return;
+    }
+    this.log.info({ channelId: ch.id, from: ch.signed.toString(), to: amount.toString() }, 'resuming above the provider\'s latest voucher');
+    ch.signed = amount;
+  }
+
+  private checkTerms(t: PaymentTerms, ctx: PaymentContext, route: string): void {
+    const refuse = (code: ErrorCode, message: string) => {
+      throw new ChanpayError(code, `${route}: ${message}`, { terms: t as unknown as Record<string, unknown> });
+    };
+    if (t.scheme !== PAYMENT_SCHEME) refuse('TERMS_NOT_ACCEPTED', `unknown payment scheme ${String(t.scheme)}`);
+    if (!/^\d{1,78}$/.test(String(t.chainId)) || BigInt(t.chainId) !== ctx.chainId || String(t.contract).toLowerCase() !== ctx.contract) {
+      refuse('WRONG_DOMAIN', `the provider is paid on chain ${t.chainId} contract ${t.contract}, our payment server uses chain ${ctx.chainId} contract ${ctx.contract}`);
+    }
+    if (!isHex(String(t.provider), 20)) refuse('TERMS_NOT_ACCEPTED', 'the provider address is not an address');
+    if (String(t.token).toLowerCase() !== ctx.token) refuse('TERMS_NOT_ACCEPTED', `the provider wants token ${t.token}`);
+    if (!/^\d{1,78}$/.test(String(t.price)) || BigInt(t.price) <= 0n) refuse('TERMS_NOT_ACCEPTED', `invalid price ${t.price}`);
+    if (this.opts.maxPrice !== undefined && BigInt(t.price) > toWei(this.opts.maxPrice)) refuse('TERMS_NOT_ACCEPTED', `price ${t.price} is above our maximum ${this.opts.maxPrice}`);
+    if (!/^\d{1,78}$/.test(String(t.minDeposit)) || BigInt(t.minDeposit) > toWei(this.opts.deposit)) {
+      refuse('TERMS_NOT_ACCEPTED', `the provider wants a deposit of at least ${t.minDeposit}, we deposit ${this.opts.deposit}`);
+    }
+    if (!Number.isInteger(t.minChallengePeriod) || t.minChallengePeriod < 0 || t.minChallengePeriod > 4_294_967_295) {
+      refuse('TERMS_NOT_ACCEPTED', 'invalid minimum challenge period');
+    }
+  }
+
+  private noteReceipt(ch: ConsumerChannel, res: Response, route: string): void {
+    const header = res.headers.get(RECEIPT_HEADER);
+    const receipt = header ? decodeReceipt(header) : null;
+    if (!receipt || receipt.channelId !== ch.id) return;
+    ch.calls++;
+    ch.paid += receipt.price;
+    const t = this.routeTerms.get(route);
+    // Dynamic prices: the next call on this route starts from what this one cost.
+    if (t && t.price !== receipt.price.toString()) this.routeTerms.set(route, { ...t, price: receipt.price.toString() });
+  }
+
+  private remember(key: string, sent: SentVoucher): void {
+    this.sentByKey.delete(key);
+    this.sentByKey.set(key, sent);
+    if (this.sentByKey.size > 10_000) this.sentByKey.delete(this.sentByKey.keys().next().value as string);
+  }
+
+  private async send(req: Prepared): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 30_000);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    return this.fetchImpl(req.url, { ...req.other, method: req.method, headers: req.headers, body: req.body, signal });
+  }
+}
+
+/** The receipt of a paid response, if it has one. */
+export function receiptOf(res: Response): Receipt | null {
+  const header = res.headers.get(RECEIPT_HEADER);
+  return header ? decodeReceipt(header) : null;
+}
+
+async function prepare(input: string | URL | Request, init: RequestInit): Promise<Prepared> {
+  let url: URL;
+  let method = init.method;
+  const headers = new Headers();
+  let body: Uint8Array<ArrayBuffer> | string | undefined;
+  if (input instanceof Request) {
+    url = new URL(input.url);
+    method ??= input.method;
+    input.headers.forEach((v, k) => headers.set(k, v));
+    if (init.body === undefined && input.body) body = new Uint8Array(await input.arrayBuffer());
+  } else {
+    url = new URL(String(input));
+  }
+  new Headers(init.headers).forEach((v, k) => headers.set(k, v));
+  if (init.body !== undefined && init.body !== null) body = await bufferBody(init.body);
+  // The rest of init (credentials, redirect, …) passes through; these four are rebuilt per attempt.
+  const other: RequestInit = { ...init };
+  delete other.method;
+  delete other.headers;
+  delete other.body;
+  delete other.signal;
+  return { url, method: (method ?? 'GET').toUpperCase(), headers, body, signal: init.signal ?? undefined, other };
+}
+
+/** A body that can be sent more than once (the call may be repeated with a corrected voucher). */
+async function bufferBody(body: BodyInit): Promise<Uint8Array<ArrayBuffer> | string> {
+  if (typeof body === 'string') return body;
+  return new Uint8Array(await new Response(body).arrayBuffer());
+}
+
+async function readTerms(res: Response): Promise<PaymentTerms | null> {
+  const header = res.headers.get(PAYMENT_REQUIRED_HEADER);
+  const fromHeader = header ? decodeTerms(header) : null;
+  if (fromHeader) {
+    await drain(res);
+    return fromHeader;
+  }
+  try {
+    const body = (await res.json()) as PaymentTerms;
+    return body && body.scheme === PAYMENT_SCHEME ? body : null;
+  } catch {
+    return null;
+  }
+}
+
+async function errorCode(res: Response): Promise<string | null> {
+  try {
+    const body = (await res.clone().json()) as { error?: { code?: unknown } };
+    return typeof body?.error?.code === 'string' ? body.error.code : null;
+  } catch {
+    return null;
+  }
+}
+
+async function drain(res: Response): Promise<void> {
+  await res.arrayBuffer().catch(() => undefined);
+}

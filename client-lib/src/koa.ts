@@ -1,0 +1,116 @@
+import type { Context, Middleware } from 'koa';
+import { ChanpayError } from './wire/errors';
+import { VOUCHER_HEADER } from './wire/voucher';
+import { IDEMPOTENCY_HEADER, PAYMENT_REQUIRED_HEADER, RECEIPT_HEADER, encodeTerms, type Receipt } from './wire/payment-terms';
+import type { PaymentProvider } from './provider/payment-provider';
+import type { CachedResponse } from './provider/idempotency';
+import { toWei, type Amount } from './units';
+
+/** A fixed price in wei, or a function of the request (dynamic pricing per call). 0 serves the call free. */
+export type Price = Amount | ((ctx: Context) => Amount | Promise<Amount>);
+
+/** What the middleware leaves in `ctx.state.payment` for the handler. */
+export interface PaymentState {
+  price: bigint;
+  /** null in no-payment mode and for free calls. */
+  receipt: Receipt | null;
+  /** The call was paid by an earlier attempt with the same Idempotency-Key (the handler runs again, uncharged). */
+  retried: boolean;
+  idempotencyKey: string | null;
+}
+
+export interface KoaPayments {
+  /** Middleware that lets a request through only with a voucher paying `price`; answers 402 otherwise. */
+  paymentRequired(price: Price): Middleware;
+  readonly provider: PaymentProvider | null;
+}
+
+const MAX_CACHED_BODY = 64 * 1024;
+
+/**
+ * The koa adapter. With `provider` null (no-payment mode) `paymentRequired` only records the price and calls
+ * the handler, so a service runs the same code with and without payments.
+ */
+export function createKoaPayments(provider: PaymentProvider | null): KoaPayments {
+  return {
+    provider,
+    paymentRequired(price: Price): Middleware {
+      return async (ctx, next) => {
+        let wei: bigint;
+        try {
+          wei = toWei(typeof price === 'function' ? await price(ctx) : price);
+        } catch (e) {
+          const err = new ChanpayError('INTERNAL', `the price of this call cannot be computed: ${(e as Error).message}`);
+          ctx.status = err.status;
+          ctx.body = err.toBody();
+          return;
+        }
+        const key = ctx.get(IDEMPOTENCY_HEADER) || null;
+        if (!provider || wei === 0n) {
+          ctx.state.payment = { price: wei, receipt: null, retried: false, idempotencyKey: key } satisfies PaymentState;
+          return next();
+        }
+        const outcome = await provider.charge({ voucher: ctx.get(VOUCHER_HEADER) || undefined, price: wei, idempotencyKey: key ?? undefined });
+        if (outcome.kind === 'refused') {
+          const { status, error, terms } = outcome.refusal;
+          ctx.status = status;
+          if (terms) {
+            ctx.set(PAYMENT_REQUIRED_HEADER, encodeTerms(terms));
+            ctx.body = { ...terms, error: { code: error.code, message: error.message } };
+          } else {
+            ctx.body = error.toBody();
+          }
+          return;
+        }
+        ctx.set(RECEIPT_HEADER, outcome.receiptHeader);
+        if (outcome.kind === 'replay') {
+          replay(ctx, outcome.response);
+          return;
+        }
+        const record = outcome.record;
+        ctx.state.payment = {
+          price: wei,
+          receipt: outcome.receipt,
+          retried: outcome.retried ?? false,
+          idempotencyKey: key,
+        } satisfies PaymentState;
+        try {
+          await next();
+        } catch (e) {
+          record?.settle('unserved');
+          throw e;
+        }
+        if (record) {
+          const cached = cacheable(ctx);
+          record.settle(cached ? 'served' : 'unserved', cached ?? undefined);
+        }
+      };
+    },
+  };
+}
+
+function replay(ctx: Context, response: CachedResponse): void {
+  ctx.status = response.status;
+  for (const [name, value] of Object.entries(response.headers)) ctx.set(name, value);
+  ctx.set('idempotent-replayed', 'true');
+  ctx.body = response.body;
+}
+
+/** The response, when it is small and in memory (not a stream), so that a retry can get it again. */
+function cacheable(ctx: Context): CachedResponse | null {
+  if (ctx.status >= 500) return null;
+  const body = ctx.body as unknown;
+  let size: number;
+  if (body === null || body === undefined) size = 0;
+  else if (typeof body === 'string') size = Buffer.byteLength(body);
+  else if (Buffer.isBuffer(body)) size = body.length;
+  else if (typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe !== 'function') size = Buffer.byteLength(JSON.stringify(body));
+  else return null;
+  if (size > MAX_CACHED_BODY) return null;
+  const type = ctx.response.get('content-type');
+  return {
+    status: ctx.status,
+    body: (body ?? null) as CachedResponse['body'],
+    headers: type ? { 'content-type': String(type) } : {},
+  };
+}

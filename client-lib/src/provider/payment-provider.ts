@@ -1,0 +1,294 @@
+import { ChanpayError, type ErrorCode } from '../wire/errors';
+import { decodeVoucher } from '../wire/voucher';
+import { PAYMENT_SCHEME, encodeReceipt, type PaymentTerms, type Receipt } from '../wire/payment-terms';
+import { PaymentServerClient, type ClaimAllResponse, type PaymentServerClientOptions } from '../payment-server-client';
+import { silentLogger, type Logger } from '../logger';
+import { loadContext, type PaymentContext } from './context';
+import { IdempotencyStore, isValidIdempotencyKey, type CachedResponse, type IdempotencyRecord } from './idempotency';
+import { LocalVerifier } from './local-verifier';
+import { RemoteVerifier } from './remote-verifier';
+import type { VoucherVerifier } from './verifier';
+
+export interface PaymentProviderOptions {
+  mode: 'local' | 'remote';
+  /** The provider's own payment server (a client, or how to make one). */
+  paymentServer: PaymentServerClient | PaymentServerClientOptions;
+  /** The account to be paid, when the token is bound to several. */
+  account?: string;
+  /** Payment token, default ETH (the zero address). */
+  token?: string;
+  /** Local mode: acknowledge a call only after its voucher is stored at the payment server. */
+  sync?: boolean;
+  flushIntervalMs?: number;
+  refreshIntervalMs?: number;
+  /** Local, batched: refuse calls (503) while a voucher has waited this long to be stored. Default 2000 ms. */
+  maxUnflushedMs?: number;
+  /** Local: how long `stop()` keeps trying to store pending vouchers. Default 10 s. */
+  stopTimeoutMs?: number;
+  /** How long `start()` waits for the payment server, default 30 s. */
+  startTimeoutMs?: number;
+  idempotency?: { ttlMs?: number; maxEntries?: number };
+  logger?: Logger;
+}
+
+export interface ChargeRequest {
+  /** The `payment-voucher` header, if any. */
+  voucher?: string;
+  price: bigint;
+  /** The `idempotency-key` header, if any. */
+  idempotencyKey?: string;
+}
+
+/** Why a call may not be served, as an HTTP answer. */
+export interface Refusal {
+  status: number;
+  error: ChanpayError;
+  /** Present on 402: the terms to pay by. */
+  terms?: PaymentTerms;
+}
+
+export type ChargeOutcome =
+  /** Paid: serve it. With `record`, report the response through `record.settle` for idempotent retries. */
+  | { kind: 'paid'; receipt: Receipt; receiptHeader: string; record?: IdempotencyRecord; retried?: boolean }
+  /** A retry of a call already answered: send `response` again, charge nothing. */
+  | { kind: 'replay'; receipt: Receipt; receiptHeader: string; response: CachedResponse }
+  | { kind: 'refused'; refusal: Refusal };
+
+/** Refusals of the voucher itself: answered with 402 and the terms, so the consumer can pay correctly. */
+const VOUCHER_REFUSALS: ReadonlySet<ErrorCode> = new Set([
+  'PAYMENT_REQUIRED',
+  'MALFORMED_VOUCHER',
+  'VOUCHER_TOO_LARGE',
+  'UNSUPPORTED_VOUCHER_VERSION',
+  'WRONG_DOMAIN',
+  'UNKNOWN_CHANNEL',
+  'CHANNEL_CLOSING',
+  'CHANNEL_CLOSED',
+  'BAD_SIGNATURE',
+  'SIGNER_MISMATCH',
+  'WRONG_PROVIDER',
+  'NOT_CHANNEL_PARTY',
+  'AMOUNT_TOO_LOW',
+  'AMOUNT_EXCEEDS_DEPOSIT',
+  'TERMS_NOT_ACCEPTED',
+]);
+
+/** Codes after which the caller demonstrably holds a valid voucher of the channel, so we may show it ours. */
+const SHOWS_LATEST: ReadonlySet<ErrorCode> = new Set(['AMOUNT_TOO_LOW', 'AMOUNT_EXCEEDS_DEPOSIT', 'CHANNEL_CLOSING']);
+
+/**
+ * The provider side, independent of any web framework: turns (voucher header, price, idempotency key) into
+ * "serve it, here is the receipt" or "refuse with this status and these terms".
+ */
+export class PaymentProvider {
+  readonly server: PaymentServerClient;
+  private readonly opts: PaymentProviderOptions;
+  private readonly log: Logger;
+  private readonly idempotency: IdempotencyStore;
+  private ready: Promise<{ ctx: PaymentContext; verifier: VoucherVerifier }> | null = null;
+  private started: { ctx: PaymentContext; verifier: VoucherVerifier } | null = null;
+
+  constructor(opts: PaymentProviderOptions) {
+    this.opts = opts;
+    this.server = opts.paymentServer instanceof PaymentServerClient ? opts.paymentServer : new PaymentServerClient(opts.paymentServer);
+    this.log = opts.logger ?? silentLogger;
+    this.idempotency = new IdempotencyStore(opts.idempotency?.ttlMs, opts.idempotency?.maxEntries);
+  }
+
+  get mode(): 'local' | 'remote' {
+    return this.opts.mode;
+  }
+
+  /** Loads the provider's account and chain from its payment server. Idempotent; a failed start may be retried. */
+  start(): Promise<PaymentContext> {
+    if (!this.ready) {
+      this.ready = (async () => {
+        const ctx = await loadContext(this.server, {
+          account: this.opts.account,
+          token: this.opts.token,
+          waitMs: this.opts.startTimeoutMs,
+        });
+        const verifier: VoucherVerifier =
+          this.opts.mode === 'local'
+            ? new LocalVerifier({
+                server: this.server,
+                context: ctx,
+                sync: this.opts.sync,
+                flushIntervalMs: this.opts.flushIntervalMs,
+                refreshIntervalMs: this.opts.refreshIntervalMs,
+                maxUnflushedMs: this.opts.maxUnflushedMs,
+                stopTimeoutMs: this.opts.stopTimeoutMs,
+                logger: this.log,
+              })
+            : new RemoteVerifier(this.server);
+        this.started = { ctx, verifier };
+        this.log.info({ mode: this.opts.mode, provider: ctx.account.address, sync: this.opts.sync ?? false }, 'payment provider ready');
+        return this.started;
+      })();
+      this.ready.catch(() => {
+        this.ready = null;
+      });
+    }
+    return this.ready.then((r) => r.ctx);
+  }
+
+  get context(): PaymentContext | null {
+    return this.started?.ctx ?? null;
+  }
+
+  /** Decides one call. Never rejects: every failure becomes a refusal with a stable code. */
+  async charge(req: ChargeRequest): Promise<ChargeOutcome> {
+    try {
+      return await this.chargeOrThrow(req);
+    } catch (e) {
+      const error = e instanceof ChanpayError ? e : new ChanpayError('INTERNAL', 'payment check failed');
+      if (!(e instanceof ChanpayError)) this.log.error({ err: (e as Error)?.stack ?? String(e) }, 'payment check failed');
+      return { kind: 'refused', refusal: { status: error.status, error } };
+    }
+  }
+
+  private async chargeOrThrow(req: ChargeRequest): Promise<ChargeOutcome> {
+    const { ctx, verifier } = this.started ?? (await this.startForCall());
+    if (req.price <= 0n) throw new ChanpayError('INTERNAL', 'charge() needs a positive price');
+    if (!req.voucher) {
+      return this.refuse(ctx, req.price, new ChanpayError('PAYMENT_REQUIRED', `this call costs ${req.price} wei: send a voucher in the payment-voucher header`));
+    }
+    const decoded = decodeVoucher(req.voucher);
+    if (!decoded.ok) return this.refuse(ctx, req.price, new ChanpayError(decoded.code, decoded.message));
+    const v = decoded.voucher;
+    if (v.chainId !== ctx.chainId || v.contract !== ctx.contract) {
+      return this.refuse(
+        ctx,
+        req.price,
+        new ChanpayError('WRONG_DOMAIN', 'the voucher is for another chain or contract', {
+          expected: { chainId: ctx.chainId.toString(), contract: ctx.contract },
+        }),
+      );
+    }
+    const key = req.idempotencyKey;
+    if (key !== undefined && !isValidIdempotencyKey(key)) {
+      throw new ChanpayError('VALIDATION_ERROR', 'idempotency-key must be 1 to 128 visible ASCII characters');
+    }
+    // With a key, the call is reserved before it is verified, so a concurrent repeat waits for this one.
+    let reserved: IdempotencyRecord | undefined;
+    for (let round = 0; key !== undefined && !reserved; round++) {
+      // Checked and reserved without yielding; an existing record is handled (and may be waited for) first.
+      if (!this.idempotency.get(v.channelId, key)) {
+        reserved = this.idempotency.begin(v.channelId, key, req.voucher, null);
+        break;
+      }
+      if (round === 3) throw new ChanpayError('IDEMPOTENCY_CONFLICT', 'a call with this idempotency key is still running');
+      const earlier = await this.earlierCall(v.channelId, key, req.voucher);
+      if (earlier) return earlier;
+    }
+    let accepted;
+    try {
+      accepted = await verifier.accept(v, req.voucher, req.price, key);
+    } catch (e) {
+      const paid = e instanceof ChanpayError ? (e.details?.accepted as { amount: string; price: string } | undefined) : undefined;
+      if (reserved && paid) {
+        // Accepted but not yet stored (sync mode): not served now; a retry with this key and voucher will be.
+        reserved.receipt = { channelId: v.channelId, amount: BigInt(paid.amount), price: BigInt(paid.price) };
+        reserved.settle('unserved');
+      } else if (reserved) {
+        this.idempotency.reject(v.channelId, key!, reserved);
+      }
+      if (!(e instanceof ChanpayError)) throw e;
+      if (VOUCHER_REFUSALS.has(e.code)) {
+        const latest = SHOWS_LATEST.has(e.code) ? await verifier.latest(v.channelId).catch(() => null) : null;
+        return this.refuse(ctx, req.price, e, latest ? { channelId: v.channelId, acceptedAmount: latest.amount.toString(), signature: latest.signature } : undefined);
+      }
+      if (e.code === 'FORBIDDEN' || e.code === 'UNAUTHORIZED' || e.code === 'VALIDATION_ERROR') {
+        this.log.error({ code: e.code, err: e.message }, 'the payment server refused this provider (check its token and account)');
+        throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'the provider cannot use its payment server');
+      }
+      throw e;
+    }
+    const receipt: Receipt = { channelId: accepted.channelId, amount: accepted.amount, price: accepted.price };
+    if (reserved) reserved.receipt = receipt;
+    return { kind: 'paid', receipt, receiptHeader: encodeReceipt(receipt), record: reserved };
+  }
+
+  /** A call seen before under the same key: answered again, served now, or refused as a conflict. */
+  private async earlierCall(channelId: string, key: string, voucher: string): Promise<ChargeOutcome | null> {
+    for (let round = 0; round < 3; round++) {
+      const rec = this.idempotency.get(channelId, key);
+      // Refused vouchers leave no record: a repeat is judged afresh.
+      if (!rec) return null;
+      if (rec.voucher !== voucher) throw new ChanpayError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used with another voucher');
+      if (rec.state === 'in-flight') {
+        await Promise.race([rec.settled, new Promise((r) => setTimeout(r, 30_000).unref())]);
+        continue;
+      }
+      const receipt = rec.receipt!;
+      const receiptHeader = encodeReceipt(receipt);
+      if (rec.state === 'served') {
+        if (rec.response) return { kind: 'replay', receipt, receiptHeader, response: rec.response };
+        throw new ChanpayError('IDEMPOTENCY_CONFLICT', 'this call was answered already and its answer was too large to keep');
+      }
+      // Paid before but never answered: serve it now, free. Reserved before any await, so only one repeat runs.
+      const again = this.idempotency.begin(channelId, key, voucher, receipt);
+      await this.flush();
+      return { kind: 'paid', receipt, receiptHeader, record: again, retried: true };
+    }
+    throw new ChanpayError('IDEMPOTENCY_CONFLICT', 'a call with this idempotency key is still running');
+  }
+
+  private async startForCall() {
+    try {
+      await this.start();
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'payment provider cannot start');
+      throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'the provider cannot reach its payment server');
+    }
+    return this.started!;
+  }
+
+  private refuse(ctx: PaymentContext, price: bigint, error: ChanpayError, channel?: PaymentTerms['channel']): ChargeOutcome {
+    const terms = this.termsFor(ctx, price, error.code === 'PAYMENT_REQUIRED' ? undefined : error, channel);
+    return { kind: 'refused', refusal: { status: 402, error, terms } };
+  }
+
+  termsFor(ctx: PaymentContext, price: bigint, reason?: ChanpayError, channel?: PaymentTerms['channel']): PaymentTerms {
+    return {
+      scheme: PAYMENT_SCHEME,
+      price: price.toString(),
+      provider: ctx.account.address,
+      contract: ctx.contract,
+      chainId: ctx.chainId.toString(),
+      token: ctx.token,
+      minDeposit: ctx.defaults.minDeposit.toString(),
+      minChallengePeriod: ctx.defaults.minChallengePeriod,
+      ...(reason ? { reason: { code: reason.code, message: reason.message } } : {}),
+      ...(channel ? { channel } : {}),
+    };
+  }
+
+  /** Sends every accepted voucher to the payment server now. */
+  async flush(): Promise<void> {
+    await this.started?.verifier.flush();
+  }
+
+  /** Claims every channel with unclaimed vouchers now (after storing what is pending). */
+  async redeem(): Promise<ClaimAllResponse> {
+    await this.start();
+    await this.flush();
+    return this.server.claimAll();
+  }
+
+  /** What this provider has been paid so far: claimed on chain and held as vouchers. */
+  async payout(): Promise<{ address: string; balance: string; claimed: string; unclaimed: string }> {
+    const ctx = await this.start();
+    await this.flush();
+    const funds = await this.server.funds();
+    const mine = funds.accounts.find((a) => a.address.toLowerCase() === ctx.account.address) ?? funds.accounts[0];
+    if (!mine) throw new ChanpayError('INTERNAL', 'the payment server reported no account');
+    return { address: mine.address, balance: mine.balance, claimed: mine.asProvider.claimed, unclaimed: mine.asProvider.unclaimed };
+  }
+
+  /** Stops accepting and stores what is pending. */
+  async stop(): Promise<void> {
+    const started = this.started;
+    if (started) await started.verifier.stop();
+  }
+}

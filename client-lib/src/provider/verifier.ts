@@ -1,0 +1,28 @@
+import type { Voucher } from '../wire/voucher';
+
+export interface AcceptedVoucher {
+  channelId: string;
+  /** The cumulative amount of the voucher this call was charged against. */
+  amount: bigint;
+  price: bigint;
+}
+
+export interface HeldVoucher {
+  channelId: string;
+  amount: bigint;
+  signature: string;
+}
+
+/**
+ * Decides whether one voucher pays for one call. `local` checks in process against cached channel state,
+ * `remote` asks the provider's payment server. Both throw a `ChanpayError` with a voucher code on refusal.
+ */
+export interface VoucherVerifier {
+  readonly mode: 'local' | 'remote';
+  accept(voucher: Voucher, header: string, price: bigint, idempotencyKey?: string): Promise<AcceptedVoucher>;
+  /** The highest voucher this provider holds for the channel, to tell a consumer where to resume. */
+  latest(channelId: string): Promise<HeldVoucher | null>;
+  /** Makes every accepted voucher durable at the payment server. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}

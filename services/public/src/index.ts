@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import {
+  ChanpayError,
+  consumerFor,
+  errorMiddleware,
+  listen,
+  receiptOf,
+  IDEMPOTENCY_HEADER,
+  type ConsumerSettings,
+  type Logger,
+  type PaymentConsumer,
+  type Receipt,
+} from '@chanpay/client-lib';
+
+export const DEFAULT_PORT = 8003;
+
+export interface PublicServiceOptions {
+  /** 0 picks a free port; default 8003. */
+  port?: number;
+  host?: string;
+  payment: ConsumerSettings;
+  randomNumberUrl: string;
+  persistenceUrl: string;
+  /** Per upstream call, default 30 s. */
+  upstreamTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface RunningPublicService {
+  url: string;
+  consumer: PaymentConsumer | null;
+  stop(): Promise<void>;
+}
+
+export interface TraceStep {
+  step: 'randomNumber' | 'persistence';
+  /** ms since the action started. */
+  start: number;
+  end: number;
+  ms: number;
+}
+
+export interface ActionResult {
+  number: number;
+  savedNumber: number;
+  receipts: { randomNumber: ReceiptJson | null; persistence: ReceiptJson | null };
+  trace: TraceStep[];
+  totalMs: number;
+}
+
+interface ReceiptJson {
+  channelId: string;
+  amount: string;
+  price: string;
+}
+
+const receiptJson = (r: Receipt | null): ReceiptJson | null => (r ? { channelId: r.channelId, amount: r.amount.toString(), price: r.price.toString() } : null);
+
+/** An upstream service answered with an error, or could not be reached. */
+class UpstreamError extends Error {
+  constructor(
+    readonly step: TraceStep['step'],
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The consumer of the example network: `/action` calls random-number, then persistence with that number, each
+ * paid per call. `pay` is the paying fetch, or plain fetch in no-payment mode: the same code path otherwise.
+ */
+export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentConsumer | null): Koa {
+  const app = new Koa();
+  const router = new Router();
+  const pay: typeof fetch = consumer ? (input, init) => consumer.fetch(input as string | URL | Request, init) : fetch;
+  const base = { rn: opts.randomNumberUrl.replace(/\/+$/, ''), ps: opts.persistenceUrl.replace(/\/+$/, '') };
+  const timeoutMs = opts.upstreamTimeoutMs ?? 30_000;
+  const idempotent = consumer !== null && opts.payment.idempotencyKeys === true;
+
+  async function call(step: TraceStep['step'], url: string, expect: number, trace: TraceStep[], t0: number): Promise<{ body: unknown; receipt: Receipt | null }> {
+    const start = performance.now() - t0;
+    let res: Response;
+    try {
+      const headers: Record<string, string> = idempotent ? { [IDEMPOTENCY_HEADER]: randomUUID() } : {};
+      res = await pay(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (e) {
+      if (e instanceof ChanpayError) throw new UpstreamError(step, e.status === 503 ? 503 : 502, e.code, `${step}: payment failed: ${e.message}`);
+      throw new UpstreamError(step, 502, 'UPSTREAM_UNREACHABLE', `${step}: ${(e as Error).message}`);
+    }
+    const text = await res.text();
+    const end = performance.now() - t0;
+    trace.push({ step, start: round(start), end: round(end), ms: round(end - start) });
+    if (res.status !== expect) throw new UpstreamError(step, 502, 'UPSTREAM_ERROR', `${step} answered ${res.status}: ${text.slice(0, 200)}`);
+    return { body: JSON.parse(text) as unknown, receipt: receiptOf(res) };
+  }
+
+  router.get('/status', (ctx) => {
+    ctx.body = { status: 'ok', service: 'public', payment: consumer ? consumer.mode : 'off', channels: channelsJson(consumer) };
+  });
+
+  router.get('/action', async (ctx) => {
+    const t0 = performance.now();
+    const trace: TraceStep[] = [];
+    try {
+      const rn = await call('randomNumber', `${base.rn}/randomNumber`, 200, trace, t0);
+      const number = (rn.body as { number?: unknown }).number;
+      if (typeof number !== 'number' || !Number.isFinite(number)) throw new UpstreamError('randomNumber', 502, 'UPSTREAM_ERROR', 'randomNumber returned no number');
+      const saved = await call('persistence', `${base.ps}/save?nr=${encodeURIComponent(String(number))}`, 201, trace, t0);
+      ctx.body = {
+        number,
+        savedNumber: (saved.body as { saved?: number }).saved ?? number,
+        receipts: { randomNumber: receiptJson(rn.receipt), persistence: receiptJson(saved.receipt) },
+        trace,
+        totalMs: round(performance.now() - t0),
+      } satisfies ActionResult;
+    } catch (e) {
+      if (!(e instanceof UpstreamError)) throw e;
+      ctx.status = e.status;
+      ctx.body = { error: { code: e.code, message: e.message, details: { step: e.step } }, trace };
+    }
+  });
+
+  if (consumer) {
+    router.get('/init', async (ctx) => {
+      const [rn, ps] = await Promise.all([consumer.open(`${base.rn}/randomNumber`), consumer.open(`${base.ps}/save?nr=0`)]);
+      ctx.body = { done: true, channels: channelsJson(consumer), randomNumber: rn.id, persistence: ps.id };
+    });
+    router.get('/terminate', async (ctx) => {
+      const closed = await consumer.closeAll();
+      ctx.body = { terminationStarted: closed.length > 0 && closed.every((c) => !c.error), channels: closed };
+    });
+  }
+  app.use(errorMiddleware(opts.logger));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+function channelsJson(consumer: PaymentConsumer | null) {
+  return (consumer?.channels() ?? []).map((c) => ({
+    id: c.id,
+    provider: c.provider,
+    state: c.state,
+    deposit: c.deposit.toString(),
+    signed: c.signed.toString(),
+    calls: c.calls,
+    paid: c.paid.toString(),
+  }));
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+export async function startPublicService(opts: PublicServiceOptions): Promise<RunningPublicService> {
+  const consumer = consumerFor(opts.payment);
+  if (consumer) await consumer.start();
+  const app = createPublicApp(opts, consumer);
+  const http = await listen(app, opts.port ?? DEFAULT_PORT, opts.host);
+  return { url: http.url, consumer, stop: () => http.close() };
+}
