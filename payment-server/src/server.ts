@@ -128,7 +128,9 @@ export async function createPaymentServer(input: Config | ConfigInput, opts: Sta
     };
     const claimer = new Claimer(config, accounts, service, rpc, log);
     const claimLoop = new Loop('claimer', config.claim.checkIntervalMs, () => claimer.run(), onError);
-    const watcher = new Watcher(rpc, service, meta, contract, startBlock, config.watcher.maxBlockRange, () => void claimLoop.kick());
+    const watcher = new Watcher(rpc, service, meta, contract, startBlock, config.watcher.maxBlockRange, () => void claimLoop.kick(), (was, now) =>
+      log.warn({ was, now }, 'the node is behind the last block we processed; re-reading every channel'),
+    );
     const watchLoop = new Loop('watcher', config.watcher.pollIntervalMs, () => watcher.poll(), onError);
     const webhookLoop = new Loop('webhooks', 500, () => webhooks.dispatch(), onError);
 

@@ -64,13 +64,12 @@ export function chainError(kind: string, e: unknown): Error {
 }
 
 /**
- * Sends transactions from the server's own keys: one queue per account with locally managed nonces, explicit
+ * Sends transactions from the server's own keys: one queue per account with nonces from the node, explicit
  * gas limits, a simulation first (so a revert comes back as a decoded custom error and costs no gas), and
  * receipts polled directly (anvil may not have a receipt right after the hash comes back).
  */
 export class TxSender {
   private readonly queues = new Map<string, Promise<unknown>>();
-  private readonly nonces = new Map<string, number>();
   private gasPrice: { value: bigint; at: number } | undefined;
 
   constructor(
@@ -119,10 +118,10 @@ export class TxSender {
   private async signAndSend(from: string, req: TxRequest): Promise<string> {
     for (let attempt = 0; ; attempt++) {
       try {
-        let nonce = this.nonces.get(from);
-        if (nonce === undefined) {
-          nonce = Number(await this.rpc.call<string>('eth_getTransactionCount', [from, 'pending']));
-        }
+        // Sends are serialized per account and each returns once the node holds the transaction, so the node's
+        // pending count is exact. Asking every time (one cheap call) means a node that lost transactions
+        // (a crash, a reorg) never leaves this account stuck behind a nonce it will not mine.
+        const nonce = Number(await this.rpc.call<string>('eth_getTransactionCount', [from, 'pending']));
         const tx = Transaction.from({
           type: 0,
           chainId: this.chainId,
@@ -134,11 +133,8 @@ export class TxSender {
           gasPrice: await this.currentGasPrice(),
         });
         tx.signature = req.wallet.signingKey.sign(tx.unsignedHash);
-        const hash = await this.rpc.call<string>('eth_sendRawTransaction', [tx.serialized]);
-        this.nonces.set(from, nonce + 1);
-        return hash;
+        return await this.rpc.call<string>('eth_sendRawTransaction', [tx.serialized]);
       } catch (e) {
-        this.nonces.delete(from);
         const nonceProblem = e instanceof RpcError && /nonce|already known|replacement/i.test(e.message);
         if (nonceProblem && attempt < 3) continue;
         throw chainError(req.kind, e);

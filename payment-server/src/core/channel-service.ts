@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Interface } from 'ethers';
 import {
   ChanpayError,
   ZERO_ADDRESS,
@@ -57,6 +58,7 @@ export interface RecordResult {
 }
 
 const NOW = () => Math.floor(Date.now() / 1000);
+const ERC20 = new Interface(['function approve(address,uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)']);
 
 /**
  * The payment server's business logic: channel life cycle on chain, vouchers off chain. HTTP handlers, the
@@ -170,12 +172,23 @@ export class ChannelService {
       throw chainError('channel read', e);
     }
     const s = state.closesAt === FINALIZED ? 'settled' : state.closesAt > 0n ? 'closing' : 'open';
-    return this.store.updateChain(id, {
-      deposit: state.deposit,
-      claimed: state.claimed,
-      state: s,
-      closesAt: s === 'closing' ? Number(state.closesAt) : this.store.get(id)?.closesAt ?? null,
-    });
+    return this.store.updateChain(
+      id,
+      {
+        deposit: state.deposit,
+        claimed: state.claimed,
+        state: s,
+        closesAt: s === 'closing' ? Number(state.closesAt) : s === 'open' ? null : (this.store.get(id)?.closesAt ?? null),
+      },
+      true,
+    );
+  }
+
+  /** Re-reads every channel that is not settled (after the node went back in time). */
+  async refreshAll(): Promise<void> {
+    for (const rec of this.store.all()) {
+      if (rec.state !== 'settled') await this.refresh(rec.id);
+    }
   }
 
   /** Stores a ChannelOpened log if one of our accounts is a party. Returns whether it was ours. */
@@ -214,17 +227,19 @@ export class ChannelService {
       salt: (params.salt ?? '0x' + randomBytes(32).toString('hex')).toLowerCase(),
     };
     if (terms.provider === terms.consumer) throw new ChanpayError('VALIDATION_ERROR', 'a channel to oneself is pointless');
+    if (terms.provider === ZERO_ADDRESS || terms.signer === ZERO_ADDRESS) throw new ChanpayError('VALIDATION_ERROR', 'provider and signer must not be the zero address');
     if (params.deposit <= 0n) throw new ChanpayError('VALIDATION_ERROR', 'deposit must be positive');
-    if (token !== ZERO_ADDRESS) await this.approve(account, token, params.deposit);
     const id = channelIdOf(terms);
-    const sent = await this.tx.send({
-      wallet: account.wallet,
-      to: this.contract,
-      data: encode.open(terms, params.deposit),
-      value: token === ZERO_ADDRESS ? params.deposit : 0n,
-      gasLimit: GAS.open,
-      kind: 'open',
-    });
+    const open = () =>
+      this.tx.send({
+        wallet: account.wallet,
+        to: this.contract,
+        data: encode.open(terms, params.deposit),
+        value: token === ZERO_ADDRESS ? params.deposit : 0n,
+        gasLimit: GAS.open,
+        kind: 'open',
+      });
+    const sent = token === ZERO_ADDRESS ? await open() : await this.withAllowance(account, token, params.deposit, open);
     this.applyReceipt(sent);
     const rec = this.store.get(id);
     if (!rec) throw new ChanpayError('INTERNAL', `opened ${id} but saw no ChannelOpened event`);
@@ -232,30 +247,46 @@ export class ChannelService {
     return rec;
   }
 
-  private async approve(account: Account, token: string, amount: bigint): Promise<void> {
-    const { Interface } = await import('ethers');
-    const erc20 = new Interface(['function approve(address,uint256) returns (bool)']);
-    await this.tx.send({
-      wallet: account.wallet,
-      to: token,
-      data: erc20.encodeFunctionData('approve', [this.contract, amount]),
-      gasLimit: 100_000n,
-      kind: 'approve',
-    });
+  /**
+   * Pays from an ERC-20 balance: checks everything that can be checked before the `approve` (so a refused request
+   * costs no gas), approves exactly `amount`, runs `pay`, and takes the allowance back if `pay` fails.
+   */
+  private async withAllowance(account: Account, token: string, amount: bigint, pay: () => Promise<SentTx>): Promise<SentTx> {
+    try {
+      if ((await this.rpc.code(token)) === '0x') throw new ChanpayError('VALIDATION_ERROR', `no token contract at ${token}`);
+      const balance = BigInt(await this.rpc.ethCall({ to: token, data: ERC20.encodeFunctionData('balanceOf', [account.address]) }));
+      if (balance < amount) {
+        throw new ChanpayError('INSUFFICIENT_FUNDS', `the account holds ${balance} of token ${token}, less than ${amount}`);
+      }
+    } catch (e) {
+      throw chainError('token check', e);
+    }
+    const approve = (value: bigint) =>
+      this.tx.send({ wallet: account.wallet, to: token, data: ERC20.encodeFunctionData('approve', [this.contract, value]), gasLimit: 100_000n, kind: 'approve' });
+    await approve(amount);
+    try {
+      return await pay();
+    } catch (e) {
+      await approve(0n).catch((err: unknown) => this.log.warn({ err: (err as Error).message, token }, 'could not reset the allowance'));
+      throw e;
+    }
   }
 
   async topUp(p: Principal, id: string, amount: bigint): Promise<{ rec: ChannelRecord; txHash: string }> {
     const { rec, account } = await this.channelFor(p, id, 'consumer');
     if (amount <= 0n) throw new ChanpayError('VALIDATION_ERROR', 'amount must be positive');
-    if (rec.terms.token !== ZERO_ADDRESS) await this.approve(account, rec.terms.token, amount);
-    const sent = await this.tx.send({
-      wallet: account.wallet,
-      to: this.contract,
-      data: encode.topUp(rec.terms, amount),
-      value: rec.terms.token === ZERO_ADDRESS ? amount : 0n,
-      gasLimit: GAS.topUp,
-      kind: 'topUp',
-    });
+    await this.refresh(id);
+    if (rec.state !== 'open') throw new ChanpayError(rec.state === 'closing' ? 'CHANNEL_CLOSING' : 'CHANNEL_CLOSED', `the channel is ${rec.state}`);
+    const topUp = () =>
+      this.tx.send({
+        wallet: account.wallet,
+        to: this.contract,
+        data: encode.topUp(rec.terms, amount),
+        value: rec.terms.token === ZERO_ADDRESS ? amount : 0n,
+        gasLimit: GAS.topUp,
+        kind: 'topUp',
+      });
+    const sent = rec.terms.token === ZERO_ADDRESS ? await topUp() : await this.withAllowance(account, rec.terms.token, amount, topUp);
     this.applyReceipt(sent);
     return { rec, txHash: sent.hash };
   }
@@ -416,6 +447,8 @@ export class ChannelService {
 
   /** Claims the latest accepted vouchers of these channels (one provider account), batched when several. */
   async claim(account: Account, recs: ChannelRecord[]): Promise<SentTx | null> {
+    // What was claimed comes from the contract itself, not from events a node may have lost.
+    for (const r of recs) await this.refresh(r.id);
     const due = recs.filter((r) => r.terms.provider === account.address && r.acceptedSignature && r.acceptedAmount > r.claimed && r.state !== 'settled');
     if (due.length === 0) return null;
     return this.withChannelLocks(due.map((r) => r.id), async () => {
@@ -458,6 +491,7 @@ export class ChannelService {
   /** Provider close: claims the latest voucher (if any beyond the claimed) and refunds the rest, in one step. */
   async closeByProvider(rec: ChannelRecord, account: Account): Promise<SentTx> {
     return this.withChannelLocks([rec.id], async () => {
+      await this.refresh(rec.id);
       const voucher = rec.acceptedSignature && rec.acceptedAmount > rec.claimed ? { amount: rec.acceptedAmount, signature: rec.acceptedSignature } : undefined;
       const sent = await this.tx.send({
         wallet: account.wallet,

@@ -5,13 +5,18 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Reads a JSON body with a hard size limit; every failure is a 4xx with its own code. */
 export async function readJson(ctx: Context, limit = MAX_BODY_BYTES): Promise<unknown> {
+  const tooLarge = () => {
+    // The rest of the body is not read, so the connection cannot carry another request: close it.
+    ctx.set('Connection', 'close');
+    return new ChanpayError('PAYLOAD_TOO_LARGE', `body larger than ${limit} bytes`);
+  };
   const length = Number(ctx.get('content-length') || 0);
-  if (length > limit) throw new ChanpayError('PAYLOAD_TOO_LARGE', `body larger than ${limit} bytes`);
+  if (length > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new ChanpayError('PAYLOAD_TOO_LARGE', `body larger than ${limit} bytes`);
+    if (size > limit) throw tooLarge();
     chunks.push(chunk);
   }
   if (size === 0) return {};

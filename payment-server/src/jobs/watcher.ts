@@ -2,6 +2,8 @@ import type { ChannelService } from '../core/channel-service';
 import type { Meta } from '../store/db';
 import type { Rpc } from '../chain/rpc';
 
+const REWIND_DEPTH = 64;
+
 /**
  * Follows the contract's events from the last processed block and keeps the store current. The position is stored
  * in the same database, so after a restart the watcher continues where it stopped.
@@ -15,6 +17,7 @@ export class Watcher {
     private readonly startBlock: number,
     private readonly maxRange: number,
     private readonly onNewEvents: () => void,
+    private readonly onRewind?: (was: number, now: number) => void,
   ) {}
 
   get lastBlock(): number {
@@ -24,6 +27,13 @@ export class Watcher {
 
   async poll(): Promise<void> {
     const head = await this.rpc.blockNumber();
+    if (head < this.lastBlock) {
+      // The node went back in time (restarted from an older state, or a reorg): what we learnt from the lost
+      // blocks may not hold. Re-read every channel from the contract and scan again from a safe depth.
+      this.onRewind?.(this.lastBlock, head);
+      this.meta.set('watcher.lastBlock', String(Math.max(this.startBlock - 1, head - REWIND_DEPTH)));
+      await this.service.refreshAll();
+    }
     let from = this.lastBlock + 1;
     let changed = false;
     while (from <= head) {

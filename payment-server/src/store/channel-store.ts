@@ -144,14 +144,23 @@ export class ChannelStore {
     return rec;
   }
 
-  /** Applies the chain's view; never moves a channel backwards (settled stays settled, claimed never shrinks). */
-  updateChain(id: string, patch: { deposit?: bigint; claimed?: bigint; state?: ChannelState; closesAt?: number | null }): ChannelRecord | undefined {
+  /**
+   * Applies the chain's view. Events may be replayed in any order, so by default nothing moves backwards (settled
+   * stays settled, claimed never shrinks); a direct read of the contract (`authoritative`) is taken as it is, so
+   * that a node that lost blocks (crash, reorg) cannot leave us believing in a claim that never happened.
+   */
+  updateChain(
+    id: string,
+    patch: { deposit?: bigint; claimed?: bigint; state?: ChannelState; closesAt?: number | null },
+    authoritative = false,
+  ): ChannelRecord | undefined {
     const rec = this.cache.get(id);
     if (!rec) return undefined;
-    const deposit = patch.deposit !== undefined && patch.deposit > rec.deposit ? patch.deposit : rec.deposit;
-    const claimed = patch.claimed !== undefined && patch.claimed > rec.claimed ? patch.claimed : rec.claimed;
+    const newer = <T>(value: T | undefined, current: T, isNewer: (v: T) => boolean) => (value !== undefined && (authoritative || isNewer(value)) ? value : current);
     const order = { open: 0, closing: 1, settled: 2 } as const;
-    const state = patch.state !== undefined && order[patch.state] > order[rec.state] ? patch.state : rec.state;
+    const deposit = newer(patch.deposit, rec.deposit, (v) => v > rec.deposit);
+    const claimed = newer(patch.claimed, rec.claimed, (v) => v > rec.claimed);
+    const state = newer(patch.state, rec.state, (v) => order[v] > order[rec.state]);
     const closesAt = patch.closesAt !== undefined ? patch.closesAt : rec.closesAt;
     this.stmts.chain.run(deposit.toString(), claimed.toString(), state, closesAt, id);
     Object.assign(rec, { deposit, claimed, state, closesAt });

@@ -1,0 +1,14 @@
+/** The reliability suite's helpers, for the network-level scenarios to come (see docs/reliability.md). */
+export * from './bounds';
+export * from './chain';
+export * from './conservation';
+export * from './fault-hooks';
+export * from './figures';
+export * from './http';
+export * from './load';
+export * from './paid-load';
+export * from './processes';
+export * from './secret-scan';
+export * from './setup';
+export * from './snapshot';
+export * from './tcp-proxy';
