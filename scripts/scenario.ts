@@ -1,0 +1,159 @@
+/**
+ * npm run scenario -- <chain|payment|no-payment|integration-test> [smoke|up|down|logs|stats] [options]
+ * npm run scenario -- build | env | sizes
+ *
+ *   smoke (default)  build the images, start the scenario, wait for health, run its smoke call, tear down
+ *   up               build, start, wait for health, print the URLs (leave it running)
+ *   logs             follow every container's log (Ctrl-C stops following, not the scenario)
+ *   stats            one CPU / memory sample per container
+ *   down             stop and remove the containers and volumes
+ *   build            build every image (local node base + this machine's node_modules, no registry needed)
+ *   env              write compose/.env with fresh keys and tokens (--force to overwrite)
+ *   sizes            image sizes
+ * Options: --host-network (every container on the host network, all traffic on 127.0.0.1; what CI uses),
+ *   --free-ports (pick free ports instead of the env file's), --keep (smoke: leave it running),
+ *   --no-build, --local (PAYMENT=local instead of the env file's mode), --quiet.
+ * Settings come from compose/.env, else compose/.env.example; see docs/docker.md.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { engineUnavailableReason } from './docker/engine';
+import { ENV_FILE, freshEnv } from './docker/env';
+import { buildImages, imageSizes } from './docker/images';
+import { SCENARIO_NAMES, Scenario, freePorts, type ScenarioName } from './docker/scenario';
+import { smoke } from './docker/smoke';
+
+const args = process.argv.slice(2);
+const flags = new Set(args.filter((a) => a.startsWith('--')));
+const [first, second] = args.filter((a) => !a.startsWith('--'));
+const quiet = flags.has('--quiet');
+const say = (line: string) => console.log(line);
+const verbose = (line: string) => {
+  if (!quiet) console.log(`  ${line}`);
+};
+
+async function requireEngine(): Promise<void> {
+  const reason = await engineUnavailableReason();
+  if (reason) {
+    console.error(reason);
+    process.exit(3);
+  }
+}
+
+async function build(): Promise<void> {
+  const { seconds } = await buildImages({
+    log: (l) => {
+      if (/error/i.test(l) || (!quiet && /^(built|staged|local\/)/.test(l))) console.log(`  ${l}`);
+    },
+  });
+  say(`images built in ${seconds.toFixed(1)} s`);
+}
+
+async function printUrls(s: Scenario): Promise<void> {
+  const ports: [string, string][] = [
+    ['chain (JSON-RPC)', 'CHAIN_PORT'],
+    ['payment server', 'PAYMENT_SERVER_PORT'],
+    ['payment-server-1', 'PAYMENT_SERVER_1_PORT'],
+    ['payment-server-2', 'PAYMENT_SERVER_2_PORT'],
+    ['persistence', 'PERSISTENCE_PORT'],
+    ['random-number', 'RANDOM_NUMBER_PORT'],
+    ['public', 'PUBLIC_PORT'],
+    ['visualizer', 'VISUALIZER_PORT'],
+  ];
+  const names = new Set((await s.containers()).map((c) => c.service));
+  {
+    const serviceOf: Record<string, string> = {
+      CHAIN_PORT: 'chain',
+      PAYMENT_SERVER_PORT: 'payment-server',
+      PAYMENT_SERVER_1_PORT: 'payment-server-1',
+      PAYMENT_SERVER_2_PORT: 'payment-server-2',
+      PERSISTENCE_PORT: 'persistence',
+      RANDOM_NUMBER_PORT: 'random-number',
+      PUBLIC_PORT: 'public',
+      VISUALIZER_PORT: 'visualizer',
+    };
+    for (const [label, v] of ports) if (names.has(serviceOf[v]!)) say(`  ${label.padEnd(18)} ${s.url(v as never)}`);
+  }
+}
+
+async function runScenario(name: ScenarioName, action: string): Promise<void> {
+  await requireEngine();
+  const env: Record<string, string> = flags.has('--free-ports') ? { ...(await freePorts()) } : {};
+  if (flags.has('--local')) env.PAYMENT = 'local';
+  const s = new Scenario(name, { hostNetwork: flags.has('--host-network'), env, log: verbose });
+  switch (action) {
+    case 'down':
+      await s.down();
+      say(`${name}: down`);
+      return;
+    case 'logs': {
+      if ((await s.containers()).length === 0) throw new Error(`${name} is not running (npm run scenario -- ${name} up)`);
+      const stop = await s.streamLogs((service, line) => console.log(`${service.padEnd(17)}| ${line}`));
+      process.once('SIGINT', () => {
+        stop();
+        process.exit(0);
+      });
+      return;
+    }
+    case 'stats':
+      for (const st of await s.stats()) say(`${st.service.padEnd(17)} cpu ${st.cpuPercent.toFixed(1).padStart(6)} %   memory ${(st.memoryBytes / 2 ** 20).toFixed(1).padStart(7)} MiB`);
+      return;
+    case 'up':
+    case 'smoke':
+      break;
+    default:
+      throw new Error(`unknown action "${action}": smoke, up, down, logs or stats`);
+  }
+  if (!flags.has('--no-build')) await build();
+  const t0 = Date.now();
+  try {
+    await s.up();
+  } catch (e) {
+    if (action === 'smoke' && !flags.has('--keep')) await s.down().catch(() => undefined);
+    throw e;
+  }
+  say(`${name}: up and healthy in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (action === 'up') {
+    await printUrls(s);
+    return;
+  }
+  try {
+    const result = await smoke(s);
+    say(`${name}: smoke passed`);
+    say(JSON.stringify(result, null, 2));
+  } finally {
+    if (!flags.has('--keep')) {
+      await s.down();
+      say(`${name}: down`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  if (!first || first === 'help' || flags.has('--help')) {
+    console.log(`usage: npm run scenario -- <${SCENARIO_NAMES.join('|')}> [smoke|up|down|logs|stats] [--host-network] [--free-ports] [--keep] [--no-build] [--local]\n       npm run scenario -- build | env [--force] | sizes`);
+    return;
+  }
+  if (first === 'env') {
+    if (existsSync(ENV_FILE) && !flags.has('--force')) throw new Error(`${ENV_FILE} exists; --force overwrites it`);
+    writeFileSync(ENV_FILE, freshEnv(), { mode: 0o600 });
+    say(`wrote ${ENV_FILE} with fresh keys and tokens (mode 600; .gitignore keeps it out of git)`);
+    return;
+  }
+  if (first === 'build') {
+    await requireEngine();
+    await build();
+    return;
+  }
+  if (first === 'sizes') {
+    await requireEngine();
+    for (const { image, mb } of await imageSizes()) say(`${image.padEnd(34)} ${mb} MB`);
+    return;
+  }
+  if (!(SCENARIO_NAMES as string[]).includes(first)) throw new Error(`unknown scenario "${first}"; one of ${SCENARIO_NAMES.join(', ')}`);
+  await runScenario(first as ScenarioName, second ?? 'smoke');
+}
+
+main().catch((e: unknown) => {
+  console.error(`scenario: ${(e as Error).message}`);
+  process.exit(1);
+});
