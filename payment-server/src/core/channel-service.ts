@@ -362,10 +362,11 @@ export class ChannelService {
           results.push({ channelId, accepted: true, amount: v.amount });
           continue;
         }
-        let r = this.acceptSync(rec, v, 0n, undefined, entry.calls ?? 1);
+        // These calls were served already: record them while the provider can still claim (a closing channel too).
+        let r = this.acceptSync(rec, v, 0n, undefined, entry.calls ?? 1, true);
         if (r instanceof ChanpayError && r.code === 'AMOUNT_EXCEEDS_DEPOSIT') {
           await this.refresh(rec.id);
-          r = this.acceptSync(rec, v, 0n, undefined, entry.calls ?? 1);
+          r = this.acceptSync(rec, v, 0n, undefined, entry.calls ?? 1, true);
         }
         if (r instanceof ChanpayError) throw r;
         results.push({ channelId, accepted: true, amount: v.amount });
@@ -401,7 +402,7 @@ export class ChannelService {
   }
 
   /** Check and record without yielding; returns the error instead of throwing so callers can retry once. */
-  private acceptSync(rec: ChannelRecord, v: Voucher, price: bigint, idempotencyKey: string | undefined, calls = 1): VerifyResult | ChanpayError {
+  private acceptSync(rec: ChannelRecord, v: Voucher, price: bigint, idempotencyKey: string | undefined, calls = 1, servedAlready = false): VerifyResult | ChanpayError {
     try {
       if (idempotencyKey) {
         const seen = this.store.idempotent(rec.id, idempotencyKey);
@@ -414,7 +415,7 @@ export class ChannelService {
       }
       let paid = this.paid.get(rec.id);
       if (!paid) this.paid.set(rec.id, (paid = new PaidRanges(rec.acceptedAmount)));
-      checkVoucher(rec, v, price, paid, this.hasher, this.policy);
+      checkVoucher(rec, v, price, paid, this.hasher, this.policy, servedAlready);
       if (price > 0n) paid.add(v.amount, price);
       else paid.raiseFloor(v.amount);
       const increment = v.amount > rec.acceptedAmount ? v.amount - rec.acceptedAmount : 0n;
@@ -447,11 +448,14 @@ export class ChannelService {
 
   /** Claims the latest accepted vouchers of these channels (one provider account), batched when several. */
   async claim(account: Account, recs: ChannelRecord[]): Promise<SentTx | null> {
-    // What was claimed comes from the contract itself, not from events a node may have lost.
-    for (const r of recs) await this.refresh(r.id);
-    const due = recs.filter((r) => r.terms.provider === account.address && r.acceptedSignature && r.acceptedAmount > r.claimed && r.state !== 'settled');
-    if (due.length === 0) return null;
-    return this.withChannelLocks(due.map((r) => r.id), async () => {
+    const mine = recs.filter((r) => r.terms.provider === account.address);
+    if (mine.length === 0) return null;
+    // Decide what is due under the channels' locks, from the contract itself: a claim that ran meanwhile (the
+    // claim policy and a request at once) or events a node lost must not make us claim the same amount again.
+    return this.withChannelLocks(mine.map((r) => r.id), async () => {
+      for (const r of mine) await this.refresh(r.id);
+      const due = mine.filter((r) => r.acceptedSignature && r.acceptedAmount > r.claimed && r.state !== 'settled');
+      if (due.length === 0) return null;
       const entries: ClaimEntry[] = due.map((r) => ({ terms: r.terms, amount: r.acceptedAmount, signature: r.acceptedSignature! }));
       const now = NOW();
       due.forEach((r) => this.store.recordClaimAttempt(r, now));

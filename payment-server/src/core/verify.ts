@@ -22,9 +22,11 @@ export function checkVoucher(
   paid: PaidRanges,
   hasher: VoucherHasher,
   policy: VoucherPolicy,
+  /** The calls were served before (a local-mode service storing its batch): a closing channel is still claimable. */
+  servedAlready = false,
 ): void {
   if (rec.state === 'settled') throw new ChanpayError('CHANNEL_CLOSED', 'the channel is settled');
-  if (rec.state === 'closing') throw new ChanpayError('CHANNEL_CLOSING', 'the consumer is closing the channel');
+  if (rec.state === 'closing' && !servedAlready) throw new ChanpayError('CHANNEL_CLOSING', 'the consumer is closing the channel');
   if (!policy.acceptedTokens.has(rec.terms.token) || rec.terms.challengePeriod < policy.minChallengePeriod) {
     throw new ChanpayError('TERMS_NOT_ACCEPTED', 'the channel token or challenge period is not accepted by this provider', {
       token: rec.terms.token,
