@@ -26,7 +26,17 @@ interface Figure {
 const ROOT = path.resolve(__dirname, '..');
 const DOC = path.join(ROOT, 'docs/reliability.md');
 const FIGURES_JSON = path.join(ROOT, 'docs/reliability-figures.json');
-const ORDER = ['REST API fuzzer', 'Hostile vouchers', 'Secret scan', 'Chain node unreachable', 'kill -9 of the chain node', 'kill -9 of each payment server', 'Close while the provider server is down'];
+const NETWORK_KINDS = ['local, sync', 'local, batched', 'remote'];
+const ORDER = [
+  'REST API fuzzer', 'Hostile vouchers', 'Secret scan', 'Chain node unreachable', 'kill -9 of the chain node', 'kill -9 of each payment server', 'Close while the provider server is down',
+  // The example network (integration-tests/test/reliability/network-*.test.ts).
+  'Network: fuzzing the services', 'Network: secret scan',
+  ...NETWORK_KINDS.map((k) => `Network: kill -9 of a provider service (${k})`),
+  ...NETWORK_KINDS.map((k) => `Network: kill -9 of each payment server (${k})`),
+  ...NETWORK_KINDS.map((k) => `Network: consumer restart mid-stream (${k})`),
+  ...NETWORK_KINDS.map((k) => `Network: close while the providers' payment server is down (${k})`),
+  'Network: chain node unreachable (local, batched)', 'Network: kill -9 of the chain node (local, batched)',
+];
 
 function main(): void {
   const { values } = parseArgs({ options: { scale: { type: 'string', default: '10' }, 'no-docs': { type: 'boolean', default: false } } });

@@ -31,6 +31,20 @@ export interface NetworkOptions {
   env?: Record<string, string>;
   /** Payment servers' claim interval in seconds (0 = only on close or request). */
   claimIntervalSeconds?: number;
+  /**
+   * Run the chain as a child process of its own (listed in `processes` as `chain`) instead of in this process,
+   * so that its CPU time can be measured apart (the benchmark). Default false.
+   */
+  chainProcess?: boolean;
+  /**
+   * Use this chain instead of starting one (e.g. an anvil node with a state file that a fault test kills and
+   * restarts, or a proxy in front of it): called with the keys to fund; `stop()` stops it too.
+   */
+  startChain?: (privateKeys: string[]) => Promise<EmbeddedChain>;
+  /** Log level of every child (LOG_LEVEL of the services, PS_LOG_LEVEL of the payment servers); default those variables, else warn. */
+  logLevel?: string;
+  /** Called with everything any child writes, across restarts (e.g. for a secret scan over the whole run). */
+  onOutput?: (name: string, text: string) => void;
 }
 
 export type PortName = 'chain' | 'paymentServer1' | 'paymentServer2' | 'persistence' | 'randomNumber' | 'public';
@@ -60,14 +74,29 @@ export interface Network {
   /** Addresses of the services' accounts, for balances and the visualizer. */
   addresses: Record<'public' | 'randomNumber' | 'persistence', string> | null;
   tokens: Record<'paymentServer1' | 'paymentServer2', string> | null;
+  /** Every secret of the run (private keys, payment-server tokens), for tests that check none of them leaks. */
+  credentials: NetworkCredentials | null;
   /** Restarts one process with the same settings (fault tests). */
   restart(name: string): Promise<NetworkProcess>;
   stop(): Promise<void>;
 }
 
+export interface NetworkCredentials {
+  privateKeys: Record<'public' | 'randomNumber' | 'persistence' | 'publicVoucher', string>;
+  /** Bearer tokens: random-number's and persistence's at payment-server-1, public's at payment-server-2. */
+  tokens: Record<'randomNumber' | 'persistence' | 'public', string>;
+}
+
 const ROOT = path.resolve(__dirname, '..');
 
-function spawnTs(name: string, entry: string, env: Record<string, string>, verbose: boolean): { child: ChildProcess; output: () => string } {
+/** Runs a .ts entry with tsx as a child of this process, keeping the tail of its output. */
+export function spawnTs(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  verbose: boolean,
+  onOutput?: (name: string, text: string) => void,
+): { child: ChildProcess; output: () => string } {
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
     cwd: ROOT,
@@ -77,6 +106,7 @@ function spawnTs(name: string, entry: string, env: Record<string, string>, verbo
   const collect = (d: Buffer) => {
     const text = d.toString();
     output = (output + text).slice(-200_000);
+    onOutput?.(name, text);
     if (verbose) for (const line of text.split('\n').filter(Boolean)) process.stdout.write(`[${name}] ${line}\n`);
   };
   child.stdout!.on('data', collect);
@@ -84,7 +114,7 @@ function spawnTs(name: string, entry: string, env: Record<string, string>, verbo
   return { child, output: () => output };
 }
 
-async function waitHealthy(p: { name: string; url: string; child: ChildProcess; output(): string }, timeoutMs = 60_000): Promise<void> {
+export async function waitHealthy(p: { name: string; url: string; child: ChildProcess; output(): string }, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (p.child.exitCode !== null) throw new Error(`${p.name} exited with code ${p.child.exitCode}:\n${p.output().slice(-3000)}`);
@@ -99,7 +129,7 @@ async function waitHealthy(p: { name: string; url: string; child: ChildProcess; 
   }
 }
 
-function stopChild(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+export function stopChild(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -128,7 +158,7 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
   const launch = async (name: string, entry: string, env: Record<string, string>, port: number) => {
     const spec = { entry, env: { ...opts.env, ...env, PORT: String(port) }, url: url(port) };
     specs.set(name, spec);
-    const p = { name, url: spec.url, ...spawnTs(name, entry, spec.env, verbose) };
+    const p = { name, url: spec.url, ...spawnTs(name, entry, spec.env, verbose, opts.onOutput) };
     processes.push(p);
     await waitHealthy(p);
     return p;
@@ -137,9 +167,29 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
     for (const p of [...processes].reverse()) await stopChild(p.child);
     await chain?.stop();
   };
+  /** `scripts/chain.ts` as a child: the same embedded chain, in a process of its own. */
+  const startChainProcess = async (port: number, privateKeys: string[]): Promise<EmbeddedChain> => {
+    const spawned = spawnTs('chain', 'scripts/chain.ts', { ...opts.env, CHAIN_PORT: String(port), CHAIN_PRIVATE_KEYS: privateKeys.join(',') }, verbose, opts.onOutput);
+    const p: NetworkProcess = { name: 'chain', url: url(port), ...spawned };
+    processes.push(p);
+    const deadline = Date.now() + 60_000;
+    let ready: RegExpExecArray | null = null;
+    while (!(ready = /CHAIN_READY (http:\/\/\S+)/.exec(p.output()))) {
+      if (p.child.exitCode !== null) throw new Error(`chain exited with code ${p.child.exitCode}:\n${p.output().slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`chain did not start in 60 s:\n${p.output().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    p.url = ready[1]!;
+    return {
+      rpcUrl: p.url,
+      chainId: 1337n,
+      accounts: privateKeys.map((privateKey) => ({ privateKey, address: new Wallet(privateKey).address.toLowerCase() })),
+      stop: () => stopChild(p.child),
+    };
+  };
 
   try {
-    const common = { HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+    const common = { HOST: '127.0.0.1', LOG_LEVEL: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn' };
     if (opts.mode === 'off') {
       const svcEnv = { ...common, PAYMENT: 'off' };
       await launch('persistence', 'services/persistence/src/main.ts', { ...svcEnv, DB_PATH: path.join(dataDir, 'persistence.db') }, ports.persistence);
@@ -149,12 +199,17 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
     }
 
     const keys = { public: Wallet.createRandom(), randomNumber: Wallet.createRandom(), persistence: Wallet.createRandom(), publicVoucher: Wallet.createRandom() };
-    chain = await startEmbeddedChain({ port: ports.chain, privateKeys: [keys.public.privateKey, keys.randomNumber.privateKey, keys.persistence.privateKey] });
+    const chainKeys = [keys.public.privateKey, keys.randomNumber.privateKey, keys.persistence.privateKey];
+    chain = opts.startChain
+      ? await opts.startChain(chainKeys)
+      : opts.chainProcess
+        ? await startChainProcess(ports.chain, chainKeys)
+        : await startEmbeddedChain({ port: ports.chain, privateKeys: chainKeys });
     const tokens = { paymentServer1: { randomNumber: token(), persistence: token() }, paymentServer2: { public: token() } };
     const psCommon = {
       PS_HOST: '127.0.0.1',
       PS_RPC_URL: chain.rpcUrl,
-      PS_LOG_LEVEL: process.env.PS_LOG_LEVEL ?? 'warn',
+      PS_LOG_LEVEL: opts.logLevel ?? process.env.PS_LOG_LEVEL ?? 'warn',
       PS_WATCH_INTERVAL_MS: '200',
       PS_MIN_CHALLENGE_PERIOD: '30',
       PS_CLAIM_INTERVAL_SECONDS: String(opts.claimIntervalSeconds ?? 300),
@@ -200,13 +255,21 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
       public: keys.public.address.toLowerCase(),
       randomNumber: keys.randomNumber.address.toLowerCase(),
       persistence: keys.persistence.address.toLowerCase(),
-    }, { paymentServer1: tokens.paymentServer1.randomNumber, paymentServer2: tokens.paymentServer2.public });
+    }, { paymentServer1: tokens.paymentServer1.randomNumber, paymentServer2: tokens.paymentServer2.public }, {
+      privateKeys: { public: keys.public.privateKey, randomNumber: keys.randomNumber.privateKey, persistence: keys.persistence.privateKey, publicVoucher: keys.publicVoucher.privateKey },
+      tokens: { randomNumber: tokens.paymentServer1.randomNumber, persistence: tokens.paymentServer1.persistence, public: tokens.paymentServer2.public },
+    });
   } catch (e) {
     await stop();
     throw e;
   }
 
-  function network(contract: string | null = null, addresses: Network['addresses'] = null, tokens: Network['tokens'] = null): Network {
+  function network(
+    contract: string | null = null,
+    addresses: Network['addresses'] = null,
+    tokens: Network['tokens'] = null,
+    credentials: Network['credentials'] = null,
+  ): Network {
     const paid = opts.mode !== 'off';
     return {
       mode: opts.mode,
@@ -223,12 +286,13 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
       contract,
       addresses,
       tokens,
+      credentials,
       async restart(name) {
         const spec = specs.get(name);
         const i = processes.findIndex((p) => p.name === name);
         if (!spec || i < 0) throw new Error(`no process ${name}`);
         await stopChild(processes[i]!.child, 5_000);
-        const p = { name, url: spec.url, ...spawnTs(name, spec.entry, spec.env, verbose) };
+        const p = { name, url: spec.url, ...spawnTs(name, spec.entry, spec.env, verbose, opts.onOutput) };
         processes[i] = p;
         await waitHealthy(p);
         return p;

@@ -299,6 +299,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** True when a fetch failed before anything reached the server (connection refused, unknown host). */
+export function neverSent(e: unknown): boolean {
+  return NOT_SENT.has(networkCode(e));
+}
+
 function networkCode(e: unknown): string {
   const err = e as { name?: string; code?: string; cause?: { code?: string } };
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'TIMEOUT';

@@ -34,6 +34,8 @@ export interface ConsumerSettings {
   deposit?: Amount;
   challengePeriod?: number;
   idempotencyKeys?: boolean;
+  /** Per paid attempt, default 30 s (PaymentConsumerOptions.timeoutMs). */
+  timeoutMs?: number;
   logger?: Logger;
 }
 
@@ -73,6 +75,7 @@ export function consumerFor(s: ConsumerSettings): PaymentConsumer | null {
     deposit: s.deposit ?? DEFAULT_DEPOSIT,
     challengePeriod: s.challengePeriod,
     idempotencyKeys: s.idempotencyKeys,
+    timeoutMs: s.timeoutMs,
     logger: s.logger,
   });
 }

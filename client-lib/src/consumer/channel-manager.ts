@@ -181,6 +181,7 @@ export class ChannelManager {
       calls: 0,
       paid: 0n,
       topUp: null,
+      unspent: [],
     };
   }
 }

@@ -18,4 +18,10 @@ export interface ConsumerChannel {
   calls: number;
   paid: bigint;
   topUp: Promise<void> | null;
+  /**
+   * Vouchers signed for calls that were not served and not charged: the request never left this process
+   * (connection refused), or the provider answered 503 PAYMENT_SERVER_UNAVAILABLE without a receipt. The next calls
+   * on the channel use them instead of signing more (the provider's range rule accepts each range once). Lowest first.
+   */
+  unspent: { header: string; amount: bigint; price: bigint }[];
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChanpayError, isErrorCode, type ErrorCode } from '../wire/errors';
-import { VOUCHER_HEADER } from '../wire/voucher';
+import { VOUCHER_HEADER, decodeVoucher } from '../wire/voucher';
 import { recoverSigner } from '../wire/signature';
 import { isHex } from '../wire/hex';
 import {
@@ -13,7 +13,7 @@ import {
   type PaymentTerms,
   type Receipt,
 } from '../wire/payment-terms';
-import { PaymentServerClient, sleep, type PaymentServerClientOptions } from '../payment-server-client';
+import { PaymentServerClient, neverSent, sleep, type PaymentServerClientOptions } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
 import { toWei, type Amount } from '../units';
 import { loadContext, type PaymentContext } from '../provider/context';
@@ -155,9 +155,10 @@ export class PaymentConsumer {
     let terms = this.routeTerms.get(route);
     const maxAttempts = this.opts.maxAttempts ?? 3;
     let paidAttempts = 0;
+    let sparesTried = 0;
     let retried503 = false;
     let last: PaymentTerms['reason'] | undefined;
-    for (let round = 0; round < maxAttempts + 2; round++) {
+    for (let round = 0; round < maxAttempts + 2 + MAX_SPARES_PER_CALL; round++) {
       let voucher: string | undefined;
       let ch: ConsumerChannel | undefined;
       let paid: { amount: bigint; price: bigint } | undefined;
@@ -166,25 +167,43 @@ export class PaymentConsumer {
         ch = reuse.channel;
       } else if (terms) {
         if (paidAttempts >= maxAttempts) break;
-        paidAttempts++;
         ch = await channels.channelFor(terms);
         const price = BigInt(terms.price);
-        try {
-          voucher = await this.sign(channels, source, ch, price);
-        } catch (e) {
-          // The channel closed under us (its payment server refuses to sign): the next round opens another.
-          if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED')) {
-            last = { code: e.code, message: e.message };
-            continue;
+        // An unspent voucher first; if the provider took it after all it refuses it, which costs no attempt.
+        const spare = sparesTried < MAX_SPARES_PER_CALL ? takeUnspent(ch, price) : undefined;
+        if (spare) {
+          sparesTried++;
+          voucher = spare.header;
+          paid = { amount: spare.amount, price };
+        } else {
+          paidAttempts++;
+          try {
+            voucher = await this.sign(channels, source, ch, price);
+          } catch (e) {
+            // The channel closed under us (its payment server refuses to sign): the next round opens another.
+            if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED')) {
+              last = { code: e.code, message: e.message };
+              continue;
+            }
+            throw e;
           }
-          throw e;
+          paid = { amount: ch.signed, price };
         }
-        paid = { amount: ch.signed, price };
         if (key) this.remember(key, { route, header: voucher, channel: ch });
       }
       if (voucher) req.headers.set(VOUCHER_HEADER, voucher);
       else req.headers.delete(VOUCHER_HEADER);
-      const res = await this.send(req);
+      let res: Response;
+      try {
+        res = await this.send(req);
+      } catch (e) {
+        // The request never left this process: the provider has not seen this voucher, so it is not spent.
+        if (paid && ch && voucher && neverSent(e)) {
+          putUnspent(ch, voucher, paid.price);
+          if (key) this.sentByKey.delete(key);
+        }
+        throw e;
+      }
       if (res.status === 503 && voucher && key && !retried503 && (await errorCode(res)) === 'PAYMENT_SERVER_UNAVAILABLE') {
         // The provider could not store our voucher: send the same one again under the same key (not charged twice).
         retried503 = true;
@@ -195,6 +214,13 @@ export class PaymentConsumer {
       }
       if (res.status !== 402) {
         if (ch) this.noteReceipt(ch, res, route);
+        // Not served and not charged (no receipt): the voucher pays the next call. With an idempotency key the
+        // caller's retry sends this very voucher again instead (a provider in sync mode then serves it free).
+        if (paid && ch && voucher && !key && res.status === 503 && !res.headers.has(RECEIPT_HEADER)) {
+          const err = await errorOf(res);
+          // `accepted`: the provider took the voucher and will store it later (local sync mode); it is spent.
+          if (err?.code === 'PAYMENT_SERVER_UNAVAILABLE' && !err.details?.accepted) putUnspent(ch, voucher, paid.price);
+        }
         return res;
       }
       const t = await readTerms(res);
@@ -358,6 +384,24 @@ export class PaymentConsumer {
   }
 }
 
+const MAX_UNSPENT = 1_000;
+/** Unspent vouchers one call may try before it signs a new one (each refusal of one costs a round trip). */
+const MAX_SPARES_PER_CALL = 2;
+
+/** The lowest unspent voucher of the channel for this price, taken (synchronously, so no two calls get it). */
+function takeUnspent(ch: ConsumerChannel, price: bigint): ConsumerChannel['unspent'][number] | undefined {
+  const i = ch.unspent.findIndex((u) => u.price === price);
+  return i < 0 ? undefined : ch.unspent.splice(i, 1)[0];
+}
+
+function putUnspent(ch: ConsumerChannel, header: string, price: bigint): void {
+  const d = decodeVoucher(header);
+  if (!d.ok || ch.state !== 'open' || ch.unspent.length >= MAX_UNSPENT) return;
+  const amount = d.voucher.amount;
+  const i = ch.unspent.findIndex((x) => x.amount > amount);
+  ch.unspent.splice(i < 0 ? ch.unspent.length : i, 0, { header, amount, price });
+}
+
 /** The receipt of a paid response, if it has one. */
 export function receiptOf(res: Response): Receipt | null {
   const header = res.headers.get(RECEIPT_HEADER);
@@ -410,9 +454,15 @@ async function readTerms(res: Response): Promise<PaymentTerms | null> {
 }
 
 async function errorCode(res: Response): Promise<string | null> {
+  return (await errorOf(res))?.code ?? null;
+}
+
+async function errorOf(res: Response): Promise<{ code: string; details?: Record<string, unknown> } | null> {
   try {
-    const body = (await res.clone().json()) as { error?: { code?: unknown } };
-    return typeof body?.error?.code === 'string' ? body.error.code : null;
+    const body = (await res.clone().json()) as { error?: { code?: unknown; details?: unknown } };
+    if (typeof body?.error?.code !== 'string') return null;
+    const details = body.error.details;
+    return { code: body.error.code, details: typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : undefined };
   } catch {
     return null;
   }

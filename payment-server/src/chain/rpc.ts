@@ -95,10 +95,10 @@ export class Rpc {
     ]);
   }
 
-  async ethCall(tx: { from?: string; to: string; data: string; value?: bigint }): Promise<string> {
+  async ethCall(tx: { from?: string; to: string; data: string; value?: bigint }, block: number | 'latest' = 'latest'): Promise<string> {
     return this.call<string>('eth_call', [
       { from: tx.from, to: tx.to, data: tx.data, ...(tx.value ? { value: hexNum(tx.value) } : {}) },
-      'latest',
+      block === 'latest' ? 'latest' : hexNum(block),
     ]);
   }
 

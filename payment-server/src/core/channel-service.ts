@@ -71,6 +71,8 @@ export class ChannelService {
   private readonly discovering = new Map<string, Promise<ChannelRecord | undefined>>();
   private readonly channelLocks = new Map<string, Promise<unknown>>();
   private lastVoucherEvent = new Map<string, number>();
+  /** Per channel, the newest block whose events were applied (so that an older contract read cannot undo them). */
+  private readonly appliedBlock = new Map<string, number>();
   /** Per channel, the ranges of the cumulative amount already paid for (gaps are kept in memory only). */
   private readonly paid = new Map<string, PaidRanges>();
 
@@ -163,13 +165,29 @@ export class ChannelService {
     return job;
   }
 
-  /** Reads the channel's on-chain state into the store. */
+  /**
+   * Reads the channel's on-chain state into the store. The read is pinned to a block; if an event of a later block
+   * was applied while it was in flight (a top-up's receipt, say), the read is older news and may only move the
+   * channel forward, never back.
+   */
   async refresh(id: string): Promise<ChannelRecord | undefined> {
     let state;
+    let block: number;
     try {
-      state = decodeChannelState(await this.rpc.ethCall({ to: this.contract, data: encode.channel(id) }));
+      block = await this.rpc.blockNumber();
+      state = decodeChannelState(await this.rpc.ethCall({ to: this.contract, data: encode.channel(id) }, block));
     } catch (e) {
       throw chainError('channel read', e);
+    }
+    const applied = this.appliedBlock.get(id) ?? -1;
+    let authoritative = applied <= block;
+    if (!authoritative) {
+      // Either a newer event arrived during the read (keep it), or the node lost the blocks it came from.
+      const head = await this.rpc.blockNumber().catch(() => applied);
+      if (head < applied) {
+        authoritative = true;
+        this.appliedBlock.set(id, block);
+      }
     }
     const s = state.closesAt === FINALIZED ? 'settled' : state.closesAt > 0n ? 'closing' : 'open';
     return this.store.updateChain(
@@ -178,9 +196,9 @@ export class ChannelService {
         deposit: state.deposit,
         claimed: state.claimed,
         state: s,
-        closesAt: s === 'closing' ? Number(state.closesAt) : s === 'open' ? null : (this.store.get(id)?.closesAt ?? null),
+        closesAt: s === 'closing' ? Number(state.closesAt) : s === 'open' && authoritative ? null : (this.store.get(id)?.closesAt ?? null),
       },
-      true,
+      authoritative,
     );
   }
 
@@ -542,6 +560,8 @@ export class ChannelService {
     }
     const id = (parsed.args[0] as string).toLowerCase();
     if (!this.store.get(id)) return;
+    const block = Number(log.blockNumber);
+    if (block > (this.appliedBlock.get(id) ?? -1)) this.appliedBlock.set(id, block);
     switch (parsed.name) {
       case 'ChannelToppedUp': {
         const rec = this.store.get(id)!;

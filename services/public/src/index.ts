@@ -87,7 +87,9 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
     let res: Response;
     try {
       const headers: Record<string, string> = idempotent ? { [IDEMPOTENCY_HEADER]: randomUUID() } : {};
-      res = await pay(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      // A paid call is bounded by the consumer's own per-attempt timeout (set to ours); a signal on top would make
+      // it combine the two with AbortSignal.any, about 20 µs per call on Node 20.
+      res = await pay(url, consumer ? { headers } : { headers, signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
       if (e instanceof ChanpayError) throw new UpstreamError(step, e.status === 503 ? 503 : 502, e.code, `${step}: payment failed: ${e.message}`);
       throw new UpstreamError(step, 502, 'UPSTREAM_UNREACHABLE', `${step}: ${(e as Error).message}`);
@@ -156,7 +158,7 @@ function channelsJson(consumer: PaymentConsumer | null) {
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 export async function startPublicService(opts: PublicServiceOptions): Promise<RunningPublicService> {
-  const consumer = consumerFor(opts.payment);
+  const consumer = consumerFor({ timeoutMs: opts.upstreamTimeoutMs, ...opts.payment });
   if (consumer) await consumer.start();
   const app = createPublicApp(opts, consumer);
   const http = await listen(app, opts.port ?? DEFAULT_PORT, opts.host);

@@ -103,7 +103,25 @@ export interface ActionLoadStats {
  * A bounded load of `GET <publicUrl>/action` (or another path) at a fixed concurrency, on 127.0.0.1 only. Keeps
  * every status, so a scenario can tell calls refused during a fault from calls lost.
  */
-export function startActionLoad(publicUrl: string, { path = '/action', concurrency = 4, maxCalls = 1000, timeoutMs = 10_000, backoffMs = 50 } = {}) {
+export function startActionLoad(
+  publicUrl: string,
+  {
+    path = '/action',
+    concurrency = 4,
+    maxCalls = 1000,
+    timeoutMs = 10_000,
+    backoffMs = 50,
+    onResponse,
+  }: {
+    path?: string;
+    concurrency?: number;
+    maxCalls?: number;
+    timeoutMs?: number;
+    backoffMs?: number;
+    /** Every answer (status and body), e.g. to keep the receipts of served calls. */
+    onResponse?: (status: number, body: string, startedAt: number) => void;
+  } = {},
+) {
   if (new URL(publicUrl).hostname !== '127.0.0.1') throw new Error('loads only go to 127.0.0.1');
   const stats: ActionLoadStats = { calls: 0, byStatus: {}, errors: {}, byPhase: {} };
   let phase = 'start';
@@ -113,9 +131,11 @@ export function startActionLoad(publicUrl: string, { path = '/action', concurren
       stats.calls++;
       const p = (stats.byPhase[phase] ??= { calls: 0, ok: 0 });
       p.calls++;
+      const startedAt = Date.now();
       try {
         const res = await fetch(publicUrl + path, { signal: AbortSignal.timeout(timeoutMs) });
-        await res.arrayBuffer();
+        const body = await res.text();
+        onResponse?.(res.status, body, startedAt);
         stats.byStatus[res.status] = (stats.byStatus[res.status] ?? 0) + 1;
         if (res.ok) p.ok++;
         else await sleep(backoffMs);

@@ -1,4 +1,4 @@
-/** The reliability suite's helpers, for the network-level scenarios to come (see docs/reliability.md). */
+/** The reliability suite's helpers (see docs/reliability.md). */
 export * from './bounds';
 export * from './chain';
 export * from './conservation';
@@ -6,6 +6,7 @@ export * from './fault-hooks';
 export * from './figures';
 export * from './http';
 export * from './load';
+export * from './network-scenario';
 export * from './paid-load';
 export * from './processes';
 export * from './secret-scan';
