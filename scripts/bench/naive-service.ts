@@ -10,6 +10,7 @@
  * address), persistence DB_PATH; public CONSUMER_KEY, RANDOM_NUMBER_URL, PERSISTENCE_URL.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { Rpc } from '@chanpay/payment-server/src/chain/rpc';
 import { Wallet } from 'ethers';
 import { listen, gwei, toWei, type PaymentConsumer } from '@chanpay/client-lib';
 import { createRandomNumberApp } from '@chanpay/service-random-number';
@@ -26,16 +27,12 @@ function need(name: string): string {
   return v;
 }
 
-async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as { result?: T; error?: { message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result as T;
+const clients = new Map<string, Rpc>();
+/** One JSON-RPC client per node URL: the payment server's (10 s timeout, typed errors). */
+function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
+  let client = clients.get(url);
+  if (!client) clients.set(url, (client = new Rpc(url)));
+  return client.call<T>(method, params);
 }
 
 interface Receipt {
