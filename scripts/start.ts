@@ -4,6 +4,7 @@
  *   npm start -- --mode remote     the thesis topology (payment servers sign and verify every call)
  *   npm start -- --no-payment      the baseline: the same services, no chain, no payment servers
  *   npm start -- --sync            providers answer only after the voucher is stored by their payment server
+ *   npm start -- --prepay 100      each voucher pays 100 calls ahead (prepaid tickets, docs/protocol.md)
  *   npm start -- --public-port 9003 --chain-port 9545 ...   other ports (also via PUBLIC_PORT, CHAIN_PORT, ...)
  *   npm start -- --verbose         show every process's log lines
  */
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
       mode: { type: 'string', default: 'local' },
       'no-payment': { type: 'boolean', default: false },
       sync: { type: 'boolean', default: false },
+      prepay: { type: 'string', default: process.env.PREPAY_CALLS ?? '1' },
       verbose: { type: 'boolean', default: false },
       'challenge-period': { type: 'string', default: '120' },
       ...Object.fromEntries(Object.keys(PORT_FLAGS).map((f) => [f, { type: 'string' as const }])),
@@ -51,13 +53,23 @@ async function main(): Promise<void> {
     }
   }
 
+  const prepay = values.prepay;
+  if (!/^\d{1,4}$/.test(prepay) || Number(prepay) < 1 || Number(prepay) > 4096) throw new Error(`--prepay / PREPAY_CALLS must be 1 to 4096 calls per voucher, got "${prepay}"`);
+
   const started = Date.now();
   console.log(mode === 'off' ? 'Starting the example network without payment…' : `Starting the chain, two payment servers and three services (${mode} mode)…`);
-  const net = await startNetwork({ mode, ports, sync: values.sync, verbose: values.verbose, challengePeriod: Number(values['challenge-period']) });
+  const net = await startNetwork({
+    mode,
+    ports,
+    sync: values.sync,
+    verbose: values.verbose,
+    challengePeriod: Number(values['challenge-period']),
+    env: { PREPAY_CALLS: prepay },
+  });
   const u = net.urls;
   const lines = [
     '',
-    `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s${mode === 'off' ? ' (no payment: baseline)' : `: channels open, ${mode} mode`}`,
+    `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s${mode === 'off' ? ' (no payment: baseline)' : `: channels open, ${mode} mode${prepay !== '1' ? `, ${prepay} calls per voucher` : ''}`}`,
     '',
     ...(u.chain ? [`  chain (ganache)      ${u.chain}   contract ${net.contract}`] : []),
     ...(u.paymentServer1 ? [`  payment-server-1     ${u.paymentServer1}/status   (random-number, persistence)`] : []),

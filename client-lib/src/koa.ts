@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { ChanpayError } from './wire/errors';
 import { VOUCHER_HEADER } from './wire/voucher';
+import { PREPAY_HEADER, TICKET_HEADER } from './wire/tickets';
 import { IDEMPOTENCY_HEADER, PAYMENT_REQUIRED_HEADER, RECEIPT_HEADER, encodeTerms, type Receipt } from './wire/payment-terms';
 import type { PaymentProvider } from './provider/payment-provider';
 import type { CachedResponse } from './provider/idempotency';
@@ -50,7 +51,13 @@ export function createKoaPayments(provider: PaymentProvider | null): KoaPayments
           ctx.state.payment = { price: wei, receipt: null, retried: false, idempotencyKey: key } satisfies PaymentState;
           return next();
         }
-        const outcome = await provider.charge({ voucher: ctx.get(VOUCHER_HEADER) || undefined, price: wei, idempotencyKey: key ?? undefined });
+        const outcome = await provider.charge({
+          voucher: ctx.get(VOUCHER_HEADER) || undefined,
+          prepay: ctx.get(PREPAY_HEADER) || undefined,
+          ticket: ctx.get(TICKET_HEADER) || undefined,
+          price: wei,
+          idempotencyKey: key ?? undefined,
+        });
         if (outcome.kind === 'refused') {
           const { status, error, terms } = outcome.refusal;
           ctx.status = status;

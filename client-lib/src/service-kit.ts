@@ -23,6 +23,8 @@ export interface ProviderSettings {
   /** Local mode: answer only after the voucher is stored. */
   sync?: boolean;
   flushIntervalMs?: number;
+  /** Most calls one voucher may prepay (prepaid tickets); default 256, 0 or 1 takes none. */
+  maxPrepayCalls?: number;
   logger?: Logger;
 }
 
@@ -36,6 +38,8 @@ export interface ConsumerSettings {
   idempotencyKeys?: boolean;
   /** Per paid attempt, default 30 s (PaymentConsumerOptions.timeoutMs). */
   timeoutMs?: number;
+  /** Calls each voucher pays ahead (prepaid tickets, PaymentConsumerOptions.prepay); default 1: none. */
+  prepay?: number;
   logger?: Logger;
 }
 
@@ -56,6 +60,7 @@ export function providerFor(s: ProviderSettings): PaymentProvider | null {
     account: server.account,
     sync: s.sync,
     flushIntervalMs: s.flushIntervalMs,
+    maxPrepayCalls: s.maxPrepayCalls,
     logger: s.logger,
   });
 }
@@ -76,6 +81,7 @@ export function consumerFor(s: ConsumerSettings): PaymentConsumer | null {
     challengePeriod: s.challengePeriod,
     idempotencyKeys: s.idempotencyKeys,
     timeoutMs: s.timeoutMs,
+    prepay: s.prepay,
     logger: s.logger,
   });
 }
@@ -159,6 +165,7 @@ export function providerSettingsFromEnv(env: NodeJS.ProcessEnv, logger?: Logger)
     paymentServer: paymentServerFromEnv(env),
     sync: envFlag(env, 'PAYMENT_SYNC'),
     flushIntervalMs: envInt(env, 'PAYMENT_FLUSH_MS', 100),
+    maxPrepayCalls: envInt(env, 'PAYMENT_MAX_PREPAY', 256),
     logger,
   };
 }
@@ -171,6 +178,7 @@ export function consumerSettingsFromEnv(env: NodeJS.ProcessEnv, logger?: Logger)
     deposit: envWei(env, 'DEPOSIT_WEI', DEFAULT_DEPOSIT),
     challengePeriod: env.CHALLENGE_PERIOD ? envInt(env, 'CHALLENGE_PERIOD', 0) : undefined,
     idempotencyKeys: envFlag(env, 'IDEMPOTENCY_KEYS'),
+    prepay: envInt(env, 'PREPAY_CALLS', 1),
     logger,
   };
 }

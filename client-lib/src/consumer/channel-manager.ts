@@ -182,6 +182,7 @@ export class ChannelManager {
       paid: 0n,
       topUp: null,
       unspent: [],
+      blocks: [],
     };
   }
 }

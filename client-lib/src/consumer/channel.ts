@@ -23,5 +23,33 @@ export interface ConsumerChannel {
    * (connection refused), or the provider answered 503 PAYMENT_SERVER_UNAVAILABLE without a receipt. The next calls
    * on the channel use them instead of signing more (the provider's range rule accepts each range once). Lowest first.
    */
-  unspent: { header: string; amount: bigint; price: bigint }[];
+  unspent: UnspentVoucher[];
+  /** Blocks of prepaid calls (prepaid tickets): confirmed ones hand out tickets, pending ones await their answer. */
+  blocks: PrepaidBlock[];
+}
+
+export interface UnspentVoucher {
+  header: string;
+  amount: bigint;
+  /** What the voucher adds to the channel: one call's price, or a whole block's. */
+  price: bigint;
+  /** The block it opens, when it prepays calls. */
+  block?: PrepaidBlock;
+}
+
+/** Calls paid ahead by one voucher; call i > 0 is paid by revealing `links[i]`. */
+export interface PrepaidBlock {
+  /** The voucher's cumulative amount: the block's id within its channel. */
+  amount: bigint;
+  /** Price of one call. */
+  price: bigint;
+  calls: number;
+  /** The hash chain; `links[0]` is the anchor sent with the voucher. */
+  links: Buffer[];
+  /** The next ticket never handed out. */
+  next: number;
+  /** Tickets handed out but never sent (the request did not leave this process): handed out again first. */
+  returned: number[];
+  /** The provider answered the voucher's call with a receipt: its tickets may be used. */
+  confirmed: boolean;
 }

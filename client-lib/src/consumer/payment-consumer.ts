@@ -3,6 +3,7 @@ import { ChanpayError, isErrorCode, type ErrorCode } from '../wire/errors';
 import { VOUCHER_HEADER, decodeVoucher } from '../wire/voucher';
 import { recoverSigner } from '../wire/signature';
 import { isHex } from '../wire/hex';
+import { MAX_PREPAY_CALLS, PREPAY_HEADER, TICKET_HEADER, encodePrepay, encodeTicket, makeTicketChain } from '../wire/tickets';
 import {
   IDEMPOTENCY_HEADER,
   PAYMENT_REQUIRED_HEADER,
@@ -18,7 +19,7 @@ import { silentLogger, type Logger } from '../logger';
 import { toWei, type Amount } from '../units';
 import { loadContext, type PaymentContext } from '../provider/context';
 import { ChannelManager } from './channel-manager';
-import type { ConsumerChannel } from './channel';
+import type { ConsumerChannel, PrepaidBlock, UnspentVoucher } from './channel';
 import { LocalVoucherSource, RemoteVoucherSource, type VoucherSource } from './voucher-source';
 
 export interface PaymentConsumerOptions {
@@ -35,6 +36,14 @@ export interface PaymentConsumerOptions {
   challengePeriod?: number;
   /** Top-up policy; default: add `deposit` whenever less than a fifth of it is left. `false` never tops up. */
   topUp?: false | { below?: Amount; amount?: Amount };
+  /**
+   * Prepaid tickets: each voucher pays this many calls ahead (capped by what the provider takes), and the
+   * calls after it show a hash-chain ticket instead of a signed voucher, which costs a hash instead of a
+   * signature on both sides. The provider is still paid before it serves; this consumer risks at most the
+   * unused rest of a block per channel (lost if it restarts or the provider forgets the block). Default 1: a
+   * voucher with every call.
+   */
+  prepay?: number;
   /** Refuse to pay more than this per call. */
   maxPrice?: Amount;
   /** Paid attempts per call (a refused voucher is retried with a corrected one). Default 3. */
@@ -64,10 +73,30 @@ interface Prepared {
   other: RequestInit;
 }
 
+/** The payment headers of one attempt. */
+interface PaymentHeaders {
+  voucher?: string;
+  prepay?: string;
+  ticket?: string;
+}
+
 interface SentVoucher {
   route: string;
-  header: string;
+  payment: PaymentHeaders;
   channel: ConsumerChannel;
+  /** The block the voucher opens, if it prepays calls. */
+  block?: PrepaidBlock;
+}
+
+function setPaymentHeaders(headers: Headers, p: PaymentHeaders | undefined): void {
+  for (const [name, value] of [
+    [VOUCHER_HEADER, p?.voucher],
+    [PREPAY_HEADER, p?.prepay],
+    [TICKET_HEADER, p?.ticket],
+  ] as const) {
+    if (value) headers.set(name, value);
+    else headers.delete(name);
+  }
 }
 
 /**
@@ -156,29 +185,41 @@ export class PaymentConsumer {
     const maxAttempts = this.opts.maxAttempts ?? 3;
     let paidAttempts = 0;
     let sparesTried = 0;
+    let ticketsRefused = 0;
     let retried503 = false;
     let last: PaymentTerms['reason'] | undefined;
-    for (let round = 0; round < maxAttempts + 2 + MAX_SPARES_PER_CALL; round++) {
-      let voucher: string | undefined;
+    for (let round = 0; round < maxAttempts + 2 + MAX_SPARES_PER_CALL + MAX_TICKET_REFUSALS; round++) {
+      let payment: PaymentHeaders | undefined;
       let ch: ConsumerChannel | undefined;
-      let paid: { amount: bigint; price: bigint } | undefined;
+      /** What this attempt adds to the channel when it signed or reused a voucher (a block: all its calls). */
+      let paid: { amount: bigint; price: bigint; block?: PrepaidBlock } | undefined;
+      let ticket: { block: PrepaidBlock; index: number } | undefined;
+      let opening: PrepaidBlock | undefined;
       if (reuse) {
-        voucher = reuse.header;
+        payment = reuse.payment;
         ch = reuse.channel;
+        opening = reuse.block;
       } else if (terms) {
-        if (paidAttempts >= maxAttempts) break;
         ch = await channels.channelFor(terms);
         const price = BigInt(terms.price);
-        // An unspent voucher first; if the provider took it after all it refuses it, which costs no attempt.
-        const spare = sparesTried < MAX_SPARES_PER_CALL ? takeUnspent(ch, price) : undefined;
-        if (spare) {
+        const blockCalls = ticketsRefused < MAX_TICKET_REFUSALS ? this.blockCalls(terms) : 1;
+        ticket = blockCalls > 1 ? takeTicket(ch, price, blockCalls) : undefined;
+        // An unspent voucher next; if the provider took it after all it refuses it, which costs no attempt.
+        const spare = ticket ? undefined : sparesTried < MAX_SPARES_PER_CALL ? takeUnspent(ch, price) : undefined;
+        if (ticket) {
+          payment = { ticket: encodeTicket({ channelId: ch.id, blockAmount: ticket.block.amount, index: ticket.index, preimage: ticket.block.links[ticket.index]! }) };
+        } else if (spare) {
           sparesTried++;
-          voucher = spare.header;
-          paid = { amount: spare.amount, price };
+          paid = { amount: spare.amount, price: spare.price, block: spare.block };
+          payment = { voucher: spare.header, prepay: spare.block ? encodePrepay({ calls: spare.block.calls, anchor: spare.block.links[0]! }) : undefined };
+          if (spare.block) ch.blocks.push(spare.block);
         } else {
+          if (paidAttempts >= maxAttempts) break;
           paidAttempts++;
+          const charge = price * BigInt(blockCalls);
+          let voucher: string;
           try {
-            voucher = await this.sign(channels, source, ch, price);
+            voucher = await this.sign(channels, source, ch, charge);
           } catch (e) {
             // The channel closed under us (its payment server refuses to sign): the next round opens another.
             if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED')) {
@@ -187,39 +228,61 @@ export class PaymentConsumer {
             }
             throw e;
           }
-          paid = { amount: ch.signed, price };
+          const decoded = decodeVoucher(voucher);
+          const amount = decoded.ok ? decoded.voucher.amount : ch.signed;
+          paid = { amount, price: charge };
+          payment = { voucher };
+          if (blockCalls > 1) {
+            const block: PrepaidBlock = { amount, price, calls: blockCalls, links: makeTicketChain(blockCalls), next: 1, returned: [], confirmed: false };
+            ch.blocks.push(block);
+            paid.block = block;
+            payment.prepay = encodePrepay({ calls: blockCalls, anchor: block.links[0]! });
+          }
         }
-        if (key) this.remember(key, { route, header: voucher, channel: ch });
+        opening = paid?.block;
+        if (key) this.remember(key, { route, payment, channel: ch, block: opening });
       }
-      if (voucher) req.headers.set(VOUCHER_HEADER, voucher);
-      else req.headers.delete(VOUCHER_HEADER);
+      setPaymentHeaders(req.headers, payment);
       let res: Response;
       try {
         res = await this.send(req);
       } catch (e) {
-        // The request never left this process: the provider has not seen this voucher, so it is not spent.
-        if (paid && ch && voucher && neverSent(e)) {
-          putUnspent(ch, voucher, paid.price);
+        // The request never left this process: the provider has not seen this voucher or ticket, so it is not spent.
+        if (ch && neverSent(e)) {
+          if (paid && payment?.voucher) putUnspent(ch, payment.voucher, paid.price, paid.block);
+          if (ticket) returnTicket(ch, ticket.block, ticket.index);
           if (key) this.sentByKey.delete(key);
+        } else if (ch && opening) {
+          dropBlock(ch, opening);
         }
         throw e;
       }
-      if (res.status === 503 && voucher && key && !retried503 && (await errorCode(res)) === 'PAYMENT_SERVER_UNAVAILABLE') {
+      if (res.status === 503 && payment && key && !retried503 && (await errorCode(res)) === 'PAYMENT_SERVER_UNAVAILABLE') {
         // The provider could not store our voucher: send the same one again under the same key (not charged twice).
         retried503 = true;
-        reuse = { route, header: voucher, channel: ch! };
+        reuse = { route, payment, channel: ch!, block: opening };
         await drain(res);
         await sleep(200);
         continue;
       }
       if (res.status !== 402) {
-        if (ch) this.noteReceipt(ch, res, route);
+        const receipt = ch ? this.noteReceipt(ch, res, route) : null;
+        if (opening) {
+          // Without a receipt the provider may still hold the block (its handler failed after the voucher was
+          // accepted: a 5xx): keep it, a refused ticket costs a round trip, a dropped block its money. Refusals
+          // before acceptance are 402s, 503s and 4xx, which open no block.
+          if (receipt || (res.status >= 500 && res.status !== 503)) opening.confirmed = true;
+          else dropBlock(ch!, opening);
+        }
         // Not served and not charged (no receipt): the voucher pays the next call. With an idempotency key the
         // caller's retry sends this very voucher again instead (a provider in sync mode then serves it free).
-        if (paid && ch && voucher && !key && res.status === 503 && !res.headers.has(RECEIPT_HEADER)) {
+        if (ch && !key && res.status === 503 && !receipt) {
           const err = await errorOf(res);
           // `accepted`: the provider took the voucher and will store it later (local sync mode); it is spent.
-          if (err?.code === 'PAYMENT_SERVER_UNAVAILABLE' && !err.details?.accepted) putUnspent(ch, voucher, paid.price);
+          if (err?.code === 'PAYMENT_SERVER_UNAVAILABLE' && !err.details?.accepted) {
+            if (paid && payment?.voucher) putUnspent(ch, payment.voucher, paid.price, paid.block);
+            if (ticket) returnTicket(ch, ticket.block, ticket.index);
+          }
         }
         return res;
       }
@@ -229,7 +292,16 @@ export class PaymentConsumer {
       terms = t;
       this.routeTerms.set(route, t);
       reuse = undefined;
-      if (!voucher) continue;
+      if (!payment) continue;
+      if (ch && opening) dropBlock(ch, opening);
+      if (ticket && ch) {
+        // A refused ticket costs no attempt: the block is given up (or just the ticket, if it was spent) and the
+        // call goes on with the next ticket or a voucher. Bounded, after which this call pays with a voucher.
+        ticketsRefused++;
+        if (t.reason?.code !== 'TICKET_USED') dropBlock(ch, ticket.block);
+        this.log.warn({ route, channelId: ch.id, code: t.reason?.code, reason: t.reason?.message }, 'ticket refused');
+        continue;
+      }
       last = t.reason;
       if (ch) await this.handleRefusal(channels, ch, t, route, paid);
     }
@@ -360,15 +432,25 @@ export class PaymentConsumer {
     }
   }
 
-  private noteReceipt(ch: ConsumerChannel, res: Response, route: string): void {
+  private noteReceipt(ch: ConsumerChannel, res: Response, route: string): Receipt | null {
     const header = res.headers.get(RECEIPT_HEADER);
     const receipt = header ? decodeReceipt(header) : null;
-    if (!receipt || receipt.channelId !== ch.id) return;
+    receipts.set(res, receipt);
+    if (!receipt || receipt.channelId !== ch.id) return null;
     ch.calls++;
     ch.paid += receipt.price;
     const t = this.routeTerms.get(route);
     // Dynamic prices: the next call on this route starts from what this one cost.
     if (t && t.price !== receipt.price.toString()) this.routeTerms.set(route, { ...t, price: receipt.price.toString() });
+    return receipt;
+  }
+
+  /** Calls per voucher on a route: the consumer's `prepay`, capped by what the provider takes (1: no tickets). */
+  private blockCalls(terms: PaymentTerms): number {
+    const wanted = this.opts.prepay ?? 1;
+    const max = terms.prepay?.maxCalls;
+    if (wanted < 2 || typeof max !== 'number' || !Number.isInteger(max) || max < 2) return 1;
+    return Math.min(wanted, max, MAX_PREPAY_CALLS);
   }
 
   private remember(key: string, sent: SentVoucher): void {
@@ -388,25 +470,73 @@ const MAX_UNSPENT = 1_000;
 /** Unspent vouchers one call may try before it signs a new one (each refusal of one costs a round trip). */
 const MAX_SPARES_PER_CALL = 2;
 
-/** The lowest unspent voucher of the channel for this price, taken (synchronously, so no two calls get it). */
-function takeUnspent(ch: ConsumerChannel, price: bigint): ConsumerChannel['unspent'][number] | undefined {
-  const i = ch.unspent.findIndex((u) => u.price === price);
+/** Refused tickets one call may get before it pays with a voucher instead. */
+const MAX_TICKET_REFUSALS = 3;
+
+/**
+ * The lowest unspent voucher of the channel for calls of this price (a single call's, or a block's of such
+ * calls), taken synchronously, so no two calls get it.
+ */
+function takeUnspent(ch: ConsumerChannel, price: bigint): UnspentVoucher | undefined {
+  const i = ch.unspent.findIndex((u) => (u.block ? u.block.price : u.price) === price);
   return i < 0 ? undefined : ch.unspent.splice(i, 1)[0];
 }
 
-function putUnspent(ch: ConsumerChannel, header: string, price: bigint): void {
+function putUnspent(ch: ConsumerChannel, header: string, price: bigint, block?: PrepaidBlock): void {
+  if (block) dropBlock(ch, block);
   const d = decodeVoucher(header);
   if (!d.ok || ch.state !== 'open' || ch.unspent.length >= MAX_UNSPENT) return;
   const amount = d.voucher.amount;
   const i = ch.unspent.findIndex((x) => x.amount > amount);
-  ch.unspent.splice(i < 0 ? ch.unspent.length : i, 0, { header, amount, price });
+  ch.unspent.splice(i < 0 ? ch.unspent.length : i, 0, { header, amount, price, ...(block ? { block } : {}) });
+}
+
+/**
+ * A ticket of a confirmed block for a call of this price, or undefined when this call should open a block:
+ * when none is left, or when fewer than half a block are left and no block is on its way (so the next one is
+ * ready before these run out). Synchronous, so no two calls get the same ticket.
+ */
+function takeTicket(ch: ConsumerChannel, price: bigint, blockCalls: number): { block: PrepaidBlock; index: number } | undefined {
+  let available = 0;
+  let pending = 0;
+  for (const b of ch.blocks) {
+    if (b.price !== price) continue;
+    if (b.confirmed) available += b.calls - b.next + b.returned.length;
+    else pending++;
+  }
+  if (available === 0 || (pending === 0 && available <= blockCalls / 2)) return undefined;
+  for (const b of ch.blocks) {
+    if (!b.confirmed || b.price !== price) continue;
+    const index = b.returned.length > 0 ? b.returned.pop()! : b.next < b.calls ? b.next++ : -1;
+    if (index < 0) continue;
+    if (b.next === b.calls && b.returned.length === 0) dropBlock(ch, b);
+    return { block: b, index };
+  }
+  return undefined;
+}
+
+/** A ticket that never reached the provider: handed out again. */
+function returnTicket(ch: ConsumerChannel, block: PrepaidBlock, index: number): void {
+  if (ch.state !== 'open') return;
+  block.returned.push(index);
+  if (!ch.blocks.includes(block)) ch.blocks.push(block);
+}
+
+function dropBlock(ch: ConsumerChannel, block: PrepaidBlock): void {
+  const i = ch.blocks.indexOf(block);
+  if (i >= 0) ch.blocks.splice(i, 1);
 }
 
 /** The receipt of a paid response, if it has one. */
 export function receiptOf(res: Response): Receipt | null {
+  const known = receipts.get(res);
+  if (known !== undefined) return known;
   const header = res.headers.get(RECEIPT_HEADER);
   return header ? decodeReceipt(header) : null;
 }
+
+/** Receipts already decoded by `fetch`, so that the caller's `receiptOf` does not parse them again. */
+const receipts = new WeakMap<Response, Receipt | null>();
 
 async function prepare(input: string | URL | Request, init: RequestInit): Promise<Prepared> {
   let url: URL;
@@ -421,14 +551,10 @@ async function prepare(input: string | URL | Request, init: RequestInit): Promis
   } else {
     url = new URL(String(input));
   }
-  new Headers(init.headers).forEach((v, k) => headers.set(k, v));
+  if (init.headers) new Headers(init.headers).forEach((v, k) => headers.set(k, v));
   if (init.body !== undefined && init.body !== null) body = await bufferBody(init.body);
   // The rest of init (credentials, redirect, …) passes through; these four are rebuilt per attempt.
-  const other: RequestInit = { ...init };
-  delete other.method;
-  delete other.headers;
-  delete other.body;
-  delete other.signal;
+  const { method: _m, headers: _h, body: _b, signal: _s, ...other } = init;
   return { url, method: (method ?? 'GET').toUpperCase(), headers, body, signal: init.signal ?? undefined, other };
 }
 

@@ -5,3 +5,4 @@ export * from './verifier';
 export * from './local-verifier';
 export * from './remote-verifier';
 export * from './payment-provider';
+export * from './ticket-book';

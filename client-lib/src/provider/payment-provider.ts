@@ -1,5 +1,6 @@
 import { ChanpayError, type ErrorCode } from '../wire/errors';
 import { decodeVoucher } from '../wire/voucher';
+import { decodePrepay, decodeTicket, MAX_PREPAY_CALLS, type PrepayRequest } from '../wire/tickets';
 import { PAYMENT_SCHEME, encodeReceipt, type PaymentTerms, type Receipt } from '../wire/payment-terms';
 import { PaymentServerClient, type ClaimAllResponse, type PaymentServerClientOptions } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
@@ -7,6 +8,7 @@ import { loadContext, type PaymentContext } from './context';
 import { IdempotencyStore, isValidIdempotencyKey, type CachedResponse, type IdempotencyRecord } from './idempotency';
 import { LocalVerifier } from './local-verifier';
 import { RemoteVerifier } from './remote-verifier';
+import { TicketBook } from './ticket-book';
 import type { VoucherVerifier } from './verifier';
 
 export interface PaymentProviderOptions {
@@ -28,12 +30,21 @@ export interface PaymentProviderOptions {
   /** How long `start()` waits for the payment server, default 30 s. */
   startTimeoutMs?: number;
   idempotency?: { ttlMs?: number; maxEntries?: number };
+  /**
+   * The most calls one voucher may prepay (prepaid tickets, advertised in the terms). Default 256; 0 or 1
+   * takes no tickets. Prepaid calls are paid before they are served, so this bounds memory, not risk.
+   */
+  maxPrepayCalls?: number;
   logger?: Logger;
 }
 
 export interface ChargeRequest {
   /** The `payment-voucher` header, if any. */
   voucher?: string;
+  /** The `payment-prepay` header that may come with a voucher: it pays for this many calls ahead. */
+  prepay?: string;
+  /** The `payment-ticket` header: a call paid by an earlier voucher's block. */
+  ticket?: string;
   price: bigint;
   /** The `idempotency-key` header, if any. */
   idempotencyKey?: string;
@@ -71,6 +82,10 @@ const VOUCHER_REFUSALS: ReadonlySet<ErrorCode> = new Set([
   'AMOUNT_TOO_LOW',
   'AMOUNT_EXCEEDS_DEPOSIT',
   'TERMS_NOT_ACCEPTED',
+  'MALFORMED_TICKET',
+  'BAD_TICKET',
+  'TICKET_USED',
+  'UNKNOWN_TICKET_BLOCK',
 ]);
 
 /** Codes after which the caller demonstrably holds a valid voucher of the channel, so we may show it ours. */
@@ -85,6 +100,8 @@ export class PaymentProvider {
   private readonly opts: PaymentProviderOptions;
   private readonly log: Logger;
   private readonly idempotency: IdempotencyStore;
+  private readonly tickets = new TicketBook();
+  private readonly maxPrepayCalls: number;
   private ready: Promise<{ ctx: PaymentContext; verifier: VoucherVerifier }> | null = null;
   private started: { ctx: PaymentContext; verifier: VoucherVerifier } | null = null;
 
@@ -93,6 +110,7 @@ export class PaymentProvider {
     this.server = opts.paymentServer instanceof PaymentServerClient ? opts.paymentServer : new PaymentServerClient(opts.paymentServer);
     this.log = opts.logger ?? silentLogger;
     this.idempotency = new IdempotencyStore(opts.idempotency?.ttlMs, opts.idempotency?.maxEntries);
+    this.maxPrepayCalls = Math.min(opts.maxPrepayCalls ?? 256, MAX_PREPAY_CALLS);
   }
 
   get mode(): 'local' | 'remote' {
@@ -150,6 +168,10 @@ export class PaymentProvider {
   private async chargeOrThrow(req: ChargeRequest): Promise<ChargeOutcome> {
     const { ctx, verifier } = this.started ?? (await this.startForCall());
     if (req.price <= 0n) throw new ChanpayError('INTERNAL', 'charge() needs a positive price');
+    if (req.ticket !== undefined) {
+      if (req.voucher !== undefined) return this.refuse(ctx, req.price, new ChanpayError('MALFORMED_TICKET', 'send a voucher or a ticket, not both'));
+      return this.chargeTicket(ctx, req, req.ticket);
+    }
     if (!req.voucher) {
       return this.refuse(ctx, req.price, new ChanpayError('PAYMENT_REQUIRED', `this call costs ${req.price} wei: send a voucher in the payment-voucher header`));
     }
@@ -165,33 +187,30 @@ export class PaymentProvider {
         }),
       );
     }
-    const key = req.idempotencyKey;
-    if (key !== undefined && !isValidIdempotencyKey(key)) {
-      throw new ChanpayError('VALIDATION_ERROR', 'idempotency-key must be 1 to 128 visible ASCII characters');
-    }
-    // With a key, the call is reserved before it is verified, so a concurrent repeat waits for this one.
-    let reserved: IdempotencyRecord | undefined;
-    for (let round = 0; key !== undefined && !reserved; round++) {
-      // Checked and reserved without yielding; an existing record is handled (and may be waited for) first.
-      if (!this.idempotency.get(v.channelId, key)) {
-        reserved = this.idempotency.begin(v.channelId, key, req.voucher, null);
-        break;
+    let prepay: PrepayRequest | null = null;
+    if (req.prepay !== undefined) {
+      prepay = decodePrepay(req.prepay);
+      if (!prepay) return this.refuse(ctx, req.price, new ChanpayError('MALFORMED_TICKET', `payment-prepay must be <calls>.<anchor>: 2 to ${MAX_PREPAY_CALLS} calls and a 32-byte hex anchor`));
+      if (prepay.calls > this.maxPrepayCalls) {
+        return this.refuse(ctx, req.price, new ChanpayError('TERMS_NOT_ACCEPTED', `this provider takes at most ${this.maxPrepayCalls} prepaid calls per voucher`, { maxCalls: this.maxPrepayCalls }));
       }
-      if (round === 3) throw new ChanpayError('IDEMPOTENCY_CONFLICT', 'a call with this idempotency key is still running');
-      const earlier = await this.earlierCall(v.channelId, key, req.voucher);
-      if (earlier) return earlier;
     }
+    const reserved = await this.reserve(v.channelId, req.voucher, req.idempotencyKey);
+    if (reserved && 'kind' in reserved) return reserved;
+    // A block of prepaid calls is accepted like one call that costs all of them.
+    const charged = prepay ? req.price * BigInt(prepay.calls) : req.price;
     let accepted;
     try {
-      accepted = await verifier.accept(v, req.voucher, req.price, key);
+      accepted = await verifier.accept(v, req.voucher, charged, req.idempotencyKey);
     } catch (e) {
       const paid = e instanceof ChanpayError ? (e.details?.accepted as { amount: string; price: string } | undefined) : undefined;
       if (reserved && paid) {
         // Accepted but not yet stored (sync mode): not served now; a retry with this key and voucher will be.
-        reserved.receipt = { channelId: v.channelId, amount: BigInt(paid.amount), price: BigInt(paid.price) };
+        reserved.receipt = { channelId: v.channelId, amount: BigInt(paid.amount), price: req.price };
+        // A block opened by such a voucher stays closed: its tickets are refused rather than served before it is stored.
         reserved.settle('unserved');
       } else if (reserved) {
-        this.idempotency.reject(v.channelId, key!, reserved);
+        this.idempotency.reject(v.channelId, req.idempotencyKey!, reserved);
       }
       if (!(e instanceof ChanpayError)) throw e;
       if (VOUCHER_REFUSALS.has(e.code)) {
@@ -204,9 +223,47 @@ export class PaymentProvider {
       }
       throw e;
     }
-    const receipt: Receipt = { channelId: accepted.channelId, amount: accepted.amount, price: accepted.price };
+    if (prepay) this.tickets.open(accepted.channelId, accepted.amount, req.price, prepay.calls, prepay.anchor);
+    // Receipts always name the price of one call, also for the call that prepaid a block.
+    const receipt: Receipt = { channelId: accepted.channelId, amount: accepted.amount, price: req.price };
     if (reserved) reserved.receipt = receipt;
     return { kind: 'paid', receipt, receiptHeader: encodeReceipt(receipt), record: reserved };
+  }
+
+  /** A call paid by a prepaid ticket: one hash or a few, no signature and no round trip. */
+  private async chargeTicket(ctx: PaymentContext, req: ChargeRequest, header: string): Promise<ChargeOutcome> {
+    const t = decodeTicket(header);
+    if (!t) return this.refuse(ctx, req.price, new ChanpayError('MALFORMED_TICKET', 'payment-ticket must be <channelId>.<blockAmount>.<index>.<link>'));
+    const reserved = await this.reserve(t.channelId, header, req.idempotencyKey);
+    if (reserved && 'kind' in reserved) return reserved;
+    let price: bigint;
+    try {
+      price = this.tickets.spend(t, req.price);
+    } catch (e) {
+      if (reserved) this.idempotency.reject(t.channelId, req.idempotencyKey!, reserved);
+      if (e instanceof ChanpayError) return this.refuse(ctx, req.price, e);
+      throw e;
+    }
+    const receipt: Receipt = { channelId: t.channelId, amount: t.blockAmount, price };
+    if (reserved) reserved.receipt = receipt;
+    return { kind: 'paid', receipt, receiptHeader: encodeReceipt(receipt), record: reserved };
+  }
+
+  /**
+   * With an Idempotency-Key the call is reserved before it is checked, so a concurrent repeat waits for this
+   * one; a repeat of a call already answered or paid comes back as its outcome instead.
+   */
+  private async reserve(channelId: string, payment: string, key: string | undefined): Promise<IdempotencyRecord | ChargeOutcome | undefined> {
+    if (key === undefined) return undefined;
+    if (!isValidIdempotencyKey(key)) throw new ChanpayError('VALIDATION_ERROR', 'idempotency-key must be 1 to 128 visible ASCII characters');
+    for (let round = 0; round < 4; round++) {
+      // Checked and reserved without yielding; an existing record is handled (and may be waited for) first.
+      if (!this.idempotency.get(channelId, key)) return this.idempotency.begin(channelId, key, payment, null);
+      if (round === 3) break;
+      const earlier = await this.earlierCall(channelId, key, payment);
+      if (earlier) return earlier;
+    }
+    throw new ChanpayError('IDEMPOTENCY_CONFLICT', 'a call with this idempotency key is still running');
   }
 
   /** A call seen before under the same key: answered again, served now, or refused as a conflict. */
@@ -259,6 +316,7 @@ export class PaymentProvider {
       token: ctx.token,
       minDeposit: ctx.defaults.minDeposit.toString(),
       minChallengePeriod: ctx.defaults.minChallengePeriod,
+      ...(this.maxPrepayCalls >= 2 ? { prepay: { maxCalls: this.maxPrepayCalls } } : {}),
       ...(reason ? { reason: { code: reason.code, message: reason.message } } : {}),
       ...(channel ? { channel } : {}),
     };

@@ -28,6 +28,11 @@ export const ERROR_STATUS = {
   AMOUNT_TOO_LOW: 409,
   AMOUNT_EXCEEDS_DEPOSIT: 409,
   TERMS_NOT_ACCEPTED: 409,
+  // prepaid tickets (answered with 402 by a paid endpoint, like the voucher codes)
+  MALFORMED_TICKET: 400,
+  BAD_TICKET: 401,
+  TICKET_USED: 409,
+  UNKNOWN_TICKET_BLOCK: 409,
   // channel operations
   NOT_CHANNEL_PARTY: 403,
   INVALID_STATE: 409,

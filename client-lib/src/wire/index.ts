@@ -7,3 +7,4 @@ export * from './terms';
 export * from './voucher';
 export * from './errors';
 export * from './payment-terms';
+export * from './tickets';

@@ -19,6 +19,8 @@ export interface PaymentTerms {
   minDeposit: string;
   /** The shortest challenge period (seconds) the provider accepts. */
   minChallengePeriod: number;
+  /** Present when the provider takes prepaid tickets: a voucher may pay up to `maxCalls` calls ahead. */
+  prepay?: { maxCalls: number };
   /** Why the call was not served, when a voucher was sent. */
   reason?: { code: string; message: string };
   /** The latest voucher the provider holds for the channel the caller used, if any. */

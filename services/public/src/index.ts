@@ -152,6 +152,8 @@ function channelsJson(consumer: PaymentConsumer | null) {
     signed: c.signed.toString(),
     calls: c.calls,
     paid: c.paid.toString(),
+    // Calls paid ahead and not yet made (prepaid tickets): what this consumer would lose if it stopped now.
+    prepaidCalls: c.blocks.reduce((n, b) => n + (b.confirmed ? b.calls - b.next + b.returned.length : 0), 0),
   }));
 }
 

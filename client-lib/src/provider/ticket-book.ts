@@ -1,0 +1,103 @@
+import { ChanpayError } from '../wire/errors';
+import { chainReaches, type Ticket } from '../wire/tickets';
+
+interface Block {
+  amount: bigint;
+  /** Price of each call of the block. */
+  price: bigint;
+  calls: number;
+  anchor: Buffer;
+  /** The highest link verified so far, so that in-order tickets cost one hash each. */
+  hiIndex: number;
+  hiLink: Buffer;
+  used: Uint8Array;
+  left: number;
+}
+
+export interface TicketBookOptions {
+  /** Blocks kept per channel; opening one more forgets the oldest (its unspent tickets are then refused). */
+  maxBlocksPerChannel?: number;
+  /** Blocks kept in all; beyond it the channel used least recently loses its blocks. */
+  maxBlocks?: number;
+}
+
+/**
+ * The blocks of prepaid calls a provider has been paid for and not yet served, in memory. A ticket is
+ * accepted once: its link must hash to the block's anchor (or to a link already verified) in exactly as
+ * many steps as its index says. The book is not persisted: after a restart every earlier block is unknown
+ * and its tickets are refused, so none can be replayed; the consumer loses the unused rest of its blocks.
+ */
+export class TicketBook {
+  private readonly channels = new Map<string, Block[]>();
+  private blocks = 0;
+  private readonly maxPerChannel: number;
+  private readonly maxBlocks: number;
+
+  constructor(opts: TicketBookOptions = {}) {
+    this.maxPerChannel = opts.maxBlocksPerChannel ?? 16;
+    this.maxBlocks = opts.maxBlocks ?? 100_000;
+  }
+
+  /** Records a block whose voucher was just accepted; call 0 (the voucher's own call) is spent. */
+  open(channelId: string, amount: bigint, price: bigint, calls: number, anchor: Buffer): void {
+    const list = this.channels.get(channelId) ?? [];
+    this.channels.delete(channelId);
+    this.channels.set(channelId, list);
+    const used = new Uint8Array(calls);
+    used[0] = 1;
+    list.push({ amount, price, calls, anchor, hiIndex: 0, hiLink: anchor, used, left: calls - 1 });
+    this.blocks++;
+    if (list.length > this.maxPerChannel) {
+      list.shift();
+      this.blocks--;
+    }
+    while (this.blocks > this.maxBlocks) {
+      const [oldest, blocks] = this.channels.entries().next().value as [string, Block[]];
+      this.channels.delete(oldest);
+      this.blocks -= blocks.length;
+    }
+  }
+
+  /**
+   * Spends one ticket for a call of `price`; returns the block's per-call price (what the call is charged),
+   * or throws a refusal. Synchronous: two concurrent calls can never spend the same ticket.
+   */
+  spend(t: Ticket, price: bigint): bigint {
+    const list = this.channels.get(t.channelId);
+    const i = list ? list.findIndex((b) => b.amount === t.blockAmount) : -1;
+    if (i < 0) {
+      throw new ChanpayError('UNKNOWN_TICKET_BLOCK', 'no open block of prepaid calls with this amount (spent, forgotten, or opened before a restart): pay with a voucher', {
+        channelId: t.channelId,
+        blockAmount: t.blockAmount.toString(),
+      });
+    }
+    const b = list![i]!;
+    if (t.index >= b.calls) throw new ChanpayError('BAD_TICKET', `the block has ${b.calls} calls; ticket ${t.index} is not one of them`);
+    if (b.used[t.index]) throw new ChanpayError('TICKET_USED', 'this ticket paid for a call already');
+    if (b.price < price) {
+      throw new ChanpayError('AMOUNT_TOO_LOW', `the block prepaid calls of ${b.price} wei; this call costs ${price}`, { price: price.toString(), blockPrice: b.price.toString() });
+    }
+    const ok = t.index > b.hiIndex ? chainReaches(t.preimage, t.index - b.hiIndex, b.hiLink) : chainReaches(t.preimage, t.index, b.anchor);
+    if (!ok) throw new ChanpayError('BAD_TICKET', 'the ticket does not hash to the block\'s anchor');
+    b.used[t.index] = 1;
+    if (t.index > b.hiIndex) {
+      b.hiIndex = t.index;
+      b.hiLink = t.preimage;
+    }
+    if (--b.left === 0) {
+      list!.splice(i, 1);
+      this.blocks--;
+      if (list!.length === 0) this.channels.delete(t.channelId);
+    }
+    return b.price;
+  }
+
+  /** Calls prepaid and not yet served on a channel. */
+  unspent(channelId: string): number {
+    return (this.channels.get(channelId) ?? []).reduce((n, b) => n + b.left, 0);
+  }
+
+  get size(): number {
+    return this.blocks;
+  }
+}
