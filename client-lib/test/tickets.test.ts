@@ -207,6 +207,17 @@ describe.each(['local', 'remote'] as const)('prepaid tickets on the wire, %s mod
     await bench.consumer.close(ch!.id);
   });
 
+  test('20 concurrent first calls share one block: they wait for its tickets instead of each prepaying a block', async () => {
+    const c = consumer(100);
+    const results = await pool(20, 20, () => c.fetch(`${app.url}/paid`));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const ch = c.channels()[0]!;
+    expect(app.seen.vouchers).toBe(1);
+    expect(app.seen.tickets).toBe(19);
+    expect(ch.signed).toBe(100n * PRICE);
+    await bench.consumer.close(ch.id);
+  });
+
   test('forged, replayed, unknown and mixed payments are refused with their codes and never served', async () => {
     const key = randomKey();
     const c = consumer(1, key);
@@ -303,6 +314,53 @@ describe.each(['local', 'remote'] as const)('prepaid tickets on the wire, %s mod
       await bench.consumer.close(c.channels()[0]!.id);
     } finally {
       await plain.stop();
+    }
+  });
+});
+
+describe('a repeat the provider has forgotten (remote mode)', () => {
+  let bench: Bench;
+  beforeAll(async () => {
+    bench = await startBench();
+  });
+  afterAll(async () => {
+    await bench?.stop();
+  });
+
+  // Found by the ticket fuzzing: the provider sent the caller's key to its payment server, which keeps keys
+  // forever and answered a forgotten repeat "accepted" again: served free, and with a new payment-prepay it
+  // opened a block of 200 calls on a voucher that paid for 2.
+  test('the same key and voucher after the provider forgot the key is refused as a replay, and opens no block', async () => {
+    const provider = new PaymentProvider({ mode: 'remote', paymentServer: { url: bench.server.url, token: PROVIDER_TOKEN }, idempotency: { ttlMs: 200 } });
+    await provider.start();
+    let served = 0;
+    const app = new Koa();
+    const router = new Router();
+    router.get('/paid', createKoaPayments(provider).paymentRequired(PRICE), (ctx) => {
+      served++;
+      ctx.body = { served };
+    });
+    app.use(router.routes());
+    const http = await listen(app, 0);
+    try {
+      const ch = await bench.consumer.openChannel({ provider: bench.addresses.provider, deposit: finney(1), challengePeriod: 60 });
+      const voucher = (await bench.consumer.signVoucher(ch.id, 2n * PRICE)).header;
+      const links = makeTicketChain(2);
+      const headers = { [VOUCHER_HEADER]: voucher, [PREPAY_HEADER]: encodePrepay({ calls: 2, anchor: links[0]! }), 'idempotency-key': 'k1' };
+      expect((await get(`${http.url}/paid`, headers)).status).toBe(200);
+      const again = await get(`${http.url}/paid`, headers);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      await new Promise((r) => setTimeout(r, 300));
+      const evil = makeTicketChain(200);
+      const late = await get(`${http.url}/paid`, { ...headers, [PREPAY_HEADER]: encodePrepay({ calls: 200, anchor: evil[0]! }) });
+      expect(late.status).toBe(402);
+      expect(late.body.reason.code).toBe('AMOUNT_TOO_LOW');
+      const ticket = await get(`${http.url}/paid`, { [TICKET_HEADER]: encodeTicket({ channelId: ch.id, blockAmount: 2n * PRICE, index: 1, preimage: evil[1]! }) });
+      expect(ticket.status).toBe(402);
+      expect(served).toBe(1);
+    } finally {
+      await http.close();
+      await provider.stop();
     }
   });
 });

@@ -4,6 +4,7 @@ import type { BoxStats } from './stats';
 export const MODE_COLORS: Record<string, string> = {
   off: '#6b7280',
   local: '#2563eb',
+  prepaid: '#7c3aed',
   remote: '#d97706',
   naive: '#dc2626',
   thesis: '#059669',
@@ -88,8 +89,13 @@ export interface BarGroup {
 /** Grouped bars (e.g. requests per second per shape, one bar per mode). */
 export function groupedBarSvg(title: string, unit: string, groups: BarGroup[], opts: { width?: number; height?: number } = {}): string {
   const width = opts.width ?? 720;
-  const height = opts.height ?? 320;
-  const left = 60, right = 16, top = 34, bottom = height - 70;
+  const left = 60, right = 16, top = 34;
+  const series = [...new Map(groups.flatMap((g) => g.bars.map((b) => [b.series, b.color] as const))).entries()];
+  const legend = legendLayout(series.map(([name]) => name), width - left - right);
+  const legendRows = Math.max(2, legend.rows);
+  // Each legend row beyond two makes the chart taller, not the plot smaller.
+  const height = opts.height ?? 320 + (legendRows - 2) * 16;
+  const bottom = height - 38 - legendRows * 16;
   const values = groups.flatMap((g) => g.bars.map((b) => b.value ?? 0));
   const { y, ticks } = linearScale(Math.max(...values, 0), top, bottom);
   const slot = (width - left - right) / Math.max(groups.length, 1);
@@ -109,13 +115,29 @@ export function groupedBarSvg(title: string, unit: string, groups: BarGroup[], o
     });
     parts.push(`<text x="${(left + slot * (i + 0.5)).toFixed(1)}" y="${bottom + 16}" text-anchor="middle" class="label">${esc(g.label)}</text>`);
   });
-  const series = [...new Map(groups.flatMap((g) => g.bars.map((b) => [b.series, b.color] as const))).entries()];
   series.forEach(([name, color], i) => {
-    const x = left + (i % 3) * 220;
-    const yy = height - 36 + Math.floor(i / 3) * 16;
+    const x = left + legend.at[i]!.x;
+    const yy = bottom + 34 + legend.at[i]!.row * 16;
     parts.push(`<rect x="${x}" y="${yy - 9}" width="10" height="10" fill="${color}"/><text x="${x + 14}" y="${yy}" class="label" text-anchor="start">${esc(name)}</text>`);
   });
   return svg(width, height, parts, 'bar-chart', title);
+}
+
+/** Legend entries left to right, wrapped to the next row when a row is full (text width estimated from its length). */
+function legendLayout(names: string[], rowWidth: number): { at: { x: number; row: number }[]; rows: number } {
+  const at: { x: number; row: number }[] = [];
+  let x = 0;
+  let row = 0;
+  for (const name of names) {
+    const w = 14 + name.length * 6 + 24;
+    if (x > 0 && x + w > rowWidth) {
+      x = 0;
+      row++;
+    }
+    at.push({ x, row });
+    x += w;
+  }
+  return { at, rows: names.length ? row + 1 : 0 };
 }
 
 /** Stacked bars: one bar per series (e.g. mode), one segment per part (e.g. process). */

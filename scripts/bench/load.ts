@@ -65,9 +65,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request({ agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: 'GET', headers }, (res) => {
         const chunks: Buffer[] = [];
-        if (wantBody) res.on('data', (c: Buffer) => chunks.push(c));
+        // The body of a failure is always kept: it says why (the error code), for the report.
+        const keep = wantBody || !(res.statusCode && res.statusCode >= 200 && res.statusCode < 300);
+        if (keep) res.on('data', (c: Buffer) => chunks.push(c));
         else res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: wantBody ? Buffer.concat(chunks).toString() : '' }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: keep ? Buffer.concat(chunks).toString() : '' }));
         res.on('error', reject);
       });
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));

@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: the cost of payment, measured side by side on this machine.
- * Starts the example network once per mode (no payment, local, remote), loads the public service's `/action`
- * with the thesis's four shapes plus a saturation run, the modes taking turns shape by shape (the others paused),
- * then runs the naive one-transaction-per-call design briefly, and writes result.json, results.md and report.html
- * to bench-results/<timestamp>/.
+ * Starts the example network once per mode (no payment, local, local with prepaid tickets, remote), loads the
+ * public service's `/action` with the thesis's four shapes plus a saturation run, the modes taking turns shape
+ * by shape (the others paused), then runs the naive one-transaction-per-call design briefly, and writes
+ * result.json, results.md and report.html to bench-results/<timestamp>/.
  *   npm run bench                        the full run (a few minutes)
  *   npm run bench -- --quick             a short run that CI can afford
- *   npm run bench -- --modes off,local   only these modes (off, local, remote, naive)
+ *   npm run bench -- --modes off,local   only these modes (off, local, prepaid, remote, naive)
  *   npm run bench -- --out DIR           write the results to DIR
  *   npm run bench -- --saturation-seconds 60 --verbose
  *   npm run bench -- --profile           also write a V8 CPU profile per process (profiles/<mode>/<process>.cpuprofile;
@@ -24,6 +24,7 @@ import { compare, goals, THESIS } from './analysis';
 import { writeReports } from './report';
 import { makePlan, type Plan } from './plan';
 import { ModeRun } from './mode-run';
+import { PREPAID_CALLS_PER_VOUCHER } from './modes';
 import { MODE_LABELS, type BenchMode, type BenchResult, type ModeResult, type ShapeResult } from './types';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -31,8 +32,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const DATA_DIR = path.join(ROOT, 'data', `bench-${process.pid}`);
 
 /** Guesses of throughput per mode, replaced by measurements as they come in (for the time-left estimate). */
-const rpsGuess: Record<BenchMode, number> = { off: 800, local: 400, remote: 120, naive: 25 };
-const startupGuess: Record<BenchMode, number> = { off: 5, local: 15, remote: 15, naive: 6 };
+const rpsGuess: Record<BenchMode, number> = { off: 800, local: 400, prepaid: 500, remote: 120, naive: 25 };
+const startupGuess: Record<BenchMode, number> = { off: 5, local: 15, prepaid: 15, remote: 15, naive: 6 };
 
 function planSteps(plan: Plan, channelModes: BenchMode[]): Step[] {
   const steps: Step[] = [{ label: 'crypto', estimateSeconds: () => (plan.quick ? 1 : 4) }];
@@ -66,6 +67,7 @@ const failedMode = (mode: BenchMode, e: unknown): ModeResult => ({
   startupMs: 0,
   processes: [],
   paidHopsPerAction: mode === 'off' ? 0 : 2,
+  ...(mode === 'prepaid' ? { prepayCalls: PREPAID_CALLS_PER_VOUCHER } : {}),
   shapes: [],
   chain: null,
   accounting: { actionsServed: 0, actionsBeforeTeardown: 0, consumerCalls: null, notes: [] },
@@ -82,7 +84,7 @@ async function startAndWarm(mode: BenchMode, plan: Plan, progress: Progress): Pr
     await run.stop();
     throw e;
   }
-  progress.step(`${mode.padEnd(6)} network up in ${formatDuration(run.startupMs / 1000)} (${run.processes.map((p) => p.name).join(', ')}), warm-up ${warmed} actions`);
+  progress.step(`${mode.padEnd(7)} network up in ${formatDuration(run.startupMs / 1000)} (${run.processes.map((p) => p.name).join(', ')}), warm-up ${warmed} actions`);
   return run;
 }
 
@@ -90,7 +92,7 @@ async function measureStep(run: ModeRun, spec: Plan['shapes'][number], progress:
   await run.resume();
   const r = await run.measure(spec, progress);
   if (r.requestsPerSecond > 0) rpsGuess[run.mode] = r.requestsPerSecond;
-  progress.step(`${run.mode.padEnd(6)} ${spec.name.padEnd(24)} ${describeShape(r)}`);
+  progress.step(`${run.mode.padEnd(7)} ${spec.name.padEnd(24)} ${describeShape(r)}`);
 }
 
 async function main(): Promise<void> {
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
       results.set(run.mode, result);
       await run.stop();
       live.splice(live.indexOf(run), 1);
-      if (run.mode !== 'off') progress.step(`${run.mode.padEnd(6)} chain: ${describeChain(result)} (${formatDuration((Date.now() - t0) / 1000)})`);
+      if (run.mode !== 'off') progress.step(`${run.mode.padEnd(7)} chain: ${describeChain(result)} (${formatDuration((Date.now() - t0) / 1000)})`);
     }
     if (plan.modes.includes('naive')) {
       try {
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
         for (const spec of plan.naiveShapes) await measureStep(run, spec, progress);
         const result = await run.finish();
         results.set('naive', result);
-        progress.step(`naive  chain: ${describeChain(result)}`);
+        progress.step(`naive   chain: ${describeChain(result)}`);
       } catch (e) {
         progress.note(`naive: FAILED: ${(e as Error).stack ?? String(e)}`);
         results.set('naive', failedMode('naive', e));
@@ -202,6 +204,9 @@ async function main(): Promise<void> {
       'The modes took turns shape by shape, the networks not being measured paused (SIGSTOP), so that whatever else ran on the machine meanwhile fell on every mode alike; "other programs\' CPU" says how much that was.',
       `The load generator, the chain and every service share this machine's ${environment.cores} cores: the figures are for a whole network on one small machine, not for one service alone.`,
       'Connections are kept alive (Apache Bench in the thesis opened one per request unless run with -k).',
+      ...(plan.modes.includes('prepaid')
+        ? [`The prepaid mode is the local network with PREPAY_CALLS=${PREPAID_CALLS_PER_VOUCHER}: each voucher the public service signs pays ${PREPAID_CALLS_PER_VOUCHER} calls ahead, and the calls after it carry a hash-chain ticket instead of a signature; receipts still come with every call.`]
+        : []),
       'The naive mode runs on ganache, which mines each transaction at once; on a public chain every paid hop would also wait for a block (about 12 s on Ethereum today, 15-20 s in the thesis).',
       `CPU time comes from /proc/<pid>/stat (resolution 1/${clockTicksPerSecond()} s per process and run); the load generator's from process.cpuUsage().`,
     ],

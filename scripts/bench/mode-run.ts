@@ -15,6 +15,7 @@ import { scrapeMetrics, verifyBetween, type PaymentServerMetrics } from './metri
 import { boxStats, round, sortedCopy, summarize } from './stats';
 import type { Progress } from './progress';
 import type { Plan } from './plan';
+import { isChannelMode, networkOf, PREPAID_CALLS_PER_VOUCHER } from './modes';
 import { MODE_LABELS, type BenchMode, type ChainCost, type ModeResult, type ShapeResult, type ShapeSpec } from './types';
 
 /** Complaint about a sampled `/action` body, or null. */
@@ -29,6 +30,34 @@ function actionCheck(paid: boolean) {
       return `not JSON: ${body.slice(0, 120)}`;
     }
   };
+}
+
+/** What the public service's `/status` counted per provider: calls paid (with a receipt), calls paid ahead and not made. */
+interface ConsumerCounts {
+  calls: Record<string, number>;
+  prepaidCallsLeft: Record<string, number>;
+  unusedSignedWei: Record<string, string>;
+}
+
+interface ConsumerChannelStatus {
+  id: string;
+  provider: string;
+  calls: number;
+  signed: string;
+  paid: string;
+  prepaidCalls?: number;
+}
+
+/**
+ * Wei the consumer signed beyond the calls it was served and the tickets it still holds. Vouchers are
+ * cumulative, so a claim of the latest one pays this to the provider for nothing: the ranges of refused
+ * vouchers and of dropped or forgotten blocks (vouchers kept for reuse count here too). Zero when every signed
+ * wei bought a call or a ticket.
+ */
+function unusedSignedWei(c: ConsumerChannelStatus | undefined): bigint {
+  if (!c || c.calls === 0) return 0n;
+  const price = BigInt(c.paid) / BigInt(c.calls);
+  return BigInt(c.signed) - BigInt(c.paid) - BigInt(c.prepaidCalls ?? 0) * price;
 }
 
 const pidsOf = (processes: NetworkProcess[]) => Object.fromEntries(processes.map((p) => [p.name, p.child.pid]));
@@ -57,7 +86,7 @@ export class ModeRun {
     private readonly plan: Plan,
     private readonly profileDir: string | null,
   ) {
-    this.check = actionCheck(mode === 'local' || mode === 'remote');
+    this.check = actionCheck(isChannelMode(mode));
   }
 
   /** Starts the mode's network (a second try with fresh ports if the first fails: a free port can be taken in between). */
@@ -72,14 +101,15 @@ export class ModeRun {
           const naive = await startNaiveNetwork({ dataDir, verbose: plan.verbose, env });
           return new ModeRun(mode, Date.now() - started, null, naive, plan, profileDir);
         }
+        const network = networkOf(mode);
         const net = await startNetwork({
-          mode,
+          mode: network.mode,
           freePorts: true,
           dataDir,
           chainProcess: true,
           verbose: plan.verbose,
           // Small deposits so that the consumer tops its channels up during the run (and the top-ups get measured).
-          env: { ...env, DEPOSIT_WEI: plan.depositWei.toString() },
+          env: { ...env, ...network.env, DEPOSIT_WEI: plan.depositWei.toString() },
         });
         return new ModeRun(mode, Date.now() - started, net, null, plan, profileDir);
       } catch (e) {
@@ -136,6 +166,13 @@ export class ModeRun {
 
   /** One load shape against `/action`, with the CPU of every process and the machine around it. */
   async measure(spec: ShapeSpec, progress: Progress): Promise<ShapeResult> {
+    if (this.mode !== 'naive') {
+      // Keep-alive connections idle while the network was paused (the services close them after 5 s) are made
+      // again here, at the shape's concurrency, not inside the measurement.
+      const rewarm = await runLoad({ url: `${this.publicUrl}/action`, concurrency: spec.concurrency, requests: Math.min(200, spec.concurrency * 10), maxDurationMs: 10_000 });
+      this.actionsServed += rewarm.ok;
+      if (rewarm.failed > 0) this.errors.push(`re-warm before ${spec.name}: ${rewarm.failed} failed: ${JSON.stringify({ ...rewarm.statuses, ...rewarm.errors })}`);
+    }
     const m0 = await this.scrape();
     const c0 = cpuSnapshot(pidsOf(this.processes));
     const mc0 = machineCpu();
@@ -207,10 +244,10 @@ export class ModeRun {
   async finish(): Promise<ModeResult> {
     await this.resume();
     const actionsBeforeTeardown = this.actionsServed;
-    let consumerCalls: Record<string, number> | null = null;
+    let consumer: ConsumerCounts | null = null;
     let chain: ChainCost | null = null;
     if (this.net?.urls.chain) {
-      consumerCalls = await this.channelTeardown(this.net);
+      consumer = await this.channelTeardown(this.net);
       chain = await chainCost(this.net.urls.chain, this.net.contract, this.actionsServed * 2);
     } else if (this.naive) {
       chain = await chainCost(this.naive.urls.chain, null, this.actionsServed * 2);
@@ -221,24 +258,40 @@ export class ModeRun {
       startupMs: this.startupMs,
       processes: this.processes.map((p) => ({ name: p.name, pid: p.child.pid ?? null })),
       paidHopsPerAction: this.mode === 'off' ? 0 : 2,
+      ...(this.mode === 'prepaid' ? { prepayCalls: PREPAID_CALLS_PER_VOUCHER } : {}),
       shapes: this.shapes,
       chain,
-      accounting: { actionsServed: this.actionsServed, actionsBeforeTeardown, consumerCalls, notes: this.notes },
+      accounting: {
+        actionsServed: this.actionsServed,
+        actionsBeforeTeardown,
+        consumerCalls: consumer?.calls ?? null,
+        ...(consumer ? { prepaidCallsLeft: consumer.prepaidCallsLeft, unusedSignedWei: consumer.unusedSignedWei } : {}),
+        notes: this.notes,
+      },
       errors: this.errors,
     };
   }
 
-  private async channelTeardown(net: Network): Promise<Record<string, number>> {
+  private async channelTeardown(net: Network): Promise<ConsumerCounts> {
     const u = net.urls;
-    const status = await getJson<{ channels: { id: string; provider: string; calls: number }[] }>(`${u.public}/status`);
+    const status = await getJson<{ channels: ConsumerChannelStatus[] }>(`${u.public}/status`);
     const byProvider = (addr: string | undefined) => status.channels.find((c) => c.provider.toLowerCase() === addr);
     const rn = byProvider(net.addresses?.randomNumber);
     const ps = byProvider(net.addresses?.persistence);
-    const consumerCalls = { 'random-number': rn?.calls ?? 0, persistence: ps?.calls ?? 0 };
+    const counts: ConsumerCounts = {
+      calls: { 'random-number': rn?.calls ?? 0, persistence: ps?.calls ?? 0 },
+      prepaidCallsLeft: { 'random-number': rn?.prepaidCalls ?? 0, persistence: ps?.prepaidCalls ?? 0 },
+      unusedSignedWei: { 'random-number': unusedSignedWei(rn).toString(), persistence: unusedSignedWei(ps).toString() },
+    };
+    for (const [name, wei] of Object.entries(counts.unusedSignedWei)) {
+      if (wei !== '0') this.notes.push(`the consumer signed ${wei} wei to ${name} beyond the calls it was served and the tickets it holds (refused vouchers, dropped blocks: paid for nothing once claimed)`);
+    }
     await getJson(`${u.randomNumber}/redeem`);
     await getJson(`${u.persistence}/redeem`);
-    // A few more paid calls, so that the provider's close below has a voucher to claim.
-    const more = await runLoad({ url: `${u.public}/action`, concurrency: 1, requests: 5, maxDurationMs: 60_000 });
+    // A few more paid calls, so that the provider's close below has a voucher to claim (with prepaid tickets, a
+    // block's worth more: the calls of a block already paid for bring no new voucher).
+    const moreCalls = 5 + (this.mode === 'prepaid' ? PREPAID_CALLS_PER_VOUCHER : 0);
+    const more = await runLoad({ url: `${u.public}/action`, concurrency: 1, requests: moreCalls, maxDurationMs: 60_000 });
     this.actionsServed += more.ok;
     await sleep(500);
     const auth = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
@@ -256,7 +309,7 @@ export class ModeRun {
         this.notes.push(`withdraw after the challenge period: ${e.message}`),
       );
     }
-    return consumerCalls;
+    return counts;
   }
 
   /** Resumes (a stopped process would not see SIGTERM) and stops every process; names the CPU profiles. */

@@ -5,7 +5,7 @@ import { THESIS } from './analysis';
 import type { BenchMode, ShapeSpec } from './types';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-export const ALL_MODES: BenchMode[] = ['off', 'local', 'remote', 'naive'];
+export const ALL_MODES: BenchMode[] = ['off', 'local', 'prepaid', 'remote', 'naive'];
 
 export interface Plan {
   quick: boolean;

@@ -8,7 +8,8 @@ import { boxPlotSvg, groupedBarSvg, stackedBarSvg, MODE_COLORS, type BoxEntry } 
 import { THESIS } from './analysis';
 import { THESIS_PERCENTILES } from './stats';
 import { formatDuration } from './progress';
-import { MODE_LABELS, type BenchResult, type ModeResult, type ShapeResult } from './types';
+import { callsPerVoucher, CHANNEL_MODES } from './modes';
+import { MODE_LABELS, type BenchMode, type BenchResult, type ModeResult, type ShapeResult } from './types';
 
 export interface Table {
   header: string[];
@@ -30,7 +31,7 @@ const int = (v: number | null | undefined): string => n(v, 0);
 const ether = (v: number): string => (v === 0 ? '0' : v.toExponential(3));
 const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
 
-const modeName: Record<string, string> = { off: 'no payment', local: 'local', remote: 'remote', naive: 'naive' };
+const modeName: Record<BenchMode, string> = { off: 'no payment', local: 'local', prepaid: 'prepaid', remote: 'remote', naive: 'naive' };
 
 function shapeOf(m: ModeResult | undefined, name: string): ShapeResult | undefined {
   return m?.shapes.find((s) => s.shape.name === name);
@@ -183,11 +184,12 @@ function cpuSection(r: BenchResult): Section {
     const procs = Object.keys(last.cpu);
     tables.push({ caption: `naive ${last.shape.name}: CPU milliseconds per \`/action\``, table: { header: ['process', 'naive'], rows: [...procs.map((p) => [p, n(last.cpu[p]?.msPerRequest, 3)]), ['**total**', `**${n(last.cpuMsPerRequestTotal, 3)}**`]] } });
   }
-  // What payment adds per action, against the floor of two signatures made and two checked.
+  // What payment adds per action, against the floor of two signatures made and two checked (with prepaid
+  // tickets, two per block of calls: one voucher pays that many calls).
   const off = r.modes.find((m) => m.mode === 'off');
-  const floorMs = (2 * (r.crypto.signUs + r.crypto.verifyUs)) / 1000;
   const added: string[][] = [];
-  for (const m of r.modes.filter((x) => x.mode === 'local' || x.mode === 'remote')) {
+  for (const m of r.modes.filter((x) => CHANNEL_MODES.includes(x.mode))) {
+    const floorMs = (2 * (r.crypto.signUs + r.crypto.verifyUs)) / 1000 / callsPerVoucher(m.mode);
     for (const s of m.shapes.filter((x) => x.shape.kind !== 'naive' && x.shape.concurrency >= 20)) {
       const base = shapeOf(off, s.shape.name);
       if (!base) continue;
@@ -197,7 +199,7 @@ function cpuSection(r: BenchResult): Section {
   }
   if (added.length) {
     tables.push({
-      caption: 'CPU added by payment per `/action`, against its floor (2 vouchers signed + 2 verified, as measured above)',
+      caption: `CPU added by payment per \`/action\`, against its floor (2 vouchers signed + 2 verified, as measured above${r.modes.some((m) => m.mode === 'prepaid') ? `; prepaid: the same per ${callsPerVoucher('prepaid')} actions, ticket hashes not counted` : ''})`,
       table: { header: ['mode', 'shape', 'unpaid ms', 'paid ms', 'added ms', 'signature floor ms', 'floor / added'], rows: added, left: [0, 1] },
     });
   }
@@ -260,6 +262,9 @@ function chainSection(r: BenchResult): Section {
     heading: 'On-chain cost',
     text: [
       'Every transaction on each mode\'s chain, named by its PaymentChannels function. Channels are opened at the first call, topped up during the run (the benchmark deposits little on purpose), claimed and closed at the end (a provider close; a consumer close and its withdrawal after the challenge period, the chain clock moved on). The per-call figure shrinks the longer a channel is used; the naive design pays a 21,000-gas transfer for every call.',
+      ...(r.modes.some((m) => m.mode === 'prepaid')
+        ? [`In prepaid mode a voucher pays ${callsPerVoucher('prepaid')} calls ahead: fewer, larger vouchers, the same channel transactions (claims and closes are per channel, not per voucher).`]
+        : []),
     ],
     tables,
     charts: [],
@@ -273,7 +278,9 @@ function notesSection(r: BenchResult): Section {
     for (const x of m.accounting.notes) lines.push(`${m.mode}: ${x}`);
     if (m.accounting.consumerCalls) {
       const counted = Object.entries(m.accounting.consumerCalls).map(([k, v]) => `${v} paid calls to ${k}`).join(', ');
-      lines.push(`${m.mode}: ${m.accounting.actionsBeforeTeardown} actions served before the teardown; the consumer counted ${counted}.`);
+      const left = Object.entries(m.accounting.prepaidCallsLeft ?? {}).filter(([, v]) => v > 0);
+      const prepaid = left.length ? `; calls paid ahead and not yet made: ${left.map(([k, v]) => `${v} to ${k}`).join(', ')}` : '';
+      lines.push(`${m.mode}: ${m.accounting.actionsBeforeTeardown} actions served before the teardown; the consumer counted ${counted}${prepaid}.`);
     }
   }
   return { heading: 'Notes', text: lines.map((l) => `- ${l}`), tables: [], charts: [] };

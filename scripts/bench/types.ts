@@ -4,12 +4,14 @@ import type { OperationCost } from './gas';
 import type { CryptoTimes } from './crypto';
 import type { Environment } from './environment';
 import type { VerifyStats } from './metrics';
+import { PREPAID_CALLS_PER_VOUCHER } from './modes';
 
-export type BenchMode = 'off' | 'local' | 'remote' | 'naive';
+export type BenchMode = 'off' | 'local' | 'prepaid' | 'remote' | 'naive';
 
 export const MODE_LABELS: Record<BenchMode, string> = {
   off: 'no payment (baseline)',
   local: 'channels, local mode',
+  prepaid: `channels, local mode, prepaid tickets (${PREPAID_CALLS_PER_VOUCHER} calls per voucher)`,
   remote: 'channels, remote mode (thesis topology)',
   naive: 'one on-chain transaction per call (naive)',
 };
@@ -72,10 +74,23 @@ export interface ModeResult {
   startupMs: number;
   processes: { name: string; pid: number | null }[];
   paidHopsPerAction: number;
+  /** Prepaid mode: calls each signed voucher paid ahead (the public service's PREPAY_CALLS). */
+  prepayCalls?: number;
   shapes: ShapeResult[];
   chain: ChainCost | null;
-  /** Actions served and what the consumer counted as paid, per provider (a check that every call was paid). */
-  accounting: { actionsServed: number; actionsBeforeTeardown: number; consumerCalls: Record<string, number> | null; notes: string[] };
+  /**
+   * Actions served and what the consumer counted as paid, per provider (a check that every call was paid); and
+   * the calls it had paid ahead and not yet made when the measured runs ended (prepaid tickets; 0 without them).
+   */
+  accounting: {
+    actionsServed: number;
+    actionsBeforeTeardown: number;
+    consumerCalls: Record<string, number> | null;
+    prepaidCallsLeft?: Record<string, number>;
+    /** Wei the consumer signed beyond the calls served and the tickets it holds (decimal strings); '0': nothing lost. */
+    unusedSignedWei?: Record<string, string>;
+    notes: string[];
+  };
   errors: string[];
 }
 

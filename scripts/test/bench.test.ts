@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { boxStats, nearestRank, sortedCopy, summarize } from '../bench/stats';
 import { THESIS_PERCENTILES } from '../bench/stats';
+import { PREPAID_CALLS_PER_VOUCHER } from '../bench/modes';
 import type { BenchResult } from '../bench/types';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -71,7 +72,7 @@ describe('npm run bench -- --quick', () => {
   });
 
   it('measures every mode in every shape, every request answered', () => {
-    expect(result.modes.map((m) => m.mode)).toEqual(['off', 'local', 'remote', 'naive']);
+    expect(result.modes.map((m) => m.mode)).toEqual(['off', 'local', 'prepaid', 'remote', 'naive']);
     for (const m of result.modes) {
       expect(m.errors).toEqual([]);
       const shapes = m.mode === 'naive' ? result.settings.naiveShapes : result.settings.shapes;
@@ -96,13 +97,19 @@ describe('npm run bench -- --quick', () => {
     const names = (mode: string) => result.modes.find((m) => m.mode === mode)!.processes.map((p) => p.name).sort();
     expect(names('off')).toEqual(['persistence', 'public', 'random-number']);
     expect(names('local')).toEqual(['chain', 'payment-server-1', 'payment-server-2', 'persistence', 'public', 'random-number']);
+    expect(names('prepaid')).toEqual(names('local'));
     expect(names('naive')).toEqual(['chain', 'persistence', 'public', 'random-number']);
   });
 
   it('pays every call in the paid modes and measures every kind of channel transaction', () => {
-    for (const mode of ['local', 'remote'] as const) {
+    for (const mode of ['local', 'prepaid', 'remote'] as const) {
       const m = result.modes.find((x) => x.mode === mode)!;
+      // A receipt for every call, tickets or not.
       expect(m.accounting.consumerCalls).toEqual({ 'random-number': m.accounting.actionsBeforeTeardown, persistence: m.accounting.actionsBeforeTeardown });
+      // Calls paid ahead and not yet made: only with prepaid tickets (evidence that tickets were in use).
+      const left = Object.values(m.accounting.prepaidCallsLeft!);
+      if (mode === 'prepaid') for (const v of left) expect(v).toBeGreaterThan(0);
+      else expect(left).toEqual([0, 0]);
       const ops = new Map(m.chain!.operations.map((o) => [o.operation, o]));
       for (const op of ['deploy', 'open', 'topUp', 'claim', 'closeByProvider', 'startClose', 'withdraw']) expect(ops.get(op)?.count).toBeGreaterThan(0);
       expect(ops.get('open')!.count).toBe(2);
@@ -114,6 +121,10 @@ describe('npm run bench -- --quick', () => {
       expect(m.chain!.perPaidCall.gas).toBeGreaterThan(0);
       expect(m.chain!.perPaidCall.gas).toBeLessThan(21_000);
     }
+    const prepaid = result.modes.find((m) => m.mode === 'prepaid')!;
+    expect(prepaid.prepayCalls).toBe(PREPAID_CALLS_PER_VOUCHER);
+    expect(prepaid.label).toContain(`${PREPAID_CALLS_PER_VOUCHER} calls per voucher`);
+    expect(result.modes.filter((m) => m.mode !== 'prepaid').every((m) => m.prepayCalls === undefined)).toBe(true);
     const naive = result.modes.find((m) => m.mode === 'naive')!;
     expect(naive.chain!.operations.map((o) => o.operation)).toEqual(['ETH transfer']);
     expect(naive.chain!.operations[0]!.count).toBe(naive.chain!.paidCalls);
@@ -127,9 +138,13 @@ describe('npm run bench -- --quick', () => {
   });
 
   it('compares every paid shape with the unpaid one and states the goals', () => {
-    expect(result.comparison.length).toBe(2 * result.settings.shapes.length + result.settings.naiveShapes.length);
+    expect(result.comparison.length).toBe(3 * result.settings.shapes.length + result.settings.naiveShapes.length);
     for (const c of result.comparison) for (const k of ['throughputRatio', 'addedP50Ms', 'addedP50PerPaidHopMs', 'addedP99Ms'] as const) expect(finite(c[k])).toBe(true);
-    expect(result.goals.length).toBeGreaterThanOrEqual(3);
+    for (const mode of ['local', 'prepaid']) {
+      const own = result.goals.filter((g) => g.name.startsWith(`${mode} mode:`));
+      expect(own.map((g) => g.target)).toEqual(['≥ 0.75', '≥ 0.75', '< 1 ms']);
+      for (const g of own) expect(typeof g.met).toBe('boolean');
+    }
     for (const g of result.goals) expect(finite(g.value)).toBe(true);
     expect(result.crypto.signUs).toBeGreaterThan(0);
     expect(result.crypto.verifyUs).toBeGreaterThan(0);
@@ -139,6 +154,8 @@ describe('npm run bench -- --quick', () => {
     expect(markdown).toMatch(/^# chanpay benchmark results/);
     expect(markdown).toContain('| 50 % | 43 |');
     expect(markdown).toContain('| **requests/s** | 22.48 |');
+    expect(markdown).toContain('| percentile | thesis (ab, paid, 2018) | no payment | local | prepaid | remote |');
+    for (const mode of ['local', 'prepaid']) expect(markdown).toContain(`| ${mode} mode: throughput at c=20 / unpaid throughput |`);
     for (const heading of ['Latency of the public', 'What payment costs', 'naive design', 'CPU time per request', 'Time per signature', 'On-chain cost']) expect(markdown).toContain(heading);
     // Every table is rectangular.
     const tables = markdown.split('\n\n').filter((b) => b.startsWith('|'));
@@ -156,6 +173,7 @@ describe('npm run bench -- --quick', () => {
     const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
     expect(svgs.filter((s) => s.includes('class="chart box-plot"')).length).toBe(result.settings.shapes.length);
     expect(svgs.some((s) => s.includes('class="chart bar-chart"'))).toBe(true);
+    expect(svgs.some((s) => s.includes('class="chart bar-chart"') && s.includes(`${PREPAID_CALLS_PER_VOUCHER} calls per voucher`))).toBe(true);
     expect(svgs.some((s) => s.includes('class="chart stacked-bar-chart"'))).toBe(true);
     for (const s of svgs) expect(s).toMatch(/<(rect|line)/);
     // Opens offline: no scripts, no external stylesheets, images or fonts.

@@ -69,13 +69,20 @@ export class ChannelManager {
 
   /**
    * Makes sure the deposit covers `price` more: starts a top-up in the background when the rest falls below
-   * the policy's threshold, and waits for it only when the deposit does not cover this call.
+   * the policy's threshold, and waits for it only when the deposit does not cover this call (then it returns
+   * the wait; null when nothing needs waiting for).
    */
-  async ensureFunds(ch: ConsumerChannel, price: bigint): Promise<void> {
+  ensureFunds(ch: ConsumerChannel, price: bigint): Promise<void> | null {
     const policy = this.opts.topUp;
     const after = ch.deposit - ch.signed - price;
     if (policy && after < policy.below && !ch.topUp) this.startTopUp(ch, policy.amount > price ? policy.amount : price * 2n);
-    if (after >= 0n) return;
+    // Covered: null, so that the caller signs in the same synchronous step (no other call can sign in between).
+    if (after >= 0n) return null;
+    return this.waitForFunds(ch, price);
+  }
+
+  private async waitForFunds(ch: ConsumerChannel, price: bigint): Promise<void> {
+    const policy = this.opts.topUp;
     if (ch.topUp) await ch.topUp;
     if (ch.deposit - ch.signed - price < 0n) {
       throw new ChanpayError('AMOUNT_EXCEEDS_DEPOSIT', policy ? 'the top-up did not cover this call' : 'the deposit is used up and top-ups are off', {
@@ -84,6 +91,11 @@ export class ChannelManager {
         signed: ch.signed.toString(),
       });
     }
+  }
+
+  /** The most calls of this price one prepaid block should take: the top-up threshold's worth (null: no top-ups). */
+  largestBlock(price: bigint): bigint | null {
+    return this.opts.topUp ? this.opts.topUp.below / price : null;
   }
 
   /** Waits for a running top-up, or starts one (used when the server refuses to sign above the deposit). */

@@ -52,4 +52,7 @@ export interface PrepaidBlock {
   returned: number[];
   /** The provider answered the voucher's call with a receipt: its tickets may be used. */
   confirmed: boolean;
+  /** While pending: resolves when the block is confirmed or given up (calls without a ticket wait for it). */
+  settled?: Promise<void>;
+  settle?: () => void;
 }

@@ -186,9 +186,10 @@ export class PaymentConsumer {
     let paidAttempts = 0;
     let sparesTried = 0;
     let ticketsRefused = 0;
+    let blockWaits = 0;
     let retried503 = false;
     let last: PaymentTerms['reason'] | undefined;
-    for (let round = 0; round < maxAttempts + 2 + MAX_SPARES_PER_CALL + MAX_TICKET_REFUSALS; round++) {
+    for (let round = 0; round < maxAttempts + 2 + MAX_SPARES_PER_CALL + MAX_TICKET_REFUSALS + MAX_BLOCK_WAITS; round++) {
       let payment: PaymentHeaders | undefined;
       let ch: ConsumerChannel | undefined;
       /** What this attempt adds to the channel when it signed or reused a voucher (a block: all its calls). */
@@ -202,7 +203,7 @@ export class PaymentConsumer {
       } else if (terms) {
         ch = await channels.channelFor(terms);
         const price = BigInt(terms.price);
-        const blockCalls = ticketsRefused < MAX_TICKET_REFUSALS ? this.blockCalls(terms) : 1;
+        let blockCalls = ticketsRefused < MAX_TICKET_REFUSALS ? this.blockCalls(terms) : 1;
         ticket = blockCalls > 1 ? takeTicket(ch, price, blockCalls) : undefined;
         // An unspent voucher next; if the provider took it after all it refuses it, which costs no attempt.
         const spare = ticket ? undefined : sparesTried < MAX_SPARES_PER_CALL ? takeUnspent(ch, price) : undefined;
@@ -212,15 +213,37 @@ export class PaymentConsumer {
           sparesTried++;
           paid = { amount: spare.amount, price: spare.price, block: spare.block };
           payment = { voucher: spare.header, prepay: spare.block ? encodePrepay({ calls: spare.block.calls, anchor: spare.block.links[0]! }) : undefined };
-          if (spare.block) ch.blocks.push(spare.block);
+          if (spare.block) {
+            markPending(spare.block);
+            ch.blocks.push(spare.block);
+          }
         } else {
+          // No ticket left and a block on its way: wait for its tickets rather than prepay another block each.
+          const coming = blockCalls > 1 && blockWaits < MAX_BLOCK_WAITS ? pendingBlock(ch, price) : undefined;
+          if (coming) {
+            blockWaits++;
+            await Promise.race([coming.settled, sleep(this.opts.timeoutMs ?? 30_000)]);
+            continue;
+          }
           if (paidAttempts >= maxAttempts) break;
           paidAttempts++;
+          // A block never takes more than the deposit has left (a top-up starts as usual), unless that is not
+          // even two calls: then it waits for the top-up like a single call would.
+          // Nor more than the top-up threshold, so that a top-up starts while a block still fits.
+          const room = (ch.deposit - ch.signed) / price;
+          if (blockCalls > 1 && room < BigInt(blockCalls) && room >= 2n) blockCalls = Number(room);
+          const cap = channels.largestBlock(price);
+          if (blockCalls > 1 && cap !== null && cap < BigInt(blockCalls)) blockCalls = cap >= 2n ? Number(cap) : 1;
           const charge = price * BigInt(blockCalls);
+          // Registered before signing (which may wait for a top-up), so that concurrent calls wait for it.
+          const block: PrepaidBlock | undefined =
+            blockCalls > 1 ? markPending({ amount: 0n, price, calls: blockCalls, links: makeTicketChain(blockCalls), next: 1, returned: [], confirmed: false }) : undefined;
+          if (block) ch.blocks.push(block);
           let voucher: string;
           try {
             voucher = await this.sign(channels, source, ch, charge);
           } catch (e) {
+            if (block) dropBlock(ch, block);
             // The channel closed under us (its payment server refuses to sign): the next round opens another.
             if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED')) {
               last = { code: e.code, message: e.message };
@@ -232,9 +255,8 @@ export class PaymentConsumer {
           const amount = decoded.ok ? decoded.voucher.amount : ch.signed;
           paid = { amount, price: charge };
           payment = { voucher };
-          if (blockCalls > 1) {
-            const block: PrepaidBlock = { amount, price, calls: blockCalls, links: makeTicketChain(blockCalls), next: 1, returned: [], confirmed: false };
-            ch.blocks.push(block);
+          if (block) {
+            block.amount = amount;
             paid.block = block;
             payment.prepay = encodePrepay({ calls: blockCalls, anchor: block.links[0]! });
           }
@@ -271,7 +293,7 @@ export class PaymentConsumer {
           // Without a receipt the provider may still hold the block (its handler failed after the voucher was
           // accepted: a 5xx): keep it, a refused ticket costs a round trip, a dropped block its money. Refusals
           // before acceptance are 402s, 503s and 4xx, which open no block.
-          if (receipt || (res.status >= 500 && res.status !== 503)) opening.confirmed = true;
+          if (receipt || (res.status >= 500 && res.status !== 503)) confirmBlock(opening);
           else dropBlock(ch!, opening);
         }
         // Not served and not charged (no receipt): the voucher pays the next call. With an idempotency key the
@@ -303,6 +325,9 @@ export class PaymentConsumer {
         continue;
       }
       last = t.reason;
+      // Refused for a reason that passes (a top-up or a new channel the provider has not seen yet): the voucher
+      // was not taken, so it pays a later call instead of leaving its range unpaid inside the cumulative amount.
+      if (ch && paid && payment.voucher && NOT_TAKEN_YET.has(t.reason?.code ?? '')) putUnspent(ch, payment.voucher, paid.price, paid.block);
       if (ch) await this.handleRefusal(channels, ch, t, route, paid);
     }
     const code: ErrorCode = last && isErrorCode(last.code) ? last.code : 'PAYMENT_REQUIRED';
@@ -356,14 +381,18 @@ export class PaymentConsumer {
   }
 
   private async sign(channels: ChannelManager, source: VoucherSource, ch: ConsumerChannel, price: bigint): Promise<string> {
-    await channels.ensureFunds(ch, price);
-    try {
-      return await source.next(ch, price);
-    } catch (e) {
-      // Remote: the server's count may be ahead of ours (concurrent calls); top up and try once more.
-      if (e instanceof ChanpayError && e.code === 'AMOUNT_EXCEEDS_DEPOSIT' && (await channels.topUpNow(ch, price))) return source.next(ch, price);
-      if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED')) channels.forget(ch);
-      throw e;
+    const wait = channels.ensureFunds(ch, price);
+    if (wait) await wait;
+    for (let topUps = 0; ; topUps++) {
+      try {
+        return await source.next(ch, price);
+      } catch (e) {
+        // Concurrent calls took what a top-up added before this one could sign (or, remote, the server's count is
+        // ahead of ours): wait for the next top-up, a few times.
+        if (e instanceof ChanpayError && e.code === 'AMOUNT_EXCEEDS_DEPOSIT' && topUps < 3 && (await channels.topUpNow(ch, price))) continue;
+        if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED')) channels.forget(ch);
+        throw e;
+      }
     }
   }
 
@@ -472,6 +501,10 @@ const MAX_SPARES_PER_CALL = 2;
 
 /** Refused tickets one call may get before it pays with a voucher instead. */
 const MAX_TICKET_REFUSALS = 3;
+/** Times one call waits for another call's block before it opens one itself. */
+const MAX_BLOCK_WAITS = 2;
+/** Refusals of a voucher that the provider did not take and will take later: the voucher stays usable. */
+const NOT_TAKEN_YET: ReadonlySet<string> = new Set(['AMOUNT_EXCEEDS_DEPOSIT', 'UNKNOWN_CHANNEL']);
 
 /**
  * The lowest unspent voucher of the channel for calls of this price (a single call's, or a block's of such
@@ -525,6 +558,23 @@ function returnTicket(ch: ConsumerChannel, block: PrepaidBlock, index: number): 
 function dropBlock(ch: ConsumerChannel, block: PrepaidBlock): void {
   const i = ch.blocks.indexOf(block);
   if (i >= 0) ch.blocks.splice(i, 1);
+  block.settle?.();
+}
+
+function markPending(block: PrepaidBlock): PrepaidBlock {
+  block.confirmed = false;
+  block.settled = new Promise<void>((resolve) => (block.settle = resolve));
+  return block;
+}
+
+function confirmBlock(block: PrepaidBlock): void {
+  block.confirmed = true;
+  block.settle?.();
+}
+
+/** A block of this price whose voucher is on its way. */
+function pendingBlock(ch: ConsumerChannel, price: bigint): PrepaidBlock | undefined {
+  return ch.blocks.find((b) => !b.confirmed && b.price === price);
 }
 
 /** The receipt of a paid response, if it has one. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ChanpayError } from '../wire/errors';
 import type { Voucher } from '../wire/voucher';
 import type { PaymentServerClient } from '../payment-server-client';
@@ -9,8 +10,14 @@ export class RemoteVerifier implements VoucherVerifier {
 
   constructor(private readonly server: PaymentServerClient) {}
 
-  async accept(v: Voucher, header: string, price: bigint, idempotencyKey?: string): Promise<AcceptedVoucher> {
-    const res = await this.server.verifyVoucher(header, price, idempotencyKey);
+  /**
+   * Each verification goes to the server under a key of its own, never the caller's Idempotency-Key: the server
+   * keeps keys forever, so under the caller's key a repeat that the provider has forgotten (restart, expiry) would
+   * be answered "accepted" again and served free. Repeats the provider remembers never get here. The key still
+   * lets the client resend a request whose answer was lost without paying twice.
+   */
+  async accept(v: Voucher, header: string, price: bigint): Promise<AcceptedVoucher> {
+    const res = await this.server.verifyVoucher(header, price, randomUUID());
     return { channelId: res.channelId ?? v.channelId, amount: BigInt(res.amount ?? v.amount), price: BigInt(res.price ?? price) };
   }
 
