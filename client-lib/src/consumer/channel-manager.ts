@@ -48,6 +48,12 @@ export class ChannelManager {
     return this.byProvider.get(provider.toLowerCase());
   }
 
+  /** The open channel with the terms' provider, if there is one already (no waiting). */
+  openChannelFor(terms: PaymentTerms): ConsumerChannel | undefined {
+    const known = this.byProvider.get(terms.provider.toLowerCase());
+    return known && known.state === 'open' ? known : undefined;
+  }
+
   channelFor(terms: PaymentTerms): Promise<ConsumerChannel> {
     const key = terms.provider.toLowerCase();
     const known = this.byProvider.get(key);

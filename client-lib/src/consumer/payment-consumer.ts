@@ -173,7 +173,7 @@ export class PaymentConsumer {
    */
   async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     const { ctx, channels, source } = this.started ?? (await this.startForCall());
-    const req = await prepare(input, init);
+    const req = prepareSync(input, init) ?? (await prepare(input, init));
     const route = `${req.method} ${req.url.origin}${req.url.pathname}`;
     const givenKey = req.headers.get(IDEMPOTENCY_HEADER);
     const key = givenKey ?? (this.opts.idempotencyKeys ? randomUUID() : null);
@@ -201,7 +201,7 @@ export class PaymentConsumer {
         ch = reuse.channel;
         opening = reuse.block;
       } else if (terms) {
-        ch = await channels.channelFor(terms);
+        ch = channels.openChannelFor(terms) ?? (await channels.channelFor(terms));
         const price = BigInt(terms.price);
         let blockCalls = ticketsRefused < MAX_TICKET_REFUSALS ? this.blockCalls(terms) : 1;
         ticket = blockCalls > 1 ? takeTicket(ch, price, blockCalls) : undefined;
@@ -470,7 +470,7 @@ export class PaymentConsumer {
     ch.paid += receipt.price;
     const t = this.routeTerms.get(route);
     // Dynamic prices: the next call on this route starts from what this one cost.
-    if (t && t.price !== receipt.price.toString()) this.routeTerms.set(route, { ...t, price: receipt.price.toString() });
+    if (t && BigInt(t.price) !== receipt.price) this.routeTerms.set(route, { ...t, price: receipt.price.toString() });
     return receipt;
   }
 
@@ -587,6 +587,20 @@ export function receiptOf(res: Response): Receipt | null {
 
 /** Receipts already decoded by `fetch`, so that the caller's `receiptOf` does not parse them again. */
 const receipts = new WeakMap<Response, Receipt | null>();
+
+/** The common case without awaiting: a URL (no Request) and no body. */
+function prepareSync(input: string | URL | Request, init: RequestInit): Prepared | null {
+  if (input instanceof Request || (init.body !== undefined && init.body !== null)) return null;
+  const { method, headers: given, body: _b, signal, ...other } = init;
+  return {
+    url: new URL(String(input)),
+    method: (method ?? 'GET').toUpperCase(),
+    headers: new Headers(given),
+    body: undefined,
+    signal: signal ?? undefined,
+    other,
+  };
+}
 
 async function prepare(input: string | URL | Request, init: RequestInit): Promise<Prepared> {
   let url: URL;

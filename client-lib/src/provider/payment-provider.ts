@@ -195,7 +195,7 @@ export class PaymentProvider {
         return this.refuse(ctx, req.price, new ChanpayError('TERMS_NOT_ACCEPTED', `this provider takes at most ${this.maxPrepayCalls} prepaid calls per voucher`, { maxCalls: this.maxPrepayCalls }));
       }
     }
-    const reserved = await this.reserve(v.channelId, req.voucher, req.idempotencyKey);
+    const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(v.channelId, req.voucher, req.idempotencyKey);
     if (reserved && 'kind' in reserved) return reserved;
     // A block of prepaid calls is accepted like one call that costs all of them.
     const charged = prepay ? req.price * BigInt(prepay.calls) : req.price;
@@ -234,7 +234,7 @@ export class PaymentProvider {
   private async chargeTicket(ctx: PaymentContext, req: ChargeRequest, header: string): Promise<ChargeOutcome> {
     const t = decodeTicket(header);
     if (!t) return this.refuse(ctx, req.price, new ChanpayError('MALFORMED_TICKET', 'payment-ticket must be <channelId>.<blockAmount>.<index>.<link>'));
-    const reserved = await this.reserve(t.channelId, header, req.idempotencyKey);
+    const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(t.channelId, header, req.idempotencyKey);
     if (reserved && 'kind' in reserved) return reserved;
     let price: bigint;
     try {
