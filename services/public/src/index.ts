@@ -5,6 +5,7 @@ import {
   ChanpayError,
   consumerFor,
   errorMiddleware,
+  isErrorCode,
   listen,
   receiptOf,
   IDEMPOTENCY_HEADER,
@@ -97,6 +98,10 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
     const text = await res.text();
     const end = performance.now() - t0;
     trace.push({ step, start: round(start), end: round(end), ms: round(end - start) });
+    if (res.status === 503) {
+      // "Try again later" stays that: the upstream's own code (e.g. PAYMENT_SERVER_UNAVAILABLE) and a 503.
+      throw new UpstreamError(step, 503, upstreamCode(text) ?? 'UPSTREAM_UNAVAILABLE', `${step} is unavailable: ${text.slice(0, 200)}`);
+    }
     if (res.status !== expect) throw new UpstreamError(step, 502, 'UPSTREAM_ERROR', `${step} answered ${res.status}: ${text.slice(0, 200)}`);
     return { body: JSON.parse(text) as unknown, receipt: receiptOf(res) };
   }
@@ -158,6 +163,16 @@ function channelsJson(consumer: PaymentConsumer | null) {
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** The stable error code of an upstream's error body, if it has one. */
+function upstreamCode(text: string): string | null {
+  try {
+    const code = (JSON.parse(text) as { error?: { code?: unknown } })?.error?.code;
+    return isErrorCode(code) ? code : null;
+  } catch {
+    return null;
+  }
+}
 
 export async function startPublicService(opts: PublicServiceOptions): Promise<RunningPublicService> {
   const consumer = consumerFor({ timeoutMs: opts.upstreamTimeoutMs, ...opts.payment });
