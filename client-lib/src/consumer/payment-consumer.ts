@@ -222,7 +222,9 @@ export class PaymentConsumer {
           const coming = blockCalls > 1 && blockWaits < MAX_BLOCK_WAITS ? pendingBlock(ch, price) : undefined;
           if (coming) {
             blockWaits++;
-            await Promise.race([coming.settled, sleep(this.opts.timeoutMs ?? 30_000)]);
+            let timer: NodeJS.Timeout | undefined;
+            await Promise.race([coming.settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.timeoutMs ?? 30_000)))]);
+            clearTimeout(timer);
             continue;
           }
           if (paidAttempts >= maxAttempts) break;
