@@ -46,6 +46,25 @@ describe('npm start', () => {
     expect(out).toContain('stopped.');
   });
 
+  test('--prepay 10: one voucher pays ten calls per provider, the calls after it are paid with tickets', async () => {
+    const out = await runStart(['--prepay', '10'], async (urls) => {
+      for (let i = 1; i <= 3; i++) {
+        const res = await fetch(`${urls.public}/action`);
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { receipts: { randomNumber: { amount: string; price: string }; persistence: { amount: string; price: string } } };
+        // Every receipt names the block's voucher (ten calls) and the price of one call.
+        expect(body.receipts.randomNumber).toMatchObject({ amount: String(10 * 1e9), price: '1000000000' });
+        expect(body.receipts.persistence).toMatchObject({ amount: String(10 * 2e9), price: '2000000000' });
+      }
+      const status = (await (await fetch(`${urls.public}/status`)).json()) as { channels: { calls: number; prepaidCalls: number }[] };
+      expect(status.channels.map((c) => [c.calls, c.prepaidCalls])).toEqual([
+        [3, 7],
+        [3, 7],
+      ]);
+    });
+    expect(out).toContain('10 calls per voucher');
+  });
+
   test('--no-payment starts the baseline: the same services, no chain, nothing to pay', async () => {
     const out = await runStart(['--no-payment'], async (urls) => {
       const res = await fetch(`${urls.public}/action`);
