@@ -32,6 +32,7 @@ const ORDER = [
   // The example network (integration-tests/test/reliability/network-*.test.ts).
   'Network: fuzzing the services', 'Network: secret scan',
   ...NETWORK_KINDS.map((k) => `Network: kill -9 of a provider service (${k})`),
+  'Network: kill -9 of a provider service (local, batched, prepaid tickets, PREPAY_CALLS=20)',
   ...NETWORK_KINDS.map((k) => `Network: kill -9 of each payment server (${k})`),
   ...NETWORK_KINDS.map((k) => `Network: consumer restart mid-stream (${k})`),
   ...NETWORK_KINDS.map((k) => `Network: close while the providers' payment server is down (${k})`),

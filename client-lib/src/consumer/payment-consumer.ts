@@ -39,8 +39,8 @@ export interface PaymentConsumerOptions {
   /**
    * Prepaid tickets: each voucher pays this many calls ahead (capped by what the provider takes), and the
    * calls after it show a hash-chain ticket instead of a signed voucher, which costs a hash instead of a
-   * signature on both sides. The provider is still paid before it serves; this consumer risks at most the
-   * unused rest of a block per channel (lost if it restarts or the provider forgets the block). Default 1: a
+   * signature on both sides. The provider is still paid before it serves; this consumer risks the unused
+   * rest of its blocks, about 1.5 blocks per channel at most (lost if it restarts or the provider forgets them). Default 1: a
    * voucher with every call.
    */
   prepay?: number;
