@@ -45,6 +45,11 @@ export interface NetworkOptions {
   logLevel?: string;
   /** Called with everything any child writes, across restarts (e.g. for a secret scan over the whole run). */
   onOutput?: (name: string, text: string) => void;
+  /**
+   * The services' admin token (ADMIN_TOKEN): `/redeem`, `/init` and `/terminate` then need
+   * `authorization: Bearer <token>`. Default: none, the routes are open (as in the original prototype).
+   */
+  adminToken?: string;
 }
 
 export type PortName = 'chain' | 'paymentServer1' | 'paymentServer2' | 'persistence' | 'randomNumber' | 'public';
@@ -88,6 +93,11 @@ export interface NetworkCredentials {
 }
 
 const ROOT = path.resolve(__dirname, '..');
+
+/** The header that opens a service's administrative routes, when it has an admin token. */
+export function adminHeaders(adminToken: string | undefined): Record<string, string> {
+  return adminToken ? { authorization: `Bearer ${adminToken}` } : {};
+}
 
 /** Runs a .ts entry with tsx as a child of this process, keeping the tail of its output. */
 export function spawnTs(
@@ -189,7 +199,7 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
   };
 
   try {
-    const common = { HOST: '127.0.0.1', LOG_LEVEL: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn' };
+    const common = { HOST: '127.0.0.1', LOG_LEVEL: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn', ...(opts.adminToken ? { ADMIN_TOKEN: opts.adminToken } : {}) };
     if (opts.mode === 'off') {
       const svcEnv = { ...common, PAYMENT: 'off' };
       await launch('persistence', 'services/persistence/src/main.ts', { ...svcEnv, DB_PATH: path.join(dataDir, 'persistence.db') }, ports.persistence);
@@ -248,7 +258,7 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
     }, ports.public);
 
     if (opts.init ?? true) {
-      const res = await fetch(`${url(ports.public)}/init`, { signal: AbortSignal.timeout(60_000) });
+      const res = await fetch(`${url(ports.public)}/init`, { headers: adminHeaders(opts.adminToken), signal: AbortSignal.timeout(60_000) });
       if (!res.ok) throw new Error(`GET /init failed: HTTP ${res.status} ${await res.text()}`);
     }
     return network(contract, {

@@ -5,10 +5,13 @@
  *   npm start -- --no-payment      the baseline: the same services, no chain, no payment servers
  *   npm start -- --sync            providers answer only after the voucher is stored by their payment server
  *   npm start -- --prepay 100      each voucher pays 100 calls ahead (prepaid tickets, docs/protocol.md)
+ *   ADMIN_TOKEN=... npm start      the services' admin token (/redeem, /init, /terminate); default: a new one per run
  *   npm start -- --public-port 9003 --chain-port 9545 ...   other ports (also via PUBLIC_PORT, CHAIN_PORT, ...)
  *   npm start -- --verbose         show every process's log lines
  */
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { adminTokenFromEnv } from '@chanpay/client-lib';
 import { DEFAULT_PORTS, startNetwork, type NetworkMode, type PortName } from './network';
 
 const PORT_FLAGS: Record<string, PortName> = {
@@ -56,6 +59,10 @@ async function main(): Promise<void> {
   const prepay = values.prepay;
   if (!/^\d{1,4}$/.test(prepay) || Number(prepay) < 1 || Number(prepay) > 4096) throw new Error(`--prepay / PREPAY_CALLS must be 1 to 4096 calls per voucher, got "${prepay}"`);
 
+  // The services' administrative routes (/redeem, /init, /terminate) need this token; ADMIN_TOKEN picks it.
+  const adminToken = adminTokenFromEnv(process.env) ?? randomBytes(18).toString('base64url');
+  const auth = `-H 'authorization: Bearer ${adminToken}'`;
+
   const started = Date.now();
   console.log(mode === 'off' ? 'Starting the example network without payment…' : `Starting the chain, two payment servers and three services (${mode} mode)…`);
   const net = await startNetwork({
@@ -65,6 +72,7 @@ async function main(): Promise<void> {
     verbose: values.verbose,
     challengePeriod: Number(values['challenge-period']),
     env: { PREPAY_CALLS: prepay },
+    adminToken,
   });
   const u = net.urls;
   const lines = [
@@ -80,7 +88,12 @@ async function main(): Promise<void> {
     '',
     'Try:',
     `  curl -s ${u.public}/action`,
-    ...(mode === 'off' ? [] : [`  curl -s ${u.randomNumber}/payout     # what random-number has been paid`, `  curl -s ${u.randomNumber}/redeem     # claim on chain now`]),
+    ...(mode === 'off'
+      ? []
+      : [
+          `  curl -s ${u.randomNumber}/payout     # what random-number has been paid`,
+          `  curl -s ${auth} ${u.randomNumber}/redeem     # claim on chain now (admin token: ADMIN_TOKEN, else a new one per run)`,
+        ]),
     ...(u.chain ? [`  npm run visualizer   # then open http://127.0.0.1:8090/?rpc=${encodeURIComponent(u.chain)}&contract=${net.contract}`] : []),
     '',
     'Ctrl-C stops everything.',

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
@@ -120,6 +121,24 @@ export function errorMiddleware(logger?: Logger): Koa.Middleware {
   };
 }
 
+/**
+ * Guards a service's administrative routes (`/redeem`, `/init`, `/terminate`: they spend gas or deposits): with a
+ * token, only `authorization: Bearer <token>` passes (compared in constant time), anything else is 401
+ * UNAUTHORIZED. Without one (ADMIN_TOKEN unset) they stay open, as in the original prototype.
+ */
+export function requireAdmin(token: string | undefined): Koa.Middleware {
+  if (!token) return (_ctx, next) => next();
+  const expected = createHash('sha256').update(token).digest();
+  return async (ctx, next) => {
+    const given = /^Bearer (.+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
+    if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+      ctx.set('www-authenticate', 'Bearer');
+      throw new ChanpayError('UNAUTHORIZED', 'this route needs the service\'s admin token: authorization: Bearer <ADMIN_TOKEN>');
+    }
+    await next();
+  };
+}
+
 /** `GET /redeem` of a provider: claims every channel with unclaimed vouchers now. */
 export function redeemHandler(provider: PaymentProvider): Koa.Middleware {
   return async (ctx) => {
@@ -152,6 +171,14 @@ export function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
 export function envWei(env: NodeJS.ProcessEnv, name: string, fallback: bigint): bigint {
   const v = env[name];
   return v === undefined || v === '' ? fallback : toWei(v);
+}
+
+/** The token of a service's administrative routes (ADMIN_TOKEN), at least 16 characters; undefined when unset. */
+export function adminTokenFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const token = env.ADMIN_TOKEN;
+  if (token === undefined || token === '') return undefined;
+  if (token.length < 16 || !/^[\x21-\x7e]+$/.test(token)) throw new ChanpayError('VALIDATION_ERROR', 'ADMIN_TOKEN must be at least 16 visible ASCII characters');
+  return token;
 }
 
 export function paymentServerFromEnv(env: NodeJS.ProcessEnv): PaymentServerSettings | undefined {

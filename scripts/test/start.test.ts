@@ -5,9 +5,9 @@ import { freePort } from '@chanpay/payment-server';
 const ROOT = path.resolve(__dirname, '../..');
 
 /** Runs `npm start` as a user would (through its script), on free ports, and stops it with SIGINT. */
-async function runStart(args: string[], check: (urls: { public: string; randomNumber: string }) => Promise<void>): Promise<string> {
+async function runStart(args: string[], check: (urls: { public: string; randomNumber: string }) => Promise<void>, extraEnv: Record<string, string> = {}): Promise<string> {
   const ports = { PUBLIC_PORT: await freePort(), RANDOM_NUMBER_PORT: await freePort(), PERSISTENCE_PORT: await freePort(), PAYMENT_SERVER_1_PORT: await freePort(), PAYMENT_SERVER_2_PORT: await freePort(), CHAIN_PORT: await freePort() };
-  const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+  const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), ...extraEnv };
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -63,6 +63,28 @@ describe('npm start', () => {
       ]);
     });
     expect(out).toContain('10 calls per voucher');
+  });
+
+  test('the services\' admin routes (/redeem, /init, /terminate) need the admin token; a new one per run unless ADMIN_TOKEN sets it', async () => {
+    const token = 'test-admin-token-0123456789';
+    const out = await runStart(
+      [],
+      async (urls) => {
+        for (const url of [`${urls.randomNumber}/redeem`, `${urls.public}/init`, `${urls.public}/terminate`]) {
+          const none = await fetch(url);
+          expect(none.status).toBe(401);
+          expect(((await none.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+          expect((await fetch(url, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
+        }
+        // Payout only reads, and the paid routes are paid, not authenticated.
+        expect((await fetch(`${urls.randomNumber}/payout`)).status).toBe(200);
+        expect((await fetch(`${urls.public}/action`)).status).toBe(200);
+        const redeem = await fetch(`${urls.randomNumber}/redeem`, { headers: { authorization: `Bearer ${token}` } });
+        expect(redeem.status).toBe(200);
+      },
+      { ADMIN_TOKEN: token },
+    );
+    expect(out).toContain(`authorization: Bearer ${token}`);
   });
 
   test('--no-payment starts the baseline: the same services, no chain, nothing to pay', async () => {

@@ -9,6 +9,7 @@ import {
   payoutHandler,
   providerFor,
   redeemHandler,
+  requireAdmin,
   type Logger,
   type PaymentProvider,
   type PaymentState,
@@ -31,6 +32,8 @@ export interface PersistenceServiceOptions {
   dbPath?: string;
   /** Per call; default 2 gwei. */
   price?: Price;
+  /** Token of the administrative routes (/redeem, /init, /terminate); unset: open (ADMIN_TOKEN). */
+  adminToken?: string;
   logger?: Logger;
 }
 
@@ -44,7 +47,7 @@ export interface RunningPersistenceService {
 const NUMBER_RE = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 /** Builds the app; `provider` null runs it without payments (same routes and code path otherwise). */
-export function createPersistenceApp(store: NumberStore, provider: PaymentProvider | null, price: Price = DEFAULT_PRICE, logger?: Logger): Koa {
+export function createPersistenceApp(store: NumberStore, provider: PaymentProvider | null, price: Price = DEFAULT_PRICE, logger?: Logger, adminToken?: string): Koa {
   const app = new Koa();
   const router = new Router();
   const { paymentRequired } = createKoaPayments(provider);
@@ -71,7 +74,7 @@ export function createPersistenceApp(store: NumberStore, provider: PaymentProvid
     },
   );
   if (provider) {
-    router.get('/redeem', redeemHandler(provider));
+    router.get('/redeem', requireAdmin(adminToken), redeemHandler(provider));
     router.get('/payout', payoutHandler(provider));
   }
   app.use(errorMiddleware(logger));
@@ -84,7 +87,7 @@ export async function startPersistenceService(opts: PersistenceServiceOptions): 
   const provider = providerFor(opts.payment);
   if (provider) await provider.start();
   const store = new NumberStore(opts.dbPath ?? DEFAULT_DB_PATH);
-  const app = createPersistenceApp(store, provider, opts.price ?? DEFAULT_PRICE, opts.logger);
+  const app = createPersistenceApp(store, provider, opts.price ?? DEFAULT_PRICE, opts.logger, opts.adminToken);
   let http;
   try {
     http = await listen(app, opts.port ?? DEFAULT_PORT, opts.host);

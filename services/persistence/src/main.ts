@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** Runs the persistence service from environment variables (see services/README.md). */
-import { consoleLogger, logLevelFromEnv, envInt, providerSettingsFromEnv, stopOnSignals } from '@chanpay/client-lib';
+import { consoleLogger, logLevelFromEnv, envInt, providerSettingsFromEnv, stopOnSignals, adminTokenFromEnv } from '@chanpay/client-lib';
 import { DEFAULT_DB_PATH, DEFAULT_PORT, startPersistenceService } from './index';
 
 async function main(): Promise<void> {
@@ -11,6 +11,7 @@ async function main(): Promise<void> {
     payment: providerSettingsFromEnv(process.env, log),
     dbPath: process.env.DB_PATH || DEFAULT_DB_PATH,
     ...(process.env.PRICE_WEI ? { price: process.env.PRICE_WEI } : {}),
+    adminToken: adminTokenFromEnv(process.env),
     logger: log,
   });
   log.info({ url: service.url, payment: service.provider?.mode ?? 'off' }, 'persistence service listening');

@@ -8,6 +8,7 @@ import {
   isErrorCode,
   listen,
   receiptOf,
+  requireAdmin,
   IDEMPOTENCY_HEADER,
   type ConsumerSettings,
   type Logger,
@@ -26,6 +27,8 @@ export interface PublicServiceOptions {
   persistenceUrl: string;
   /** Per upstream call, default 30 s. */
   upstreamTimeoutMs?: number;
+  /** Token of the administrative routes (/init, /terminate); unset: open (ADMIN_TOKEN). */
+  adminToken?: string;
   logger?: Logger;
 }
 
@@ -133,11 +136,11 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
   });
 
   if (consumer) {
-    router.get('/init', async (ctx) => {
+    router.get('/init', requireAdmin(opts.adminToken), async (ctx) => {
       const [rn, ps] = await Promise.all([consumer.open(`${base.rn}/randomNumber`), consumer.open(`${base.ps}/save?nr=0`)]);
       ctx.body = { done: true, channels: channelsJson(consumer), randomNumber: rn.id, persistence: ps.id };
     });
-    router.get('/terminate', async (ctx) => {
+    router.get('/terminate', requireAdmin(opts.adminToken), async (ctx) => {
       const closed = await consumer.closeAll();
       ctx.body = { terminationStarted: closed.length > 0 && closed.every((c) => !c.error), channels: closed };
     });

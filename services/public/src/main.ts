@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** Runs the public service from environment variables (see services/README.md). */
-import { consoleLogger, logLevelFromEnv, consumerSettingsFromEnv, envInt, stopOnSignals } from '@chanpay/client-lib';
+import { consoleLogger, logLevelFromEnv, consumerSettingsFromEnv, envInt, stopOnSignals, adminTokenFromEnv } from '@chanpay/client-lib';
 import { DEFAULT_PORT, startPublicService } from './index';
 
 async function main(): Promise<void> {
@@ -12,6 +12,7 @@ async function main(): Promise<void> {
     randomNumberUrl: process.env.RANDOM_NUMBER_URL || 'http://127.0.0.1:8002',
     persistenceUrl: process.env.PERSISTENCE_URL || 'http://127.0.0.1:8001',
     upstreamTimeoutMs: envInt(process.env, 'UPSTREAM_TIMEOUT_MS', 30_000),
+    adminToken: adminTokenFromEnv(process.env),
     logger: log,
   });
   log.info({ url: service.url, payment: service.consumer?.mode ?? 'off' }, 'public service listening');

@@ -8,6 +8,7 @@ import {
   payoutHandler,
   providerFor,
   redeemHandler,
+  requireAdmin,
   type PaymentProvider,
   type Price,
   type ProviderSettings,
@@ -24,6 +25,8 @@ export interface RandomNumberServiceOptions {
   payment: ProviderSettings;
   /** Per call; default 1 gwei. */
   price?: Price;
+  /** Token of the administrative routes (/redeem, /init, /terminate); unset: open (ADMIN_TOKEN). */
+  adminToken?: string;
   logger?: Logger;
 }
 
@@ -34,7 +37,7 @@ export interface RunningService {
 }
 
 /** Builds the app; `provider` null runs it without payments (same routes and code path otherwise). */
-export function createRandomNumberApp(provider: PaymentProvider | null, price: Price = DEFAULT_PRICE, logger?: Logger): Koa {
+export function createRandomNumberApp(provider: PaymentProvider | null, price: Price = DEFAULT_PRICE, logger?: Logger, adminToken?: string): Koa {
   const app = new Koa();
   const router = new Router();
   const { paymentRequired } = createKoaPayments(provider);
@@ -45,7 +48,7 @@ export function createRandomNumberApp(provider: PaymentProvider | null, price: P
     ctx.body = { number: Math.random() };
   });
   if (provider) {
-    router.get('/redeem', redeemHandler(provider));
+    router.get('/redeem', requireAdmin(adminToken), redeemHandler(provider));
     router.get('/payout', payoutHandler(provider));
   }
   app.use(errorMiddleware(logger));
@@ -57,7 +60,7 @@ export function createRandomNumberApp(provider: PaymentProvider | null, price: P
 export async function startRandomNumberService(opts: RandomNumberServiceOptions): Promise<RunningService> {
   const provider = providerFor(opts.payment);
   if (provider) await provider.start();
-  const app = createRandomNumberApp(provider, opts.price ?? DEFAULT_PRICE, opts.logger);
+  const app = createRandomNumberApp(provider, opts.price ?? DEFAULT_PRICE, opts.logger, opts.adminToken);
   const http = await listen(app, opts.port ?? DEFAULT_PORT, opts.host);
   return {
     url: http.url,

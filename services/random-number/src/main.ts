@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** Runs the random-number service from environment variables (see services/README.md). */
-import { consoleLogger, logLevelFromEnv, envInt, providerSettingsFromEnv, stopOnSignals } from '@chanpay/client-lib';
+import { consoleLogger, logLevelFromEnv, envInt, providerSettingsFromEnv, stopOnSignals, adminTokenFromEnv } from '@chanpay/client-lib';
 import { DEFAULT_PORT, startRandomNumberService } from './index';
 
 async function main(): Promise<void> {
@@ -10,6 +10,7 @@ async function main(): Promise<void> {
     host: process.env.HOST || '127.0.0.1',
     payment: providerSettingsFromEnv(process.env, log),
     ...(process.env.PRICE_WEI ? { price: process.env.PRICE_WEI } : {}),
+    adminToken: adminTokenFromEnv(process.env),
     logger: log,
   });
   log.info({ url: service.url, payment: service.provider?.mode ?? 'off' }, 'random-number service listening');
