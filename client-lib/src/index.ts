@@ -7,3 +7,4 @@ export * from './provider';
 export * from './consumer';
 export * from './koa';
 export * from './service-kit';
+export * from './bearer';

@@ -1,9 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import type { Context } from 'koa';
 import { ChanpayError } from './wire/errors';
+import { bearerDigest, tokenDigest } from './bearer';
 import { paymentModeFromEnv, type PaymentMode } from './modes';
 import { PaymentProvider } from './provider/payment-provider';
 import { PaymentConsumer } from './consumer/payment-consumer';
@@ -128,10 +129,10 @@ export function errorMiddleware(logger?: Logger): Koa.Middleware {
  */
 export function requireAdmin(token: string | undefined): Koa.Middleware {
   if (!token) return (_ctx, next) => next();
-  const expected = createHash('sha256').update(token).digest();
+  const expected = tokenDigest(token);
   return async (ctx, next) => {
-    const given = /^Bearer (.+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
-    if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+    const given = bearerDigest(ctx.get('authorization'));
+    if (!given || !timingSafeEqual(given, expected)) {
       ctx.set('www-authenticate', 'Bearer');
       throw new ChanpayError('UNAUTHORIZED', 'this route needs the service\'s admin token: authorization: Bearer <ADMIN_TOKEN>');
     }
@@ -173,11 +174,14 @@ export function envWei(env: NodeJS.ProcessEnv, name: string, fallback: bigint): 
   return v === undefined || v === '' ? fallback : toWei(v);
 }
 
-/** The token of a service's administrative routes (ADMIN_TOKEN), at least 16 characters; undefined when unset. */
+/** The token of a service's administrative routes (ADMIN_TOKEN), 16 to 512 characters; undefined when unset. */
 export function adminTokenFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   const token = env.ADMIN_TOKEN;
   if (token === undefined || token === '') return undefined;
-  if (token.length < 16 || !/^[\x21-\x7e]+$/.test(token)) throw new ChanpayError('VALIDATION_ERROR', 'ADMIN_TOKEN must be at least 16 visible ASCII characters');
+  // At most 512: the longest token a bearer header is read with (bearerDigest).
+  if (token.length < 16 || token.length > 512 || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new ChanpayError('VALIDATION_ERROR', 'ADMIN_TOKEN must be 16 to 512 visible ASCII characters');
+  }
   return token;
 }
 

@@ -2,11 +2,12 @@ import Koa from 'koa';
 import { adminTokenFromEnv, errorMiddleware, listen, requireAdmin } from '../src';
 
 describe('the services\' admin token', () => {
-  test('ADMIN_TOKEN: unset means none; shorter than 16 or non-ASCII characters are refused at start', () => {
+  test('ADMIN_TOKEN: unset means none; shorter than 16, longer than 512 or non-ASCII characters are refused at start', () => {
     expect(adminTokenFromEnv({})).toBeUndefined();
     expect(adminTokenFromEnv({ ADMIN_TOKEN: '' })).toBeUndefined();
     expect(adminTokenFromEnv({ ADMIN_TOKEN: 'a-token-of-16-ch' })).toBe('a-token-of-16-ch');
-    expect(() => adminTokenFromEnv({ ADMIN_TOKEN: 'short' })).toThrow(/at least 16/);
+    expect(() => adminTokenFromEnv({ ADMIN_TOKEN: 'short' })).toThrow(/16 to 512/);
+    expect(() => adminTokenFromEnv({ ADMIN_TOKEN: 'x'.repeat(513) })).toThrow(/16 to 512/);
     expect(() => adminTokenFromEnv({ ADMIN_TOKEN: 'a token with spaces' })).toThrow(/visible ASCII/);
   });
 

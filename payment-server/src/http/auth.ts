@@ -1,10 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { ChanpayError } from '@chanpay/client-lib';
+import { timingSafeEqual } from 'node:crypto';
+import { ChanpayError, bearerDigest, tokenDigest } from '@chanpay/client-lib';
 import type { Accounts } from '../accounts';
 import type { Config } from '../config';
 import type { Principal } from '../core/channel-service';
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * Bearer tokens, each bound to accounts. Tokens are kept only as SHA-256 digests and compared in constant time
@@ -15,7 +13,7 @@ export class TokenRegistry {
 
   constructor(config: Config, accounts: Accounts) {
     this.entries = config.tokens.map((t) => {
-      const digest = sha256(t.token);
+      const digest = tokenDigest(t.token);
       return {
         digest,
         principal: { id: digest.subarray(0, 8).toString('hex'), accounts: t.accounts.map((n) => accounts.get(n)!) },
@@ -24,9 +22,8 @@ export class TokenRegistry {
   }
 
   authenticate(header: string | undefined): Principal {
-    const m = header ? /^Bearer ([^\s]{1,512})$/i.exec(header) : null;
-    if (!m) throw new ChanpayError('UNAUTHORIZED', 'missing bearer token: send "Authorization: Bearer <token>"');
-    const digest = sha256(m[1]!);
+    const digest = bearerDigest(header);
+    if (!digest) throw new ChanpayError('UNAUTHORIZED', 'missing bearer token: send "Authorization: Bearer <token>"');
     let found: Principal | undefined;
     for (const e of this.entries) {
       if (timingSafeEqual(e.digest, digest)) found = e.principal;
