@@ -21,7 +21,7 @@ import {
   receiptOf,
   type Ticket,
 } from '../src';
-import { CONSUMER_TOKEN, PROVIDER_TOKEN, get, localSigner, pool, randomKey, startBench, type Bench } from './helpers/harness';
+import { CONSUMER_TOKEN, PROVIDER_TOKEN, get, localSigner, pool, randomKey, startBench, startPaidApp, type Bench } from './helpers/harness';
 
 const PRICE = 1_000n;
 const CHANNEL = '0x' + 'ab'.repeat(32);
@@ -331,36 +331,25 @@ describe('a repeat the provider has forgotten (remote mode)', () => {
   // forever and answered a forgotten repeat "accepted" again: served free, and with a new payment-prepay it
   // opened a block of 200 calls on a voucher that paid for 2.
   test('the same key and voucher after the provider forgot the key is refused as a replay, and opens no block', async () => {
-    const provider = new PaymentProvider({ mode: 'remote', paymentServer: { url: bench.server.url, token: PROVIDER_TOKEN }, idempotency: { ttlMs: 200 } });
-    await provider.start();
-    let served = 0;
-    const app = new Koa();
-    const router = new Router();
-    router.get('/paid', createKoaPayments(provider).paymentRequired(PRICE), (ctx) => {
-      served++;
-      ctx.body = { served };
-    });
-    app.use(router.routes());
-    const http = await listen(app, 0);
+    const app = await startPaidApp(bench, { mode: 'remote', price: PRICE, idempotency: { ttlMs: 200 } });
     try {
       const ch = await bench.consumer.openChannel({ provider: bench.addresses.provider, deposit: finney(1), challengePeriod: 60 });
       const voucher = (await bench.consumer.signVoucher(ch.id, 2n * PRICE)).header;
       const links = makeTicketChain(2);
       const headers = { [VOUCHER_HEADER]: voucher, [PREPAY_HEADER]: encodePrepay({ calls: 2, anchor: links[0]! }), 'idempotency-key': 'k1' };
-      expect((await get(`${http.url}/paid`, headers)).status).toBe(200);
-      const again = await get(`${http.url}/paid`, headers);
+      expect((await get(`${app.url}/paid`, headers)).status).toBe(200);
+      const again = await get(`${app.url}/paid`, headers);
       expect(again.headers.get('idempotent-replayed')).toBe('true');
       await new Promise((r) => setTimeout(r, 300));
       const evil = makeTicketChain(200);
-      const late = await get(`${http.url}/paid`, { ...headers, [PREPAY_HEADER]: encodePrepay({ calls: 200, anchor: evil[0]! }) });
+      const late = await get(`${app.url}/paid`, { ...headers, [PREPAY_HEADER]: encodePrepay({ calls: 200, anchor: evil[0]! }) });
       expect(late.status).toBe(402);
       expect(late.body.reason.code).toBe('AMOUNT_TOO_LOW');
-      const ticket = await get(`${http.url}/paid`, { [TICKET_HEADER]: encodeTicket({ channelId: ch.id, blockAmount: 2n * PRICE, index: 1, preimage: evil[1]! }) });
+      const ticket = await get(`${app.url}/paid`, { [TICKET_HEADER]: encodeTicket({ channelId: ch.id, blockAmount: 2n * PRICE, index: 1, preimage: evil[1]! }) });
       expect(ticket.status).toBe(402);
-      expect(served).toBe(1);
+      expect(app.served()).toBe(1);
     } finally {
-      await http.close();
-      await provider.stop();
+      await app.stop();
     }
   });
 });

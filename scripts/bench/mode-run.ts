@@ -17,6 +17,7 @@ import type { Progress } from './progress';
 import type { Plan } from './plan';
 import { isChannelMode, networkOf, PREPAID_CALLS_PER_VOUCHER } from './modes';
 import { MODE_LABELS, type BenchMode, type ChainCost, type ModeResult, type ShapeResult, type ShapeSpec } from './types';
+import type { ChannelStatus } from '@chanpay/service-public';
 
 /** Complaint about a sampled `/action` body, or null. */
 function actionCheck(paid: boolean) {
@@ -39,25 +40,16 @@ interface ConsumerCounts {
   unusedSignedWei: Record<string, string>;
 }
 
-interface ConsumerChannelStatus {
-  id: string;
-  provider: string;
-  calls: number;
-  signed: string;
-  paid: string;
-  prepaidCalls?: number;
-}
-
 /**
  * Wei the consumer signed beyond the calls it was served and the tickets it still holds. Vouchers are
  * cumulative, so a claim of the latest one pays this to the provider for nothing: the ranges of refused
  * vouchers and of dropped or forgotten blocks (vouchers kept for reuse count here too). Zero when every signed
  * wei bought a call or a ticket.
  */
-function unusedSignedWei(c: ConsumerChannelStatus | undefined): bigint {
+function unusedSignedWei(c: ChannelStatus | undefined): bigint {
   if (!c || c.calls === 0) return 0n;
   const price = BigInt(c.paid) / BigInt(c.calls);
-  return BigInt(c.signed) - BigInt(c.paid) - BigInt(c.prepaidCalls ?? 0) * price;
+  return BigInt(c.signed) - BigInt(c.paid) - BigInt(c.prepaidCalls) * price;
 }
 
 const pidsOf = (processes: NetworkProcess[]) => Object.fromEntries(processes.map((p) => [p.name, p.child.pid]));
@@ -274,7 +266,7 @@ export class ModeRun {
 
   private async channelTeardown(net: Network): Promise<ConsumerCounts> {
     const u = net.urls;
-    const status = await getJson<{ channels: ConsumerChannelStatus[] }>(`${u.public}/status`);
+    const status = await getJson<{ channels: ChannelStatus[] }>(`${u.public}/status`);
     const byProvider = (addr: string | undefined) => status.channels.find((c) => c.provider.toLowerCase() === addr);
     const rn = byProvider(net.addresses?.randomNumber);
     const ps = byProvider(net.addresses?.persistence);

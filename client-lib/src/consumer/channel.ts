@@ -56,3 +56,8 @@ export interface PrepaidBlock {
   settled?: Promise<void>;
   settle?: () => void;
 }
+
+/** Tickets of a block that can still be handed out: none while its voucher's answer is awaited. */
+export function ticketsLeft(block: PrepaidBlock): number {
+  return block.confirmed ? block.calls - block.next + block.returned.length : 0;
+}

@@ -19,7 +19,7 @@ import { silentLogger, type Logger } from '../logger';
 import { toWei, type Amount } from '../units';
 import { loadContext, type PaymentContext } from '../provider/context';
 import { ChannelManager } from './channel-manager';
-import type { ConsumerChannel, PrepaidBlock, UnspentVoucher } from './channel';
+import { ticketsLeft, type ConsumerChannel, type PrepaidBlock, type UnspentVoucher } from './channel';
 import { LocalVoucherSource, RemoteVoucherSource, type VoucherSource } from './voucher-source';
 
 export interface PaymentConsumerOptions {
@@ -536,8 +536,8 @@ function takeTicket(ch: ConsumerChannel, price: bigint, blockCalls: number): { b
   let pending = 0;
   for (const b of ch.blocks) {
     if (b.price !== price) continue;
-    if (b.confirmed) available += b.calls - b.next + b.returned.length;
-    else pending++;
+    available += ticketsLeft(b);
+    if (!b.confirmed) pending++;
   }
   if (available === 0 || (pending === 0 && available <= blockCalls / 2)) return undefined;
   for (const b of ch.blocks) {

@@ -201,7 +201,7 @@ export class PaymentProvider {
     const charged = prepay ? req.price * BigInt(prepay.calls) : req.price;
     let accepted;
     try {
-      accepted = await verifier.accept(v, req.voucher, charged, req.idempotencyKey);
+      accepted = await verifier.accept(v, req.voucher, charged);
     } catch (e) {
       const paid = e instanceof ChanpayError ? (e.details?.accepted as { amount: string; price: string } | undefined) : undefined;
       if (reserved && paid) {
@@ -253,8 +253,7 @@ export class PaymentProvider {
    * With an Idempotency-Key the call is reserved before it is checked, so a concurrent repeat waits for this
    * one; a repeat of a call already answered or paid comes back as its outcome instead.
    */
-  private async reserve(channelId: string, payment: string, key: string | undefined): Promise<IdempotencyRecord | ChargeOutcome | undefined> {
-    if (key === undefined) return undefined;
+  private async reserve(channelId: string, payment: string, key: string): Promise<IdempotencyRecord | ChargeOutcome> {
     if (!isValidIdempotencyKey(key)) throw new ChanpayError('VALIDATION_ERROR', 'idempotency-key must be 1 to 128 visible ASCII characters');
     for (let round = 0; round < 4; round++) {
       // Checked and reserved without yielding; an existing record is handled (and may be waited for) first.

@@ -19,7 +19,7 @@ export interface HeldVoucher {
  */
 export interface VoucherVerifier {
   readonly mode: 'local' | 'remote';
-  accept(voucher: Voucher, header: string, price: bigint, idempotencyKey?: string): Promise<AcceptedVoucher>;
+  accept(voucher: Voucher, header: string, price: bigint): Promise<AcceptedVoucher>;
   /** The highest voucher this provider holds for the channel, to tell a consumer where to resume. */
   latest(channelId: string): Promise<HeldVoucher | null>;
   /** Makes every accepted voucher durable at the payment server. */

@@ -14,6 +14,7 @@ import {
   encodeVoucher,
   hexToBuffer,
   listen,
+  type PaymentProviderOptions,
   type Price,
 } from '../../src';
 
@@ -89,7 +90,16 @@ export interface PaidApp {
 
 export async function startPaidApp(
   bench: Bench,
-  opts: { mode: 'local' | 'remote'; price?: Price; sync?: boolean; token?: string; flushIntervalMs?: number; maxUnflushedMs?: number; stopTimeoutMs?: number },
+  opts: {
+    mode: 'local' | 'remote';
+    price?: Price;
+    sync?: boolean;
+    token?: string;
+    flushIntervalMs?: number;
+    maxUnflushedMs?: number;
+    stopTimeoutMs?: number;
+    idempotency?: PaymentProviderOptions['idempotency'];
+  },
 ): Promise<PaidApp> {
   const provider = new PaymentProvider({
     mode: opts.mode,
@@ -98,6 +108,7 @@ export async function startPaidApp(
     flushIntervalMs: opts.flushIntervalMs,
     maxUnflushedMs: opts.maxUnflushedMs,
     stopTimeoutMs: opts.stopTimeoutMs,
+    idempotency: opts.idempotency,
   });
   await provider.start();
   let served = 0;

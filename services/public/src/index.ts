@@ -9,6 +9,7 @@ import {
   listen,
   receiptOf,
   requireAdmin,
+  ticketsLeft,
   IDEMPOTENCY_HEADER,
   type ConsumerSettings,
   type Logger,
@@ -151,7 +152,20 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
   return app;
 }
 
-function channelsJson(consumer: PaymentConsumer | null) {
+/** One of the consumer's channels as `GET /status` (and `/init`) list it. */
+export interface ChannelStatus {
+  id: string;
+  provider: string;
+  state: string;
+  deposit: string;
+  signed: string;
+  calls: number;
+  paid: string;
+  /** Calls paid ahead and not yet made (prepaid tickets): what this consumer would lose if it stopped now. */
+  prepaidCalls: number;
+}
+
+function channelsJson(consumer: PaymentConsumer | null): ChannelStatus[] {
   return (consumer?.channels() ?? []).map((c) => ({
     id: c.id,
     provider: c.provider,
@@ -160,8 +174,7 @@ function channelsJson(consumer: PaymentConsumer | null) {
     signed: c.signed.toString(),
     calls: c.calls,
     paid: c.paid.toString(),
-    // Calls paid ahead and not yet made (prepaid tickets): what this consumer would lose if it stopped now.
-    prepaidCalls: c.blocks.reduce((n, b) => n + (b.confirmed ? b.calls - b.next + b.returned.length : 0), 0),
+    prepaidCalls: c.blocks.reduce((n, b) => n + ticketsLeft(b), 0),
   }));
 }
 

@@ -4,6 +4,7 @@
  * consumer (public), and a close started while the providers' payment server is down. The test files pick the
  * network (local sync, local batched, remote) and call these.
  */
+import type { ChannelStatus } from '@chanpay/service-public';
 import { bound } from './bounds';
 import { timeTravel } from './chain';
 import { networkProcessTarget, startActionLoad, type ActionLoadStats } from './fault-hooks';
@@ -69,19 +70,10 @@ function expectBooks(s: Settlement, savedRows: number, maxCutOff: number): numbe
 }
 
 /** The public service's (the consumer's) own view of its channels (GET /status). */
-interface ConsumerChannelStatus {
-  id: string;
-  state: string;
-  signed: string;
-  paid: string;
-  calls: number;
-  prepaidCalls: number;
-}
-
-async function consumerStatus(f: FaultNetwork): Promise<ConsumerChannelStatus[]> {
+async function consumerStatus(f: FaultNetwork): Promise<ChannelStatus[]> {
   const r = await getJson(`${f.net.urls.public}/status`);
   if (r.status !== 200) throw new Error(`public GET /status: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body.channels as ConsumerChannelStatus[];
+  return r.body.channels as ChannelStatus[];
 }
 
 const attemptsIn = (stats: ActionLoadStats, prefix: string) => Object.entries(stats.byPhase).filter(([k]) => k.endsWith(prefix)).reduce((a, [, v]) => a + v.calls, 0);
@@ -262,7 +254,7 @@ interface PrepaidChannelFigures {
  * channel: without tickets every voucher is accepted once, so every receipt names another amount), and what the
  * consumer signed and was charged beyond the calls it got receipts for (`consumerEnd`: its GET /status before the close).
  */
-function prepaidFigures(book: ReceiptBook, consumerEnd: ConsumerChannelStatus[], s: Settlement, inHand: Map<string, number>) {
+function prepaidFigures(book: ReceiptBook, consumerEnd: ChannelStatus[], s: Settlement, inHand: Map<string, number>) {
   const zero = () => ({ receipted: 0, ticketCalls: 0, maxInHand: 0, signedBeyond: 0, paidBeyond: 0 });
   const byHop: Record<Hop, ReturnType<typeof zero>> = { randomNumber: zero(), persistence: zero() };
   let vouchers = 0;
