@@ -94,11 +94,6 @@ export interface NetworkCredentials {
 
 const ROOT = path.resolve(__dirname, '..');
 
-/** The header that opens a service's administrative routes, when it has an admin token. */
-export function adminHeaders(adminToken: string | undefined): Record<string, string> {
-  return adminToken ? { authorization: `Bearer ${adminToken}` } : {};
-}
-
 /** Runs a .ts entry with tsx as a child of this process, keeping the tail of its output. */
 export function spawnTs(
   name: string,
@@ -258,7 +253,7 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
     }, ports.public);
 
     if (opts.init ?? true) {
-      const res = await fetch(`${url(ports.public)}/init`, { headers: adminHeaders(opts.adminToken), signal: AbortSignal.timeout(60_000) });
+      const res = await fetch(`${url(ports.public)}/init`, { headers: opts.adminToken ? { authorization: `Bearer ${opts.adminToken}` } : {}, signal: AbortSignal.timeout(60_000) });
       if (!res.ok) throw new Error(`GET /init failed: HTTP ${res.status} ${await res.text()}`);
     }
     return network(contract, {

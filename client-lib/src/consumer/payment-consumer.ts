@@ -20,7 +20,7 @@ import { toWei, type Amount } from '../units';
 import { loadContext, type PaymentContext } from '../provider/context';
 import { ChannelManager } from './channel-manager';
 import { ticketsLeft, type ConsumerChannel, type PrepaidBlock, type UnspentVoucher } from './channel';
-import { LocalVoucherSource, RemoteVoucherSource, type VoucherSource } from './voucher-source';
+import { LocalVoucherSource, RemoteVoucherSource, type SignedNext, type VoucherSource } from './voucher-source';
 
 export interface PaymentConsumerOptions {
   mode: 'local' | 'remote';
@@ -241,9 +241,9 @@ export class PaymentConsumer {
           const block: PrepaidBlock | undefined =
             blockCalls > 1 ? markPending({ amount: 0n, price, calls: blockCalls, links: makeTicketChain(blockCalls), next: 1, returned: [], confirmed: false }) : undefined;
           if (block) ch.blocks.push(block);
-          let voucher: string;
+          let signed: SignedNext;
           try {
-            voucher = await this.sign(channels, source, ch, charge);
+            signed = await this.sign(channels, source, ch, charge);
           } catch (e) {
             if (block) dropBlock(ch, block);
             // The channel closed under us (its payment server refuses to sign): the next round opens another.
@@ -253,12 +253,10 @@ export class PaymentConsumer {
             }
             throw e;
           }
-          const decoded = decodeVoucher(voucher);
-          const amount = decoded.ok ? decoded.voucher.amount : ch.signed;
-          paid = { amount, price: charge };
-          payment = { voucher };
+          paid = { amount: signed.amount, price: charge };
+          payment = { voucher: signed.header };
           if (block) {
-            block.amount = amount;
+            block.amount = signed.amount;
             paid.block = block;
             payment.prepay = encodePrepay({ calls: blockCalls, anchor: block.links[0]! });
           }
@@ -382,7 +380,7 @@ export class PaymentConsumer {
     return this.started!;
   }
 
-  private async sign(channels: ChannelManager, source: VoucherSource, ch: ConsumerChannel, price: bigint): Promise<string> {
+  private async sign(channels: ChannelManager, source: VoucherSource, ch: ConsumerChannel, price: bigint): Promise<SignedNext> {
     const wait = channels.ensureFunds(ch, price);
     if (wait) await wait;
     for (let topUps = 0; ; topUps++) {

@@ -7,13 +7,18 @@ import type { PaymentServerClient } from '../payment-server-client';
 import type { PaymentContext } from '../provider/context';
 import type { ConsumerChannel } from './channel';
 
+export interface SignedNext {
+  header: string;
+  amount: bigint;
+}
+
 /** Where a consumer's vouchers come from: its own hot key (`local`) or its payment server (`remote`). */
 export interface VoucherSource {
   readonly mode: 'local' | 'remote';
   /** The address vouchers recover to; a channel is only usable if its `signer` is this. */
   readonly signer: Address;
-  /** Signs the channel's next voucher (`signed + price`) and returns its header. */
-  next(ch: ConsumerChannel, price: bigint): Promise<string>;
+  /** Signs the channel's next voucher (`signed + price`) and returns its header and cumulative amount. */
+  next(ch: ConsumerChannel, price: bigint): Promise<SignedNext>;
 }
 
 /**
@@ -32,7 +37,7 @@ export class LocalVoucherSource implements VoucherSource {
     this.voucherSigner = new VoucherSigner(ctx.hasher, key);
   }
 
-  async next(ch: ConsumerChannel, price: bigint): Promise<string> {
+  async next(ch: ConsumerChannel, price: bigint): Promise<SignedNext> {
     const amount = ch.signed + price;
     if (amount > ch.deposit) {
       throw new ChanpayError('AMOUNT_EXCEEDS_DEPOSIT', 'the deposit does not cover this call', {
@@ -42,7 +47,7 @@ export class LocalVoucherSource implements VoucherSource {
       });
     }
     ch.signed = amount;
-    return encodeVoucher(this.voucherSigner.sign(ch.id, amount));
+    return { header: encodeVoucher(this.voucherSigner.sign(ch.id, amount)), amount };
   }
 }
 
@@ -55,10 +60,10 @@ export class RemoteVoucherSource implements VoucherSource {
     readonly signer: Address,
   ) {}
 
-  async next(ch: ConsumerChannel, price: bigint): Promise<string> {
+  async next(ch: ConsumerChannel, price: bigint): Promise<SignedNext> {
     const res = await this.server.signVoucher(ch.id, price);
     const amount = BigInt(res.voucher.amount);
     if (amount > ch.signed) ch.signed = amount;
-    return res.header;
+    return { header: res.header, amount };
   }
 }
