@@ -6,6 +6,7 @@ const workspace = (name, dir, extra = {}) => ({
   rootDir: __dirname,
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc },
+  setupFiles: ['<rootDir>/jest.setup.js'],
   testMatch: [`<rootDir>/${dir}/test/**/*.test.ts`],
   ...extra,
 });
@@ -14,6 +15,7 @@ module.exports = {
   testTimeout: 120_000,
   maxWorkers: 2,
   projects: [
+    workspace('protocol', 'client-lib/protocol'),
     workspace('client-lib', 'client-lib'),
     workspace('payment-server', 'payment-server'),
     workspace('services', 'services/*'),

@@ -4,7 +4,7 @@
  * Environment: CHAIN_PORT (0 = free port), CHAIN_PRIVATE_KEYS (comma-separated 0x keys to fund).
  * Prints `CHAIN_READY <rpcUrl>` once it listens; stops on SIGTERM / SIGINT.
  */
-import { startEmbeddedChain } from '@chanpay/payment-server';
+import { startEmbeddedChain } from '@chanpay/devkit';
 
 async function main(): Promise<void> {
   const port = Number(process.env.CHAIN_PORT ?? '0');

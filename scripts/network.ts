@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Wallet } from 'ethers';
-import { startEmbeddedChain, freePort, type EmbeddedChain } from '@chanpay/payment-server';
+import { startEmbeddedChain, freePort, type EmbeddedChain } from '@chanpay/devkit';
 
 export type NetworkMode = 'local' | 'remote' | 'off';
 

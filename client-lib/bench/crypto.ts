@@ -4,20 +4,8 @@
  * Options: `--iterations N` (default 20000), `--warmup N` (default 2000).
  */
 import { TypedDataEncoder, Wallet, verifyTypedData } from 'ethers';
-import {
-  DOMAIN_NAME,
-  DOMAIN_VERSION,
-  VOUCHER_TYPES,
-  VoucherHasher,
-  decodeVoucher,
-  encodeVoucher,
-  hexToBuffer,
-  nativeCryptoLoaded,
-  nativeKeccakLoaded,
-  recoverSigner,
-  signDigest,
-  type Address,
-} from '../src/wire';
+import { decodeVoucher, encodeVoucher, type Address } from '@chanpay/protocol';
+import { DOMAIN_NAME, DOMAIN_VERSION, VOUCHER_TYPES, VoucherHasher, hexToBuffer, nativeCryptoLoaded, nativeKeccakLoaded, recoverSigner, signDigest } from '@chanpay/protocol/node';
 
 const TARGET_US = 100;
 

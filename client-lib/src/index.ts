@@ -1,10 +1,38 @@
-export * from './wire';
-export * from './units';
-export * from './logger';
-export * from './modes';
-export * from './payment-server-client';
-export * from './provider';
-export * from './consumer';
-export * from './koa';
-export * from './service-kit';
-export * from './bearer';
+/**
+ * The client library: a `fetch` that pays (consumer), the provider side that charges, its koa adapter, a typed
+ * client of the payment server's API, and the kit the example services are built with. The wire format, error
+ * codes and money rules are in `@chanpay/protocol`.
+ */
+export { PaymentConsumer, receiptOf, type PaymentConsumerOptions } from './consumer/payment-consumer';
+export { ticketsLeft, type ConsumerChannel, type PrepaidBlock, type UnspentVoucher } from './consumer/channel';
+export { PaymentProvider, type PaymentProviderOptions, type ChargeRequest, type ChargeOutcome, type Refusal } from './provider/payment-provider';
+export { loadContext, contextFromConfig, type PaymentContext } from './provider/context';
+export { IdempotencyStore, type CachedResponse, type IdempotencyRecord } from './provider/idempotency';
+export { TicketBook, type TicketBookOptions } from './provider/ticket-book';
+export { LocalVerifier, type LocalVerifierOptions } from './provider/local-verifier';
+export { RemoteVerifier } from './provider/remote-verifier';
+export type { VoucherVerifier, AcceptedVoucher, HeldVoucher } from './provider/verifier';
+export { createKoaPayments, type KoaPayments, type PaymentState, type Price } from './koa';
+export { PaymentServerClient, neverSent, type PaymentServerClientOptions, type OpenChannelRequest } from './payment-server-client';
+export { silentLogger, consoleLogger, logLevelFromEnv, type Logger, type LogLevel } from './logger';
+export {
+  providerFor,
+  consumerFor,
+  listen,
+  errorMiddleware,
+  requireAdmin,
+  redeemHandler,
+  payoutHandler,
+  envInt,
+  envFlag,
+  envWei,
+  adminTokenFromEnv,
+  paymentServerFromEnv,
+  providerSettingsFromEnv,
+  consumerSettingsFromEnv,
+  stopOnSignals,
+  DEFAULT_DEPOSIT,
+  type PaymentServerSettings,
+  type ProviderSettings,
+  type ConsumerSettings,
+} from './service-kit';

@@ -1,11 +1,7 @@
 import type { Context, Middleware } from 'koa';
-import { ChanpayError } from './wire/errors';
-import { VOUCHER_HEADER } from './wire/voucher';
-import { PREPAY_HEADER, TICKET_HEADER } from './wire/tickets';
-import { IDEMPOTENCY_HEADER, PAYMENT_REQUIRED_HEADER, RECEIPT_HEADER, encodeTerms, type Receipt } from './wire/payment-terms';
+import { ChanpayError, VOUCHER_HEADER, PREPAY_HEADER, TICKET_HEADER, IDEMPOTENCY_HEADER, PAYMENT_REQUIRED_HEADER, RECEIPT_HEADER, REPLAYED_HEADER, encodeTerms, type Receipt, toWei, type Amount } from '@chanpay/protocol';
 import type { PaymentProvider } from './provider/payment-provider';
 import type { CachedResponse } from './provider/idempotency';
-import { toWei, type Amount } from './units';
 
 /** A fixed price in wei, or a function of the request (dynamic pricing per call). 0 serves the call free. */
 export type Price = Amount | ((ctx: Context) => Amount | Promise<Amount>);
@@ -46,7 +42,8 @@ export function createKoaPayments(provider: PaymentProvider | null): KoaPayments
           ctx.body = err.toBody();
           return;
         }
-        const key = ctx.get(IDEMPOTENCY_HEADER) || null;
+        // An empty header is a key too (and refused by the provider): it must not turn the call into one without a key.
+        const key = idempotencyKeyOf(ctx);
         if (!provider || wei === 0n) {
           ctx.state.payment = { price: wei, receipt: null, retried: false, idempotencyKey: key } satisfies PaymentState;
           return next();
@@ -96,10 +93,17 @@ export function createKoaPayments(provider: PaymentProvider | null): KoaPayments
   };
 }
 
+/** The Idempotency-Key header as sent (an empty one too, which is refused), or null when there is none. */
+function idempotencyKeyOf(ctx: Context): string | null {
+  const value = ctx.headers[IDEMPOTENCY_HEADER];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
 function replay(ctx: Context, response: CachedResponse): void {
   ctx.status = response.status;
   for (const [name, value] of Object.entries(response.headers)) ctx.set(name, value);
-  ctx.set('idempotent-replayed', 'true');
+  ctx.set(REPLAYED_HEADER, 'true');
   ctx.body = response.body;
 }
 

@@ -1,75 +1,22 @@
-import { ChanpayError, isErrorCode, type ErrorCode } from './wire/errors';
-import type { Address } from './wire/address';
-import type { ChannelTerms } from './wire/terms';
-
-/** The channel object of docs/api.md; amounts stay decimal strings as on the wire. */
-export interface ChannelInfo {
-  id: string;
-  terms: ChannelTerms;
-  role: 'consumer' | 'provider' | 'both';
-  state: 'open' | 'closing' | 'settled';
-  deposit: string;
-  claimed: string;
-  closesAt: number | null;
-  openedAtBlock: number;
-  latestVoucher: null | { amount: string; signature: string; receivedAt: number };
-  unclaimed: string;
-  calls: number;
-  windows?: { start: number; calls: number; amount: string }[];
-}
-
-export interface ServerConfigInfo {
-  chainId: string | number;
-  contract: Address;
-  accounts: { name: string; address: Address; signer: Address }[];
-  defaults: { challengePeriod: number; minChallengePeriod: number; minDeposit: string };
-  claimPolicy?: { thresholdWei: string; intervalSeconds: number };
-  statsWindowSeconds?: number;
-}
-
-export interface ServerStatus {
-  status: 'ok' | 'degraded';
-  version: string;
-  chainId: string | number;
-  contract: string;
-  blockNumber: number;
-  chainReachable: boolean;
-  uptimeSeconds: number;
-}
-
-export interface SignedVoucherInfo {
-  voucher: { channelId: string; amount: string; signature: string; chainId: string | number; contract: string };
-  header: string;
-}
-
-export interface VerifyResponse {
-  accepted: true;
-  channelId: string;
-  amount: string;
-  price: string;
-  header: string;
-}
-
-export interface RecordResponse {
-  results: { channelId: string | null; accepted: boolean; amount?: string; error?: { code: string; message: string } }[];
-  channels: Record<string, { state: ChannelInfo['state']; deposit: string; claimed: string; closesAt: number | null }>;
-}
-
-export interface ClaimAllResponse {
-  /** One batch transaction per account and batch of channels; empty when there was nothing to claim. */
-  transactions: { txHash: string; channels: string[]; gasUsed?: string }[];
-  channels: string[];
-}
-
-export interface FundsResponse {
-  accounts: {
-    name: string;
-    address: Address;
-    balance: string;
-    asConsumer: { deposited: string; claimed: string; signed: string; refundable: string };
-    asProvider: { claimed: string; unclaimed: string };
-  }[];
-}
+import {
+  ChanpayError,
+  isErrorCode,
+  type ChannelInfo,
+  type ClaimAllResponse,
+  type ClaimResponse,
+  type CloseResponse,
+  type CloseStatusResponse,
+  type ErrorCode,
+  type FundsResponse,
+  type RecordResponse,
+  type ServerConfigInfo,
+  type ServerStatus,
+  type SignedVoucherInfo,
+  type TopUpResponse,
+  type VerifyResponse,
+  type VoucherInfo,
+  type WithdrawResponse,
+} from '@chanpay/protocol';
 
 export interface OpenChannelRequest {
   provider: string;
@@ -168,7 +115,7 @@ export class PaymentServerClient {
     return res.channel;
   }
 
-  topUp(id: string, amount: bigint): Promise<{ channel: ChannelInfo; txHash: string }> {
+  topUp(id: string, amount: bigint): Promise<TopUpResponse> {
     return this.request('POST', `/channels/${encodeURIComponent(id)}/topup`, {
       body: { ...this.accountField(), amount: amount.toString() },
       idempotent: false,
@@ -195,8 +142,8 @@ export class PaymentServerClient {
     return this.request('POST', '/vouchers', { body: { ...this.accountField(), vouchers }, idempotent: true });
   }
 
-  async latestVoucher(id: string): Promise<SignedVoucherInfo['voucher'] & { header: string } | null> {
-    const res = await this.request<{ voucher: (SignedVoucherInfo['voucher'] & { header: string }) | null }>(
+  async latestVoucher(id: string): Promise<VoucherInfo | null> {
+    const res = await this.request<{ voucher: VoucherInfo | null }>(
       'GET',
       `/channels/${encodeURIComponent(id)}/vouchers/latest`,
       { idempotent: true },
@@ -204,7 +151,7 @@ export class PaymentServerClient {
     return res.voucher;
   }
 
-  claim(id: string): Promise<{ txHash: string; claimed: string; amount: string }> {
+  claim(id: string): Promise<ClaimResponse> {
     return this.request('POST', `/channels/${encodeURIComponent(id)}/claim`, { body: this.accountField(), idempotent: false, timeoutMs: this.chainTimeoutMs });
   }
 
@@ -212,15 +159,15 @@ export class PaymentServerClient {
     return this.request('POST', '/claims', { body: { ...this.accountField() }, idempotent: false, timeoutMs: this.chainTimeoutMs });
   }
 
-  close(id: string): Promise<{ state: ChannelInfo['state']; closesAt?: number | null; txHash: string | null }> {
+  close(id: string): Promise<CloseResponse> {
     return this.request('POST', `/channels/${encodeURIComponent(id)}/close`, { body: this.accountField(), idempotent: false, timeoutMs: this.chainTimeoutMs });
   }
 
-  withdraw(id: string): Promise<{ state: 'settled'; txHash: string; refund: string }> {
+  withdraw(id: string): Promise<WithdrawResponse> {
     return this.request('POST', `/channels/${encodeURIComponent(id)}/withdraw`, { body: this.accountField(), idempotent: false, timeoutMs: this.chainTimeoutMs });
   }
 
-  closeStatus(id: string): Promise<{ state: ChannelInfo['state']; closesAt: number | null; secondsLeft: number | null; canWithdraw: boolean }> {
+  closeStatus(id: string): Promise<CloseStatusResponse> {
     return this.request('GET', `/channels/${encodeURIComponent(id)}/close-status`, { idempotent: true });
   }
 

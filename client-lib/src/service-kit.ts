@@ -3,13 +3,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import type { Context } from 'koa';
-import { ChanpayError } from './wire/errors';
-import { bearerDigest, tokenDigest } from './bearer';
-import { paymentModeFromEnv, type PaymentMode } from './modes';
+import { ChanpayError, paymentModeFromEnv, type PaymentMode, toWei, type Amount } from '@chanpay/protocol';
+import { bearerDigest, tokenDigest } from '@chanpay/protocol/node';
 import { PaymentProvider } from './provider/payment-provider';
 import { PaymentConsumer } from './consumer/payment-consumer';
 import type { Logger } from './logger';
-import { toWei, type Amount } from './units';
 
 /** What a paid service needs to reach its own payment server. */
 export interface PaymentServerSettings {

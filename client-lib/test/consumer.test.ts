@@ -1,16 +1,6 @@
 import Koa from 'koa';
-import {
-  ChanpayError,
-  PAYMENT_REQUIRED_HEADER,
-  PAYMENT_SCHEME,
-  PaymentConsumer,
-  PaymentServerClient,
-  encodeTerms,
-  finney,
-  listen,
-  receiptOf,
-  type PaymentTerms,
-} from '../src';
+import { ChanpayError, PAYMENT_REQUIRED_HEADER, PAYMENT_SCHEME, encodeTerms, finney, type PaymentTerms } from '@chanpay/protocol';
+import { PaymentConsumer, PaymentServerClient, listen, receiptOf } from '../src';
 import { CONSUMER_TOKEN, get, localSigner, pool, randomKey, startBench, startPaidApp, type Bench, type PaidApp } from './helpers/harness';
 
 const PRICE = 1_000n;

@@ -1,4 +1,5 @@
-import { finney, receiptOf, PaymentConsumer } from '../src';
+import { finney } from '@chanpay/protocol';
+import { receiptOf, PaymentConsumer } from '../src';
 import { CONSUMER_TOKEN, get, localSigner, randomKey, startBench, startPaidApp, waitFor, type Bench } from './helpers/harness';
 
 const PRICE = 1_000n;

@@ -1,11 +1,4 @@
-import {
-  PAYMENT_REQUIRED_HEADER,
-  RECEIPT_HEADER,
-  decodeReceipt,
-  decodeTerms,
-  finney,
-  type ChannelInfo,
-} from '../src';
+import { PAYMENT_REQUIRED_HEADER, RECEIPT_HEADER, decodeReceipt, decodeTerms, finney, type ChannelInfo } from '@chanpay/protocol';
 import { get, localSigner, pool, randomKey, startBench, startPaidApp, waitFor, type Bench, type PaidApp } from './helpers/harness';
 
 const PRICE = 1_000n;

@@ -2,27 +2,9 @@ import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import fc from 'fast-check';
-import {
-  ERROR_STATUS,
-  IDEMPOTENCY_HEADER,
-  MAX_PREPAY_CALLS,
-  PAYMENT_REQUIRED_HEADER,
-  PAYMENT_SCHEME,
-  PREPAY_HEADER,
-  PaymentProvider,
-  RECEIPT_HEADER,
-  TICKET_HEADER,
-  VOUCHER_HEADER,
-  createKoaPayments,
-  encodePrepay,
-  encodeReceipt,
-  encodeTicket,
-  finney,
-  isErrorCode,
-  listen,
-  makeTicketChain,
-  type ErrorCode,
-} from '../src';
+import { ERROR_STATUS, IDEMPOTENCY_HEADER, MAX_PREPAY_CALLS, PAYMENT_REQUIRED_HEADER, PAYMENT_SCHEME, PREPAY_HEADER, RECEIPT_HEADER, TICKET_HEADER, VOUCHER_HEADER, encodePrepay, encodeReceipt, encodeTicket, finney, isErrorCode, type ErrorCode } from '@chanpay/protocol';
+import { bufferToHex, hexToBuffer, makeTicketChain } from '@chanpay/protocol/node';
+import { PaymentProvider, createKoaPayments, listen } from '../src';
 import { PROVIDER_TOKEN, localSigner, randomKey, startBench, type Bench } from './helpers/harness';
 
 /**
@@ -410,11 +392,11 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
           return { header: signed.header, v: { channelId: ch.id, amount: BigInt(signed.voucher.amount) } };
         };
         const prepayOf = (calls: number) => {
-          const links = makeTicketChain(calls);
-          return { header: encodePrepay({ calls, anchor: links[0]! }), calls, anchor: links[0]!, links };
+          const links = makeTicketChain(calls).map(hexToBuffer);
+          return { header: encodePrepay({ calls, anchor: bufferToHex(links[0]!) }), calls, anchor: links[0]!, links };
         };
         const ticket = (channelId: string, amount: bigint, index: number, link: Buffer) => ({
-          header: encodeTicket({ channelId, blockAmount: amount, index, preimage: link }),
+          header: encodeTicket({ channelId, blockAmount: amount, index, preimage: bufferToHex(link) }),
           t: { channelId, amount, index, link },
         });
         const unspentOf = (b: Block) => b.used.map((u, i) => (u ? -1 : i)).filter((i) => i > 0);
@@ -484,7 +466,7 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
               if (!live) return { payment: { route, ticket: ticket(ch.id, ch.held, 1, randomBytes(32)) }, copies: 1, kind: plan.kind };
               const index = 1 + (b % (live.block.calls - 1));
               // A link from another chain of the same length, at the same place.
-              const foreign = makeTicketChain(live.block.calls)[index]!;
+              const foreign = hexToBuffer(makeTicketChain(live.block.calls)[index]!);
               return { payment: { route, ticket: ticket(live.block.channelId, live.block.amount, index, foreign) }, copies: 1, kind: plan.kind };
             }
             case 'ticket-shifted-link': {
@@ -540,7 +522,7 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
               const calls = options[a % options.length]!;
               const anchor = randomBytes(32);
               return {
-                payment: { route, voucher: await honestVoucher(ch, price * BigInt(Math.min(Math.max(calls, 1), MAX_CALLS))), prepay: { header: encodePrepay({ calls, anchor }), calls, anchor } },
+                payment: { route, voucher: await honestVoucher(ch, price * BigInt(Math.min(Math.max(calls, 1), MAX_CALLS))), prepay: { header: encodePrepay({ calls, anchor: bufferToHex(anchor) }), calls, anchor } },
                 copies: 1,
                 kind: plan.kind,
               };

@@ -1,26 +1,8 @@
 import Koa from 'koa';
 import { Router } from '@koa/router';
-import {
-  ChanpayError,
-  PREPAY_HEADER,
-  PaymentConsumer,
-  PaymentProvider,
-  TICKET_HEADER,
-  TicketBook,
-  VOUCHER_HEADER,
-  chainReaches,
-  createKoaPayments,
-  decodePrepay,
-  decodeTicket,
-  encodePrepay,
-  encodeTicket,
-  finney,
-  keccak256,
-  listen,
-  makeTicketChain,
-  receiptOf,
-  type Ticket,
-} from '../src';
+import { ChanpayError, PREPAY_HEADER, TICKET_HEADER, VOUCHER_HEADER, decodePrepay, decodeTicket, encodePrepay, encodeTicket, finney, type Ticket } from '@chanpay/protocol';
+import { chainReaches, hexToBuffer, keccak256, makeTicketChain } from '@chanpay/protocol/node';
+import { PaymentConsumer, PaymentProvider, TicketBook, createKoaPayments, listen, receiptOf } from '../src';
 import { CONSUMER_TOKEN, PROVIDER_TOKEN, get, localSigner, pool, randomKey, startBench, startPaidApp, type Bench } from './helpers/harness';
 
 const PRICE = 1_000n;
@@ -40,10 +22,12 @@ describe('ticket wire format', () => {
   test('a chain links each value to the next by one keccak, anchor first', () => {
     const links = makeTicketChain(5);
     expect(links).toHaveLength(5);
-    for (let i = 1; i < 5; i++) expect(keccak256(links[i]!).equals(links[i - 1]!)).toBe(true);
-    expect(chainReaches(links[4]!, 4, links[0]!)).toBe(true);
-    expect(chainReaches(links[4]!, 3, links[0]!)).toBe(false);
-    expect(new Set(makeTicketChain(2).map((b) => b.toString('hex'))).size).toBe(2);
+    for (const link of links) expect(link).toMatch(/^0x[0-9a-f]{64}$/);
+    const bytes = links.map(hexToBuffer);
+    for (let i = 1; i < 5; i++) expect(keccak256(bytes[i]!).equals(bytes[i - 1]!)).toBe(true);
+    expect(chainReaches(bytes[4]!, 4, bytes[0]!)).toBe(true);
+    expect(chainReaches(bytes[4]!, 3, bytes[0]!)).toBe(false);
+    expect(new Set(makeTicketChain(2)).size).toBe(2);
     expect(() => makeTicketChain(1)).toThrow(RangeError);
   });
 
@@ -69,7 +53,7 @@ describe('ticket wire format', () => {
 });
 
 describe('TicketBook', () => {
-  const ticket = (links: Buffer[], index: number, blockAmount = 10_000n): Ticket => ({ channelId: CHANNEL, blockAmount, index, preimage: links[index]! });
+  const ticket = (links: string[], index: number, blockAmount = 10_000n): Ticket => ({ channelId: CHANNEL, blockAmount, index, preimage: links[index]! });
 
   test('each ticket pays once, in any order; the block is gone when spent', () => {
     const book = new TicketBook();

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { createConnection, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import Koa from 'koa';
 import { Router } from '@koa/router';
-import { PaymentConsumer, PaymentProvider, createKoaPayments, finney, receiptOf } from '../src';
+import { finney } from '@chanpay/protocol';
+import { PaymentConsumer, PaymentProvider, createKoaPayments, receiptOf } from '../src';
 import { CONSUMER_TOKEN, PROVIDER_TOKEN, pool, randomKey, startBench, type Bench } from './helpers/harness';
 
 /**

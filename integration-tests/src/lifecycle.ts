@@ -6,7 +6,9 @@
  * the first broken expectation.
  */
 import assert from 'node:assert/strict';
-import { ChanpayError, PaymentServerClient, finney, gwei, sleep } from '@chanpay/client-lib';
+import { ChanpayError, finney, gwei } from '@chanpay/protocol';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PaymentServerClient } from '@chanpay/client-lib';
 
 export interface LifecycleTarget {
   paymentServerUrl: string;

@@ -1,4 +1,5 @@
-import { VoucherHasher, VoucherSigner, encodeVoucher, gwei, hexToBuffer } from '@chanpay/client-lib';
+import { encodeVoucher, gwei } from '@chanpay/protocol';
+import { VoucherHasher, VoucherSigner, hexToBuffer } from '@chanpay/protocol/node';
 import { balanceOf, feesPaid, getJson, pool, rpc, startNetwork, timeTravel, waitFor, type Network } from './helpers/network';
 
 const N = 25;

@@ -3,7 +3,8 @@
  * thesis prototype's figures: `npm run gas`. Exits non-zero if a target is missed.
  */
 import type { TransactionReceipt } from 'ethers';
-import { channelIdOf, termsTuple, type Address, type ChannelTerms } from '@chanpay/client-lib';
+import { termsTuple, type Address, type ChannelTerms } from '@chanpay/protocol';
+import { channelIdOf } from '@chanpay/protocol/node';
 import { NODES } from '../test/helpers/nodes';
 import { startChannelsFixture, type ChannelsFixture } from '../test/helpers/channels-fixture';
 import { deploy, send } from '../test/helpers/contracts';

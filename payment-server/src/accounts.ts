@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Wallet } from 'ethers';
-import { addressOfPrivateKey, hexToBuffer, type Address } from '@chanpay/client-lib';
+import { type Address } from '@chanpay/protocol';
+import { addressOfPrivateKey, hexToBuffer } from '@chanpay/protocol/node';
 import { ConfigError, type Config } from './config';
 
 /** An account of the organisation this server serves. Its keys never leave this object. */

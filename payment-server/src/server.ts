@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { VoucherHasher, normalizeAddress, type Address } from '@chanpay/client-lib';
+import { normalizeAddress, type Address } from '@chanpay/protocol';
+import { VoucherHasher } from '@chanpay/protocol/node';
 import { Accounts } from './accounts';
 import { parseConfig, type Config, type ConfigInput } from './config';
 import { createLogger, type Logger } from './logger';
@@ -9,8 +10,9 @@ import { openDb, Meta } from './store/db';
 import { ChannelStore } from './store/channel-store';
 import { Rpc, RpcUnavailableError } from './chain/rpc';
 import { TxSender } from './chain/tx-sender';
-import { GAS, PAYMENT_CHANNELS_BYTECODE } from './chain/contract';
-import { startEmbeddedChain, type EmbeddedChain } from './chain/embedded';
+import { PAYMENT_CHANNELS_BYTECODE, buildOpenApi } from '@chanpay/protocol';
+import { GAS } from './chain/contract';
+import { startDevChain, type DevChain } from './chain/dev-chain';
 import { ChannelService } from './core/channel-service';
 import { EventBus } from './core/events';
 import { Watcher } from './jobs/watcher';
@@ -19,7 +21,6 @@ import { Webhooks } from './jobs/webhooks';
 import { Loop } from './jobs/loop';
 import { TokenRegistry } from './http/auth';
 import { createApp } from './http/app';
-import { buildOpenApi } from './http/routes';
 
 export const VERSION = '0.1.0';
 
@@ -29,8 +30,8 @@ export interface PaymentServer {
   contract: Address;
   chainId: bigint;
   rpcUrl: string;
-  /** The ganache chain this server started, when no rpcUrl was given. */
-  embeddedChain?: EmbeddedChain;
+  /** The development chain this server started, when no rpcUrl was given. */
+  embeddedChain?: DevChain;
   service: ChannelService;
   config: Config;
   /** Runs the watcher and the claimer once now (tests, and after a manual action). */
@@ -41,6 +42,8 @@ export interface PaymentServer {
 export interface StartOptions {
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Check every answer against its response schema; default from PS_VALIDATE_RESPONSES=1 (the test suites set it). */
+  validateResponses?: boolean;
 }
 
 /**
@@ -55,11 +58,11 @@ export async function createPaymentServer(input: Config | ConfigInput, opts: Sta
   const meta = new Meta(db);
   const cleanups: (() => Promise<void> | void)[] = [() => void db.close()];
   try {
-    let embeddedChain: EmbeddedChain | undefined;
+    let embeddedChain: DevChain | undefined;
     let rpcUrl = config.rpcUrl;
     if (!rpcUrl) {
       // No node given: run ganache here and fund this server's accounts so it works with no set-up.
-      embeddedChain = await startEmbeddedChain({
+      embeddedChain = await startDevChain({
         port: config.embeddedChain.port,
         chainId: config.embeddedChain.chainId,
         balanceEth: config.embeddedChain.balanceEth,
@@ -137,7 +140,7 @@ export async function createPaymentServer(input: Config | ConfigInput, opts: Sta
     await watcher.poll();
     const startedAt = Date.now();
     const openapi = buildOpenApi(VERSION);
-    const app = createApp({ service, webhooks, metrics, config, rpc, version: VERSION, startedAt, openapi: () => openapi }, tokens, log);
+    const app = createApp({ service, webhooks, metrics, config, rpc, version: VERSION, startedAt, openapi: () => openapi, validateResponses: opts.validateResponses ?? (opts.env ?? process.env).PS_VALIDATE_RESPONSES === '1' }, tokens, log);
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once('error', reject);

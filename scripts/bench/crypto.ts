@@ -4,7 +4,8 @@
  * digest + native recover + address compare. The thesis's comparable figures are its §9.3 table.
  */
 import { randomBytes } from 'node:crypto';
-import { VoucherHasher, addressOfPrivateKey, nativeCryptoLoaded, nativeKeccakLoaded, recoverSigner, signDigest, type Address } from '@chanpay/client-lib';
+import { type Address } from '@chanpay/protocol';
+import { VoucherHasher, addressOfPrivateKey, nativeCryptoLoaded, nativeKeccakLoaded, recoverSigner, signDigest } from '@chanpay/protocol/node';
 
 export interface CryptoTimes {
   iterations: number;

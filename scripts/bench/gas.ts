@@ -4,9 +4,9 @@
  * their shape). Every mode runs on a fresh chain, so every transaction on it is ours.
  */
 import { Interface } from 'ethers';
-import artifact from '../../payment-server/src/contract/artifacts/PaymentChannels.json';
+import { PAYMENT_CHANNELS_ABI } from '@chanpay/protocol';
 
-const abi = new Interface(artifact.abi);
+const abi = new Interface(PAYMENT_CHANNELS_ABI);
 
 /** A reference price for comparisons across runs (the thesis's own illustration used 20 gwei). */
 export const REFERENCE_GAS_PRICE_WEI = 20_000_000_000n;

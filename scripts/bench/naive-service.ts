@@ -10,9 +10,10 @@
  * address), persistence DB_PATH; public CONSUMER_KEY, RANDOM_NUMBER_URL, PERSISTENCE_URL.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { Rpc } from '@chanpay/payment-server/src/chain/rpc';
+import { Rpc } from '@chanpay/payment-server';
 import { Wallet } from 'ethers';
-import { listen, gwei, toWei, type PaymentConsumer } from '@chanpay/client-lib';
+import { gwei, toWei } from '@chanpay/protocol';
+import { listen, type PaymentConsumer } from '@chanpay/client-lib';
 import { createRandomNumberApp } from '@chanpay/service-random-number';
 import { createPersistenceApp, NumberStore } from '@chanpay/service-persistence';
 import { createPublicApp } from '@chanpay/service-public';

@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Wallet } from 'ethers';
-import { freePort } from '@chanpay/payment-server';
+import { freePort } from '@chanpay/devkit';
 import { spawnTs, stopChild, waitHealthy, type NetworkProcess } from '../network';
 
 export interface NaiveNetwork {

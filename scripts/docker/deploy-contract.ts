@@ -8,7 +8,8 @@
  *   CONTRACT_ADDRESS  optional: fail unless it is the deployer's nonce-0 address (catches a stale .env)
  */
 import { getCreateAddress, JsonRpcProvider, Network, Wallet } from 'ethers';
-import { GAS, PAYMENT_CHANNELS_BYTECODE } from '@chanpay/payment-server';
+import { PAYMENT_CHANNELS_BYTECODE } from '@chanpay/protocol';
+import { GAS } from '@chanpay/payment-server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

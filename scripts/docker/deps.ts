@@ -9,8 +9,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Workspaces whose code runs in an image (integration-tests' own deps are host-side tools: dockerode, testcontainers). */
-export const RUNTIME_WORKSPACES = ['client-lib', 'payment-server', 'services/random-number', 'services/persistence', 'services/public', 'visualizer'];
+/**
+ * Workspaces whose code runs in an image (integration-tests' own deps are host-side tools: dockerode, testcontainers).
+ * The devkit is there for its ganache: the chain image runs it as a standalone node.
+ */
+export const RUNTIME_WORKSPACES = ['client-lib/protocol', 'client-lib', 'payment-server', 'scripts/devkit', 'services/random-number', 'services/persistence', 'services/public', 'visualizer'];
 /** Root devDependencies the images need too. */
 export const RUNTIME_TOOLS = ['tsx'];
 

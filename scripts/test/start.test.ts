@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from '@chanpay/payment-server';
+import { freePort } from '@chanpay/devkit';
 
 const ROOT = path.resolve(__dirname, '../..');
 

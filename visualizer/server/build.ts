@@ -6,12 +6,12 @@ import { dirname, join } from 'node:path';
 export const VISUALIZER_DIR = join(__dirname, '..');
 export const DIST_DIR = join(VISUALIZER_DIR, 'dist');
 
-/** What the page is built from: its sources, the vite config and the contract ABI it decodes with. */
+/** What the page is built from: its sources, the vite config and the protocol package (API schemas, contract ABI). */
 const INPUTS = [
   join(VISUALIZER_DIR, 'src'),
   join(VISUALIZER_DIR, 'index.html'),
   join(VISUALIZER_DIR, 'vite.config.mjs'),
-  join(VISUALIZER_DIR, '..', 'payment-server', 'src', 'contract', 'artifacts', 'PaymentChannels.json'),
+  join(VISUALIZER_DIR, '..', 'client-lib', 'protocol', 'src'),
 ];
 
 /** True when dist/ is missing or older than any input. */

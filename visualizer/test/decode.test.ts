@@ -1,5 +1,5 @@
 import { Interface, ZeroAddress, getAddress, zeroPadValue } from 'ethers';
-import { abi, bytecode } from '../../payment-server/src/contract/artifacts/PaymentChannels.json';
+import { PAYMENT_CHANNELS_ABI as abi, PAYMENT_CHANNELS_BYTECODE as bytecode } from '@chanpay/protocol';
 import { decodeCall, decodeEvent, formatArgs, isPaymentChannelsDeployment } from '../src/lib/decode';
 import { toChannelEvent, compareLogPositions } from '../src/lib/events';
 

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startEmbeddedChain, type EmbeddedChain } from '@chanpay/payment-server';
+import { startEmbeddedChain, type EmbeddedChain } from '@chanpay/devkit';
 import { buildIfNeeded, DIST_DIR, VISUALIZER_DIR } from '../server/build';
 import { startStaticServer, type StaticServer } from '../server/static-server';
 import { buildScenario, TOKENS, type Scenario } from './helpers/scenario';

@@ -1,4 +1,4 @@
-import { startAnvil, startEmbeddedChain, type EmbeddedChain } from '@chanpay/payment-server';
+import { startAnvil, startEmbeddedChain, type EmbeddedChain } from '@chanpay/devkit';
 import { LiveModel, type Snapshot } from '../src/data/live-model';
 import { buildScenario, PRICE, TOKENS, type Scenario } from './helpers/scenario';
 

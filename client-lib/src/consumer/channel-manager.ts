@@ -1,8 +1,5 @@
-import { ChanpayError } from '../wire/errors';
-import { normalizeAddress, type Address } from '../wire/address';
-import type { ChannelTerms } from '../wire/terms';
-import type { PaymentTerms } from '../wire/payment-terms';
-import type { ChannelInfo, PaymentServerClient } from '../payment-server-client';
+import { ChanpayError, normalizeAddress, normalizeTerms, type Address, type ChannelInfo, type PaymentTerms } from '@chanpay/protocol';
+import type { PaymentServerClient } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
 import type { PaymentContext } from '../provider/context';
 import type { ConsumerChannel } from './channel';
@@ -179,14 +176,7 @@ export class ChannelManager {
   }
 
   private handle(info: ChannelInfo, signed: bigint, openedHere: boolean): ConsumerChannel {
-    const terms: ChannelTerms = {
-      consumer: normalizeAddress(info.terms.consumer),
-      provider: normalizeAddress(info.terms.provider),
-      signer: normalizeAddress(info.terms.signer),
-      token: normalizeAddress(info.terms.token),
-      challengePeriod: info.terms.challengePeriod,
-      salt: info.terms.salt,
-    };
+    const terms = normalizeTerms(info.terms);
     return {
       id: info.id.toLowerCase(),
       provider: terms.provider,

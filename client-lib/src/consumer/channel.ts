@@ -1,5 +1,4 @@
-import type { Address } from '../wire/address';
-import type { ChannelTerms } from '../wire/terms';
+import { type Address, type ChannelTerms } from '@chanpay/protocol';
 
 /** The consumer's view of one of its channels. */
 export interface ConsumerChannel {
@@ -45,7 +44,7 @@ export interface PrepaidBlock {
   price: bigint;
   calls: number;
   /** The hash chain; `links[0]` is the anchor sent with the voucher. */
-  links: Buffer[];
+  links: string[];
   /** The next ticket never handed out. */
   next: number;
   /** Tickets handed out but never sent (the request did not leave this process): handed out again first. */

@@ -1,22 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ChanpayError, isErrorCode, type ErrorCode } from '../wire/errors';
-import { VOUCHER_HEADER, decodeVoucher } from '../wire/voucher';
-import { recoverSigner } from '../wire/signature';
-import { isHex } from '../wire/hex';
-import { MAX_PREPAY_CALLS, PREPAY_HEADER, TICKET_HEADER, encodePrepay, encodeTicket, makeTicketChain } from '../wire/tickets';
-import {
-  IDEMPOTENCY_HEADER,
-  PAYMENT_REQUIRED_HEADER,
-  PAYMENT_SCHEME,
-  RECEIPT_HEADER,
-  decodeReceipt,
-  decodeTerms,
-  type PaymentTerms,
-  type Receipt,
-} from '../wire/payment-terms';
+import { ChanpayError, inErrorGroup, isErrorCode, type ErrorCode, VOUCHER_HEADER, decodeVoucher, isHex, MAX_PREPAY_CALLS, PREPAY_HEADER, TICKET_HEADER, encodePrepay, encodeTicket, IDEMPOTENCY_HEADER, PAYMENT_REQUIRED_HEADER, PAYMENT_SCHEME, RECEIPT_HEADER, decodeReceipt, decodeTerms, type PaymentTerms, type Receipt, toWei, type Amount } from '@chanpay/protocol';
+import { recoverSigner, makeTicketChain } from '@chanpay/protocol/node';
 import { PaymentServerClient, neverSent, sleep, type PaymentServerClientOptions } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
-import { toWei, type Amount } from '../units';
 import { loadContext, type PaymentContext } from '../provider/context';
 import { ChannelManager } from './channel-manager';
 import { ticketsLeft, type ConsumerChannel, type PrepaidBlock, type UnspentVoucher } from './channel';
@@ -59,10 +45,6 @@ export interface PaymentConsumerOptions {
   logger?: Logger;
 }
 
-/** Codes after which trying again cannot help: a bug or a configuration that does not match. */
-const FATAL: ReadonlySet<string> = new Set(['MALFORMED_VOUCHER', 'VOUCHER_TOO_LARGE', 'UNSUPPORTED_VOUCHER_VERSION', 'BAD_SIGNATURE', 'WRONG_DOMAIN']);
-/** Codes after which the channel cannot be used any more. */
-const CHANNEL_GONE: ReadonlySet<string> = new Set(['CHANNEL_CLOSING', 'CHANNEL_CLOSED', 'WRONG_PROVIDER', 'NOT_CHANNEL_PARTY', 'TERMS_NOT_ACCEPTED', 'SIGNER_MISMATCH']);
 
 interface Prepared {
   url: URL;
@@ -327,7 +309,7 @@ export class PaymentConsumer {
       last = t.reason;
       // Refused for a reason that passes (a top-up or a new channel the provider has not seen yet): the voucher
       // was not taken, so it pays a later call instead of leaving its range unpaid inside the cumulative amount.
-      if (ch && paid && payment.voucher && NOT_TAKEN_YET.has(t.reason?.code ?? '')) putUnspent(ch, payment.voucher, paid.price, paid.block);
+      if (ch && paid && payment.voucher && inErrorGroup('NOT_TAKEN_YET', t.reason?.code ?? '')) putUnspent(ch, payment.voucher, paid.price, paid.block);
       if (ch) await this.handleRefusal(channels, ch, t, route, paid);
     }
     const code: ErrorCode = last && isErrorCode(last.code) ? last.code : 'PAYMENT_REQUIRED';
@@ -399,7 +381,7 @@ export class PaymentConsumer {
   private async handleRefusal(channels: ChannelManager, ch: ConsumerChannel, t: PaymentTerms, route: string, paid?: { amount: bigint; price: bigint }): Promise<void> {
     const code = t.reason?.code ?? 'PAYMENT_REQUIRED';
     this.log.warn({ route, channelId: ch.id, code, reason: t.reason?.message }, 'voucher refused');
-    if (FATAL.has(code)) {
+    if (inErrorGroup('FATAL', code)) {
       throw new ChanpayError(isErrorCode(code) ? code : 'PAYMENT_REQUIRED', `${route}: ${t.reason?.message ?? code}`, { channelId: ch.id });
     }
     if (code === 'AMOUNT_TOO_LOW') {
@@ -409,7 +391,7 @@ export class PaymentConsumer {
       this.resumeFrom(ch, t);
       return;
     }
-    if (CHANNEL_GONE.has(code)) {
+    if (inErrorGroup('CHANNEL_GONE', code)) {
       channels.forget(ch, code === 'CHANNEL_CLOSED' ? 'settled' : undefined);
       return;
     }
@@ -503,8 +485,6 @@ const MAX_SPARES_PER_CALL = 2;
 const MAX_TICKET_REFUSALS = 3;
 /** Times one call waits for another call's block before it opens one itself. */
 const MAX_BLOCK_WAITS = 2;
-/** Refusals of a voucher that the provider did not take and will take later: the voucher stays usable. */
-const NOT_TAKEN_YET: ReadonlySet<string> = new Set(['AMOUNT_EXCEEDS_DEPOSIT', 'UNKNOWN_CHANNEL']);
 
 /**
  * The lowest unspent voucher of the channel for calls of this price (a single call's, or a block's of such

@@ -1,8 +1,5 @@
-import { ChanpayError } from '../wire/errors';
-import { VoucherSigner, encodeVoucher } from '../wire/voucher';
-import { addressOfPrivateKey } from '../wire/signature';
-import { hexToBuffer, isHex } from '../wire/hex';
-import type { Address } from '../wire/address';
+import { ChanpayError, encodeVoucher, isHex, type Address } from '@chanpay/protocol';
+import { VoucherSigner, addressOfPrivateKey, hexToBuffer } from '@chanpay/protocol/node';
 import type { PaymentServerClient } from '../payment-server-client';
 import type { PaymentContext } from '../provider/context';
 import type { ConsumerChannel } from './channel';

@@ -1,4 +1,4 @@
-import type { Receipt } from '../wire/payment-terms';
+import { type Receipt } from '@chanpay/protocol';
 
 /** A response kept so that a retried call gets the same answer without being served (or charged) again. */
 export interface CachedResponse {
@@ -23,13 +23,6 @@ export interface IdempotencyRecord {
   settled: Promise<void>;
   settle(state: 'served' | 'unserved' | 'rejected', response?: CachedResponse): void;
   expiresAt: number;
-}
-
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
-const KEY_RE = /^[\x21-\x7e]{1,128}$/;
-
-export function isValidIdempotencyKey(key: string): boolean {
-  return KEY_RE.test(key);
 }
 
 /** Bounded in count and age: an evicted key only means a retry is treated as a new call (and refused as a replay). */

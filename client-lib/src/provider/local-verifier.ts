@@ -1,10 +1,20 @@
-import { ChanpayError } from '../wire/errors';
-import { voucherSigner, type Voucher } from '../wire/voucher';
-import type { ChannelTerms } from '../wire/terms';
-import type { ChannelInfo, PaymentServerClient, RecordResponse } from '../payment-server-client';
+import {
+  ChanpayError,
+  PaidRanges,
+  acceptWithRefresh,
+  normalizeTerms,
+  recordAccepted,
+  voucherRefusal,
+  type AcceptancePolicy,
+  type ChannelInfo,
+  type ChannelTerms,
+  type RecordResponse,
+  type Voucher,
+} from '@chanpay/protocol';
+import { voucherSigner } from '@chanpay/protocol/node';
+import type { PaymentServerClient } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
 import type { PaymentContext } from './context';
-import { PaidRanges } from './paid-ranges';
 import type { AcceptedVoucher, HeldVoucher, VoucherVerifier } from './verifier';
 
 export interface LocalVerifierOptions {
@@ -76,6 +86,8 @@ export class LocalVerifier implements VoucherVerifier {
   private unflushedSince: number | null = null;
   private readonly maxUnflushedMs: number;
   private readonly stopTimeoutMs: number;
+  private readonly policy: AcceptancePolicy;
+  private readonly signerOf = (v: Voucher) => voucherSigner(this.ctx.hasher, v);
 
   constructor(opts: LocalVerifierOptions) {
     this.server = opts.server;
@@ -87,6 +99,7 @@ export class LocalVerifier implements VoucherVerifier {
     this.maxUnflushedMs = opts.maxUnflushedMs ?? 2_000;
     this.stopTimeoutMs = opts.stopTimeoutMs ?? 10_000;
     this.log = opts.logger ?? silentLogger;
+    this.policy = { acceptsToken: (token) => token === this.ctx.token, minChallengePeriod: this.ctx.defaults.minChallengePeriod };
     this.refreshTimer = setInterval(() => this.refreshStale(), Math.max(250, Math.floor(this.refreshIntervalMs / 2)));
     this.refreshTimer.unref();
   }
@@ -97,15 +110,14 @@ export class LocalVerifier implements VoucherVerifier {
       void this.flush();
       throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'accepted vouchers cannot be stored at the payment server; not accepting more for now');
     }
-    let ch = this.channels.get(v.channelId) ?? (await this.load(v.channelId));
-    let err = this.tryAccept(ch, v, header, price);
-    if (err?.code === 'AMOUNT_EXCEEDS_DEPOSIT') {
-      // A top-up we have not seen yet; re-read once before refusing.
-      await this.refresh(ch.id);
-      ch = this.channels.get(v.channelId) ?? ch;
-      err = this.tryAccept(ch, v, header, price);
-    }
-    if (err) throw err;
+    const ch = this.channels.get(v.channelId) ?? (await this.load(v.channelId));
+    // A top-up we have not seen yet: re-read once before refusing.
+    const tried = acceptWithRefresh(
+      () => this.tryAccept(ch, v, header, price) ?? true,
+      () => this.refresh(ch.id),
+    );
+    const outcome = tried instanceof Promise ? await tried : tried;
+    if (outcome instanceof ChanpayError) throw outcome;
     if (this.sync) await this.durable(ch, ch.paid.highest, v.amount, price);
     return { channelId: ch.id, amount: v.amount, price };
   }
@@ -117,32 +129,16 @@ export class LocalVerifier implements VoucherVerifier {
 
   /** Check and record without yielding. Returns the refusal instead of throwing. */
   private tryAccept(ch: CachedChannel, v: Voucher, header: string, price: bigint): ChanpayError | null {
-    if (ch.state === 'settled') return new ChanpayError('CHANNEL_CLOSED', 'the channel is settled');
-    if (ch.state === 'closing') return new ChanpayError('CHANNEL_CLOSING', 'the consumer is closing the channel');
-    if (ch.terms.token !== this.ctx.token || ch.terms.challengePeriod < this.ctx.defaults.minChallengePeriod) {
-      return new ChanpayError('TERMS_NOT_ACCEPTED', 'the channel token or challenge period is not accepted by this provider', {
-        token: ch.terms.token,
-        challengePeriod: ch.terms.challengePeriod,
-        minChallengePeriod: this.ctx.defaults.minChallengePeriod,
-      });
-    }
-    const signer = voucherSigner(this.ctx.hasher, v);
-    if (!signer.ok) return new ChanpayError('BAD_SIGNATURE', signer.reason);
-    if (signer.address !== ch.terms.signer) return new ChanpayError('SIGNER_MISMATCH', 'the voucher is not signed by the channel signer');
-    if (v.amount > ch.deposit) {
-      return new ChanpayError('AMOUNT_EXCEEDS_DEPOSIT', 'the cumulative amount is above the deposit', {
-        amount: v.amount.toString(),
-        deposit: ch.deposit.toString(),
-      });
-    }
-    if (!ch.paid.fits(v.amount, price)) {
-      return new ChanpayError('AMOUNT_TOO_LOW', `the voucher must pay ${price} above amounts already paid for`, {
-        amount: v.amount.toString(),
-        acceptedAmount: ch.paid.highest.toString(),
-        price: price.toString(),
-      });
-    }
-    ch.paid.add(v.amount, price);
+    const refusal = voucherRefusal({
+      channel: ch,
+      voucher: v,
+      price,
+      paid: ch.paid,
+      policy: this.policy,
+      signerOf: this.signerOf,
+    });
+    if (refusal) return refusal;
+    recordAccepted(ch.paid, v, price);
     ch.usedAt = Date.now();
     const queued = this.pending.get(ch.id);
     if (!ch.latest || v.amount > ch.latest.amount) {
@@ -219,14 +215,7 @@ export class LocalVerifier implements VoucherVerifier {
     const base = held > claimed ? held : claimed;
     return {
       id: info.id.toLowerCase(),
-      terms: {
-        consumer: info.terms.consumer.toLowerCase() as ChannelTerms['consumer'],
-        provider: info.terms.provider.toLowerCase() as ChannelTerms['provider'],
-        signer: info.terms.signer.toLowerCase() as ChannelTerms['signer'],
-        token: info.terms.token.toLowerCase() as ChannelTerms['token'],
-        challengePeriod: info.terms.challengePeriod,
-        salt: info.terms.salt,
-      },
+      terms: normalizeTerms(info.terms),
       deposit: BigInt(info.deposit),
       state: info.state,
       paid: new PaidRanges(base, this.maxGaps),

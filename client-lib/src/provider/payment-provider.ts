@@ -1,11 +1,9 @@
-import { ChanpayError, type ErrorCode } from '../wire/errors';
-import { decodeVoucher } from '../wire/voucher';
-import { decodePrepay, decodeTicket, MAX_PREPAY_CALLS, type PrepayRequest } from '../wire/tickets';
-import { PAYMENT_SCHEME, encodeReceipt, type PaymentTerms, type Receipt } from '../wire/payment-terms';
-import { PaymentServerClient, type ClaimAllResponse, type PaymentServerClientOptions } from '../payment-server-client';
+import { ChanpayError, inErrorGroup, isValidIdempotencyKey, decodeVoucher, decodePrepay, decodeTicket, MAX_PREPAY_CALLS, type PrepayRequest, PAYMENT_SCHEME, encodeReceipt, type PaymentTerms, type Receipt } from '@chanpay/protocol';
+import type { ClaimAllResponse } from '@chanpay/protocol';
+import { PaymentServerClient, type PaymentServerClientOptions } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
 import { loadContext, type PaymentContext } from './context';
-import { IdempotencyStore, isValidIdempotencyKey, type CachedResponse, type IdempotencyRecord } from './idempotency';
+import { IdempotencyStore, type CachedResponse, type IdempotencyRecord } from './idempotency';
 import { LocalVerifier } from './local-verifier';
 import { RemoteVerifier } from './remote-verifier';
 import { TicketBook } from './ticket-book';
@@ -64,32 +62,6 @@ export type ChargeOutcome =
   /** A retry of a call already answered: send `response` again, charge nothing. */
   | { kind: 'replay'; receipt: Receipt; receiptHeader: string; response: CachedResponse }
   | { kind: 'refused'; refusal: Refusal };
-
-/** Refusals of the voucher itself: answered with 402 and the terms, so the consumer can pay correctly. */
-const VOUCHER_REFUSALS: ReadonlySet<ErrorCode> = new Set([
-  'PAYMENT_REQUIRED',
-  'MALFORMED_VOUCHER',
-  'VOUCHER_TOO_LARGE',
-  'UNSUPPORTED_VOUCHER_VERSION',
-  'WRONG_DOMAIN',
-  'UNKNOWN_CHANNEL',
-  'CHANNEL_CLOSING',
-  'CHANNEL_CLOSED',
-  'BAD_SIGNATURE',
-  'SIGNER_MISMATCH',
-  'WRONG_PROVIDER',
-  'NOT_CHANNEL_PARTY',
-  'AMOUNT_TOO_LOW',
-  'AMOUNT_EXCEEDS_DEPOSIT',
-  'TERMS_NOT_ACCEPTED',
-  'MALFORMED_TICKET',
-  'BAD_TICKET',
-  'TICKET_USED',
-  'UNKNOWN_TICKET_BLOCK',
-]);
-
-/** Codes after which the caller demonstrably holds a valid voucher of the channel, so we may show it ours. */
-const SHOWS_LATEST: ReadonlySet<ErrorCode> = new Set(['AMOUNT_TOO_LOW', 'AMOUNT_EXCEEDS_DEPOSIT', 'CHANNEL_CLOSING']);
 
 /**
  * The provider side, independent of any web framework: turns (voucher header, price, idempotency key) into
@@ -213,8 +185,8 @@ export class PaymentProvider {
         this.idempotency.reject(v.channelId, req.idempotencyKey!, reserved);
       }
       if (!(e instanceof ChanpayError)) throw e;
-      if (VOUCHER_REFUSALS.has(e.code)) {
-        const latest = SHOWS_LATEST.has(e.code) ? await verifier.latest(v.channelId).catch(() => null) : null;
+      if (inErrorGroup('PAYMENT_REFUSED', e.code)) {
+        const latest = inErrorGroup('SHOWS_LATEST', e.code) ? await verifier.latest(v.channelId).catch(() => null) : null;
         return this.refuse(ctx, req.price, e, latest ? { channelId: v.channelId, acceptedAmount: latest.amount.toString(), signature: latest.signature } : undefined);
       }
       if (e.code === 'FORBIDDEN' || e.code === 'UNAUTHORIZED' || e.code === 'VALIDATION_ERROR') {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ChanpayError } from '../wire/errors';
-import type { Voucher } from '../wire/voucher';
+import { ChanpayError, type Voucher } from '@chanpay/protocol';
 import type { PaymentServerClient } from '../payment-server-client';
 import type { AcceptedVoucher, HeldVoucher, VoucherVerifier } from './verifier';
 

@@ -1,5 +1,5 @@
-import { ChanpayError } from '../wire/errors';
-import { chainReaches, type Ticket } from '../wire/tickets';
+import { ChanpayError, type Ticket } from '@chanpay/protocol';
+import { chainReaches, hexToBuffer } from '@chanpay/protocol/node';
 
 interface Block {
   amount: bigint;
@@ -39,7 +39,8 @@ export class TicketBook {
   }
 
   /** Records a block whose voucher was just accepted; call 0 (the voucher's own call) is spent. */
-  open(channelId: string, amount: bigint, price: bigint, calls: number, anchor: Buffer): void {
+  open(channelId: string, amount: bigint, price: bigint, calls: number, anchorHex: string): void {
+    const anchor = hexToBuffer(anchorHex);
     const list = this.channels.get(channelId) ?? [];
     this.channels.delete(channelId);
     this.channels.set(channelId, list);
@@ -77,12 +78,13 @@ export class TicketBook {
     if (b.price < price) {
       throw new ChanpayError('AMOUNT_TOO_LOW', `the block prepaid calls of ${b.price} wei; this call costs ${price}`, { price: price.toString(), blockPrice: b.price.toString() });
     }
-    const ok = t.index > b.hiIndex ? chainReaches(t.preimage, t.index - b.hiIndex, b.hiLink) : chainReaches(t.preimage, t.index, b.anchor);
+    const preimage = hexToBuffer(t.preimage);
+    const ok = t.index > b.hiIndex ? chainReaches(preimage, t.index - b.hiIndex, b.hiLink) : chainReaches(preimage, t.index, b.anchor);
     if (!ok) throw new ChanpayError('BAD_TICKET', 'the ticket does not hash to the block\'s anchor');
     b.used[t.index] = 1;
     if (t.index > b.hiIndex) {
       b.hiIndex = t.index;
-      b.hiLink = t.preimage;
+      b.hiLink = preimage;
     }
     if (--b.left === 0) {
       list!.splice(i, 1);

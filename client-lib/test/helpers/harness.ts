@@ -4,19 +4,11 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import { Router } from '@koa/router';
-import { createPaymentServer, startEmbeddedChain, type EmbeddedChain, type PaymentServer } from '@chanpay/payment-server';
-import {
-  PaymentServerClient,
-  PaymentProvider,
-  VoucherSigner,
-  addressOfPrivateKey,
-  createKoaPayments,
-  encodeVoucher,
-  hexToBuffer,
-  listen,
-  type PaymentProviderOptions,
-  type Price,
-} from '../../src';
+import { startEmbeddedChain, type EmbeddedChain } from '@chanpay/devkit';
+import { createPaymentServer, type PaymentServer } from '@chanpay/payment-server';
+import { encodeVoucher } from '@chanpay/protocol';
+import { VoucherSigner, addressOfPrivateKey, hexToBuffer } from '@chanpay/protocol/node';
+import { PaymentServerClient, PaymentProvider, createKoaPayments, listen, type PaymentProviderOptions, type Price } from '../../src';
 
 export const CONSUMER_TOKEN = 'client-lib-consumer-token-0001';
 export const PROVIDER_TOKEN = 'client-lib-provider-token-0002';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import fc from 'fast-check';
-import { ERROR_STATUS, encodeVoucher, isErrorCode } from '@chanpay/client-lib';
+import { ERROR_STATUS, encodeVoucher, isErrorCode } from '@chanpay/protocol';
 import { requestFor, type FuzzRequest, type Pools } from './lib/api-fuzz';
 import { paymentServerRoutes } from './lib/route-table';
 import { bound, timeoutMs } from './lib/bounds';

@@ -1,4 +1,5 @@
-import { VoucherHasher, VoucherSigner, channelIdOf, encodeVoucher, hexToBuffer, termsTuple, type Address, type ChannelTerms } from '@chanpay/client-lib';
+import { encodeVoucher, termsTuple, type Address, type ChannelTerms } from '@chanpay/protocol';
+import { VoucherHasher, VoucherSigner, channelIdOf, hexToBuffer } from '@chanpay/protocol/node';
 import { Contract, Wallet, hexlify, randomBytes, type InterfaceAbi } from 'ethers';
 import { bound, timeoutMs } from './lib/bounds';
 import { artifact, provider as rpcProvider, transact } from './lib/chain';

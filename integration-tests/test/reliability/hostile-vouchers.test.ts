@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { VoucherHasher, VoucherSigner, encodeVoucher, hexToBuffer, termsTuple, type Address, type ChannelTerms, type Voucher } from '@chanpay/client-lib';
+import { encodeVoucher, termsTuple, type Address, type ChannelTerms, type Voucher } from '@chanpay/protocol';
+import { VoucherHasher, VoucherSigner, hexToBuffer } from '@chanpay/protocol/node';
 import { Wallet, type Contract } from 'ethers';
 import { bound, timeoutMs } from './lib/bounds';
 import { artifact, deploy, provider, transact } from './lib/chain';

@@ -1,4 +1,4 @@
-import { encodeVoucher } from '@chanpay/client-lib';
+import { encodeVoucher } from '@chanpay/protocol';
 import { GWEI, TOKENS, startOneServer, type OneServer } from './lib/setup';
 
 /**

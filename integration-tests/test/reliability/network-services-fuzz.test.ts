@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { ERROR_STATUS, PAYMENT_SCHEME, VoucherHasher, VoucherSigner, addressOfPrivateKey, encodeVoucher, hexToBuffer, isErrorCode } from '@chanpay/client-lib';
+import { ERROR_STATUS, PAYMENT_SCHEME, encodeVoucher, isErrorCode } from '@chanpay/protocol';
+import { VoucherHasher, VoucherSigner, addressOfPrivateKey, hexToBuffer } from '@chanpay/protocol/node';
 import { bound, timeoutMs } from './lib/bounds';
 import { networkProcessTarget, startActionLoad } from './lib/fault-hooks';
 import { recordFigure, stopwatch } from './lib/figures';

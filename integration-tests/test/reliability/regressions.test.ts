@@ -1,6 +1,6 @@
 import http from 'node:http';
 import path from 'node:path';
-import { encodeVoucher } from '@chanpay/client-lib';
+import { encodeVoucher } from '@chanpay/protocol';
 import { balanceAt, conservation } from './lib/conservation';
 import { artifact, deploy, nonceOf, transact } from './lib/chain';
 import { GWEI, TOKENS, startOneServer, tempDir, type OneServer } from './lib/setup';

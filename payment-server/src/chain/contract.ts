@@ -1,10 +1,8 @@
 import { Interface, type LogDescription } from 'ethers';
-import { termsTuple, type ChannelTerms } from '@chanpay/client-lib';
-import artifact from '../contract/artifacts/PaymentChannels.json';
+import { termsTuple, type ChannelTerms } from '@chanpay/protocol';
+import { PAYMENT_CHANNELS_ABI } from '@chanpay/protocol';
 
-export const PAYMENT_CHANNELS_ABI = artifact.abi;
-export const PAYMENT_CHANNELS_BYTECODE = artifact.bytecode;
-export const paymentChannels = new Interface(artifact.abi as never);
+export const paymentChannels = new Interface(PAYMENT_CHANNELS_ABI as never);
 
 /** Explicit gas limits (no estimateGas round trip); generous against the measured figures in docs/gas.md. */
 export const GAS = {

@@ -1,5 +1,5 @@
 import { Transaction, type Wallet } from 'ethers';
-import { ChanpayError, type ErrorCode } from '@chanpay/client-lib';
+import { ChanpayError, type ErrorCode } from '@chanpay/protocol';
 import { Rpc, RpcError, RpcUnavailableError, hexNum, revertData, type RpcReceipt } from './rpc';
 import { decodeRevert } from './contract';
 

@@ -2,19 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { Interface } from 'ethers';
 import {
   ChanpayError,
+  PaidRanges,
   ZERO_ADDRESS,
-  channelIdOf,
+  acceptWithRefresh,
   decodeVoucher,
   encodeReceipt,
   encodeVoucher,
   normalizeAddress,
-  PaidRanges,
+  normalizeTerms,
+  recordAccepted,
+  voucherRefusal,
+  type AcceptancePolicy,
   type Address,
   type ChannelTerms,
+  type SignerOf,
   type Voucher,
-  type VoucherHasher,
-  VoucherSigner,
-} from '@chanpay/client-lib';
+} from '@chanpay/protocol';
+import { channelIdOf, voucherSigner, VoucherSigner, type VoucherHasher } from '@chanpay/protocol/node';
 import type { Account, Accounts } from '../accounts';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -23,7 +27,6 @@ import { GAS, TOPICS, decodeChannelState, encode, parseLog, FINALIZED, type Clai
 import { chainError, type SentTx, type TxSender } from '../chain/tx-sender';
 import type { Rpc } from '../chain/rpc';
 import type { ChannelRecord, ChannelStore } from '../store/channel-store';
-import { checkVoucher, type VoucherPolicy } from './verify';
 import type { EventBus } from './events';
 
 /** The accounts a request may act for (those its bearer token is bound to). */
@@ -65,7 +68,8 @@ const ERC20 = new Interface(['function approve(address,uint256) returns (bool)',
  * watcher and the claimer all go through here.
  */
 export class ChannelService {
-  private readonly policy: VoucherPolicy;
+  private readonly policy: AcceptancePolicy;
+  private readonly signerOf: SignerOf;
   private readonly signers = new Map<string, VoucherSigner>();
   private readonly unknownIds = new Map<string, number>();
   private readonly discovering = new Map<string, Promise<ChannelRecord | undefined>>();
@@ -89,10 +93,9 @@ export class ChannelService {
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {
-    this.policy = {
-      acceptedTokens: new Set(config.defaults.acceptedTokens),
-      minChallengePeriod: config.defaults.minChallengePeriod,
-    };
+    const acceptedTokens = new Set(config.defaults.acceptedTokens);
+    this.policy = { acceptsToken: (token) => acceptedTokens.has(token), minChallengePeriod: config.defaults.minChallengePeriod };
+    this.signerOf = (v) => voucherSigner(hasher, v);
     for (const a of accounts.all()) this.signers.set(a.voucherSigner, new VoucherSigner(hasher, a.voucherKey));
   }
 
@@ -214,14 +217,14 @@ export class ChannelService {
     const parsed = parseLog(log);
     if (!parsed || parsed.name !== 'ChannelOpened') return false;
     const a = parsed.args;
-    const terms: ChannelTerms = {
-      consumer: normalizeAddress(a.consumer as string),
-      provider: normalizeAddress(a.provider as string),
-      signer: normalizeAddress(a.signer as string),
-      token: normalizeAddress(a.token as string),
-      challengePeriod: Number(a.challengePeriod),
-      salt: (a.salt as string).toLowerCase(),
-    };
+    const terms = normalizeTerms({
+      consumer: a.consumer as string,
+      provider: a.provider as string,
+      signer: a.signer as string,
+      token: a.token as string,
+      challengePeriod: a.challengePeriod as bigint,
+      salt: a.salt as string,
+    });
     if (!this.accounts.byAddr(terms.consumer) && !this.accounts.byAddr(terms.provider)) return false;
     const id = (a.channelId as string).toLowerCase();
     const isNew = !this.store.get(id);
@@ -350,12 +353,9 @@ export class ChannelService {
     try {
       const v = this.decode(header);
       const rec = await this.providerChannel(p, v.channelId);
-      let result = this.acceptSync(rec, v, price, idempotencyKey);
-      if (result instanceof ChanpayError && result.code === 'AMOUNT_EXCEEDS_DEPOSIT') {
-        // The consumer may have topped up since we last looked.
-        await this.refresh(rec.id);
-        result = this.acceptSync(rec, v, price, idempotencyKey);
-      }
+      // The consumer may have topped up since we last looked.
+      const tried = acceptWithRefresh(() => this.acceptSync(rec, v, price, idempotencyKey), () => this.refresh(rec.id));
+      const result = tried instanceof Promise ? await tried : tried;
       if (result instanceof ChanpayError) throw result;
       this.metrics.verifyResult.inc({ result: 'accepted' });
       return result;
@@ -381,11 +381,8 @@ export class ChannelService {
           continue;
         }
         // These calls were served already: record them while the provider can still claim (a closing channel too).
-        let r = this.acceptSync(rec, v, 0n, undefined, entry.calls ?? 1, true);
-        if (r instanceof ChanpayError && r.code === 'AMOUNT_EXCEEDS_DEPOSIT') {
-          await this.refresh(rec.id);
-          r = this.acceptSync(rec, v, 0n, undefined, entry.calls ?? 1, true);
-        }
+        const tried = acceptWithRefresh(() => this.acceptSync(rec, v, 0n, undefined, entry.calls ?? 1, true), () => this.refresh(rec.id));
+        const r = tried instanceof Promise ? await tried : tried;
         if (r instanceof ChanpayError) throw r;
         results.push({ channelId, accepted: true, amount: v.amount });
       } catch (e) {
@@ -433,9 +430,9 @@ export class ChannelService {
       }
       let paid = this.paid.get(rec.id);
       if (!paid) this.paid.set(rec.id, (paid = new PaidRanges(rec.acceptedAmount)));
-      checkVoucher(rec, v, price, paid, this.hasher, this.policy, servedAlready);
-      if (price > 0n) paid.add(v.amount, price);
-      else paid.raiseFloor(v.amount);
+      const refusal = voucherRefusal({ channel: rec, voucher: v, price, paid, policy: this.policy, signerOf: this.signerOf, servedAlready });
+      if (refusal) throw refusal;
+      recordAccepted(paid, v, price);
       const increment = v.amount > rec.acceptedAmount ? v.amount - rec.acceptedAmount : 0n;
       const now = NOW();
       this.store.recordAccepted(rec, v.amount, v.signature, calls, now, idempotencyKey ? { key: idempotencyKey, price } : undefined);

@@ -1,11 +1,11 @@
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import { ZodError, type ZodType } from 'zod';
-import { ChanpayError } from '@chanpay/client-lib';
+import { API_ROUTES, ChanpayError, type ApiName, type ApiRoute } from '@chanpay/protocol';
 import type { Logger } from '../logger';
 import { readJson } from './body';
 import type { TokenRegistry } from './auth';
-import { ROUTES, type RouteContext } from './routes';
+import { HANDLERS, type Handler, type RouteContext } from './routes';
 
 function validate(schema: ZodType | undefined, value: unknown, where: string): unknown {
   if (!schema) return value;
@@ -17,6 +17,14 @@ function validate(schema: ZodType | undefined, value: unknown, where: string): u
 function validationError(e: ZodError, where: string): ChanpayError {
   const issues = e.issues.slice(0, 10).map((i) => ({ path: [where, ...i.path].join('.'), message: i.message }));
   return new ChanpayError('VALIDATION_ERROR', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+}
+
+/** Test mode: an answer that does not match the API table's response schema is a bug of ours, reported as one. */
+function checkResponse(route: ApiRoute & { name: ApiName }, result: unknown): void {
+  const r = route.response.safeParse(result);
+  if (r.success) return;
+  const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`);
+  throw new Error(`response of ${route.name} does not match its schema: ${issues.join('; ')}`);
 }
 
 function toErrorBody(e: unknown, log: Logger): { status: number; body: unknown } {
@@ -60,14 +68,16 @@ export function createApp(rc: RouteContext, tokens: TokenRegistry, log: Logger):
     }
   });
 
-  for (const r of ROUTES) {
+  for (const r of API_ROUTES) {
+    const handler = HANDLERS[r.name] as Handler<ApiName>;
     router[r.method](r.path, async (ctx) => {
       const principal = r.auth ? tokens.authenticate(ctx.get('authorization') || undefined) : { id: 'public', accounts: [] };
       const params = validate(r.params, ctx.params, 'path');
       const query = validate(r.query, { ...ctx.query }, 'query');
       let body: unknown = undefined;
       if (r.method !== 'get') body = validate(r.body ?? undefined, await readJson(ctx), 'body');
-      const result = await r.handler({ principal, params, query, body, ctx }, rc);
+      const result = await handler({ principal, params, query, body, ctx } as Parameters<Handler<ApiName>>[0], rc);
+      if (rc.validateResponses) checkResponse(r, result);
       ctx.status = r.status ?? 200;
       ctx.body = result;
     });
@@ -75,7 +85,7 @@ export function createApp(rc: RouteContext, tokens: TokenRegistry, log: Logger):
   app.use(router.routes());
   app.use(async (ctx, next) => {
     await next();
-    const methods = ROUTES.filter((r) => matchPath(r.path, ctx.path)).map((r) => r.method.toUpperCase());
+    const methods = API_ROUTES.filter((r) => matchPath(r.path, ctx.path)).map((r) => r.method.toUpperCase());
     if (ctx.status === 404 && methods.length > 0) {
       ctx.set('allow', [...new Set(methods)].join(', '));
       throw new ChanpayError('METHOD_NOT_ALLOWED', `${ctx.method} is not allowed here; use ${[...new Set(methods)].join(' or ')}`);

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ChanpayError, bearerDigest, tokenDigest } from '@chanpay/client-lib';
+import { ChanpayError } from '@chanpay/protocol';
+import { bearerDigest, tokenDigest } from '@chanpay/protocol/node';
 import type { Accounts } from '../accounts';
 import type { Config } from '../config';
 import type { Principal } from '../core/channel-service';

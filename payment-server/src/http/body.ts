@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { ChanpayError } from '@chanpay/client-lib';
+import { ChanpayError } from '@chanpay/protocol';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 

@@ -1,4 +1,4 @@
-import { CONTRACT_SOURCES, compileContract, sourceHash, type ContractName } from '../../src/contract/compile';
+import { CONTRACT_SOURCES, compileContract, sourceHash, type ContractName } from '../../scripts/contracts';
 import { loadArtifact } from '../helpers';
 
 const NAMES = Object.keys(CONTRACT_SOURCES) as ContractName[];

@@ -1,4 +1,5 @@
-import { channelIdOf, termsTuple, ZERO_ADDRESS, type Address, type ChannelTerms } from '@chanpay/client-lib';
+import { termsTuple, ZERO_ADDRESS, type Address, type ChannelTerms } from '@chanpay/protocol';
+import { channelIdOf } from '@chanpay/protocol/node';
 import { NODES, claimEntry, eventsOf, feeOf, increaseTime, send, startChannelsFixture, type ChannelsFixture } from '../helpers';
 
 describe.each(NODES)('PaymentChannels claimBatch on $name', (node) => {

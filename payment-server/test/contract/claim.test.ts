@@ -1,4 +1,5 @@
-import { VoucherHasher, channelIdOf, hexToBuffer, termsTuple, ZERO_ADDRESS } from '@chanpay/client-lib';
+import { termsTuple, ZERO_ADDRESS } from '@chanpay/protocol';
+import { VoucherHasher, channelIdOf, hexToBuffer } from '@chanpay/protocol/node';
 import { AbiCoder, getAddress } from 'ethers';
 import { NODES, eventsOf, feeOf, increaseTime, send, signVoucher, startChannelsFixture, type ChannelsFixture } from '../helpers';
 

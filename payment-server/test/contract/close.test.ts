@@ -1,4 +1,5 @@
-import { channelIdOf, termsTuple, ZERO_ADDRESS } from '@chanpay/client-lib';
+import { termsTuple, ZERO_ADDRESS } from '@chanpay/protocol';
+import { channelIdOf } from '@chanpay/protocol/node';
 import { NODES, eventsOf, feeOf, increaseTime, latestTimestamp, send, startChannelsFixture, type ChannelsFixture } from '../helpers';
 
 const FINALIZED = (1n << 64n) - 1n;

@@ -1,4 +1,4 @@
-import { termsTuple, type ChannelTerms } from '@chanpay/client-lib';
+import { termsTuple, type ChannelTerms } from '@chanpay/protocol';
 import type { TransactionReceipt, Wallet } from 'ethers';
 import { NODES, claimEntry, eventsOf, feeOf, increaseTime, send, startChannelsFixture, type ChannelsFixture } from '../helpers';
 

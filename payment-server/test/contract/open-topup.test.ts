@@ -1,4 +1,5 @@
-import { channelIdOf, termsTuple, ZERO_ADDRESS, type Address } from '@chanpay/client-lib';
+import { termsTuple, ZERO_ADDRESS, type Address } from '@chanpay/protocol';
+import { channelIdOf } from '@chanpay/protocol/node';
 import { NODES, eventsOf, send, startChannelsFixture, type ChannelsFixture } from '../helpers';
 
 const UINT96_OVERFLOW = 1n << 96n;

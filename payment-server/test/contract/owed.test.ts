@@ -1,4 +1,4 @@
-import { termsTuple, ZERO_ADDRESS, type Address } from '@chanpay/client-lib';
+import { termsTuple, ZERO_ADDRESS, type Address } from '@chanpay/protocol';
 import { NODES, eventsOf, send, startChannelsFixture, type ChannelsFixture } from '../helpers';
 
 /** The consumer here is RejectingReceiver, a contract that refuses ETH until told to accept it. */

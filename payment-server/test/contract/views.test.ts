@@ -1,14 +1,6 @@
 import { AbiCoder, TypedDataEncoder, keccak256, toUtf8Bytes } from 'ethers';
-import {
-  DOMAIN_NAME,
-  DOMAIN_VERSION,
-  VOUCHER_TYPE,
-  VOUCHER_TYPES,
-  bufferToHex,
-  channelIdOf,
-  recoverSigner,
-  termsTuple,
-} from '@chanpay/client-lib';
+import { termsTuple } from '@chanpay/protocol';
+import { DOMAIN_NAME, DOMAIN_VERSION, VOUCHER_TYPE, VOUCHER_TYPES, bufferToHex, channelIdOf, recoverSigner } from '@chanpay/protocol/node';
 import { NODES, eventsOf, send, startChannelsFixture, type ChannelsFixture } from '../helpers';
 
 const TERMS_TUPLE_TYPE = 'tuple(address,address,address,address,uint32,bytes32)';

@@ -1,6 +1,7 @@
 import { Wallet, type Contract, type JsonRpcProvider, type TransactionReceipt } from 'ethers';
-import { VoucherHasher, channelIdOf, termsTuple, type Address, type ChannelTerms } from '@chanpay/client-lib';
-import type { EmbeddedChain } from '../../src/chain/embedded';
+import { termsTuple, type Address, type ChannelTerms } from '@chanpay/protocol';
+import { VoucherHasher, channelIdOf } from '@chanpay/protocol/node';
+import type { EmbeddedChain } from '@chanpay/devkit';
 import { connect, type NODES } from './nodes';
 import { deploy, revertOf, send, type DecodedRevert, type SendOptions } from './contracts';
 import { makeTerms, signVoucher } from './vouchers';

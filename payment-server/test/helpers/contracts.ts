@@ -1,12 +1,8 @@
 import { Contract, ContractFactory, Interface, isCallException, type InterfaceAbi, type TransactionReceipt, type Wallet } from 'ethers';
-import type { Artifact, ContractName } from '../../src/contract/compile';
+import { loadArtifact, type ContractName } from '../../scripts/contracts';
 import { waitForReceipt } from './receipts';
 
-/** The committed artifact of a contract (what the server deploys), not a fresh compile. */
-export function loadArtifact(name: ContractName): Artifact {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(`../../src/contract/artifacts/${name}.json`) as Artifact;
-}
+export { loadArtifact };
 
 export function interfaceOf(name: ContractName): Interface {
   return new Interface(loadArtifact(name).abi as InterfaceAbi);

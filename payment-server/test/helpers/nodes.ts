@@ -1,6 +1,6 @@
 import { JsonRpcProvider } from 'ethers';
-import { startEmbeddedChain, type EmbeddedChain, type EmbeddedChainOptions } from '../../src/chain/embedded';
-import { startAnvil } from '../../src/chain/anvil';
+import { startEmbeddedChain, type EmbeddedChain, type EmbeddedChainOptions } from '@chanpay/devkit';
+import { startAnvil } from '@chanpay/devkit';
 
 export type NodeName = 'ganache' | 'anvil';
 

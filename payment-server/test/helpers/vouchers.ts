@@ -1,14 +1,6 @@
 import { hexlify, randomBytes } from 'ethers';
-import {
-  VoucherHasher,
-  ZERO_ADDRESS,
-  channelIdOf,
-  hexToBuffer,
-  signDigest,
-  termsTuple,
-  type Address,
-  type ChannelTerms,
-} from '@chanpay/client-lib';
+import { ZERO_ADDRESS, termsTuple, type Address, type ChannelTerms } from '@chanpay/protocol';
+import { VoucherHasher, channelIdOf, hexToBuffer, signDigest } from '@chanpay/protocol/node';
 
 export function randomSalt(): string {
   return hexlify(randomBytes(32));

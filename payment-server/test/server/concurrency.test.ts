@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { VoucherHasher, VoucherSigner, encodeVoucher, hexToBuffer } from '@chanpay/client-lib';
-import type { EmbeddedChain } from '../../src/chain/embedded';
+import { encodeVoucher } from '@chanpay/protocol';
+import { VoucherHasher, VoucherSigner, hexToBuffer } from '@chanpay/protocol/node';
+import type { EmbeddedChain } from '@chanpay/devkit';
 import type { PaymentServer } from '../../src/server';
 import { CHAINS, CONSUMER_TOKEN, PROVIDER_TOKEN, api, startServer, tempDir } from './harness';
 

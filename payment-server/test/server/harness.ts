@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startEmbeddedChain, type EmbeddedChain } from '../../src/chain/embedded';
-import { startAnvil } from '../../src/chain/anvil';
+import { startEmbeddedChain, type EmbeddedChain } from '@chanpay/devkit';
+import { startAnvil } from '@chanpay/devkit';
 import { createPaymentServer, type PaymentServer } from '../../src/server';
 import type { ConfigInput } from '../../src/config';
 import { createLogger } from '../../src/logger';

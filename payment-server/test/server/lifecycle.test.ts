@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { EmbeddedChain } from '../../src/chain/embedded';
+import type { EmbeddedChain } from '@chanpay/devkit';
 import type { PaymentServer } from '../../src/server';
 import { CHAINS, CONSUMER_TOKEN, PROVIDER_TOKEN, api, feesPaid, rpc, startServer, tempDir, timeTravel, waitFor } from './harness';
 

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers';
-import { VoucherHasher, VoucherSigner, encodeVoucher, hexToBuffer, type Address } from '@chanpay/client-lib';
-import type { EmbeddedChain } from '../../src/chain/embedded';
+import { encodeVoucher, type Address } from '@chanpay/protocol';
+import { VoucherHasher, VoucherSigner, hexToBuffer } from '@chanpay/protocol/node';
+import type { EmbeddedChain } from '@chanpay/devkit';
 import type { PaymentServer } from '../../src/server';
 import { CHAINS, CONSUMER_TOKEN, OTHER_TOKEN, PROVIDER_TOKEN, api, startServer, tempDir, timeTravel } from './harness';
 

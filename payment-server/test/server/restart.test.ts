@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { VoucherHasher, VoucherSigner, encodeVoucher, hexToBuffer } from '@chanpay/client-lib';
-import type { EmbeddedChain } from '../../src/chain/embedded';
-import { freePort } from '../../src/chain/anvil';
+import { encodeVoucher } from '@chanpay/protocol';
+import { VoucherHasher, VoucherSigner, hexToBuffer } from '@chanpay/protocol/node';
+import type { EmbeddedChain } from '@chanpay/devkit';
+import { freePort } from '@chanpay/devkit';
 import type { PaymentServer } from '../../src/server';
 import { CHAINS, CONSUMER_TOKEN, PROVIDER_TOKEN, api, serverConfig, startServer, tempDir, timeTravel, waitFor } from './harness';
 import { createPaymentServer } from '../../src/server';

@@ -2,8 +2,9 @@ import path from 'node:path';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { VoucherHasher, VoucherSigner, encodeVoucher, hexToBuffer } from '@chanpay/client-lib';
-import { startEmbeddedChain, type EmbeddedChain } from '../../src/chain/embedded';
+import { encodeVoucher } from '@chanpay/protocol';
+import { VoucherHasher, VoucherSigner, hexToBuffer } from '@chanpay/protocol/node';
+import { startEmbeddedChain, type EmbeddedChain } from '@chanpay/devkit';
 import type { PaymentServer } from '../../src/server';
 import { CONSUMER_TOKEN, PROVIDER_TOKEN, api, startServer, tempDir, timeTravel, waitFor } from './harness';
 

@@ -1,21 +1,7 @@
 import Koa from 'koa';
 import { Router } from '@koa/router';
-import {
-  ChanpayError,
-  createKoaPayments,
-  errorMiddleware,
-  gwei,
-  listen,
-  payoutHandler,
-  providerFor,
-  redeemHandler,
-  requireAdmin,
-  type Logger,
-  type PaymentProvider,
-  type PaymentState,
-  type Price,
-  type ProviderSettings,
-} from '@chanpay/client-lib';
+import { ChanpayError, gwei } from '@chanpay/protocol';
+import { createKoaPayments, errorMiddleware, listen, payoutHandler, providerFor, redeemHandler, requireAdmin, type Logger, type PaymentProvider, type PaymentState, type Price, type ProviderSettings } from '@chanpay/client-lib';
 import { NumberStore } from './store';
 
 export { NumberStore } from './store';

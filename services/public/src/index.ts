@@ -1,21 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import { Router } from '@koa/router';
-import {
-  ChanpayError,
-  consumerFor,
-  errorMiddleware,
-  isErrorCode,
-  listen,
-  receiptOf,
-  requireAdmin,
-  ticketsLeft,
-  IDEMPOTENCY_HEADER,
-  type ConsumerSettings,
-  type Logger,
-  type PaymentConsumer,
-  type Receipt,
-} from '@chanpay/client-lib';
+import { ChanpayError, isErrorCode, IDEMPOTENCY_HEADER, type Receipt } from '@chanpay/protocol';
+import { consumerFor, errorMiddleware, listen, receiptOf, requireAdmin, ticketsLeft, type ConsumerSettings, type Logger, type PaymentConsumer } from '@chanpay/client-lib';
 
 export const DEFAULT_PORT = 8003;
 

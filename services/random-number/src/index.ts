@@ -1,19 +1,7 @@
 import Koa from 'koa';
 import { Router } from '@koa/router';
-import {
-  createKoaPayments,
-  errorMiddleware,
-  gwei,
-  listen,
-  payoutHandler,
-  providerFor,
-  redeemHandler,
-  requireAdmin,
-  type PaymentProvider,
-  type Price,
-  type ProviderSettings,
-  type Logger,
-} from '@chanpay/client-lib';
+import { gwei } from '@chanpay/protocol';
+import { createKoaPayments, errorMiddleware, listen, payoutHandler, providerFor, redeemHandler, requireAdmin, type PaymentProvider, type Price, type ProviderSettings, type Logger } from '@chanpay/client-lib';
 
 export const DEFAULT_PORT = 8002;
 export const DEFAULT_PRICE = gwei(1);

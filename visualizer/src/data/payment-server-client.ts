@@ -1,17 +1,11 @@
-/** The few read-only payment server endpoints the page uses (docs/api.md). */
+/**
+ * The few read-only payment server endpoints the page uses. Their answers are checked against the API's own
+ * response schemas (`@chanpay/protocol`), so the page and the server cannot drift apart.
+ */
+import { API, type ApiName, type ApiResponse, type ServerConfigInfo, type ServerStatus } from '@chanpay/protocol';
 
-export interface ServerStatus {
-  status: string;
-  chainId: number | null;
-  contract: string | null;
-  blockNumber: number | null;
-}
-
-export interface ServerAccount {
-  name: string;
-  address: string;
-  signer: string | null;
-}
+export type { ServerStatus };
+export type ServerAccount = ServerConfigInfo['accounts'][number];
 
 export interface ServerConfig {
   accounts: ServerAccount[];
@@ -24,7 +18,7 @@ export interface CallWindow {
   amount: bigint;
 }
 
-/** The payment server's own (off-chain) view of one channel. */
+/** The payment server's own (off-chain) view of one channel, amounts as bigint. */
 export interface OffchainChannel {
   id: string;
   role: string;
@@ -53,40 +47,31 @@ export class PaymentServerClient {
     private readonly timeoutMs = 5_000,
   ) {}
 
-  async status(): Promise<ServerStatus> {
-    const body = record(await this.get('/status', false));
-    return {
-      status: String(body.status ?? ''),
-      chainId: typeof body.chainId === 'number' ? body.chainId : null,
-      contract: typeof body.contract === 'string' ? body.contract.toLowerCase() : null,
-      blockNumber: typeof body.blockNumber === 'number' ? body.blockNumber : null,
-    };
+  status(): Promise<ServerStatus> {
+    return this.get('status', '/status');
   }
 
   /** The token's accounts and the length of the server's statistics windows. */
   async config(): Promise<ServerConfig> {
-    const body = record(await this.get('/config', true));
-    const accounts = Array.isArray(body.accounts) ? body.accounts : [];
-    return {
-      statsWindowSeconds: typeof body.statsWindowSeconds === 'number' && body.statsWindowSeconds > 0 ? body.statsWindowSeconds : 60,
-      accounts: accounts.map((a) => {
-        const account = record(a);
-        return {
-          name: String(account.name ?? ''),
-          address: String(account.address ?? '').toLowerCase(),
-          signer: typeof account.signer === 'string' ? account.signer.toLowerCase() : null,
-        };
-      }),
-    };
+    const { accounts, statsWindowSeconds } = await this.get('config', '/config');
+    return { accounts, statsWindowSeconds };
   }
 
   async channels(windows = 30): Promise<OffchainChannel[]> {
-    const body = record(await this.get(`/channels?windows=${windows}`, true));
-    const channels = Array.isArray(body.channels) ? body.channels : [];
-    return channels.map(parseChannel);
+    const { channels } = await this.get('listChannels', `/channels?windows=${windows}`);
+    return channels.map((c) => ({
+      id: c.id,
+      role: c.role ?? '',
+      state: c.state,
+      latestVoucher: c.latestVoucher ? { amount: BigInt(c.latestVoucher.amount), receivedAt: c.latestVoucher.receivedAt } : null,
+      unclaimed: BigInt(c.unclaimed),
+      calls: c.calls,
+      windows: c.windows.map((w) => ({ start: w.start, calls: w.calls, amount: BigInt(w.amount) })),
+    }));
   }
 
-  private async get(path: string, authorized: boolean): Promise<unknown> {
+  private async get<N extends ApiName>(name: N, path: string): Promise<ApiResponse<N>> {
+    const authorized = API[name].auth;
     if (authorized && !this.token) throw new PaymentServerError(0, 'NO_TOKEN', 'no bearer token given');
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -108,44 +93,17 @@ export class PaymentServerClient {
     }
     const body: unknown = await response.json().catch(() => null);
     if (!response.ok) {
-      const error = record(record(body).error);
+      const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
       throw new PaymentServerError(
         response.status,
-        String(error.code ?? `HTTP_${response.status}`),
-        String(error.message ?? `${path} answered HTTP ${response.status}`),
+        String(error?.code ?? `HTTP_${response.status}`),
+        String(error?.message ?? `${path} answered HTTP ${response.status}`),
       );
     }
-    return body;
+    const parsed = API[name].response.safeParse(body);
+    if (!parsed.success) {
+      throw new PaymentServerError(response.status, 'BAD_RESPONSE', `${path} answered in a form this page does not know: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    return parsed.data as ApiResponse<N>;
   }
-}
-
-function parseChannel(value: unknown): OffchainChannel {
-  const c = record(value);
-  const voucher = c.latestVoucher ? record(c.latestVoucher) : null;
-  return {
-    id: String(c.id ?? '').toLowerCase(),
-    role: String(c.role ?? ''),
-    state: String(c.state ?? ''),
-    latestVoucher: voucher
-      ? { amount: amount(voucher.amount), receivedAt: typeof voucher.receivedAt === 'number' ? voucher.receivedAt : null }
-      : null,
-    unclaimed: amount(c.unclaimed),
-    calls: typeof c.calls === 'number' ? c.calls : 0,
-    windows: (Array.isArray(c.windows) ? c.windows : []).map((w) => {
-      const window = record(w);
-      return {
-        start: Number(window.start ?? 0),
-        calls: Number(window.calls ?? 0),
-        amount: amount(window.amount),
-      };
-    }),
-  };
-}
-
-function record(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-}
-
-function amount(value: unknown): bigint {
-  return typeof value === 'string' && /^\d+$/.test(value) ? BigInt(value) : 0n;
 }

@@ -1,4 +1,6 @@
 import { Contract, ContractFactory, JsonRpcProvider, Wallet, type InterfaceAbi } from 'ethers';
+import { PAYMENT_CHANNELS_ABI, PAYMENT_CHANNELS_BYTECODE } from '@chanpay/protocol';
+import { loadTestArtifact } from '@chanpay/devkit';
 import { jsonRpc } from './processes';
 
 export interface Artifact {
@@ -8,8 +10,7 @@ export interface Artifact {
 
 /** The committed artifact of one of the repository's contracts (PaymentChannels, TestToken, …). */
 export function artifact(name: 'PaymentChannels' | 'TestToken' | 'RejectingReceiver' | 'ReentrantToken'): Artifact {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(`@chanpay/payment-server/src/contract/artifacts/${name}.json`) as Artifact;
+  return name === 'PaymentChannels' ? { abi: PAYMENT_CHANNELS_ABI, bytecode: PAYMENT_CHANNELS_BYTECODE } : loadTestArtifact(name);
 }
 
 /** A provider that never re-detects the network and never batches (fast round trips to a local node). */

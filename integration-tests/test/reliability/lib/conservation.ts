@@ -1,5 +1,5 @@
 import { Interface } from 'ethers';
-import { PAYMENT_CHANNELS_ABI } from '@chanpay/payment-server';
+import { PAYMENT_CHANNELS_ABI } from '@chanpay/protocol';
 import { jsonRpc } from './processes';
 
 const iface = new Interface(PAYMENT_CHANNELS_ABI as never);

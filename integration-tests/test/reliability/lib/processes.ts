@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Wallet, hexlify, randomBytes } from 'ethers';
-import { freePort } from '@chanpay/payment-server';
+import { freePort } from '@chanpay/devkit';
 import type { TextCollector } from './secret-scan';
 
 const REPO = path.resolve(__dirname, '../../../..');

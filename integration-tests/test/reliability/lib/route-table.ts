@@ -1,4 +1,4 @@
-import { ROUTES, buildOpenApi } from '@chanpay/payment-server/src/http/routes';
+import { API_ROUTES, buildOpenApi } from '@chanpay/protocol';
 import type { FuzzRoute, JsonSchema } from './api-fuzz';
 
 interface OpenApiParam {
@@ -9,11 +9,11 @@ interface OpenApiParam {
 
 /**
  * Every endpoint of the payment server with the JSON schemas of its inputs, from the server's own route table
- * (`ROUTES`) and the OpenAPI document built from it: a new endpoint is fuzzed as soon as it is added there.
+ * (`API` in @chanpay/protocol) and the OpenAPI document built from it: a new endpoint is fuzzed as soon as it is added there.
  */
 export function paymentServerRoutes(): FuzzRoute[] {
   const doc = buildOpenApi('fuzz') as unknown as { paths: Record<string, Record<string, { parameters?: OpenApiParam[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>> };
-  return ROUTES.map((r) => {
+  return API_ROUTES.map((r) => {
     const op = doc.paths[r.path.replace(/:(\w+)/g, '{$1}')]?.[r.method];
     if (!op) throw new Error(`no OpenAPI operation for ${r.method} ${r.path}`);
     const group = (where: 'path' | 'query'): JsonSchema | undefined => {

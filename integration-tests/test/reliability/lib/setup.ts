@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { VoucherHasher, VoucherSigner, hexToBuffer, type Address } from '@chanpay/client-lib';
+import { type Address } from '@chanpay/protocol';
+import { VoucherHasher, VoucherSigner, hexToBuffer } from '@chanpay/protocol/node';
 import { jsonApi, type JsonApi } from './http';
 import { startAnvilNode, startPaymentServerProcess, type AnvilNode, type AnvilOptions, type PaymentServerProcess, type PaymentServerSpec } from './processes';
 import type { TextCollector } from './secret-scan';

@@ -1,5 +1,5 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { freePort } from '@chanpay/payment-server';
+import { freePort } from '@chanpay/devkit';
 
 export type ProxyMode = 'up' | 'refuse' | 'blackhole';
 

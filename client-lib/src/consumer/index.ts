@@ -1,4 +1,0 @@
-export * from './channel';
-export * from './voucher-source';
-export * from './channel-manager';
-export * from './payment-consumer';

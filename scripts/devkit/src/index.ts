@@ -1,0 +1,8 @@
+/**
+ * Development and test kit: local chains (ganache in process, anvil as a child), free ports, the compiled test
+ * contracts. Never a dependency of product code at run time.
+ */
+export { startEmbeddedChain, type EmbeddedChain, type EmbeddedChainOptions, type DevAccount } from './ganache';
+export { startAnvil, anvilBinary } from './anvil';
+export { freePort } from './ports';
+export { TEST_CONTRACTS, TEST_ARTIFACTS_DIR, loadTestArtifact, type TestContractName, type Artifact } from './artifacts';
