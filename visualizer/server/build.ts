@@ -43,8 +43,19 @@ export async function build({ quiet = false } = {}): Promise<void> {
 
 export async function buildIfNeeded(opts: { quiet?: boolean; force?: boolean } = {}): Promise<boolean> {
   if (!opts.force && !(await needsBuild())) return false;
+  // An installation without the build tools (the visualizer image ships a built page) serves what it has.
+  if (!opts.force && !viteInstalled() && (await stat(join(DIST_DIR, 'index.html')).catch(() => null))) return false;
   await build(opts);
   return true;
+}
+
+function viteInstalled(): boolean {
+  try {
+    require.resolve('vite');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function newestMtime(path: string): Promise<number> {
