@@ -7,6 +7,7 @@ import { createWalletClient, http, nonceManager, publicActions, type Address, ty
 import { privateKeyToAccount } from 'viem/accounts';
 import { x402Facilitator } from '@x402/core/facilitator';
 import { registerExactEvmScheme } from '@x402/evm/exact/facilitator';
+import { UptoEvmScheme } from '@x402/evm/upto/facilitator';
 import { toFacilitatorEvmSigner } from '@x402/evm';
 import { caip2, localViemChain, LOCAL_POLLING_INTERVAL_MS } from './chain';
 
@@ -17,6 +18,12 @@ export interface LocalFacilitatorOptions {
   privateKey: Hex;
   /** Bound of each receipt wait (the SDK's default is 180 s). */
   confirmationTimeoutMs?: number;
+  /**
+   * Also register the SDK's `upto` facilitator scheme. It settles through Permit2 and x402's
+   * x402UptoPermit2Proxy at their fixed addresses, which no package ships bytecode for: on our chain it can only
+   * refuse (see docs/x402.md); registered to show exactly how.
+   */
+  upto?: boolean;
 }
 
 export interface LocalFacilitator {
@@ -49,5 +56,6 @@ export function createLocalFacilitator(opts: LocalFacilitatorOptions): LocalFaci
   );
   const network = caip2(opts.chainId);
   const facilitator = registerExactEvmScheme(new x402Facilitator(), { signer, networks: network });
+  if (opts.upto) facilitator.register(network, new UptoEvmScheme(signer));
   return { facilitator, address: account.address, network };
 }

@@ -11,5 +11,7 @@ declare module '@x402/core/utils' { export * from '@x402/core/dist/cjs/utils/ind
 declare module '@x402/evm/exact/client' { export * from '@x402/evm/dist/cjs/exact/client/index'; }
 declare module '@x402/evm/exact/server' { export * from '@x402/evm/dist/cjs/exact/server/index'; }
 declare module '@x402/evm/exact/facilitator' { export * from '@x402/evm/dist/cjs/exact/facilitator/index'; }
+declare module '@x402/evm/upto/client' { export * from '@x402/evm/dist/cjs/upto/client/index'; }
+declare module '@x402/evm/upto/facilitator' { export * from '@x402/evm/dist/cjs/upto/facilitator/index'; }
 // @x402/fetch's package.json names `dist/index.d.ts` as its types, a file the package does not ship.
 declare module '@x402/fetch' { export * from '@x402/fetch/dist/cjs/index'; }
