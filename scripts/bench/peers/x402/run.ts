@@ -99,7 +99,14 @@ async function main(): Promise<void> {
   }
   const log = (line: string) => (args.json ? process.stderr : process.stdout).write(line + '\n');
   log(`starting ${args.chain}, the token, the facilitator and the paid service (${args.mode}) ...`);
-  const net = await startX402Network({ chain: args.chain, order: args.mode, price: args.price, processes: args.inProcess ? 'in-process' : 'children' });
+  const net = await startX402Network({
+    chain: args.chain,
+    // Ganache in its own process too, so that it does not share this process's event loop with the load.
+    chainProcess: !args.inProcess,
+    order: args.mode,
+    price: args.price,
+    processes: args.inProcess ? 'in-process' : 'children',
+  });
   const results: MeasureResult[] = [];
   try {
     log(`entry ${net.entryUrl}; processes: ${net.processes.map((p) => `${p.name} pid ${p.pid ?? 'this'}`).join(', ')}`);
