@@ -47,6 +47,7 @@ export async function startAnvil(opts: EmbeddedChainOptions = {}): Promise<Embed
     rpcUrl,
     chainId: BigInt(chainId),
     accounts,
+    ...(child.pid !== undefined ? { pid: child.pid } : {}),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -10,6 +10,8 @@ export interface EmbeddedChain {
   chainId: bigint;
   /** Funded accounts, generated fresh for this chain. Their keys stay in this process. */
   accounts: DevAccount[];
+  /** The node's process id when it runs as a child process (anvil), so its CPU can be measured apart. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
