@@ -14,7 +14,7 @@ import type { ChannelAccess, Principal } from './access';
 import type { ChainLedger } from './chain-ledger';
 import { nowSeconds } from './clock';
 
-export type OpenChannelRequest = ApiInput<'openChannel'>['body'];
+export type OpenChannelBody = ApiInput<'openChannel'>['body'];
 
 const ERC20 = new Interface(['function approve(address,uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)']);
 const APPROVE_GAS = 100_000n;
@@ -46,7 +46,7 @@ export class ConsumerOperations {
     for (const a of deps.accounts.all()) this.signers.set(a.voucherSigner, new VoucherSigner(deps.hasher, a.voucherKey));
   }
 
-  async open(p: Principal, request: OpenChannelRequest): Promise<ChannelRecord> {
+  async open(p: Principal, request: OpenChannelBody): Promise<ChannelRecord> {
     const { defaults, access, ledger, store, tx, contract, log } = this.deps;
     const account = access.actingAccount(p, request.account);
     if (request.deposit < defaults.minDeposit) throw new ChanpayError('VALIDATION_ERROR', `deposit must be at least ${defaults.minDeposit}`);

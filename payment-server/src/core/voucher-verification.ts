@@ -21,8 +21,8 @@ import type { ChainLedger } from './chain-ledger';
 import type { ChannelEvents } from './channel-events';
 import { nowSeconds } from './clock';
 
-export type VerifyRequest = ApiInput<'verifyVoucher'>['body'];
-export type RecordRequest = ApiInput<'recordVouchers'>['body'];
+export type VerifyVoucherBody = ApiInput<'verifyVoucher'>['body'];
+export type RecordVouchersBody = ApiInput<'recordVouchers'>['body'];
 
 export interface VerifyResult {
   channelId: string;
@@ -73,7 +73,7 @@ export class VoucherVerification {
   }
 
   /** Verifies one voucher for a paid call and records it durably before answering. */
-  async verify(principal: Principal, request: VerifyRequest): Promise<VerifyResult> {
+  async verify(principal: Principal, request: VerifyVoucherBody): Promise<VerifyResult> {
     const { access, ledger, metrics } = this.deps;
     const p = access.narrowedTo(principal, request.account);
     const { price, idempotencyKey } = request;
@@ -96,7 +96,7 @@ export class VoucherVerification {
   }
 
   /** Records vouchers a service already accepted in process (local mode); each is checked again here. */
-  async recordMany(principal: Principal, request: RecordRequest): Promise<RecordResult[]> {
+  async recordMany(principal: Principal, request: RecordVouchersBody): Promise<RecordResult[]> {
     const { access, ledger } = this.deps;
     const p = access.narrowedTo(principal, request.account);
     const results: RecordResult[] = [];
