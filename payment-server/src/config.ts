@@ -142,7 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   set('dbSync', env.PS_DB_SYNC);
   set('logLevel', env.PS_LOG_LEVEL);
   set('statsWindowSeconds', num('PS_STATS_WINDOW_SECONDS'));
-  if (env.PS_CORS_ORIGINS) raw.corsOrigins = env.PS_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.PS_CORS_ORIGINS) raw.corsOrigins = envList(env.PS_CORS_ORIGINS);
   nested('embeddedChain', 'port', num('PS_CHAIN_PORT'));
   nested('embeddedChain', 'chainId', num('PS_CHAIN_ID'));
   nested('defaults', 'challengePeriod', num('PS_CHALLENGE_PERIOD'));
@@ -156,28 +156,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parseConfig(raw);
 }
 
+/** The non-empty entries of a comma-separated variable. */
+function envList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 function parseAccountsEnv(value: string) {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry, i) => {
-      const [name, privateKey, voucherKey, ...rest] = entry.split(':');
-      if (!name || !privateKey || rest.length > 0) {
-        throw new ConfigError(`PS_ACCOUNTS entry ${i + 1} must be name:0xkey or name:0xkey:0xvoucherKey`);
-      }
-      return { name, privateKey, ...(voucherKey ? { voucherKey } : {}) };
-    });
+  return envList(value).map((entry, i) => {
+    const [name, privateKey, voucherKey, ...rest] = entry.split(':');
+    if (!name || !privateKey || rest.length > 0) {
+      throw new ConfigError(`PS_ACCOUNTS entry ${i + 1} must be name:0xkey or name:0xkey:0xvoucherKey`);
+    }
+    return { name, privateKey, ...(voucherKey ? { voucherKey } : {}) };
+  });
 }
 
 function parseTokensEnv(value: string) {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry, i) => {
-      const idx = entry.lastIndexOf(':');
-      if (idx <= 0) throw new ConfigError(`PS_TOKENS entry ${i + 1} must be token:account[+account…]`);
-      return { token: entry.slice(0, idx), accounts: entry.slice(idx + 1).split('+').filter(Boolean) };
-    });
+  return envList(value).map((entry, i) => {
+    const idx = entry.lastIndexOf(':');
+    if (idx <= 0) throw new ConfigError(`PS_TOKENS entry ${i + 1} must be token:account[+account…]`);
+    return { token: entry.slice(0, idx), accounts: entry.slice(idx + 1).split('+').filter(Boolean) };
+  });
 }

@@ -9,7 +9,7 @@ export interface TxRequest {
   data: string;
   value?: bigint;
   gasLimit: bigint;
-  /** What the transaction does, for errors and the transactions table. */
+  /** What the transaction does, for errors and metrics. */
   kind: string;
 }
 
@@ -76,7 +76,8 @@ export class TxSender {
     private readonly rpc: Rpc,
     private readonly chainId: bigint,
     private readonly opts: { receiptPollMs: number; txTimeoutMs: number },
-    private readonly onSent?: (kind: string, req: TxRequest, tx: SentTx) => void,
+    /** Told of every mined transaction, reverted ones too (metrics). */
+    private readonly onSent?: (kind: string, tx: SentTx) => void,
   ) {}
 
   async send(req: TxRequest): Promise<SentTx> {
@@ -91,7 +92,7 @@ export class TxSender {
     const hash = await this.enqueue(from, () => this.signAndSend(from, req));
     const receipt = await this.waitForReceipt(hash, req.kind);
     const sent = { hash, receipt, gasUsed: BigInt(receipt.gasUsed) };
-    this.onSent?.(req.kind, req, sent);
+    this.onSent?.(req.kind, sent);
     if (receipt.status !== '0x1') {
       // It passed the simulation, so the state changed in between (a race with another transaction): the same
       // call now tells why.

@@ -3,7 +3,7 @@ import { ChanpayError } from '@chanpay/protocol';
 import { bearerDigest, tokenDigest } from '@chanpay/protocol/node';
 import type { Accounts } from '../accounts';
 import type { Config } from '../config';
-import type { Principal } from '../core/channel-service';
+import type { Principal } from '../core/access';
 
 /**
  * Bearer tokens, each bound to accounts. Tokens are kept only as SHA-256 digests and compared in constant time

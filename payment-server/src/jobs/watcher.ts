@@ -1,4 +1,4 @@
-import type { ChannelService } from '../core/channel-service';
+import type { ChainLedger } from '../core/chain-ledger';
 import type { Meta } from '../store/db';
 import type { Rpc } from '../chain/rpc';
 
@@ -11,7 +11,7 @@ const REWIND_DEPTH = 64;
 export class Watcher {
   constructor(
     private readonly rpc: Rpc,
-    private readonly service: ChannelService,
+    private readonly ledger: ChainLedger,
     private readonly meta: Meta,
     private readonly contract: string,
     private readonly startBlock: number,
@@ -32,14 +32,14 @@ export class Watcher {
       // blocks may not hold. Re-read every channel from the contract and scan again from a safe depth.
       this.onRewind?.(this.lastBlock, head);
       this.meta.set('watcher.lastBlock', String(Math.max(this.startBlock - 1, head - REWIND_DEPTH)));
-      await this.service.refreshAll();
+      await this.ledger.refreshAll();
     }
     let from = this.lastBlock + 1;
     let changed = false;
     while (from <= head) {
       const to = Math.min(head, from + this.maxRange - 1);
       const logs = await this.rpc.logs({ address: this.contract, fromBlock: from, toBlock: to });
-      for (const log of logs) this.service.applyLog(log);
+      for (const log of logs) this.ledger.applyLog(log);
       this.meta.set('watcher.lastBlock', String(to));
       changed ||= logs.length > 0;
       from = to + 1;

@@ -1,4 +1,7 @@
-/** Schema migrations, applied in order inside one transaction each; `user_version` records the last applied. */
+/**
+ * Schema migrations, applied in order inside one transaction each; `user_version` records the last applied.
+ * Applied migrations never change: a change of schema is a new entry.
+ */
 export const MIGRATIONS: string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,5 +45,10 @@ export const MIGRATIONS: string[] = [
     hash TEXT PRIMARY KEY, kind TEXT NOT NULL, account TEXT NOT NULL, channel_ids TEXT NOT NULL,
     status TEXT NOT NULL, gas_used TEXT, created_at INTEGER NOT NULL
   );
+  `,
+  // 2: the transactions table was written on every transaction and never read (channel_ids was always empty);
+  // the chain keeps the transactions, and the metrics count them by kind.
+  `
+  DROP TABLE transactions;
   `,
 ];
