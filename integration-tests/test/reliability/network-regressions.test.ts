@@ -23,7 +23,7 @@ describe('regressions found by the network fault scenarios (fixed): the payment 
    * with CHANNEL_CLOSING once the consumer had started closing the channel, although the contract lets the provider
    * claim until the challenge period ends. A service whose batch is still pending when the close starts (its flush
    * interval, or a payment-server outage) loses every call in it: on the example network, 116 served calls in one
-   * run (network-local-faults.test.ts, batched). Fix: `ChannelService.recordMany` (vouchers of calls already served)
+   * run (network-local-faults.test.ts, batched). Fix: `VoucherVerification.recordMany` (vouchers of calls already served)
    * lets `checkVoucher` accept a `closing` channel; `verify` (a new call) still refuses it, and the claimer claims
    * closing channels whose accepted amount is above what was claimed.
    */
@@ -41,7 +41,7 @@ describe('regressions found by the network fault scenarios (fixed): the payment 
 
   /**
    * Bug 5. Two claims of the same channel at once (the payment server's own claim policy and a service's
-   * `GET /redeem` → `POST /claims`, or two `POST /claims`): `ChannelService.claim` re-read the channel and decided
+   * `GET /redeem` → `POST /claims`, or two `POST /claims`): `ClaimsAndCloses.claim` re-read the channel and decided
    * that it was due before it took the channel's lock, so the second sent a claim for the amount the first had
    * just claimed; it reverted and the request answered 409 NOTHING_TO_CLAIM (a batch of several channels falls back
    * to one by one and hid it). On the example network `GET /redeem` failed this way in 2 of 3 runs with the claim

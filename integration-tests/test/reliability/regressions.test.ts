@@ -22,7 +22,7 @@ describe('regressions: bugs the reliability suite found, now fixed', () => {
   });
 
   /**
-   * Bug 1. `ChannelService.open` (and `topUp`) send the ERC-20 `approve` transaction before anything checks that
+   * Bug 1. `ConsumerOperations.open` (and `topUp`) send the ERC-20 `approve` transaction before anything checks that
    * the open (top-up) itself can succeed. When it cannot (the consumer holds too few tokens, the "token" is not a
    * contract, the channel is closing, the provider is the zero address…), the request is rejected with a 4xx, but
    * the approve is already mined: the consumer paid gas and its nonce moved for a request that was refused, and an
