@@ -12,27 +12,13 @@ export { TicketBook, type TicketBookOptions } from './provider/ticket-book';
 export { LocalVerifier, type LocalVerifierOptions } from './provider/local-verifier';
 export { RemoteVerifier } from './provider/remote-verifier';
 export type { VoucherVerifier, AcceptedVoucher, HeldVoucher } from './provider/verifier';
-export { createKoaPayments, type KoaPayments, type PaymentState, type Price } from './koa';
+export { createKoaPayments, type KoaPayments, type PaymentState, type Price } from './koa/payment-required';
 export { PaymentServerClient, neverSent, type PaymentServerClientOptions, type OpenChannelRequest } from './payment-server-client';
 export { silentLogger, consoleLogger, logLevelFromEnv, type Logger, type LogLevel } from './logger';
-export {
-  providerFor,
-  consumerFor,
-  listen,
-  errorMiddleware,
-  requireAdmin,
-  redeemHandler,
-  payoutHandler,
-  envInt,
-  envFlag,
-  envWei,
-  adminTokenFromEnv,
-  paymentServerFromEnv,
-  providerSettingsFromEnv,
-  consumerSettingsFromEnv,
-  stopOnSignals,
-  DEFAULT_DEPOSIT,
-  type PaymentServerSettings,
-  type ProviderSettings,
-  type ConsumerSettings,
-} from './service-kit';
+export { providerFor, consumerFor, DEFAULT_DEPOSIT, type PaymentServerSettings, type ProviderSettings, type ConsumerSettings } from './service-kit/factories';
+export { listen } from './service-kit/listen';
+export { stopOnSignals } from './service-kit/signals';
+export { adminTokenFromEnv } from './service-kit/settings';
+export { errorMiddleware } from './koa/error-middleware';
+export { requireAdmin } from './koa/require-admin';
+export { redeemHandler, payoutHandler } from './koa/provider-routes';

@@ -132,6 +132,24 @@ describe.each(['local', 'remote'] as const)('provider middleware, %s mode', (mod
     expect(app.served()).toBe(before + 1);
   });
 
+  test.each([
+    ['an empty', ''],
+    ['a 129-character', 'k'.repeat(129)],
+  ])('%s Idempotency-Key is a 400 VALIDATION_ERROR: not served, and its voucher not charged', async (_what, key) => {
+    const before = app.served();
+    const voucher = sign(next());
+    const refused = await get(`${app.url}/paid`, { 'payment-voucher': voucher, 'idempotency-key': key });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('VALIDATION_ERROR');
+    expect(refused.headers.get(RECEIPT_HEADER)).toBeNull();
+    expect(app.served()).toBe(before);
+    // Not charged: the same voucher still pays for a call.
+    const paid = await get(`${app.url}/paid`, { 'payment-voucher': voucher });
+    expect(paid.status).toBe(200);
+    expect(decodeReceipt(paid.headers.get(RECEIPT_HEADER)!)).toEqual({ channelId: channel.id, amount: paidSoFar, price: PRICE });
+    expect(app.served()).toBe(before + 1);
+  });
+
   test('the accepted vouchers reach the payment server (latest amount and the calls)', async () => {
     await app.provider.flush();
     const held = await bench.provider.channel(channel.id);

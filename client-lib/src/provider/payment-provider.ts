@@ -149,8 +149,8 @@ export class PaymentProvider {
     }
     const decoded = decodeVoucher(req.voucher);
     if (!decoded.ok) return this.refuse(ctx, req.price, new ChanpayError(decoded.code, decoded.message));
-    const v = decoded.voucher;
-    if (v.chainId !== ctx.chainId || v.contract !== ctx.contract) {
+    const voucher = decoded.voucher;
+    if (voucher.chainId !== ctx.chainId || voucher.contract !== ctx.contract) {
       return this.refuse(
         ctx,
         req.price,
@@ -167,27 +167,27 @@ export class PaymentProvider {
         return this.refuse(ctx, req.price, new ChanpayError('TERMS_NOT_ACCEPTED', `this provider takes at most ${this.maxPrepayCalls} prepaid calls per voucher`, { maxCalls: this.maxPrepayCalls }));
       }
     }
-    const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(v.channelId, req.voucher, req.idempotencyKey);
+    const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(voucher.channelId, req.voucher, req.idempotencyKey);
     if (reserved && 'kind' in reserved) return reserved;
     // A block of prepaid calls is accepted like one call that costs all of them.
     const charged = prepay ? req.price * BigInt(prepay.calls) : req.price;
     let accepted;
     try {
-      accepted = await verifier.accept(v, req.voucher, charged);
+      accepted = await verifier.accept(voucher, req.voucher, charged);
     } catch (e) {
       const paid = e instanceof ChanpayError ? (e.details?.accepted as { amount: string; price: string } | undefined) : undefined;
       if (reserved && paid) {
         // Accepted but not yet stored (sync mode): not served now; a retry with this key and voucher will be.
-        reserved.receipt = { channelId: v.channelId, amount: BigInt(paid.amount), price: req.price };
+        reserved.receipt = { channelId: voucher.channelId, amount: BigInt(paid.amount), price: req.price };
         // A block opened by such a voucher stays closed: its tickets are refused rather than served before it is stored.
         reserved.settle('unserved');
       } else if (reserved) {
-        this.idempotency.reject(v.channelId, req.idempotencyKey!, reserved);
+        this.idempotency.reject(voucher.channelId, req.idempotencyKey!, reserved);
       }
       if (!(e instanceof ChanpayError)) throw e;
       if (inErrorGroup('PAYMENT_REFUSED', e.code)) {
-        const latest = inErrorGroup('SHOWS_LATEST', e.code) ? await verifier.latest(v.channelId).catch(() => null) : null;
-        return this.refuse(ctx, req.price, e, latest ? { channelId: v.channelId, acceptedAmount: latest.amount.toString(), signature: latest.signature } : undefined);
+        const latest = inErrorGroup('SHOWS_LATEST', e.code) ? await verifier.latest(voucher.channelId).catch(() => null) : null;
+        return this.refuse(ctx, req.price, e, latest ? { channelId: voucher.channelId, acceptedAmount: latest.amount.toString(), signature: latest.signature } : undefined);
       }
       if (e.code === 'FORBIDDEN' || e.code === 'UNAUTHORIZED' || e.code === 'VALIDATION_ERROR') {
         this.log.error({ code: e.code, err: e.message }, 'the payment server refused this provider (check its token and account)');
@@ -204,19 +204,19 @@ export class PaymentProvider {
 
   /** A call paid by a prepaid ticket: one hash or a few, no signature and no round trip. */
   private async chargeTicket(ctx: PaymentContext, req: ChargeRequest, header: string): Promise<ChargeOutcome> {
-    const t = decodeTicket(header);
-    if (!t) return this.refuse(ctx, req.price, new ChanpayError('MALFORMED_TICKET', 'payment-ticket must be <channelId>.<blockAmount>.<index>.<link>'));
-    const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(t.channelId, header, req.idempotencyKey);
+    const ticket = decodeTicket(header);
+    if (!ticket) return this.refuse(ctx, req.price, new ChanpayError('MALFORMED_TICKET', 'payment-ticket must be <channelId>.<blockAmount>.<index>.<link>'));
+    const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(ticket.channelId, header, req.idempotencyKey);
     if (reserved && 'kind' in reserved) return reserved;
     let price: bigint;
     try {
-      price = this.tickets.spend(t, req.price);
+      price = this.tickets.spend(ticket, req.price);
     } catch (e) {
-      if (reserved) this.idempotency.reject(t.channelId, req.idempotencyKey!, reserved);
+      if (reserved) this.idempotency.reject(ticket.channelId, req.idempotencyKey!, reserved);
       if (e instanceof ChanpayError) return this.refuse(ctx, req.price, e);
       throw e;
     }
-    const receipt: Receipt = { channelId: t.channelId, amount: t.blockAmount, price };
+    const receipt: Receipt = { channelId: ticket.channelId, amount: ticket.blockAmount, price };
     if (reserved) reserved.receipt = receipt;
     return { kind: 'paid', receipt, receiptHeader: encodeReceipt(receipt), record: reserved };
   }

@@ -15,15 +15,15 @@ export class RemoteVerifier implements VoucherVerifier {
    * be answered "accepted" again and served free. Repeats the provider remembers never get here. The key still
    * lets the client resend a request whose answer was lost without paying twice.
    */
-  async accept(v: Voucher, header: string, price: bigint): Promise<AcceptedVoucher> {
+  async accept(voucher: Voucher, header: string, price: bigint): Promise<AcceptedVoucher> {
     const res = await this.server.verifyVoucher(header, price, randomUUID());
-    return { channelId: res.channelId ?? v.channelId, amount: BigInt(res.amount ?? v.amount), price: BigInt(res.price ?? price) };
+    return { channelId: res.channelId ?? voucher.channelId, amount: BigInt(res.amount ?? voucher.amount), price: BigInt(res.price ?? price) };
   }
 
   async latest(channelId: string): Promise<HeldVoucher | null> {
     try {
-      const v = await this.server.latestVoucher(channelId);
-      return v ? { channelId, amount: BigInt(v.amount), signature: v.signature } : null;
+      const held = await this.server.latestVoucher(channelId);
+      return held ? { channelId, amount: BigInt(held.amount), signature: held.signature } : null;
     } catch (e) {
       if (e instanceof ChanpayError) return null;
       throw e;

@@ -63,40 +63,40 @@ export class TicketBook {
    * Spends one ticket for a call of `price`; returns the block's per-call price (what the call is charged),
    * or throws a refusal. Synchronous: two concurrent calls can never spend the same ticket.
    */
-  spend(t: Ticket, price: bigint): bigint {
-    const list = this.channels.get(t.channelId);
-    const i = list ? list.findIndex((b) => b.amount === t.blockAmount) : -1;
-    if (i < 0) {
+  spend(ticket: Ticket, price: bigint): bigint {
+    const list = this.channels.get(ticket.channelId);
+    const blockIndex = list ? list.findIndex((candidate) => candidate.amount === ticket.blockAmount) : -1;
+    if (blockIndex < 0) {
       throw new ChanpayError('UNKNOWN_TICKET_BLOCK', 'no open block of prepaid calls with this amount (spent, forgotten, or opened before a restart): pay with a voucher', {
-        channelId: t.channelId,
-        blockAmount: t.blockAmount.toString(),
+        channelId: ticket.channelId,
+        blockAmount: ticket.blockAmount.toString(),
       });
     }
-    const b = list![i]!;
-    if (t.index >= b.calls) throw new ChanpayError('BAD_TICKET', `the block has ${b.calls} calls; ticket ${t.index} is not one of them`);
-    if (b.used[t.index]) throw new ChanpayError('TICKET_USED', 'this ticket paid for a call already');
-    if (b.price < price) {
-      throw new ChanpayError('AMOUNT_TOO_LOW', `the block prepaid calls of ${b.price} wei; this call costs ${price}`, { price: price.toString(), blockPrice: b.price.toString() });
+    const block = list![blockIndex]!;
+    if (ticket.index >= block.calls) throw new ChanpayError('BAD_TICKET', `the block has ${block.calls} calls; ticket ${ticket.index} is not one of them`);
+    if (block.used[ticket.index]) throw new ChanpayError('TICKET_USED', 'this ticket paid for a call already');
+    if (block.price < price) {
+      throw new ChanpayError('AMOUNT_TOO_LOW', `the block prepaid calls of ${block.price} wei; this call costs ${price}`, { price: price.toString(), blockPrice: block.price.toString() });
     }
-    const preimage = hexToBuffer(t.preimage);
-    const ok = t.index > b.hiIndex ? chainReaches(preimage, t.index - b.hiIndex, b.hiLink) : chainReaches(preimage, t.index, b.anchor);
+    const preimage = hexToBuffer(ticket.preimage);
+    const ok = ticket.index > block.hiIndex ? chainReaches(preimage, ticket.index - block.hiIndex, block.hiLink) : chainReaches(preimage, ticket.index, block.anchor);
     if (!ok) throw new ChanpayError('BAD_TICKET', 'the ticket does not hash to the block\'s anchor');
-    b.used[t.index] = 1;
-    if (t.index > b.hiIndex) {
-      b.hiIndex = t.index;
-      b.hiLink = preimage;
+    block.used[ticket.index] = 1;
+    if (ticket.index > block.hiIndex) {
+      block.hiIndex = ticket.index;
+      block.hiLink = preimage;
     }
-    if (--b.left === 0) {
-      list!.splice(i, 1);
+    if (--block.left === 0) {
+      list!.splice(blockIndex, 1);
       this.blocks--;
-      if (list!.length === 0) this.channels.delete(t.channelId);
+      if (list!.length === 0) this.channels.delete(ticket.channelId);
     }
-    return b.price;
+    return block.price;
   }
 
   /** Calls prepaid and not yet served on a channel. */
   unspent(channelId: string): number {
-    return (this.channels.get(channelId) ?? []).reduce((n, b) => n + b.left, 0);
+    return (this.channels.get(channelId) ?? []).reduce((calls, block) => calls + block.left, 0);
   }
 
   get size(): number {

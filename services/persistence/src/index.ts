@@ -1,7 +1,9 @@
-import Koa from 'koa';
+import type Koa from 'koa';
 import { Router } from '@koa/router';
 import { ChanpayError, gwei } from '@chanpay/protocol';
-import { createKoaPayments, errorMiddleware, listen, payoutHandler, providerFor, redeemHandler, requireAdmin, type Logger, type PaymentProvider, type PaymentState, type Price, type ProviderSettings } from '@chanpay/client-lib';
+import type { Logger, PaymentProvider } from '@chanpay/client-lib';
+import { createKoaPayments, createServiceApp, type PaymentState, type Price } from '@chanpay/client-lib/koa';
+import { startProviderService, type ProviderServiceOptions } from '@chanpay/client-lib/service-kit';
 import { NumberStore } from './store';
 
 export { NumberStore } from './store';
@@ -9,11 +11,7 @@ export const DEFAULT_PORT = 8001;
 export const DEFAULT_PRICE = gwei(2);
 export const DEFAULT_DB_PATH = 'data/persistence.db';
 
-export interface PersistenceServiceOptions {
-  /** 0 picks a free port; default 8001. */
-  port?: number;
-  host?: string;
-  payment: ProviderSettings;
+export interface PersistenceServiceOptions extends ProviderServiceOptions {
   /** SQLite file; default data/persistence.db. */
   dbPath?: string;
   /** Per call; default 2 gwei. */
@@ -34,7 +32,6 @@ const NUMBER_RE = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 /** Builds the app; `provider` null runs it without payments (same routes and code path otherwise). */
 export function createPersistenceApp(store: NumberStore, provider: PaymentProvider | null, price: Price = DEFAULT_PRICE, logger?: Logger, adminToken?: string): Koa {
-  const app = new Koa();
   const router = new Router();
   const { paymentRequired } = createKoaPayments(provider);
   router.get('/status', (ctx) => {
@@ -59,38 +56,14 @@ export function createPersistenceApp(store: NumberStore, provider: PaymentProvid
       ctx.body = { saved: ctx.state.nr as number, id: saved.id, created: saved.created };
     },
   );
-  if (provider) {
-    router.get('/redeem', requireAdmin(adminToken), redeemHandler(provider));
-    router.get('/payout', payoutHandler(provider));
-  }
-  app.use(errorMiddleware(logger));
-  app.use(router.routes());
-  app.use(router.allowedMethods());
-  return app;
+  return createServiceApp(router, { logger, provider, adminToken });
 }
 
+/** Starts the service (port 0 picks a free one; default 8001) on its SQLite file, closed when it stops. */
 export async function startPersistenceService(opts: PersistenceServiceOptions): Promise<RunningPersistenceService> {
-  const provider = providerFor(opts.payment);
-  if (provider) await provider.start();
-  const store = new NumberStore(opts.dbPath ?? DEFAULT_DB_PATH);
-  const app = createPersistenceApp(store, provider, opts.price ?? DEFAULT_PRICE, opts.logger, opts.adminToken);
-  let http;
-  try {
-    http = await listen(app, opts.port ?? DEFAULT_PORT, opts.host);
-  } catch (e) {
-    store.close();
-    await provider?.stop();
-    throw e;
-  }
-  const server = http;
-  return {
-    url: server.url,
-    provider,
-    store,
-    async stop() {
-      await server.close();
-      await provider?.stop();
-      store.close();
-    },
-  };
+  const service = await startProviderService(opts, DEFAULT_PORT, (provider) => {
+    const store = new NumberStore(opts.dbPath ?? DEFAULT_DB_PATH);
+    return { app: createPersistenceApp(store, provider, opts.price ?? DEFAULT_PRICE, opts.logger, opts.adminToken), store, close: () => store.close() };
+  });
+  return { url: service.url, provider: service.provider, store: service.opened.store, stop: () => service.stop() };
 }

@@ -2,8 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { startEmbeddedChain, type EmbeddedChain } from '@chanpay/devkit';
+import { createPaymentServer, type PaymentServer } from '@chanpay/payment-server';
 import { NumberStore, startPersistenceService, type RunningPersistenceService } from '../src';
-import { getJson, startNetwork, type Network } from '../../../integration-tests/test/helpers/network';
+
+const PROVIDER_TOKEN = 'persistence-token-000000000002';
+
+async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
 
 describe('persistence service without payments', () => {
   let dir: string;
@@ -43,25 +51,46 @@ describe('persistence service without payments', () => {
 });
 
 describe('persistence service with payments', () => {
-  let net: Network;
+  let dir: string;
+  let chain: EmbeddedChain;
+  let paymentServer: PaymentServer;
+  let svc: RunningPersistenceService;
   beforeAll(async () => {
-    net = await startNetwork({ mode: 'local' });
+    dir = mkdtempSync(path.join(tmpdir(), 'chanpay-persistence-paid-'));
+    chain = await startEmbeddedChain({ accounts: 1 });
+    paymentServer = await createPaymentServer({
+      port: 0,
+      rpcUrl: chain.rpcUrl,
+      dbPath: path.join(dir, 'payment-server.db'),
+      logLevel: 'silent',
+      accounts: [{ name: 'persistence', privateKey: chain.accounts[0]!.privateKey }],
+      tokens: [{ token: PROVIDER_TOKEN, accounts: ['persistence'] }],
+      defaults: { challengePeriod: 3, minChallengePeriod: 2 },
+    });
+    svc = await startPersistenceService({
+      port: 0,
+      payment: { mode: 'local', paymentServer: { url: paymentServer.url, token: PROVIDER_TOKEN } },
+      dbPath: path.join(dir, 'persistence.db'),
+    });
   });
   afterAll(async () => {
-    await net?.stop();
+    await svc?.stop();
+    await paymentServer?.stop();
+    await chain?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('a malformed request is refused before payment (400, not 402), so it is never charged', async () => {
-    const res = await getJson(`${net.persistence.url}/save?nr=oops`);
+    const res = await getJson(`${svc.url}/save?nr=oops`);
     expect(res.status).toBe(400);
-    const unpaid = await getJson(`${net.persistence.url}/save?nr=1`);
+    const unpaid = await getJson(`${svc.url}/save?nr=1`);
     expect(unpaid.status).toBe(402);
     expect(unpaid.body.price).toBe('2000000000');
-    expect(net.persistence.store.count()).toBe(0);
+    expect(svc.store.count()).toBe(0);
   });
 
   test('/status reports the mode and what was saved; /payout is there', async () => {
-    expect((await getJson(`${net.persistence.url}/status`)).body).toMatchObject({ status: 'ok', payment: 'local', saved: 0 });
-    expect((await getJson(`${net.persistence.url}/payout`)).body).toMatchObject({ claimed: '0', unclaimed: '0' });
+    expect((await getJson(`${svc.url}/status`)).body).toMatchObject({ status: 'ok', payment: 'local', saved: 0 });
+    expect((await getJson(`${svc.url}/payout`)).body).toMatchObject({ claimed: '0', unclaimed: '0' });
   });
 });

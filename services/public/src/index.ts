@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import Koa from 'koa';
+import type Koa from 'koa';
 import { Router } from '@koa/router';
 import { ChanpayError, isErrorCode, IDEMPOTENCY_HEADER, type Receipt } from '@chanpay/protocol';
-import { consumerFor, errorMiddleware, listen, receiptOf, requireAdmin, ticketsLeft, type ConsumerSettings, type Logger, type PaymentConsumer } from '@chanpay/client-lib';
+import { receiptOf, ticketsLeft, type ConsumerSettings, type Logger, type PaymentConsumer } from '@chanpay/client-lib';
+import { createServiceApp, requireAdmin } from '@chanpay/client-lib/koa';
+import { consumerFor, listen } from '@chanpay/client-lib/service-kit';
 
 export const DEFAULT_PORT = 8003;
+export const DEFAULT_RANDOM_NUMBER_URL = 'http://127.0.0.1:8002';
+export const DEFAULT_PERSISTENCE_URL = 'http://127.0.0.1:8001';
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 
 export interface PublicServiceOptions {
   /** 0 picks a free port; default 8003. */
@@ -67,15 +72,14 @@ class UpstreamError extends Error {
  * paid per call. `pay` is the paying fetch, or plain fetch in no-payment mode: the same code path otherwise.
  */
 export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentConsumer | null): Koa {
-  const app = new Koa();
   const router = new Router();
   const pay: typeof fetch = consumer ? (input, init) => consumer.fetch(input as string | URL | Request, init) : fetch;
-  const base = { rn: opts.randomNumberUrl.replace(/\/+$/, ''), ps: opts.persistenceUrl.replace(/\/+$/, '') };
-  const timeoutMs = opts.upstreamTimeoutMs ?? 30_000;
+  const upstream = { randomNumber: opts.randomNumberUrl.replace(/\/+$/, ''), persistence: opts.persistenceUrl.replace(/\/+$/, '') };
+  const timeoutMs = opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   const idempotent = consumer !== null && opts.payment.idempotencyKeys === true;
 
-  async function call(step: TraceStep['step'], url: string, expect: number, trace: TraceStep[], t0: number): Promise<{ body: unknown; receipt: Receipt | null }> {
-    const start = performance.now() - t0;
+  async function call(step: TraceStep['step'], url: string, expect: number, trace: TraceStep[], actionStart: number): Promise<{ body: unknown; receipt: Receipt | null }> {
+    const start = performance.now() - actionStart;
     let res: Response;
     try {
       const headers: Record<string, string> = idempotent ? { [IDEMPOTENCY_HEADER]: randomUUID() } : {};
@@ -87,7 +91,7 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
       throw new UpstreamError(step, 502, 'UPSTREAM_UNREACHABLE', `${step}: ${(e as Error).message}`);
     }
     const text = await res.text();
-    const end = performance.now() - t0;
+    const end = performance.now() - actionStart;
     trace.push({ step, start: round(start), end: round(end), ms: round(end - start) });
     if (res.status === 503) {
       // "Try again later" stays that: the upstream's own code (e.g. PAYMENT_SERVER_UNAVAILABLE) and a 503.
@@ -102,19 +106,19 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
   });
 
   router.get('/action', async (ctx) => {
-    const t0 = performance.now();
+    const actionStart = performance.now();
     const trace: TraceStep[] = [];
     try {
-      const rn = await call('randomNumber', `${base.rn}/randomNumber`, 200, trace, t0);
-      const number = (rn.body as { number?: unknown }).number;
+      const drawn = await call('randomNumber', `${upstream.randomNumber}/randomNumber`, 200, trace, actionStart);
+      const number = (drawn.body as { number?: unknown }).number;
       if (typeof number !== 'number' || !Number.isFinite(number)) throw new UpstreamError('randomNumber', 502, 'UPSTREAM_ERROR', 'randomNumber returned no number');
-      const saved = await call('persistence', `${base.ps}/save?nr=${encodeURIComponent(String(number))}`, 201, trace, t0);
+      const saved = await call('persistence', `${upstream.persistence}/save?nr=${encodeURIComponent(String(number))}`, 201, trace, actionStart);
       ctx.body = {
         number,
         savedNumber: (saved.body as { saved?: number }).saved ?? number,
-        receipts: { randomNumber: receiptJson(rn.receipt), persistence: receiptJson(saved.receipt) },
+        receipts: { randomNumber: receiptJson(drawn.receipt), persistence: receiptJson(saved.receipt) },
         trace,
-        totalMs: round(performance.now() - t0),
+        totalMs: round(performance.now() - actionStart),
       } satisfies ActionResult;
     } catch (e) {
       if (!(e instanceof UpstreamError)) throw e;
@@ -125,18 +129,15 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
 
   if (consumer) {
     router.get('/init', requireAdmin(opts.adminToken), async (ctx) => {
-      const [rn, ps] = await Promise.all([consumer.open(`${base.rn}/randomNumber`), consumer.open(`${base.ps}/save?nr=0`)]);
-      ctx.body = { done: true, channels: channelsJson(consumer), randomNumber: rn.id, persistence: ps.id };
+      const [randomNumber, persistence] = await Promise.all([consumer.open(`${upstream.randomNumber}/randomNumber`), consumer.open(`${upstream.persistence}/save?nr=0`)]);
+      ctx.body = { done: true, channels: channelsJson(consumer), randomNumber: randomNumber.id, persistence: persistence.id };
     });
     router.get('/terminate', requireAdmin(opts.adminToken), async (ctx) => {
       const closed = await consumer.closeAll();
       ctx.body = { terminationStarted: closed.length > 0 && closed.every((c) => !c.error), channels: closed };
     });
   }
-  app.use(errorMiddleware(opts.logger));
-  app.use(router.routes());
-  app.use(router.allowedMethods());
-  return app;
+  return createServiceApp(router, { logger: opts.logger });
 }
 
 /** One of the consumer's channels as `GET /status` (and `/init`) list it. */
@@ -153,15 +154,15 @@ export interface ChannelStatus {
 }
 
 function channelsJson(consumer: PaymentConsumer | null): ChannelStatus[] {
-  return (consumer?.channels() ?? []).map((c) => ({
-    id: c.id,
-    provider: c.provider,
-    state: c.state,
-    deposit: c.deposit.toString(),
-    signed: c.signed.toString(),
-    calls: c.calls,
-    paid: c.paid.toString(),
-    prepaidCalls: c.blocks.reduce((n, b) => n + ticketsLeft(b), 0),
+  return (consumer?.channels() ?? []).map((channel) => ({
+    id: channel.id,
+    provider: channel.provider,
+    state: channel.state,
+    deposit: channel.deposit.toString(),
+    signed: channel.signed.toString(),
+    calls: channel.calls,
+    paid: channel.paid.toString(),
+    prepaidCalls: channel.blocks.reduce((calls, block) => calls + ticketsLeft(block), 0),
   }));
 }
 

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
-import { ChanpayError, VOUCHER_HEADER, PREPAY_HEADER, TICKET_HEADER, IDEMPOTENCY_HEADER, PAYMENT_REQUIRED_HEADER, RECEIPT_HEADER, REPLAYED_HEADER, encodeTerms, type Receipt, toWei, type Amount } from '@chanpay/protocol';
-import type { PaymentProvider } from './provider/payment-provider';
-import type { CachedResponse } from './provider/idempotency';
+import { ChanpayError, VOUCHER_HEADER, PREPAY_HEADER, TICKET_HEADER, IDEMPOTENCY_HEADER, PAYMENT_REQUIRED_HEADER, RECEIPT_HEADER, encodeTerms, type Receipt, toWei, type Amount } from '@chanpay/protocol';
+import type { PaymentProvider } from '../provider/payment-provider';
+import { cacheable, replay } from './idempotent-replay';
 
 /** A fixed price in wei, or a function of the request (dynamic pricing per call). 0 serves the call free. */
 export type Price = Amount | ((ctx: Context) => Amount | Promise<Amount>);
@@ -21,8 +21,6 @@ export interface KoaPayments {
   paymentRequired(price: Price): Middleware;
   readonly provider: PaymentProvider | null;
 }
-
-const MAX_CACHED_BODY = 64 * 1024;
 
 /**
  * The koa adapter. With `provider` null (no-payment mode) `paymentRequired` only records the price and calls
@@ -98,30 +96,4 @@ function idempotencyKeyOf(ctx: Context): string | null {
   const value = ctx.headers[IDEMPOTENCY_HEADER];
   if (value === undefined) return null;
   return Array.isArray(value) ? value.join(', ') : value;
-}
-
-function replay(ctx: Context, response: CachedResponse): void {
-  ctx.status = response.status;
-  for (const [name, value] of Object.entries(response.headers)) ctx.set(name, value);
-  ctx.set(REPLAYED_HEADER, 'true');
-  ctx.body = response.body;
-}
-
-/** The response, when it is small and in memory (not a stream), so that a retry can get it again. */
-function cacheable(ctx: Context): CachedResponse | null {
-  if (ctx.status >= 500) return null;
-  const body = ctx.body as unknown;
-  let size: number;
-  if (body === null || body === undefined) size = 0;
-  else if (typeof body === 'string') size = Buffer.byteLength(body);
-  else if (Buffer.isBuffer(body)) size = body.length;
-  else if (typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe !== 'function') size = Buffer.byteLength(JSON.stringify(body));
-  else return null;
-  if (size > MAX_CACHED_BODY) return null;
-  const type = ctx.response.get('content-type');
-  return {
-    status: ctx.status,
-    body: (body ?? null) as CachedResponse['body'],
-    headers: type ? { 'content-type': String(type) } : {},
-  };
 }
