@@ -6,7 +6,7 @@
 export { PaymentConsumer, receiptOf, type PaymentConsumerOptions } from './consumer/payment-consumer';
 export { ticketsLeft, type ConsumerChannel, type PrepaidBlock, type UnspentVoucher } from './consumer/channel';
 export { PaymentProvider, type PaymentProviderOptions, type ChargeRequest, type ChargeOutcome, type Refusal } from './provider/payment-provider';
-export { loadContext, contextFromConfig, type PaymentContext } from './provider/context';
+export { loadContext, contextFromConfig, type PaymentContext } from './context';
 export { IdempotencyStore, type CachedResponse, type IdempotencyRecord } from './provider/idempotency';
 export { TicketBook, type TicketBookOptions } from './provider/ticket-book';
 export { LocalVerifier, type LocalVerifierOptions } from './provider/local-verifier';

@@ -1,7 +1,7 @@
 import { ChanpayError, normalizeAddress, normalizeTerms, type Address, type ChannelInfo, type PaymentTerms } from '@chanpay/protocol';
 import type { PaymentServerClient } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
-import type { PaymentContext } from '../provider/context';
+import type { PaymentContext } from '../context';
 import type { ConsumerChannel } from './channel';
 import type { VoucherSource } from './voucher-source';
 

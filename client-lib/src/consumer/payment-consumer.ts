@@ -3,7 +3,7 @@ import { ChanpayError, inErrorGroup, isErrorCode, type ErrorCode, VOUCHER_HEADER
 import { recoverSigner, makeTicketChain } from '@chanpay/protocol/node';
 import { PaymentServerClient, neverSent, sleep, type PaymentServerClientOptions } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
-import { loadContext, type PaymentContext } from '../provider/context';
+import { loadContext, type PaymentContext } from '../context';
 import { ChannelManager } from './channel-manager';
 import { ticketsLeft, type ConsumerChannel, type PrepaidBlock, type UnspentVoucher } from './channel';
 import { LocalVoucherSource, RemoteVoucherSource, type SignedNext, type VoucherSource } from './voucher-source';

@@ -14,7 +14,7 @@ import {
 import { voucherSigner } from '@chanpay/protocol/node';
 import type { PaymentServerClient } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
-import type { PaymentContext } from './context';
+import type { PaymentContext } from '../context';
 import type { AcceptedVoucher, HeldVoucher, VoucherVerifier } from './verifier';
 
 export interface LocalVerifierOptions {
