@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from '@chanpay/devkit';
 import { PAYMENT_REQUIRED_HEADER, PAYMENT_SCHEME, RECEIPT_HEADER, ZERO_ADDRESS, encodeReceipt, encodeTerms, type PaymentTerms, type Receipt } from '@chanpay/protocol';
 import {
   classifyAnswer,
@@ -30,43 +30,26 @@ const terms = {
 const unavailable = (details?: Record<string, unknown>) => ({ code: 'PAYMENT_SERVER_UNAVAILABLE', ...(details ? { details } : {}) });
 
 describe('classifyAnswer', () => {
-  const cases: [string, Parameters<typeof classifyAnswer>, ProviderAnswer][] = [
-    ['a receipt: served', [200, receipt, null, null], { kind: 'served', receipt }],
-    ['a receipt on a 4xx the handler chose: served (charged)', [404, receipt, null, null], { kind: 'served', receipt }],
-    ['402 with terms: refused', [402, null, terms, null], { kind: 'refused', terms }],
-    ['402 without terms', [402, null, null, null], { kind: 'terms-unreadable' }],
-    ['503 PAYMENT_SERVER_UNAVAILABLE', [503, null, null, unavailable()], { kind: 'not-stored', accepted: false, receipt: null }],
-    ['503 PAYMENT_SERVER_UNAVAILABLE, accepted', [503, null, null, unavailable({ accepted: { amount: '1' } })], { kind: 'not-stored', accepted: true, receipt: null }],
-    ['503 PAYMENT_SERVER_UNAVAILABLE with a receipt', [503, receipt, null, unavailable()], { kind: 'not-stored', accepted: false, receipt }],
-    ['503 for another reason', [503, null, null, { code: 'UPSTREAM_UNAVAILABLE' }], { kind: 'not-charged' }],
-    ['500 without a receipt', [500, null, null, null], { kind: 'server-error' }],
-    ['502 without a receipt', [502, null, null, null], { kind: 'server-error' }],
-    ['200 without a receipt (a free route)', [200, null, null, null], { kind: 'not-charged' }],
-    ['400 without a receipt', [400, null, null, null], { kind: 'not-charged' }],
+  // Each: the answer (status, receipt of the paying channel, 402 terms, 503 error), what it is, whether the
+  // provider may hold the payment (a block it opened is kept), whether it provably did not take it.
+  const cases: [string, Parameters<typeof classifyAnswer>, ProviderAnswer, boolean, boolean][] = [
+    ['a receipt: served', [200, receipt, null, null], { kind: 'served', receipt }, true, false],
+    ['a receipt on a 4xx the handler chose: served (charged)', [404, receipt, null, null], { kind: 'served', receipt }, true, false],
+    ['402 with terms: refused', [402, null, terms, null], { kind: 'refused', terms }, false, false],
+    ['402 without terms', [402, null, null, null], { kind: 'terms-unreadable' }, false, false],
+    ['503 PAYMENT_SERVER_UNAVAILABLE', [503, null, null, unavailable()], { kind: 'not-stored', accepted: false, receipt: null }, false, true],
+    ['503 PAYMENT_SERVER_UNAVAILABLE, accepted', [503, null, null, unavailable({ accepted: { amount: '1' } })], { kind: 'not-stored', accepted: true, receipt: null }, false, false],
+    ['503 PAYMENT_SERVER_UNAVAILABLE with a receipt', [503, receipt, null, unavailable()], { kind: 'not-stored', accepted: false, receipt }, true, false],
+    ['503 for another reason', [503, null, null, { code: 'UPSTREAM_UNAVAILABLE' }], { kind: 'not-charged' }, false, false],
+    ['500 without a receipt', [500, null, null, null], { kind: 'server-error' }, true, false],
+    ['502 without a receipt', [502, null, null, null], { kind: 'server-error' }, true, false],
+    ['200 without a receipt (a free route)', [200, null, null, null], { kind: 'not-charged' }, false, false],
+    ['400 without a receipt', [400, null, null, null], { kind: 'not-charged' }, false, false],
   ];
-  test.each(cases)('%s', (_what, args, expected) => {
-    expect(classifyAnswer(...args)).toEqual(expected);
-  });
-
-  test('whether the provider may hold the payment, and whether it provably did not take it', () => {
-    const table = cases.map(([what, args]) => {
-      const answer = classifyAnswer(...args);
-      return [what, mayHoldPayment(answer), notTaken(answer)];
-    });
-    expect(table).toEqual([
-      ['a receipt: served', true, false],
-      ['a receipt on a 4xx the handler chose: served (charged)', true, false],
-      ['402 with terms: refused', false, false],
-      ['402 without terms', false, false],
-      ['503 PAYMENT_SERVER_UNAVAILABLE', false, true],
-      ['503 PAYMENT_SERVER_UNAVAILABLE, accepted', false, false],
-      ['503 PAYMENT_SERVER_UNAVAILABLE with a receipt', true, false],
-      ['503 for another reason', false, false],
-      ['500 without a receipt', true, false],
-      ['502 without a receipt', true, false],
-      ['200 without a receipt (a free route)', false, false],
-      ['400 without a receipt', false, false],
-    ]);
+  test.each(cases)('%s', (_what, args, expected, mayHold, notTakenAtAll) => {
+    const answer = classifyAnswer(...args);
+    expect(answer).toEqual(expected);
+    expect([mayHoldPayment(answer), notTaken(answer)]).toEqual([mayHold, notTakenAtAll]);
   });
 });
 
@@ -100,12 +83,7 @@ describe('reading an answer', () => {
 
 describe('classifySendError', () => {
   test('a refused connection never left the process; an aborted request may have reached the provider', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const srv = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = srv.address() as { port: number };
-        srv.close(() => resolve(port));
-      });
-    });
+    const port = await freePort();
     const refused = await fetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
     expect(classifySendError(refused)).toEqual({ kind: 'never-sent' });
     const aborted = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.abort() }).catch((e: unknown) => e);

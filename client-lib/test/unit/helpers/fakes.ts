@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import {
   API,
   IDEMPOTENCY_HEADER,
@@ -24,6 +23,7 @@ import {
   type Voucher,
 } from '@chanpay/protocol';
 import { VoucherHasher, VoucherSigner, addressOfPrivateKey, hexToBuffer } from '@chanpay/protocol/node';
+import { freePort } from '@chanpay/devkit';
 import { PaymentConsumer, PaymentServerClient, type PaymentConsumerOptions } from '../../../src';
 
 /**
@@ -199,7 +199,8 @@ export function fakeProvider(server: FakePaymentServer, opts: { price?: bigint; 
       };
       provider.attempts.push(attempt);
       const spec = await provider.script(attempt, provider);
-      if (spec === 'refuse-connection') return fetch(`http://127.0.0.1:${await closedPort()}/`, { signal: init?.signal ?? null });
+      // A port that was free a moment ago: nothing listens there, so the connection is refused.
+      if (spec === 'refuse-connection') return fetch(`http://127.0.0.1:${await freePort()}/`, { signal: init?.signal ?? null });
       return spec;
     }) as typeof fetch,
   };
@@ -233,18 +234,6 @@ export const answers = {
     return json(status, { error: { code, message: `failed with ${status}` } });
   },
 };
-
-/** A port nothing listens on (it was free a moment ago), so that a connection to it is refused. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** A started consumer paying `provider` through `server`, local mode unless told otherwise. */
 export async function startConsumer(server: FakePaymentServer, provider: FakeProvider, opts: Partial<PaymentConsumerOptions> = {}): Promise<PaymentConsumer> {
