@@ -50,6 +50,8 @@ function json(status: number, body: unknown): Response {
 /** A consumer's payment server: opens channels at once, tops them up, and (remote mode) signs vouchers. */
 export interface FakePaymentServer {
   client: PaymentServerClient;
+  /** The `fetch` behind `client`, for a client of one's own. */
+  fetch: typeof fetch;
   contract: Address;
   consumer: Address;
   /** `METHOD path` of every request, in order. */
@@ -65,7 +67,7 @@ export function fakePaymentServer(opts: { serverSignerKey?: string } = {}): Fake
   const serverSigner = addressOfPrivateKey(serverKey);
   const voucherSigner = new VoucherSigner(new VoucherHasher({ chainId: CHAIN_ID, contract }), serverKey);
   const channels = new Map<string, { json: ReturnType<typeof channelJson>; signed: bigint }>();
-  const fake: FakePaymentServer = { client: null as unknown as PaymentServerClient, contract, consumer, requests: [], refuseSigning: null };
+  const fake: FakePaymentServer = { client: null as unknown as PaymentServerClient, fetch: null as unknown as typeof fetch, contract, consumer, requests: [], refuseSigning: null };
 
   const answer = (name: ApiName, status: number, body: unknown) => json(status, API[name].response.parse(body));
   const channelJson = (id: string, body: { provider: string; deposit: string; token?: string; challengePeriod?: number; signer?: string }) => ({
@@ -131,7 +133,8 @@ export function fakePaymentServer(opts: { serverSignerKey?: string } = {}): Fake
     }
     return json(404, { error: { code: 'NOT_FOUND', message: url.pathname } });
   };
-  fake.client = new PaymentServerClient({ url: 'http://127.0.0.1:9', token: 'unit-test-token-000001', fetch: serve as typeof fetch, retries: 0 });
+  fake.fetch = serve as typeof fetch;
+  fake.client = new PaymentServerClient({ url: 'http://127.0.0.1:9', token: 'unit-test-token-000001', fetch: fake.fetch, retries: 0 });
   return fake;
 }
 
