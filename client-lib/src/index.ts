@@ -3,10 +3,11 @@
  * client of the payment server's API, and the kit the example services are built with. The wire format, error
  * codes and money rules are in `@chanpay/protocol`.
  */
-export { PaymentConsumer, receiptOf, type PaymentConsumerOptions } from './consumer/payment-consumer';
+export { PaymentConsumer, type PaymentConsumerOptions } from './consumer/payment-consumer';
+export { receiptOf } from './consumer/provider-answer';
 export { ticketsLeft, type ConsumerChannel, type PrepaidBlock, type UnspentVoucher } from './consumer/channel';
 export { PaymentProvider, type PaymentProviderOptions, type ChargeRequest, type ChargeOutcome, type Refusal } from './provider/payment-provider';
-export { loadContext, contextFromConfig, type PaymentContext } from './provider/context';
+export { loadContext, contextFromConfig, type PaymentContext } from './context';
 export { IdempotencyStore, type CachedResponse, type IdempotencyRecord } from './provider/idempotency';
 export { TicketBook, type TicketBookOptions } from './provider/ticket-book';
 export { LocalVerifier, type LocalVerifierOptions } from './provider/local-verifier';

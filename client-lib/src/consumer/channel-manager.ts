@@ -1,8 +1,9 @@
 import { ChanpayError, normalizeAddress, normalizeTerms, type Address, type ChannelInfo, type PaymentTerms } from '@chanpay/protocol';
 import type { PaymentServerClient } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
-import type { PaymentContext } from '../provider/context';
+import type { PaymentContext } from '../context';
 import type { ConsumerChannel } from './channel';
+import { ChannelWallet } from './channel-wallet';
 import type { VoucherSource } from './voucher-source';
 
 export interface TopUpPolicy {
@@ -29,29 +30,29 @@ export interface ChannelManagerOptions {
  * in the background before the deposit runs out, and dropped when the provider reports it closing or gone.
  */
 export class ChannelManager {
-  private readonly byProvider = new Map<string, ConsumerChannel>();
-  private readonly opening = new Map<string, Promise<ConsumerChannel>>();
+  private readonly byProvider = new Map<string, ChannelWallet>();
+  private readonly opening = new Map<string, Promise<ChannelWallet>>();
   private readonly log: Logger;
 
   constructor(private readonly opts: ChannelManagerOptions) {
     this.log = opts.logger ?? silentLogger;
   }
 
-  list(): ConsumerChannel[] {
+  list(): ChannelWallet[] {
     return [...this.byProvider.values()];
   }
 
-  get(provider: string): ConsumerChannel | undefined {
+  get(provider: string): ChannelWallet | undefined {
     return this.byProvider.get(provider.toLowerCase());
   }
 
   /** The open channel with the terms' provider, if there is one already (no waiting). */
-  openChannelFor(terms: PaymentTerms): ConsumerChannel | undefined {
+  openChannelFor(terms: PaymentTerms): ChannelWallet | undefined {
     const known = this.byProvider.get(terms.provider.toLowerCase());
     return known && known.state === 'open' ? known : undefined;
   }
 
-  channelFor(terms: PaymentTerms): Promise<ConsumerChannel> {
+  channelFor(terms: PaymentTerms): Promise<ChannelWallet> {
     const key = terms.provider.toLowerCase();
     const known = this.byProvider.get(key);
     if (known && known.state === 'open') return Promise.resolve(known);
@@ -126,7 +127,7 @@ export class ChannelManager {
     })();
   }
 
-  private async findOrOpen(terms: PaymentTerms): Promise<ConsumerChannel> {
+  private async findOrOpen(terms: PaymentTerms): Promise<ChannelWallet> {
     const provider = normalizeAddress(terms.provider);
     const adopted = this.opts.reuse === false ? null : await this.findOpen(provider, terms);
     const ch = adopted ?? (await this.open(provider, terms));
@@ -134,7 +135,7 @@ export class ChannelManager {
     return ch;
   }
 
-  private async findOpen(provider: Address, terms: PaymentTerms): Promise<ConsumerChannel | null> {
+  private async findOpen(provider: Address, terms: PaymentTerms): Promise<ChannelWallet | null> {
     const { context, source } = this.opts;
     const list = await this.opts.server.channels({ role: 'consumer', state: 'open', provider });
     const usable = list
@@ -155,10 +156,10 @@ export class ChannelManager {
     const signed = info.latestVoucher ? BigInt(info.latestVoucher.amount) : 0n;
     const claimed = BigInt(info.claimed);
     this.log.info({ channelId: info.id, provider }, 'resuming an open channel');
-    return this.handle(info, signed > claimed ? signed : claimed, false);
+    return walletOf(info, signed > claimed ? signed : claimed, false);
   }
 
-  private async open(provider: Address, terms: PaymentTerms): Promise<ConsumerChannel> {
+  private async open(provider: Address, terms: PaymentTerms): Promise<ChannelWallet> {
     const { context, source } = this.opts;
     const minDeposit = BigInt(terms.minDeposit);
     const deposit = this.opts.deposit > minDeposit ? this.opts.deposit : minDeposit;
@@ -172,25 +173,10 @@ export class ChannelManager {
       ...(source.mode === 'local' ? { signer: source.signer } : {}),
     });
     this.log.info({ channelId: info.id, provider, deposit: deposit.toString() }, 'channel opened');
-    return this.handle(info, 0n, true);
+    return walletOf(info, 0n, true);
   }
+}
 
-  private handle(info: ChannelInfo, signed: bigint, openedHere: boolean): ConsumerChannel {
-    const terms = normalizeTerms(info.terms);
-    return {
-      id: info.id.toLowerCase(),
-      provider: terms.provider,
-      terms,
-      deposit: BigInt(info.deposit),
-      signed,
-      state: info.state,
-      adoptedAt: Date.now(),
-      openedHere,
-      calls: 0,
-      paid: 0n,
-      topUp: null,
-      unspent: [],
-      blocks: [],
-    };
-  }
+function walletOf(info: ChannelInfo, signed: bigint, openedHere: boolean): ChannelWallet {
+  return new ChannelWallet({ id: info.id.toLowerCase(), terms: normalizeTerms(info.terms), deposit: BigInt(info.deposit), signed, state: info.state, openedHere });
 }

@@ -1,6 +1,6 @@
 import { type Address, type ChannelTerms } from '@chanpay/protocol';
 
-/** The consumer's view of one of its channels. */
+/** The consumer's view of one of its channels (what `PaymentConsumer.channels()` shows; `ChannelWallet` holds it). */
 export interface ConsumerChannel {
   id: string;
   provider: Address;
@@ -21,10 +21,14 @@ export interface ConsumerChannel {
    * Vouchers signed for calls that were not served and not charged: the request never left this process
    * (connection refused), or the provider answered 503 PAYMENT_SERVER_UNAVAILABLE without a receipt. The next calls
    * on the channel use them instead of signing more (the provider's range rule accepts each range once). Lowest first.
+   * Read-only: the channel's wallet hands them out.
    */
-  unspent: UnspentVoucher[];
-  /** Blocks of prepaid calls (prepaid tickets): confirmed ones hand out tickets, pending ones await their answer. */
-  blocks: PrepaidBlock[];
+  readonly unspent: readonly UnspentVoucher[];
+  /**
+   * Blocks of prepaid calls (prepaid tickets): confirmed ones hand out tickets, pending ones await their answer.
+   * Read-only: the channel's wallet hands out their tickets.
+   */
+  readonly blocks: readonly PrepaidBlock[];
 }
 
 export interface UnspentVoucher {

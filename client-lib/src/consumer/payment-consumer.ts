@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { ChanpayError, inErrorGroup, isErrorCode, type ErrorCode, VOUCHER_HEADER, decodeVoucher, isHex, MAX_PREPAY_CALLS, PREPAY_HEADER, TICKET_HEADER, encodePrepay, encodeTicket, IDEMPOTENCY_HEADER, PAYMENT_REQUIRED_HEADER, PAYMENT_SCHEME, RECEIPT_HEADER, decodeReceipt, decodeTerms, type PaymentTerms, type Receipt, toWei, type Amount } from '@chanpay/protocol';
-import { recoverSigner, makeTicketChain } from '@chanpay/protocol/node';
-import { PaymentServerClient, neverSent, sleep, type PaymentServerClientOptions } from '../payment-server-client';
+import { ChanpayError, inErrorGroup, isErrorCode, isHex, encodePrepay, toWei, IDEMPOTENCY_HEADER, type Amount, type ErrorCode, type PaymentTerms, type Receipt } from '@chanpay/protocol';
+import { recoverSigner } from '@chanpay/protocol/node';
+import { PaymentServerClient, sleep, type PaymentServerClientOptions } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
-import { loadContext, type PaymentContext } from '../provider/context';
+import { loadContext, type PaymentContext } from '../context';
+import { CallBudget } from './call-budget';
+import type { ConsumerChannel, PrepaidBlock } from './channel';
 import { ChannelManager } from './channel-manager';
-import { ticketsLeft, type ConsumerChannel, type PrepaidBlock, type UnspentVoucher } from './channel';
+import type { ChannelWallet } from './channel-wallet';
+import { UNPAID, setPaymentHeaders, type ChannelPayment, type Payment, type RepeatedPayment, type VoucherPayment } from './payment';
+import { classifyAnswer, classifySendError, drain, readError, readTerms, receiptFor, type NoAnswer, type ProviderAnswer } from './provider-answer';
+import { prepare, prepareSync, routeOf, type PreparedRequest } from './request';
+import { blockSize, callsPerVoucher, checkTerms } from './terms-policy';
 import { LocalVoucherSource, RemoteVoucherSource, type SignedNext, type VoucherSource } from './voucher-source';
 
 export interface PaymentConsumerOptions {
@@ -44,42 +50,20 @@ export interface PaymentConsumerOptions {
   fetch?: typeof fetch;
   logger?: Logger;
 }
-
-
-interface Prepared {
-  url: URL;
-  method: string;
-  headers: Headers;
-  body: Uint8Array<ArrayBuffer> | string | undefined;
-  signal: AbortSignal | undefined;
-  other: RequestInit;
+/** What the consumer learns and builds once, at start. */
+interface Started {
+  ctx: PaymentContext;
+  channels: ChannelManager;
+  source: VoucherSource;
 }
 
-/** The payment headers of one attempt. */
-interface PaymentHeaders {
-  voucher?: string;
-  prepay?: string;
-  ticket?: string;
-}
+/** Idempotency keys whose payment the consumer remembers (the oldest is forgotten first). */
+const KEYS_REMEMBERED = 10_000;
 
-interface SentVoucher {
-  route: string;
-  payment: PaymentHeaders;
-  channel: ConsumerChannel;
-  /** The block the voucher opens, if it prepays calls. */
-  block?: PrepaidBlock;
-}
-
-function setPaymentHeaders(headers: Headers, p: PaymentHeaders | undefined): void {
-  for (const [name, value] of [
-    [VOUCHER_HEADER, p?.voucher],
-    [PREPAY_HEADER, p?.prepay],
-    [TICKET_HEADER, p?.ticket],
-  ] as const) {
-    if (value) headers.set(name, value);
-    else headers.delete(name);
-  }
-}
+/** `payAnew`'s answers other than a voucher: look for a ticket again (after a wait, or on another channel). */
+const LOOK_AGAIN = Symbol('look again');
+/** No paid attempt left: the call fails with the provider's last reason. */
+const OUT_OF_ATTEMPTS = Symbol('out of attempts');
 
 /**
  * The consumer side: `fetch` that pays. A call without a known price goes out unpaid; the provider's 402
@@ -92,9 +76,10 @@ export class PaymentConsumer {
   private readonly log: Logger;
   private readonly fetchImpl: typeof fetch;
   private readonly routeTerms = new Map<string, PaymentTerms>();
-  private readonly sentByKey = new Map<string, SentVoucher>();
-  private ready: Promise<{ ctx: PaymentContext; channels: ChannelManager; source: VoucherSource }> | null = null;
-  private started: { ctx: PaymentContext; channels: ChannelManager; source: VoucherSource } | null = null;
+  /** The payment each idempotency key last went with, so that the caller's retry sends it again. */
+  private readonly sentByKey = new Map<string, RepeatedPayment>();
+  private ready: Promise<Started> | null = null;
+  private started: Started | null = null;
 
   constructor(opts: PaymentConsumerOptions) {
     if (opts.mode === 'local' && !opts.voucherKey) throw new ChanpayError('VALIDATION_ERROR', 'local mode needs a voucherKey (VOUCHER_KEY): the hot key that signs vouchers');
@@ -152,168 +137,76 @@ export class PaymentConsumer {
    * `fetch` with payment. Resolves with the provider's response (any status but a 402 that could be paid);
    * rejects with a `ChanpayError` when the call cannot be paid, or with fetch's own error when the provider
    * cannot be reached.
+   *
+   * A loop of attempts: the next payment, send, what the answer means for it. Each round spends from the
+   * call's `CallBudget` or ends the call.
    */
   async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     const { ctx, channels, source } = this.started ?? (await this.startForCall());
     const req = prepareSync(input, init) ?? (await prepare(input, init));
-    const route = `${req.method} ${req.url.origin}${req.url.pathname}`;
+    const route = routeOf(req);
     const givenKey = req.headers.get(IDEMPOTENCY_HEADER);
     const key = givenKey ?? (this.opts.idempotencyKeys ? randomUUID() : null);
     if (key) req.headers.set(IDEMPOTENCY_HEADER, key);
-    // The same key again (the caller retrying a call) goes with the same voucher, so it is not charged twice.
-    let reuse = givenKey ? this.sentByKey.get(givenKey) : undefined;
-    if (reuse && reuse.route !== route) reuse = undefined;
+    const budget = new CallBudget(this.opts.maxAttempts ?? 3);
+    // The same key again (the caller retrying a call) goes with the same payment, so it is not charged twice.
+    let repeat = givenKey ? this.sentWith(givenKey, route) : undefined;
     let terms = this.routeTerms.get(route);
-    const maxAttempts = this.opts.maxAttempts ?? 3;
-    let paidAttempts = 0;
-    let sparesTried = 0;
-    let ticketsRefused = 0;
-    let blockWaits = 0;
-    let retried503 = false;
-    let last: PaymentTerms['reason'] | undefined;
-    for (let round = 0; round < maxAttempts + 2 + MAX_SPARES_PER_CALL + MAX_TICKET_REFUSALS + MAX_BLOCK_WAITS; round++) {
-      let payment: PaymentHeaders | undefined;
-      let ch: ConsumerChannel | undefined;
-      /** What this attempt adds to the channel when it signed or reused a voucher (a block: all its calls). */
-      let paid: { amount: bigint; price: bigint; block?: PrepaidBlock } | undefined;
-      let ticket: { block: PrepaidBlock; index: number } | undefined;
-      let opening: PrepaidBlock | undefined;
-      if (reuse) {
-        payment = reuse.payment;
-        ch = reuse.channel;
-        opening = reuse.block;
+    for (;;) {
+      // The next payment: the repeated one; none while the route's terms are unknown; else a ticket, an unspent
+      // voucher or a new voucher, of the one open channel with the provider.
+      let payment: Payment = UNPAID;
+      let channel: ChannelWallet | undefined;
+      if (repeat) {
+        payment = repeat;
+        channel = repeat.channel;
+        repeat = undefined;
       } else if (terms) {
-        ch = channels.openChannelFor(terms) ?? (await channels.channelFor(terms));
+        channel = channels.openChannelFor(terms) ?? (await channels.channelFor(terms));
         const price = BigInt(terms.price);
-        let blockCalls = ticketsRefused < MAX_TICKET_REFUSALS ? this.blockCalls(terms) : 1;
-        ticket = blockCalls > 1 ? takeTicket(ch, price, blockCalls) : undefined;
-        // An unspent voucher next; if the provider took it after all it refuses it, which costs no attempt.
-        const spare = ticket ? undefined : sparesTried < MAX_SPARES_PER_CALL ? takeUnspent(ch, price) : undefined;
-        if (ticket) {
-          payment = { ticket: encodeTicket({ channelId: ch.id, blockAmount: ticket.block.amount, index: ticket.index, preimage: ticket.block.links[ticket.index]! }) };
-        } else if (spare) {
-          sparesTried++;
-          paid = { amount: spare.amount, price: spare.price, block: spare.block };
-          payment = { voucher: spare.header, prepay: spare.block ? encodePrepay({ calls: spare.block.calls, anchor: spare.block.links[0]! }) : undefined };
-          if (spare.block) {
-            markPending(spare.block);
-            ch.blocks.push(spare.block);
-          }
-        } else {
-          // No ticket left and a block on its way: wait for its tickets rather than prepay another block each.
-          const coming = blockCalls > 1 && blockWaits < MAX_BLOCK_WAITS ? pendingBlock(ch, price) : undefined;
-          if (coming) {
-            blockWaits++;
-            let timer: NodeJS.Timeout | undefined;
-            await Promise.race([coming.settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.timeoutMs ?? 30_000)))]);
-            clearTimeout(timer);
-            continue;
-          }
-          if (paidAttempts >= maxAttempts) break;
-          paidAttempts++;
-          // A block never takes more than the deposit has left (a top-up starts as usual), unless that is not
-          // even two calls: then it waits for the top-up like a single call would.
-          // Nor more than the top-up threshold, so that a top-up starts while a block still fits.
-          const room = (ch.deposit - ch.signed) / price;
-          if (blockCalls > 1 && room < BigInt(blockCalls) && room >= 2n) blockCalls = Number(room);
-          const cap = channels.largestBlock(price);
-          if (blockCalls > 1 && cap !== null && cap < BigInt(blockCalls)) blockCalls = cap >= 2n ? Number(cap) : 1;
-          const charge = price * BigInt(blockCalls);
-          // Registered before signing (which may wait for a top-up), so that concurrent calls wait for it.
-          const block: PrepaidBlock | undefined =
-            blockCalls > 1 ? markPending({ amount: 0n, price, calls: blockCalls, links: makeTicketChain(blockCalls), next: 1, returned: [], confirmed: false }) : undefined;
-          if (block) ch.blocks.push(block);
-          let signed: SignedNext;
-          try {
-            signed = await this.sign(channels, source, ch, charge);
-          } catch (e) {
-            if (block) dropBlock(ch, block);
-            // The channel closed under us (its payment server refuses to sign): the next round opens another.
-            if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED')) {
-              last = { code: e.code, message: e.message };
-              continue;
-            }
-            throw e;
-          }
-          paid = { amount: signed.amount, price: charge };
-          payment = { voucher: signed.header };
-          if (block) {
-            block.amount = signed.amount;
-            paid.block = block;
-            payment.prepay = encodePrepay({ calls: blockCalls, anchor: block.links[0]! });
-          }
-        }
-        opening = paid?.block;
-        if (key) this.remember(key, { route, payment, channel: ch, block: opening });
+        const blockCalls = budget.ticketRefusals > 0 ? callsPerVoucher(this.opts.prepay, terms) : 1;
+        const next = this.takePrepaid(channel, price, blockCalls, budget) ?? (await this.payAnew(channels, source, channel, price, blockCalls, budget));
+        if (next === LOOK_AGAIN) continue;
+        if (next === OUT_OF_ATTEMPTS) break;
+        payment = next;
+        if (key) this.remember(key, { kind: 'repeat', of: next, channel, route });
       }
+
       setPaymentHeaders(req.headers, payment);
       let res: Response;
       try {
         res = await this.send(req);
       } catch (e) {
-        // The request never left this process: the provider has not seen this voucher or ticket, so it is not spent.
-        if (ch && neverSent(e)) {
-          if (paid && payment?.voucher) putUnspent(ch, payment.voucher, paid.price, paid.block);
-          if (ticket) returnTicket(ch, ticket.block, ticket.index);
-          if (key) this.sentByKey.delete(key);
-        } else if (ch && opening) {
-          dropBlock(ch, opening);
-        }
+        if (channel) this.afterNoAnswer(channel, payment, classifySendError(e), key);
         throw e;
       }
-      if (res.status === 503 && payment && key && !retried503 && (await errorCode(res)) === 'PAYMENT_SERVER_UNAVAILABLE') {
-        // The provider could not store our voucher: send the same one again under the same key (not charged twice).
-        retried503 = true;
-        reuse = { route, payment, channel: ch!, block: opening };
+
+      const receipt = channel && res.status !== 402 ? receiptFor(res, channel.id) : null;
+      const answer = classifyAnswer(res.status, receipt, res.status === 402 ? await readTerms(res) : null, res.status === 503 && channel ? await readError(res) : null);
+      if (answer.kind === 'terms-unreadable') {
+        throw new ChanpayError('PAYMENT_REQUIRED', `${route} answered 402 without readable payment terms`, { url: req.url.href });
+      }
+      if (answer.kind === 'refused') {
+        terms = this.learnTerms(answer.terms, ctx, route);
+        // Unpaid (the first try): now the terms are known.
+        if (channel) await this.afterRefusal(channels, channel, payment, answer, route, budget, key);
+        continue;
+      }
+      if (answer.kind === 'not-stored' && key && channel && payment.kind !== 'unpaid' && budget.retries503 > 0) {
+        // The provider could not store our payment: the same one again under the same key (not charged twice).
+        budget.retries503--;
+        repeat = payment.kind === 'repeat' ? payment : { kind: 'repeat', of: payment, channel, route };
         await drain(res);
         await sleep(200);
         continue;
       }
-      if (res.status !== 402) {
-        const receipt = ch ? this.noteReceipt(ch, res, route) : null;
-        if (opening) {
-          // Without a receipt the provider may still hold the block (its handler failed after the voucher was
-          // accepted: a 5xx): keep it, a refused ticket costs a round trip, a dropped block its money. Refusals
-          // before acceptance are 402s, 503s and 4xx, which open no block.
-          if (receipt || (res.status >= 500 && res.status !== 503)) confirmBlock(opening);
-          else dropBlock(ch!, opening);
-        }
-        // Not served and not charged (no receipt): the voucher pays the next call. With an idempotency key the
-        // caller's retry sends this very voucher again instead (a provider in sync mode then serves it free).
-        if (ch && !key && res.status === 503 && !receipt) {
-          const err = await errorOf(res);
-          // `accepted`: the provider took the voucher and will store it later (local sync mode); it is spent.
-          if (err?.code === 'PAYMENT_SERVER_UNAVAILABLE' && !err.details?.accepted) {
-            if (paid && payment?.voucher) putUnspent(ch, payment.voucher, paid.price, paid.block);
-            if (ticket) returnTicket(ch, ticket.block, ticket.index);
-          }
-        }
-        return res;
-      }
-      const t = await readTerms(res);
-      if (!t) throw new ChanpayError('PAYMENT_REQUIRED', `${route} answered 402 without readable payment terms`, { url: req.url.href });
-      this.checkTerms(t, ctx, route);
-      terms = t;
-      this.routeTerms.set(route, t);
-      reuse = undefined;
-      if (!payment) continue;
-      if (ch && opening) dropBlock(ch, opening);
-      if (ticket && ch) {
-        // A refused ticket costs no attempt: the block is given up (or just the ticket, if it was spent) and the
-        // call goes on with the next ticket or a voucher. Bounded, after which this call pays with a voucher.
-        ticketsRefused++;
-        if (t.reason?.code !== 'TICKET_USED') dropBlock(ch, ticket.block);
-        this.log.warn({ route, channelId: ch.id, code: t.reason?.code, reason: t.reason?.message }, 'ticket refused');
-        continue;
-      }
-      last = t.reason;
-      // Refused for a reason that passes (a top-up or a new channel the provider has not seen yet): the voucher
-      // was not taken, so it pays a later call instead of leaving its range unpaid inside the cumulative amount.
-      if (ch && paid && payment.voucher && inErrorGroup('NOT_TAKEN_YET', t.reason?.code ?? '')) putUnspent(ch, payment.voucher, paid.price, paid.block);
-      if (ch) await this.handleRefusal(channels, ch, t, route, paid);
+      channel?.settle(payment, answer, key !== null);
+      if (receipt) this.notePrice(route, receipt);
+      return res;
     }
+    const last = budget.lastRefusal;
     const code: ErrorCode = last && isErrorCode(last.code) ? last.code : 'PAYMENT_REQUIRED';
-    throw new ChanpayError(code, `${route}: payment refused after ${paidAttempts} attempts${last ? `: ${last.message}` : ''}`, {
+    throw new ChanpayError(code, `${route}: payment refused after ${budget.paidAttemptsUsed} attempts${last ? `: ${last.message}` : ''}`, {
       url: req.url.href,
       reason: last ?? null,
     });
@@ -323,7 +216,7 @@ export class PaymentConsumer {
   async open(url: string | URL, init: RequestInit = {}): Promise<ConsumerChannel> {
     const { ctx, channels } = this.started ?? (await this.startForCall());
     const req = await prepare(url, init);
-    const route = `${req.method} ${req.url.origin}${req.url.pathname}`;
+    const route = routeOf(req);
     const res = await this.send(req);
     if (res.status !== 402) {
       await drain(res);
@@ -331,9 +224,7 @@ export class PaymentConsumer {
     }
     const t = await readTerms(res);
     if (!t) throw new ChanpayError('PAYMENT_REQUIRED', `${route} answered 402 without readable payment terms`, { url: req.url.href });
-    this.checkTerms(t, ctx, route);
-    this.routeTerms.set(route, t);
-    return channels.channelFor(t);
+    return channels.channelFor(this.learnTerms(t, ctx, route));
   }
 
   /** Starts closing every channel this consumer uses (the challenge period begins; the server withdraws after). */
@@ -352,7 +243,7 @@ export class PaymentConsumer {
     return out;
   }
 
-  private async startForCall() {
+  private async startForCall(): Promise<Started> {
     try {
       await this.start();
     } catch (e) {
@@ -362,32 +253,114 @@ export class PaymentConsumer {
     return this.started!;
   }
 
-  private async sign(channels: ChannelManager, source: VoucherSource, ch: ConsumerChannel, price: bigint): Promise<SignedNext> {
-    const wait = channels.ensureFunds(ch, price);
-    if (wait) await wait;
-    for (let topUps = 0; ; topUps++) {
-      try {
-        return await source.next(ch, price);
-      } catch (e) {
-        // Concurrent calls took what a top-up added before this one could sign (or, remote, the server's count is
-        // ahead of ours): wait for the next top-up, a few times.
-        if (e instanceof ChanpayError && e.code === 'AMOUNT_EXCEEDS_DEPOSIT' && topUps < 3 && (await channels.topUpNow(ch, price))) continue;
-        if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED')) channels.forget(ch);
-        throw e;
-      }
-    }
+  /**
+   * A ticket, else an unspent voucher (as the budget allows). Taken without yielding, so that no two concurrent
+   * calls get the same; if the provider took an unspent voucher after all, it refuses it, which costs no paid attempt.
+   */
+  private takePrepaid(channel: ChannelWallet, price: bigint, blockCalls: number, budget: CallBudget): ChannelPayment | undefined {
+    const ticket = channel.takeTicket(price, blockCalls);
+    if (ticket || budget.spareVouchers === 0) return ticket;
+    const spare = channel.takeUnspent(price);
+    if (spare) budget.spareVouchers--;
+    return spare;
   }
 
-  private async handleRefusal(channels: ChannelManager, ch: ConsumerChannel, t: PaymentTerms, route: string, paid?: { amount: bigint; price: bigint }): Promise<void> {
+  /**
+   * With no ticket or unspent voucher at hand: waits for the block another call has on its way (its tickets may
+   * pay this call too), or else signs a new voucher, for one call or a block of `blockCalls`.
+   */
+  private async payAnew(
+    channels: ChannelManager,
+    source: VoucherSource,
+    channel: ChannelWallet,
+    price: bigint,
+    blockCalls: number,
+    budget: CallBudget,
+  ): Promise<VoucherPayment | typeof LOOK_AGAIN | typeof OUT_OF_ATTEMPTS> {
+    // Waiting rather than prepaying another block each: 20 concurrent first calls sign one block, not 20.
+    const coming = blockCalls > 1 && budget.blockWaits > 0 ? channel.pendingBlock(price) : undefined;
+    if (coming) {
+      budget.blockWaits--;
+      await settledOrTimeout(coming, this.opts.timeoutMs ?? 30_000);
+      return LOOK_AGAIN;
+    }
+    if (budget.paidAttempts === 0) return OUT_OF_ATTEMPTS;
+    budget.paidAttempts--;
+    const calls = blockSize(blockCalls, channel.callsCovered(price), channels.largestBlock(price));
+    const charge = price * BigInt(calls);
+    // Registered before signing (which may wait for a top-up), so that concurrent calls wait for it.
+    const block = calls > 1 ? channel.openBlock(price, calls) : undefined;
+    let signed: SignedNext | undefined;
+    try {
+      const wait = channels.ensureFunds(channel, charge);
+      if (wait) await wait;
+      for (let topUps = 0; !signed; topUps++) {
+        try {
+          signed = await source.next(channel, charge);
+        } catch (e) {
+          // Concurrent calls took what a top-up added before this one could sign (or, remote, the server's count is
+          // ahead of ours): wait for the next top-up, a few times.
+          if (!(e instanceof ChanpayError && e.code === 'AMOUNT_EXCEEDS_DEPOSIT' && topUps < 3 && (await channels.topUpNow(channel, charge)))) throw e;
+        }
+      }
+    } catch (e) {
+      if (block) channel.dropBlock(block);
+      if (!(e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED'))) throw e;
+      // The channel closed under us (its payment server refuses to sign): the next round opens another.
+      channels.forget(channel);
+      budget.lastRefusal = { code: e.code, message: e.message };
+      return LOOK_AGAIN;
+    }
+    if (block) block.amount = signed.amount;
+    return {
+      kind: 'voucher',
+      header: signed.header,
+      amount: signed.amount,
+      price: charge,
+      block,
+      prepay: block ? encodePrepay({ calls, anchor: block.links[0]! }) : undefined,
+    };
+  }
+
+  /** A request that got no answer: its payment is taken back if it provably never left this process. */
+  private afterNoAnswer(channel: ChannelWallet, payment: Payment, outcome: NoAnswer, key: string | null): void {
+    channel.settle(payment, outcome, key !== null);
+    // Taken back: a retry under this key is a new call.
+    if (outcome.kind === 'never-sent' && key) this.sentByKey.delete(key);
+  }
+
+  /** A refused payment: what the refusal means for it, for the call's budget and for the channel. */
+  private async afterRefusal(
+    channels: ChannelManager,
+    channel: ChannelWallet,
+    payment: Payment,
+    answer: Extract<ProviderAnswer, { kind: 'refused' }>,
+    route: string,
+    budget: CallBudget,
+    key: string | null,
+  ): Promise<void> {
+    channel.settle(payment, answer, key !== null);
+    const reason = answer.terms.reason;
+    if (payment.kind === 'ticket') {
+      // A refused ticket costs no paid attempt: the call goes on with the next ticket, or after a few with a voucher.
+      budget.ticketRefusals--;
+      this.log.warn({ route, channelId: channel.id, code: reason?.code, reason: reason?.message }, 'ticket refused');
+      return;
+    }
+    budget.lastRefusal = reason;
+    await this.handleRefusal(channels, channel, answer.terms, route, payment.kind === 'voucher' ? payment : undefined);
+  }
+
+  /** What a voucher's refusal means for the channel: fail, resume above the provider's voucher, drop the channel, or wait. */
+  private async handleRefusal(channels: ChannelManager, ch: ChannelWallet, t: PaymentTerms, route: string, voucher?: VoucherPayment): Promise<void> {
     const code = t.reason?.code ?? 'PAYMENT_REQUIRED';
     this.log.warn({ route, channelId: ch.id, code, reason: t.reason?.message }, 'voucher refused');
     if (inErrorGroup('FATAL', code)) {
       throw new ChanpayError(isErrorCode(code) ? code : 'PAYMENT_REQUIRED', `${route}: ${t.reason?.message ?? code}`, { channelId: ch.id });
     }
     if (code === 'AMOUNT_TOO_LOW') {
-      // We paid a stale, lower price (dynamic pricing) and nothing was signed since: take that voucher's range
-      // back, so the corrected voucher covers it instead of adding to it.
-      if (paid && this.opts.mode === 'local' && BigInt(t.price) > paid.price && ch.signed === paid.amount) ch.signed = paid.amount - paid.price;
+      // We paid a stale, lower price (dynamic pricing): take that voucher's range back if we can.
+      if (voucher && this.opts.mode === 'local' && BigInt(t.price) > voucher.price) ch.takeBack(voucher);
       this.resumeFrom(ch, t);
       return;
     }
@@ -408,7 +381,7 @@ export class PaymentConsumer {
    * The provider holds a higher voucher than we know of (we restarted, or another instance signed): continue
    * above it, but only if its signature is provably ours.
    */
-  private resumeFrom(ch: ConsumerChannel, t: PaymentTerms): void {
+  private resumeFrom(ch: ChannelWallet, t: PaymentTerms): void {
     const held = t.channel;
     if (!held || held.channelId.toLowerCase() !== ch.id || !held.signature || !/^\d{1,78}$/.test(held.acceptedAmount)) return;
     const amount = BigInt(held.acceptedAmount);
@@ -423,221 +396,40 @@ export class PaymentConsumer {
     ch.signed = amount;
   }
 
-  private checkTerms(t: PaymentTerms, ctx: PaymentContext, route: string): void {
-    const refuse = (code: ErrorCode, message: string) => {
-      throw new ChanpayError(code, `${route}: ${message}`, { terms: t as unknown as Record<string, unknown> });
-    };
-    if (t.scheme !== PAYMENT_SCHEME) refuse('TERMS_NOT_ACCEPTED', `unknown payment scheme ${String(t.scheme)}`);
-    if (!/^\d{1,78}$/.test(String(t.chainId)) || BigInt(t.chainId) !== ctx.chainId || String(t.contract).toLowerCase() !== ctx.contract) {
-      refuse('WRONG_DOMAIN', `the provider is paid on chain ${t.chainId} contract ${t.contract}, our payment server uses chain ${ctx.chainId} contract ${ctx.contract}`);
-    }
-    if (!isHex(String(t.provider), 20)) refuse('TERMS_NOT_ACCEPTED', 'the provider address is not an address');
-    if (String(t.token).toLowerCase() !== ctx.token) refuse('TERMS_NOT_ACCEPTED', `the provider wants token ${t.token}`);
-    if (!/^\d{1,78}$/.test(String(t.price)) || BigInt(t.price) <= 0n) refuse('TERMS_NOT_ACCEPTED', `invalid price ${t.price}`);
-    if (this.opts.maxPrice !== undefined && BigInt(t.price) > toWei(this.opts.maxPrice)) refuse('TERMS_NOT_ACCEPTED', `price ${t.price} is above our maximum ${this.opts.maxPrice}`);
-    if (!/^\d{1,78}$/.test(String(t.minDeposit)) || BigInt(t.minDeposit) > toWei(this.opts.deposit)) {
-      refuse('TERMS_NOT_ACCEPTED', `the provider wants a deposit of at least ${t.minDeposit}, we deposit ${this.opts.deposit}`);
-    }
-    if (!Number.isInteger(t.minChallengePeriod) || t.minChallengePeriod < 0 || t.minChallengePeriod > 4_294_967_295) {
-      refuse('TERMS_NOT_ACCEPTED', 'invalid minimum challenge period');
-    }
+  /** Terms this consumer pays (else it throws), remembered for the route so that its next calls are paid at once. */
+  private learnTerms(t: PaymentTerms, ctx: PaymentContext, route: string): PaymentTerms {
+    checkTerms(t, ctx, this.opts, route);
+    this.routeTerms.set(route, t);
+    return t;
   }
 
-  private noteReceipt(ch: ConsumerChannel, res: Response, route: string): Receipt | null {
-    const header = res.headers.get(RECEIPT_HEADER);
-    const receipt = header ? decodeReceipt(header) : null;
-    receipts.set(res, receipt);
-    if (!receipt || receipt.channelId !== ch.id) return null;
-    ch.calls++;
-    ch.paid += receipt.price;
+  /** Dynamic prices: the next call on this route starts from what this one cost. */
+  private notePrice(route: string, receipt: Receipt): void {
     const t = this.routeTerms.get(route);
-    // Dynamic prices: the next call on this route starts from what this one cost.
     if (t && BigInt(t.price) !== receipt.price) this.routeTerms.set(route, { ...t, price: receipt.price.toString() });
-    return receipt;
   }
 
-  /** Calls per voucher on a route: the consumer's `prepay`, capped by what the provider takes (1: no tickets). */
-  private blockCalls(terms: PaymentTerms): number {
-    const wanted = this.opts.prepay ?? 1;
-    const max = terms.prepay?.maxCalls;
-    if (wanted < 2 || typeof max !== 'number' || !Number.isInteger(max) || max < 2) return 1;
-    return Math.min(wanted, max, MAX_PREPAY_CALLS);
+  private sentWith(key: string, route: string): RepeatedPayment | undefined {
+    const sent = this.sentByKey.get(key);
+    return sent && sent.route === route ? sent : undefined;
   }
 
-  private remember(key: string, sent: SentVoucher): void {
+  private remember(key: string, sent: RepeatedPayment): void {
     this.sentByKey.delete(key);
     this.sentByKey.set(key, sent);
-    if (this.sentByKey.size > 10_000) this.sentByKey.delete(this.sentByKey.keys().next().value as string);
+    if (this.sentByKey.size > KEYS_REMEMBERED) this.sentByKey.delete(this.sentByKey.keys().next().value as string);
   }
 
-  private async send(req: Prepared): Promise<Response> {
+  private async send(req: PreparedRequest): Promise<Response> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 30_000);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     return this.fetchImpl(req.url, { ...req.other, method: req.method, headers: req.headers, body: req.body, signal });
   }
 }
 
-const MAX_UNSPENT = 1_000;
-/** Unspent vouchers one call may try before it signs a new one (each refusal of one costs a round trip). */
-const MAX_SPARES_PER_CALL = 2;
-
-/** Refused tickets one call may get before it pays with a voucher instead. */
-const MAX_TICKET_REFUSALS = 3;
-/** Times one call waits for another call's block before it opens one itself. */
-const MAX_BLOCK_WAITS = 2;
-
-/**
- * The lowest unspent voucher of the channel for calls of this price (a single call's, or a block's of such
- * calls), taken synchronously, so no two calls get it.
- */
-function takeUnspent(ch: ConsumerChannel, price: bigint): UnspentVoucher | undefined {
-  const i = ch.unspent.findIndex((u) => (u.block ? u.block.price : u.price) === price);
-  return i < 0 ? undefined : ch.unspent.splice(i, 1)[0];
-}
-
-function putUnspent(ch: ConsumerChannel, header: string, price: bigint, block?: PrepaidBlock): void {
-  if (block) dropBlock(ch, block);
-  const d = decodeVoucher(header);
-  if (!d.ok || ch.state !== 'open' || ch.unspent.length >= MAX_UNSPENT) return;
-  const amount = d.voucher.amount;
-  const i = ch.unspent.findIndex((x) => x.amount > amount);
-  ch.unspent.splice(i < 0 ? ch.unspent.length : i, 0, { header, amount, price, ...(block ? { block } : {}) });
-}
-
-/**
- * A ticket of a confirmed block for a call of this price, or undefined when this call should open a block:
- * when none is left, or when fewer than half a block are left and no block is on its way (so the next one is
- * ready before these run out). Synchronous, so no two calls get the same ticket.
- */
-function takeTicket(ch: ConsumerChannel, price: bigint, blockCalls: number): { block: PrepaidBlock; index: number } | undefined {
-  let available = 0;
-  let pending = 0;
-  for (const b of ch.blocks) {
-    if (b.price !== price) continue;
-    available += ticketsLeft(b);
-    if (!b.confirmed) pending++;
-  }
-  if (available === 0 || (pending === 0 && available <= blockCalls / 2)) return undefined;
-  for (const b of ch.blocks) {
-    if (!b.confirmed || b.price !== price) continue;
-    const index = b.returned.length > 0 ? b.returned.pop()! : b.next < b.calls ? b.next++ : -1;
-    if (index < 0) continue;
-    if (b.next === b.calls && b.returned.length === 0) dropBlock(ch, b);
-    return { block: b, index };
-  }
-  return undefined;
-}
-
-/** A ticket that never reached the provider: handed out again. */
-function returnTicket(ch: ConsumerChannel, block: PrepaidBlock, index: number): void {
-  if (ch.state !== 'open') return;
-  block.returned.push(index);
-  if (!ch.blocks.includes(block)) ch.blocks.push(block);
-}
-
-function dropBlock(ch: ConsumerChannel, block: PrepaidBlock): void {
-  const i = ch.blocks.indexOf(block);
-  if (i >= 0) ch.blocks.splice(i, 1);
-  block.settle?.();
-}
-
-function markPending(block: PrepaidBlock): PrepaidBlock {
-  block.confirmed = false;
-  block.settled = new Promise<void>((resolve) => (block.settle = resolve));
-  return block;
-}
-
-function confirmBlock(block: PrepaidBlock): void {
-  block.confirmed = true;
-  block.settle?.();
-}
-
-/** A block of this price whose voucher is on its way. */
-function pendingBlock(ch: ConsumerChannel, price: bigint): PrepaidBlock | undefined {
-  return ch.blocks.find((b) => !b.confirmed && b.price === price);
-}
-
-/** The receipt of a paid response, if it has one. */
-export function receiptOf(res: Response): Receipt | null {
-  const known = receipts.get(res);
-  if (known !== undefined) return known;
-  const header = res.headers.get(RECEIPT_HEADER);
-  return header ? decodeReceipt(header) : null;
-}
-
-/** Receipts already decoded by `fetch`, so that the caller's `receiptOf` does not parse them again. */
-const receipts = new WeakMap<Response, Receipt | null>();
-
-/** The common case without awaiting: a URL (no Request) and no body. */
-function prepareSync(input: string | URL | Request, init: RequestInit): Prepared | null {
-  if (input instanceof Request || (init.body !== undefined && init.body !== null)) return null;
-  const { method, headers: given, body: _b, signal, ...other } = init;
-  return {
-    url: new URL(String(input)),
-    method: (method ?? 'GET').toUpperCase(),
-    headers: new Headers(given),
-    body: undefined,
-    signal: signal ?? undefined,
-    other,
-  };
-}
-
-async function prepare(input: string | URL | Request, init: RequestInit): Promise<Prepared> {
-  let url: URL;
-  let method = init.method;
-  const headers = new Headers();
-  let body: Uint8Array<ArrayBuffer> | string | undefined;
-  if (input instanceof Request) {
-    url = new URL(input.url);
-    method ??= input.method;
-    input.headers.forEach((v, k) => headers.set(k, v));
-    if (init.body === undefined && input.body) body = new Uint8Array(await input.arrayBuffer());
-  } else {
-    url = new URL(String(input));
-  }
-  if (init.headers) new Headers(init.headers).forEach((v, k) => headers.set(k, v));
-  if (init.body !== undefined && init.body !== null) body = await bufferBody(init.body);
-  // The rest of init (credentials, redirect, …) passes through; these four are rebuilt per attempt.
-  const { method: _m, headers: _h, body: _b, signal: _s, ...other } = init;
-  return { url, method: (method ?? 'GET').toUpperCase(), headers, body, signal: init.signal ?? undefined, other };
-}
-
-/** A body that can be sent more than once (the call may be repeated with a corrected voucher). */
-async function bufferBody(body: BodyInit): Promise<Uint8Array<ArrayBuffer> | string> {
-  if (typeof body === 'string') return body;
-  return new Uint8Array(await new Response(body).arrayBuffer());
-}
-
-async function readTerms(res: Response): Promise<PaymentTerms | null> {
-  const header = res.headers.get(PAYMENT_REQUIRED_HEADER);
-  const fromHeader = header ? decodeTerms(header) : null;
-  if (fromHeader) {
-    await drain(res);
-    return fromHeader;
-  }
-  try {
-    const body = (await res.json()) as PaymentTerms;
-    return body && body.scheme === PAYMENT_SCHEME ? body : null;
-  } catch {
-    return null;
-  }
-}
-
-async function errorCode(res: Response): Promise<string | null> {
-  return (await errorOf(res))?.code ?? null;
-}
-
-async function errorOf(res: Response): Promise<{ code: string; details?: Record<string, unknown> } | null> {
-  try {
-    const body = (await res.clone().json()) as { error?: { code?: unknown; details?: unknown } };
-    if (typeof body?.error?.code !== 'string') return null;
-    const details = body.error.details;
-    return { code: body.error.code, details: typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : undefined };
-  } catch {
-    return null;
-  }
-}
-
-async function drain(res: Response): Promise<void> {
-  await res.arrayBuffer().catch(() => undefined);
+/** Waits for a pending block's answer, for at most `ms`. */
+async function settledOrTimeout(block: PrepaidBlock, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([block.settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -1,7 +1,7 @@
 import { ChanpayError, encodeVoucher, isHex, type Address } from '@chanpay/protocol';
 import { VoucherSigner, addressOfPrivateKey, hexToBuffer } from '@chanpay/protocol/node';
 import type { PaymentServerClient } from '../payment-server-client';
-import type { PaymentContext } from '../provider/context';
+import type { PaymentContext } from '../context';
 import type { ConsumerChannel } from './channel';
 
 export interface SignedNext {

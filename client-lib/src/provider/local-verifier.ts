@@ -2,7 +2,7 @@ import { ChanpayError, acceptWithRefresh, recordAccepted, voucherRefusal, type A
 import { voucherSigner } from '@chanpay/protocol/node';
 import type { PaymentServerClient } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
-import type { PaymentContext } from './context';
+import type { PaymentContext } from '../context';
 import { ChannelCache, type CachedChannel } from './channel-cache';
 import { VoucherOutbox } from './voucher-outbox';
 import type { AcceptedVoucher, HeldVoucher, VoucherVerifier } from './verifier';

@@ -2,7 +2,7 @@ import { ChanpayError, inErrorGroup, isValidIdempotencyKey, decodeVoucher, decod
 import type { ClaimAllResponse } from '@chanpay/protocol';
 import { PaymentServerClient, type PaymentServerClientOptions } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
-import { loadContext, type PaymentContext } from './context';
+import { loadContext, type PaymentContext } from '../context';
 import { IdempotencyStore, type CachedResponse, type IdempotencyRecord } from './idempotency';
 import { LocalVerifier } from './local-verifier';
 import { RemoteVerifier } from './remote-verifier';

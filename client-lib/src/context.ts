@@ -1,7 +1,7 @@
 import { ChanpayError, ZERO_ADDRESS, normalizeAddress, type Address } from '@chanpay/protocol';
 import { VoucherHasher } from '@chanpay/protocol/node';
 import type { ServerConfigInfo } from '@chanpay/protocol';
-import type { PaymentServerClient } from '../payment-server-client';
+import type { PaymentServerClient } from './payment-server-client';
 
 /** What a service learns from its own payment server once at start: who it is and on which chain and contract. */
 export interface PaymentContext {
