@@ -8,3 +8,4 @@ export * from './consumer';
 export * from './koa';
 export * from './service-kit';
 export * from './bearer';
+export * from './secret-env';

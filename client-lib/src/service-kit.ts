@@ -10,6 +10,7 @@ import { PaymentProvider } from './provider/payment-provider';
 import { PaymentConsumer } from './consumer/payment-consumer';
 import type { Logger } from './logger';
 import { toWei, type Amount } from './units';
+import { readSecretEnv } from './secret-env';
 
 /** What a paid service needs to reach its own payment server. */
 export interface PaymentServerSettings {
@@ -157,6 +158,15 @@ export function payoutHandler(provider: PaymentProvider): Koa.Middleware {
 
 // ---------------------------------------------------------------------- environment
 
+/** A secret from NAME or from the file NAME_FILE names (Docker secrets); a wrong one is a VALIDATION_ERROR. */
+function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  try {
+    return readSecretEnv(env, name);
+  } catch (e) {
+    throw new ChanpayError('VALIDATION_ERROR', (e as Error).message);
+  }
+}
+
 export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const v = env[name];
   if (v === undefined || v === '') return fallback;
@@ -176,8 +186,8 @@ export function envWei(env: NodeJS.ProcessEnv, name: string, fallback: bigint): 
 
 /** The token of a service's administrative routes (ADMIN_TOKEN), 16 to 512 characters; undefined when unset. */
 export function adminTokenFromEnv(env: NodeJS.ProcessEnv): string | undefined {
-  const token = env.ADMIN_TOKEN;
-  if (token === undefined || token === '') return undefined;
+  const token = secretFromEnv(env, 'ADMIN_TOKEN');
+  if (token === undefined) return undefined;
   // At most 512: the longest token a bearer header is read with (bearerDigest).
   if (token.length < 16 || token.length > 512 || !/^[\x21-\x7e]+$/.test(token)) {
     throw new ChanpayError('VALIDATION_ERROR', 'ADMIN_TOKEN must be 16 to 512 visible ASCII characters');
@@ -187,7 +197,7 @@ export function adminTokenFromEnv(env: NodeJS.ProcessEnv): string | undefined {
 
 export function paymentServerFromEnv(env: NodeJS.ProcessEnv): PaymentServerSettings | undefined {
   if (!env.PAYMENT_SERVER_URL) return undefined;
-  return { url: env.PAYMENT_SERVER_URL, token: env.PAYMENT_SERVER_TOKEN ?? '', account: env.PAYMENT_ACCOUNT || undefined };
+  return { url: env.PAYMENT_SERVER_URL, token: secretFromEnv(env, 'PAYMENT_SERVER_TOKEN') ?? '', account: env.PAYMENT_ACCOUNT || undefined };
 }
 
 export function providerSettingsFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): ProviderSettings {
@@ -205,7 +215,7 @@ export function consumerSettingsFromEnv(env: NodeJS.ProcessEnv, logger?: Logger)
   return {
     mode: paymentModeFromEnv(env),
     paymentServer: paymentServerFromEnv(env),
-    voucherKey: env.VOUCHER_KEY || undefined,
+    voucherKey: secretFromEnv(env, 'VOUCHER_KEY'),
     deposit: envWei(env, 'DEPOSIT_WEI', DEFAULT_DEPOSIT),
     challengePeriod: env.CHALLENGE_PERIOD ? envInt(env, 'CHALLENGE_PERIOD', 0) : undefined,
     idempotencyKeys: envFlag(env, 'IDEMPOTENCY_KEYS'),
