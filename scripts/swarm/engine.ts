@@ -73,6 +73,9 @@ export class Engine {
       'nsenter',
       [`--net=/run/netns/${options.node.netns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', options.hostname, ...dockerd],
       {
+        // Its own process group: a Ctrl-C in the terminal reaches this process, whose cleanup stops the engine in
+        // order (stack rm, swarm leave, SIGTERM), instead of reaching dockerd directly.
+        detached: true,
         stdio: ['ignore', log, log],
         // Never try a registry for a service's image: the lab's images are loaded on every node, none can be pulled.
         env: { ...process.env, DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1' },
