@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { readSecretEnv } from '@chanpay/protocol/node';
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address').transform((a) => a.toLowerCase());
@@ -109,7 +110,8 @@ export function parseConfig(input: unknown): Config {
 
 /**
  * Reads the configuration: the JSON file named by PS_CONFIG (optional), then environment overrides.
- * PS_ACCOUNTS = "name:0xkey[:0xvoucherKey],…" and PS_TOKENS = "token:account+account,…" keep secrets out of files.
+ * PS_ACCOUNTS = "name:0xkey[:0xvoucherKey],…" and PS_TOKENS = "token:account+account,…" keep secrets out of files;
+ * PS_ACCOUNTS_FILE / PS_TOKENS_FILE read the same from a file instead (Docker secrets under /run/secrets).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let raw: Record<string, unknown> = {};
@@ -151,14 +153,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   nested('claim', 'thresholdWei', env.PS_CLAIM_THRESHOLD_WEI);
   nested('claim', 'intervalSeconds', num('PS_CLAIM_INTERVAL_SECONDS'));
   nested('watcher', 'pollIntervalMs', num('PS_WATCH_INTERVAL_MS'));
-  if (env.PS_ACCOUNTS) raw.accounts = parseAccountsEnv(env.PS_ACCOUNTS);
-  if (env.PS_TOKENS) raw.tokens = parseTokensEnv(env.PS_TOKENS);
+  const accounts = secretFromEnv(env, 'PS_ACCOUNTS');
+  const tokens = secretFromEnv(env, 'PS_TOKENS');
+  if (accounts) raw.accounts = parseAccountsEnv(accounts);
+  if (tokens) raw.tokens = parseTokensEnv(tokens);
   return parseConfig(raw);
 }
 
 /** The non-empty entries of a comma-separated variable. */
 function envList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** PS_ACCOUNTS / PS_TOKENS, or the file their *_FILE variable names (Docker secrets). */
+function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  try {
+    return readSecretEnv(env, name);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }
 
 function parseAccountsEnv(value: string) {

@@ -1,7 +1,7 @@
 /**
  * The chain image's entry point: ganache (the npm package) as a standalone JSON-RPC node, configured from the
  * environment so that no key is baked into the image:
- *   CHAIN_KEYS          comma-separated 0x private keys to fund (required)
+ *   CHAIN_KEYS          comma-separated 0x private keys to fund (required; or CHAIN_KEYS_FILE: a file holding them)
  *   CHAIN_BALANCE_ETH   ether per key (default 1000)
  *   CHAIN_ID            default 1337
  *   CHAIN_HOST / CHAIN_PORT   default 0.0.0.0 / 8545
@@ -10,6 +10,7 @@
  * Shanghai is ganache's newest hardfork; the contracts are compiled for it.
  */
 import { mkdirSync } from 'node:fs';
+import { readSecretEnv } from '@chanpay/protocol/node';
 
 function env(name: string, fallback: string): string {
   const v = process.env[name];
@@ -23,11 +24,11 @@ function int(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
-  const keys = env('CHAIN_KEYS', '')
+  const keys = (readSecretEnv(process.env, 'CHAIN_KEYS') ?? '')
     .split(',')
     .map((k) => k.trim())
     .filter(Boolean);
-  if (keys.length === 0) throw new Error('CHAIN_KEYS is empty: give the 0x private keys to fund, comma-separated');
+  if (keys.length === 0) throw new Error('CHAIN_KEYS is empty: give the 0x private keys to fund, comma-separated (or CHAIN_KEYS_FILE)');
   const bad = keys.findIndex((k) => !/^0x[0-9a-fA-F]{64}$/.test(k));
   if (bad >= 0) throw new Error(`CHAIN_KEYS entry ${bad + 1} is not 0x followed by 64 hex digits`);
   const balanceEth = env('CHAIN_BALANCE_ETH', '1000');

@@ -4,12 +4,14 @@
  * so every payment server can be given PS_CONTRACT_ADDRESS in advance. Idempotent: exits 0 at once when the
  * contract is already there (a restarted scenario on a persistent chain).
  *   RPC_URL           the chain, e.g. http://chain:8545
- *   DEPLOYER_KEY      0x private key used for nothing else (its nonce must still be 0 on first deploy)
+ *   DEPLOYER_KEY      0x private key used for nothing else (its nonce must still be 0 on first deploy); or
+ *   DEPLOYER_KEY_FILE a file holding it (Docker secrets)
  *   CONTRACT_ADDRESS  optional: fail unless it is the deployer's nonce-0 address (catches a stale .env)
  */
 import { getCreateAddress, JsonRpcProvider, Network, Wallet } from 'ethers';
 import { PAYMENT_CHANNELS_BYTECODE } from '@chanpay/protocol';
 import { GAS } from '@chanpay/payment-server';
+import { readSecretEnv } from '@chanpay/protocol/node';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,7 +37,7 @@ async function chainIdOf(url: string): Promise<bigint> {
 
 async function main(): Promise<void> {
   const url = process.env.RPC_URL;
-  const key = process.env.DEPLOYER_KEY;
+  const key = readSecretEnv(process.env, 'DEPLOYER_KEY');
   if (!url) throw new Error('RPC_URL is not set');
   if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw new Error('DEPLOYER_KEY must be 0x followed by 64 hex digits');
   const chainId = await chainIdOf(url);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChanpayError, toWei } from '@chanpay/protocol';
+import { readSecretEnv } from '@chanpay/protocol/node';
 
 /** What `--help` says of one environment variable. */
 export interface VariableHelp {
@@ -126,7 +127,28 @@ function settingsError(problems: string[]): ChanpayError {
   return new ChanpayError('VALIDATION_ERROR', problems.join('; '));
 }
 
-function readEnv<V extends Variables>(variables: V, env: Environment): { ok: true; env: EnvOf<V> } | { ok: false; problems: string[] } {
+/**
+ * The environment with every secret variable resolved: NAME itself or the contents of the file NAME_FILE names
+ * (Docker secrets under /run/secrets), so that a stack file never holds a key or token in plain text.
+ */
+function withSecretFiles(variables: Variables, env: Environment, problems: string[]): Environment {
+  let resolved: Record<string, string | undefined> | null = null;
+  for (const [name, schema] of Object.entries(variables)) {
+    if (!variableHelp.get(schema)?.secret || env[`${name}_FILE`] === undefined) continue;
+    resolved ??= { ...env };
+    try {
+      resolved[name] = readSecretEnv(env, name);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  return resolved ?? env;
+}
+
+function readEnv<V extends Variables>(variables: V, given: Environment): { ok: true; env: EnvOf<V> } | { ok: false; problems: string[] } {
+  const fileProblems: string[] = [];
+  const env = withSecretFiles(variables, given, fileProblems);
+  if (fileProblems.length > 0) return { ok: false, problems: fileProblems };
   const result = z.object(variables).safeParse(env);
   if (result.success) return { ok: true, env: result.data };
   const problems = result.error.issues.map((issue) => {
@@ -144,7 +166,8 @@ export function describeVariables(variables: Variables): string[] {
   const rows = Object.entries(variables).map(([name, schema]) => {
     const help = variableHelp.get(schema);
     const fallback = help?.default !== undefined ? `default ${help.default}` : help?.unset ? `unset: ${help.unset}` : '';
-    return [name, fallback, help?.description ?? ''] as const;
+    const description = (help?.description ?? '') + (help?.secret ? ` (or ${name}_FILE: a file holding it)` : '');
+    return [name, fallback, description] as const;
   });
   const nameWidth = Math.max(...rows.map(([name]) => name.length));
   const fallbackWidth = Math.max(...rows.map(([, fallback]) => fallback.length));

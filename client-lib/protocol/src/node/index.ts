@@ -7,3 +7,4 @@ export { channelIdOf } from './channel-id';
 export { makeTicketChain, chainReaches } from './ticket-chain';
 export { hexToBuffer, bufferToHex, uint256Word, addressWord } from './bytes';
 export { tokenDigest, bearerDigest } from './bearer';
+export { readSecretEnv, SecretEnvError } from './secret-env';
