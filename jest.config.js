@@ -15,7 +15,6 @@ const UNIT_TESTS = [
   'services/public/test/upstream-errors.test.ts',
   'integration-tests/test/docker-deps.test.ts',
   'visualizer/test/{balances-chart,channels,decode,format-config,graph,windows,static-server}.test.ts',
-  'scripts/test/cli.test.ts',
   'scripts/test/dependencies.test.ts',
 ].map((glob) => path.join(__dirname, glob));
 
