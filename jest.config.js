@@ -1,20 +1,39 @@
-/** One jest run over every workspace, so that `npm test` prints a single summary. */
+/**
+ * One jest run over every workspace, so that `npm test` prints a single summary.
+ * The `unit` project is the fast lane (`npm run test:unit`): no chain, no Docker, no browser. Its files are left
+ * out of the workspace projects, so that `npm test` runs each test once.
+ */
+const path = require('node:path');
+
 const swc = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }];
 
-const workspace = (name, dir, extra = {}) => ({
+const UNIT_TESTS = [
+  '**/test/unit/**/*.test.ts',
+  'client-lib/protocol/test/*.test.ts',
+  'client-lib/test/admin-token.test.ts',
+  'payment-server/test/server/config.test.ts',
+  'services/public/test/upstream-errors.test.ts',
+  'integration-tests/test/docker-deps.test.ts',
+  'visualizer/test/{balances-chart,channels,decode,format-config,graph,windows,static-server}.test.ts',
+  'scripts/test/dependencies.test.ts',
+].map((glob) => path.join(__dirname, glob));
+
+const project = (name, testMatch) => ({
   displayName: name,
   rootDir: __dirname,
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc },
   setupFiles: ['<rootDir>/jest.setup.js'],
-  testMatch: [`<rootDir>/${dir}/test/**/*.test.ts`],
-  ...extra,
+  testMatch,
 });
+
+const workspace = (name, dir) => project(name, [path.join(__dirname, dir, 'test/**/*.test.ts'), ...UNIT_TESTS.map((glob) => `!${glob}`)]);
 
 module.exports = {
   testTimeout: 120_000,
   maxWorkers: 2,
   projects: [
+    project('unit', UNIT_TESTS),
     workspace('protocol', 'client-lib/protocol'),
     workspace('client-lib', 'client-lib'),
     workspace('payment-server', 'payment-server'),

@@ -5,8 +5,17 @@
  * Prints `CHAIN_READY <rpcUrl>` once it listens; stops on SIGTERM / SIGINT.
  */
 import { startEmbeddedChain } from '@chanpay/devkit';
+import { parseCommandLine } from '@chanpay/devkit/cli';
+
+const COMMAND = {
+  command: 'npx tsx scripts/chain.ts',
+  summary: 'The embedded ganache chain as a process of its own; prints `CHAIN_READY <rpcUrl>` once it listens.',
+  options: {},
+  notes: ['environment:', '  CHAIN_PORT          port to listen on (0 = a free port, the default)', '  CHAIN_PRIVATE_KEYS  comma-separated 0x keys to fund'],
+} as const;
 
 async function main(): Promise<void> {
+  parseCommandLine(COMMAND);
   const port = Number(process.env.CHAIN_PORT ?? '0');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`CHAIN_PORT must be a port number, got "${process.env.CHAIN_PORT}"`);
   const privateKeys = (process.env.CHAIN_PRIVATE_KEYS ?? '').split(',').filter(Boolean);

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '@chanpay/devkit/cli';
 
 interface Figure {
   scenario: string;
@@ -39,10 +39,21 @@ const ORDER = [
   'Network: chain node unreachable (local, batched)', 'Network: kill -9 of the chain node (local, batched)',
 ];
 
+const COMMAND = {
+  command: 'npm run test:faults --',
+  summary:
+    'The reliability suite (integration-tests/test/reliability) with larger bounds, then its figures: written to\n' +
+    'docs/reliability-figures.json and the table of docs/reliability.md.',
+  options: {
+    scale: { type: 'string', value: '<n>', default: '10', description: 'inputs and load, in multiples of what `npm test` uses (1 to 100)' },
+    'no-docs': { type: 'boolean', description: 'run and print the figures, leave docs/ alone' },
+  },
+} as const;
+
 function main(): void {
-  const { values } = parseArgs({ options: { scale: { type: 'string', default: '10' }, 'no-docs': { type: 'boolean', default: false } } });
+  const { values, fail } = parseCommandLine(COMMAND);
   const scale = Number(values.scale);
-  if (!Number.isFinite(scale) || scale < 1 || scale > 100) throw new Error(`--scale must be a number from 1 to 100, got "${values.scale}"`);
+  if (!Number.isFinite(scale) || scale < 1 || scale > 100) fail(`--scale must be a number from 1 to 100, got "${values.scale}"`);
   const dir = mkdtempSync(path.join(tmpdir(), 'chanpay-figures-'));
   const started = Date.now();
   const jest = spawnSync(

@@ -1,31 +1,44 @@
 /**
- * npm run scenario -- <chain|payment|no-payment|integration-test> [smoke|up|down|logs|stats] [options]
- * npm run scenario -- build | env | sizes
- *
- *   smoke (default)  build the images, start the scenario, wait for health, run its smoke call, tear down
- *   up               build, start, wait for health, print the URLs (leave it running)
- *   logs             follow every container's log (Ctrl-C stops following, not the scenario)
- *   stats            one CPU / memory sample per container
- *   down             stop and remove the containers and volumes
- *   build            build every image (local node base + this machine's node_modules, no registry needed)
- *   env              write compose/.env with fresh keys and tokens (--force to overwrite)
- *   sizes            image sizes
- * Options: --host-network (every container on the host network, all traffic on 127.0.0.1; what CI uses),
- *   --free-ports (pick free ports instead of the env file's), --keep (smoke: leave it running),
- *   --no-build, --local (PAYMENT=local instead of the env file's mode), --quiet.
- * Settings come from compose/.env, else compose/.env.example; see docs/docker.md.
+ * `npm run scenario`: the compose scenarios in Docker (docs/docker.md); `npm run scenario -- --help` lists the
+ * scenarios, actions and options.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { parseCommandLine, usage } from '@chanpay/devkit/cli';
 import { engineUnavailableReason } from './docker/engine';
 import { ENV_FILE, freshEnv } from './docker/env';
 import { buildImages, imageSizes } from './docker/images';
 import { SCENARIO_NAMES, Scenario, freePorts, type ScenarioName } from './docker/scenario';
 import { smoke } from './docker/smoke';
 
-const args = process.argv.slice(2);
-const flags = new Set(args.filter((a) => a.startsWith('--')));
-const [first, second] = args.filter((a) => !a.startsWith('--'));
-const quiet = flags.has('--quiet');
+const COMMAND = {
+  command: 'npm run scenario --',
+  positionals: `<${SCENARIO_NAMES.join('|')}> [smoke|up|down|logs|stats], or: build | env | sizes`,
+  summary: [
+    "The thesis's compose scenarios in Docker (docs/docker.md). Settings come from compose/.env, else compose/.env.example.",
+    '  smoke (default)  build the images, start the scenario, wait for health, run its smoke call, tear down',
+    '  up               build, start, wait for health, print the URLs (leave it running)',
+    "  logs             follow every container's log (Ctrl-C stops following, not the scenario)",
+    '  stats            one CPU / memory sample per container',
+    '  down             stop and remove the containers and volumes',
+    "  build            build every image (local node base + this machine's node_modules, no registry needed)",
+    '  env              write compose/.env with fresh keys and tokens',
+    '  sizes            image sizes',
+  ].join('\n'),
+  options: {
+    'host-network': { type: 'boolean', description: 'every container on the host network, all traffic on 127.0.0.1 (what CI uses)' },
+    'free-ports': { type: 'boolean', description: "pick free ports instead of the env file's" },
+    keep: { type: 'boolean', description: 'smoke: leave the scenario running' },
+    'no-build': { type: 'boolean', description: 'use the images as they are' },
+    local: { type: 'boolean', description: "PAYMENT=local instead of the env file's mode" },
+    quiet: { type: 'boolean', description: 'print only the results' },
+    force: { type: 'boolean', description: 'env: overwrite compose/.env' },
+  },
+} as const;
+
+const { values: options, positionals, fail } = parseCommandLine(COMMAND);
+const [first, second, ...extra] = positionals;
+if (extra.length > 0) fail(`unexpected argument "${extra[0]}"`);
+const quiet = options.quiet;
 const say = (line: string) => console.log(line);
 const verbose = (line: string) => {
   if (!quiet) console.log(`  ${line}`);
@@ -77,9 +90,9 @@ async function printUrls(s: Scenario): Promise<void> {
 
 async function runScenario(name: ScenarioName, action: string): Promise<void> {
   await requireEngine();
-  const env: Record<string, string> = flags.has('--free-ports') ? { ...(await freePorts()) } : {};
-  if (flags.has('--local')) env.PAYMENT = 'local';
-  const s = new Scenario(name, { hostNetwork: flags.has('--host-network'), env, log: verbose });
+  const env: Record<string, string> = options['free-ports'] ? { ...(await freePorts()) } : {};
+  if (options.local) env.PAYMENT = 'local';
+  const s = new Scenario(name, { hostNetwork: options['host-network'], env, log: verbose });
   switch (action) {
     case 'down':
       await s.down();
@@ -103,12 +116,12 @@ async function runScenario(name: ScenarioName, action: string): Promise<void> {
     default:
       throw new Error(`unknown action "${action}": smoke, up, down, logs or stats`);
   }
-  if (!flags.has('--no-build')) await build();
+  if (!options['no-build']) await build();
   const t0 = Date.now();
   try {
     await s.up();
   } catch (e) {
-    if (action === 'smoke' && !flags.has('--keep')) await s.down().catch(() => undefined);
+    if (action === 'smoke' && !options.keep) await s.down().catch(() => undefined);
     throw e;
   }
   say(`${name}: up and healthy in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -121,7 +134,7 @@ async function runScenario(name: ScenarioName, action: string): Promise<void> {
     say(`${name}: smoke passed`);
     say(JSON.stringify(result, null, 2));
   } finally {
-    if (!flags.has('--keep')) {
+    if (!options.keep) {
       await s.down();
       say(`${name}: down`);
     }
@@ -129,12 +142,12 @@ async function runScenario(name: ScenarioName, action: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!first || first === 'help' || flags.has('--help')) {
-    console.log(`usage: npm run scenario -- <${SCENARIO_NAMES.join('|')}> [smoke|up|down|logs|stats] [--host-network] [--free-ports] [--keep] [--no-build] [--local]\n       npm run scenario -- build | env [--force] | sizes`);
+  if (!first || first === 'help') {
+    process.stdout.write(usage(COMMAND));
     return;
   }
   if (first === 'env') {
-    if (existsSync(ENV_FILE) && !flags.has('--force')) throw new Error(`${ENV_FILE} exists; --force overwrites it`);
+    if (existsSync(ENV_FILE) && !options.force) throw new Error(`${ENV_FILE} exists; --force overwrites it`);
     writeFileSync(ENV_FILE, freshEnv(), { mode: 0o600 });
     say(`wrote ${ENV_FILE} with fresh keys and tokens (mode 600; .gitignore keeps it out of git)`);
     return;
@@ -149,7 +162,7 @@ async function main(): Promise<void> {
     for (const { image, mb } of await imageSizes()) say(`${image.padEnd(34)} ${mb} MB`);
     return;
   }
-  if (!(SCENARIO_NAMES as string[]).includes(first)) throw new Error(`unknown scenario "${first}"; one of ${SCENARIO_NAMES.join(', ')}`);
+  if (!(SCENARIO_NAMES as string[]).includes(first)) fail(`unknown scenario "${first}"; one of ${SCENARIO_NAMES.join(', ')}, build, env or sizes`);
   await runScenario(first as ScenarioName, second ?? 'smoke');
 }
 

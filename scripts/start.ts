@@ -10,8 +10,8 @@
  *   npm start -- --verbose         show every process's log lines
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { adminTokenFromEnv } from '@chanpay/client-lib';
+import { parseCommandLine } from '@chanpay/devkit/cli';
 import { DEFAULT_PORTS, startNetwork, type NetworkMode, type PortName } from './network';
 
 const PORT_FLAGS: Record<string, PortName> = {
@@ -31,33 +31,51 @@ const ENV_PORTS: Record<PortName, string> = {
   public: 'PUBLIC_PORT',
 };
 
+const PORT_OPTIONS = Object.fromEntries(
+  Object.entries(PORT_FLAGS).map(([flag, name]) => [
+    flag,
+    { type: 'string' as const, value: '<port>', description: `port of ${flag.replace(/-port$/, '')} (env ${ENV_PORTS[name]}, default ${DEFAULT_PORTS[name]})` },
+  ]),
+);
+
+const COMMAND = {
+  command: 'npm start --',
+  summary: 'The whole example network on an embedded chain (two payment servers, three services), every call paid.',
+  options: {
+    mode: { type: 'string', value: '<local|remote>', default: 'local', description: 'local: services sign and verify in process; remote: their payment servers do (the thesis topology)' },
+    'no-payment': { type: 'boolean', description: 'the baseline: the same services, no chain, no payment servers' },
+    sync: { type: 'boolean', description: 'providers answer only after their payment server stored the voucher' },
+    prepay: { type: 'string', value: '<calls>', default: process.env.PREPAY_CALLS ?? '1', description: 'calls each voucher pays ahead, 1 to 4096 (prepaid tickets; env PREPAY_CALLS)' },
+    'challenge-period': { type: 'string', value: '<seconds>', default: '120', description: 'challenge period of the channels the network opens' },
+    verbose: { type: 'boolean', description: "show every process's log lines" },
+    ...PORT_OPTIONS,
+  },
+  notes: [
+    'environment:',
+    "  ADMIN_TOKEN   the services' admin token (/redeem, /init, /terminate); default: a new one per run",
+    '  SHOW_TOKENS   print the payment servers\' bearer tokens too',
+  ],
+} as const;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      mode: { type: 'string', default: 'local' },
-      'no-payment': { type: 'boolean', default: false },
-      sync: { type: 'boolean', default: false },
-      prepay: { type: 'string', default: process.env.PREPAY_CALLS ?? '1' },
-      verbose: { type: 'boolean', default: false },
-      'challenge-period': { type: 'string', default: '120' },
-      ...Object.fromEntries(Object.keys(PORT_FLAGS).map((f) => [f, { type: 'string' as const }])),
-    },
-    allowPositionals: false,
-  });
+  const { values, fail } = parseCommandLine(COMMAND);
   const mode: NetworkMode = values['no-payment'] ? 'off' : (values.mode as NetworkMode);
-  if (!['local', 'remote', 'off'].includes(mode)) throw new Error(`--mode must be local or remote, got "${values.mode}"`);
+  if (!['local', 'remote', 'off'].includes(mode)) fail(`--mode must be local or remote, got "${values.mode}"`);
   const ports: Partial<Record<PortName, number>> = {};
   for (const [name, env] of Object.entries(ENV_PORTS) as [PortName, string][]) {
     const flag = Object.keys(PORT_FLAGS).find((f) => PORT_FLAGS[f] === name)!;
     const raw = (values as unknown as Record<string, string | undefined>)[flag] ?? process.env[env];
     if (raw !== undefined) {
-      if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new Error(`--${flag} / ${env} must be a port number, got "${raw}"`);
+      if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) fail(`--${flag} / ${env} must be a port number, got "${raw}"`);
       ports[name] = Number(raw);
     }
   }
 
+  const challengePeriod = values['challenge-period'];
+  if (!/^\d{1,10}$/.test(challengePeriod) || Number(challengePeriod) < 1) fail(`--challenge-period must be a positive number of seconds, got "${challengePeriod}"`);
+
   const prepay = values.prepay;
-  if (!/^\d{1,4}$/.test(prepay) || Number(prepay) < 1 || Number(prepay) > 4096) throw new Error(`--prepay / PREPAY_CALLS must be 1 to 4096 calls per voucher, got "${prepay}"`);
+  if (!/^\d{1,4}$/.test(prepay) || Number(prepay) < 1 || Number(prepay) > 4096) fail(`--prepay / PREPAY_CALLS must be 1 to 4096 calls per voucher, got "${prepay}"`);
 
   // The services' administrative routes (/redeem, /init, /terminate) need this token; ADMIN_TOKEN picks it.
   const adminToken = adminTokenFromEnv(process.env) ?? randomBytes(18).toString('base64url');
@@ -70,7 +88,7 @@ async function main(): Promise<void> {
     ports,
     sync: values.sync,
     verbose: values.verbose,
-    challengePeriod: Number(values['challenge-period']),
+    challengePeriod: Number(challengePeriod),
     env: { PREPAY_CALLS: prepay },
     adminToken,
   });
@@ -121,7 +139,6 @@ async function main(): Promise<void> {
   }
 }
 
-void DEFAULT_PORTS;
 main().catch((e: unknown) => {
   console.error(`npm start failed: ${(e as Error).message}`);
   process.exit(1);

@@ -3,6 +3,7 @@
  * Each case warms up, then runs a fixed number of iterations; the figures are the mean over those.
  * Options: `--iterations N` (default 20000), `--warmup N` (default 2000).
  */
+import { parseCommandLine } from '@chanpay/devkit/cli';
 import { TypedDataEncoder, Wallet, verifyTypedData } from 'ethers';
 import { decodeVoucher, encodeVoucher, type Address } from '@chanpay/protocol';
 import { DOMAIN_NAME, DOMAIN_VERSION, VOUCHER_TYPES, VoucherHasher, hexToBuffer, nativeCryptoLoaded, nativeKeccakLoaded, recoverSigner, signDigest } from '@chanpay/protocol/node';
@@ -20,11 +21,23 @@ interface Result {
   bestRoundUs: number;
 }
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
+const COMMAND = {
+  command: 'npm run bench:crypto --',
+  summary: 'Per-call cost of voucher signing and verification, single thread, beside ethers.',
+  options: {
+    iterations: { type: 'string', value: '<n>', default: '20000', description: 'measured calls per case' },
+    warmup: { type: 'string', value: '<n>', default: '2000', description: 'calls per case before measuring' },
+  },
+} as const;
+
+function positiveIntegers<K extends string>(values: Record<K, string>, fail: (message: string) => never): Record<K, number> {
+  const numbers = {} as Record<K, number>;
+  for (const name of Object.keys(values) as K[]) {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value <= 0) fail(`--${name} must be a positive integer, got "${values[name]}"`);
+    numbers[name] = value;
+  }
+  return numbers;
 }
 
 /** Warm-up, then `iterations` calls split into ROUNDS equal rounds. Async functions are awaited. */
@@ -52,8 +65,8 @@ async function bench(name: string, iterations: number, warmup: number, fn: (i: n
 }
 
 async function main(): Promise<void> {
-  const iterations = arg('iterations', 20_000);
-  const warmup = arg('warmup', 2_000);
+  const { values, fail } = parseCommandLine(COMMAND);
+  const { iterations, warmup } = positiveIntegers(values, fail);
   // ethers is about 20x slower: fewer iterations keep the run short without changing its mean much.
   const ethersIterations = Math.max(1, Math.floor(iterations / 10));
   const ethersWarmup = Math.max(1, Math.floor(warmup / 10));

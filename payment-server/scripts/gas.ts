@@ -2,6 +2,7 @@
  * Measures the gas of every PaymentChannels operation on ganache and prints a markdown table beside the
  * thesis prototype's figures: `npm run gas`. Exits non-zero if a target is missed.
  */
+import { parseCommandLine } from '@chanpay/devkit/cli';
 import type { TransactionReceipt } from 'ethers';
 import { termsTuple, type Address, type ChannelTerms } from '@chanpay/protocol';
 import { channelIdOf } from '@chanpay/protocol/node';
@@ -26,7 +27,14 @@ const BATCH_SIZES = [1, 5, 10, 20] as const;
 /** Batches this small spend most of their gas on the fixed transaction cost; the per-channel target is for 10+. */
 const BATCH_TARGET_FROM = 10;
 
+const COMMAND = {
+  command: 'npm run gas --',
+  summary: "The gas of every PaymentChannels operation on ganache, as a markdown table beside the thesis's figures;\nexits 1 if a target is missed.",
+  options: {},
+} as const;
+
 async function main(): Promise<void> {
+  parseCommandLine(COMMAND);
   const f = await startChannelsFixture(NODES.find((n) => n.name === 'ganache')!);
   try {
     const rows = await measure(f);

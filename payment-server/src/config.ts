@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { readSecretEnv } from '@chanpay/protocol/node';
+import { CONFIG_FILE_VARIABLE, CONFIG_VARIABLES, type ConfigVariable } from './config-env';
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address').transform((a) => a.toLowerCase());
@@ -115,49 +116,41 @@ export function parseConfig(input: unknown): Config {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let raw: Record<string, unknown> = {};
-  if (env.PS_CONFIG) {
+  const file = env[CONFIG_FILE_VARIABLE];
+  if (file) {
     try {
-      raw = JSON.parse(readFileSync(env.PS_CONFIG, 'utf8')) as Record<string, unknown>;
+      raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     } catch (e) {
-      throw new ConfigError(`cannot read PS_CONFIG file ${env.PS_CONFIG}: ${(e as Error).message}`);
+      throw new ConfigError(`cannot read ${CONFIG_FILE_VARIABLE} file ${file}: ${(e as Error).message}`);
     }
   }
-  const num = (name: string) => {
-    const v = env[name];
-    if (v === undefined || v === '') return undefined;
-    if (!/^\d+$/.test(v)) throw new ConfigError(`${name} must be a non-negative integer, got "${v}"`);
-    return Number(v);
-  };
-  const set = (key: string, value: unknown) => {
-    if (value !== undefined && value !== '') raw[key] = value;
-  };
-  const nested = (key: string, sub: string, value: unknown) => {
-    if (value === undefined || value === '') return;
-    raw[key] = { ...((raw[key] as Record<string, unknown>) ?? {}), [sub]: value };
-  };
-  set('host', env.PS_HOST);
-  set('port', num('PS_PORT'));
-  set('rpcUrl', env.PS_RPC_URL);
-  set('contractAddress', env.PS_CONTRACT_ADDRESS);
-  set('fromBlock', num('PS_FROM_BLOCK'));
-  set('dbPath', env.PS_DB_PATH);
-  set('dbSync', env.PS_DB_SYNC);
-  set('logLevel', env.PS_LOG_LEVEL);
-  set('statsWindowSeconds', num('PS_STATS_WINDOW_SECONDS'));
-  if (env.PS_CORS_ORIGINS) raw.corsOrigins = envList(env.PS_CORS_ORIGINS);
-  nested('embeddedChain', 'port', num('PS_CHAIN_PORT'));
-  nested('embeddedChain', 'chainId', num('PS_CHAIN_ID'));
-  nested('defaults', 'challengePeriod', num('PS_CHALLENGE_PERIOD'));
-  nested('defaults', 'minChallengePeriod', num('PS_MIN_CHALLENGE_PERIOD'));
-  nested('defaults', 'minDeposit', env.PS_MIN_DEPOSIT);
-  nested('claim', 'thresholdWei', env.PS_CLAIM_THRESHOLD_WEI);
-  nested('claim', 'intervalSeconds', num('PS_CLAIM_INTERVAL_SECONDS'));
-  nested('watcher', 'pollIntervalMs', num('PS_WATCH_INTERVAL_MS'));
-  const accounts = secretFromEnv(env, 'PS_ACCOUNTS');
-  const tokens = secretFromEnv(env, 'PS_TOKENS');
-  if (accounts) raw.accounts = parseAccountsEnv(accounts);
-  if (tokens) raw.tokens = parseTokensEnv(tokens);
+  for (const variable of CONFIG_VARIABLES) {
+    // Keys and tokens may come from a file (Docker secrets): PS_ACCOUNTS_FILE, PS_TOKENS_FILE.
+    const text = variable.secret ? secretFromEnv(env, variable.name) : env[variable.name];
+    const value = readVariable(variable, text);
+    if (value === undefined) continue;
+    const [key, sub] = variable.path;
+    raw[key] = sub === undefined ? value : { ...((raw[key] as Record<string, unknown>) ?? {}), [sub]: value };
+  }
   return parseConfig(raw);
+}
+
+/** The variable's value for the configuration; undefined when it is unset or empty. */
+function readVariable({ name, kind }: ConfigVariable, text: string | undefined): unknown {
+  if (text === undefined || text === '') return undefined;
+  switch (kind) {
+    case 'text':
+      return text;
+    case 'integer':
+      if (!/^\d+$/.test(text)) throw new ConfigError(`${name} must be a non-negative integer, got "${text}"`);
+      return Number(text);
+    case 'list':
+      return envList(text);
+    case 'accounts':
+      return parseAccountsEnv(text);
+    case 'tokens':
+      return parseTokensEnv(text);
+  }
 }
 
 /** The non-empty entries of a comma-separated variable. */
@@ -165,7 +158,7 @@ function envList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-/** PS_ACCOUNTS / PS_TOKENS, or the file their *_FILE variable names (Docker secrets). */
+/** A secret variable, or the file its *_FILE variable names (Docker secrets). */
 function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
   try {
     return readSecretEnv(env, name);

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-/** Runs one payment server from PS_* environment variables and an optional PS_CONFIG file. */
+/** Runs one payment server from PS_* environment variables and an optional PS_CONFIG file (`--help` lists them). */
 import { loadConfig, ConfigError } from './config';
 import { createLogger } from './logger';
 import { createPaymentServer } from './server';
+import { readCommandLine } from './usage';
 
 async function main(): Promise<void> {
+  readCommandLine();
   let config;
   try {
     config = loadConfig();

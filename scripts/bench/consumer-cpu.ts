@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PaymentConsumer } from '@chanpay/client-lib';
+import { parseCommandLine } from '@chanpay/devkit/cli';
 import { startNetwork } from '../network';
 
 async function loop(n: number, concurrency: number, call: () => Promise<Response>): Promise<void> {
@@ -31,9 +32,18 @@ async function measure(label: string, n: number, call: () => Promise<Response>):
   console.log(`${label.padEnd(42)} user ${(used.user / n).toFixed(1)} µs  system ${(used.system / n).toFixed(1)} µs per call  (${((n / ms) * 1000).toFixed(0)} calls/s)`);
 }
 
+const COMMAND = {
+  command: 'npx tsx scripts/bench/consumer-cpu.ts',
+  positionals: '[calls per variant, default 20000]',
+  summary: 'CPU of the consumer side alone, per call: plain fetch, PaymentConsumer.fetch with prepaid tickets and with a voucher per call.',
+  options: {},
+} as const;
+
 async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 20_000);
-  if (!Number.isInteger(n) || n < 100 || n > 1_000_000) throw new Error('calls per variant: 100 to 1,000,000');
+  const { positionals, fail } = parseCommandLine(COMMAND);
+  if (positionals.length > 1) fail(`unexpected argument "${positionals[1]}"`);
+  const n = Number(positionals[0] ?? 20_000);
+  if (!Number.isInteger(n) || n < 100 || n > 1_000_000) fail('calls per variant: 100 to 1,000,000');
   const dirs = [mkdtempSync(path.join(tmpdir(), 'chanpay-cpu-')), mkdtempSync(path.join(tmpdir(), 'chanpay-cpu-'))];
   const off = await startNetwork({ mode: 'off', freePorts: true, dataDir: dirs[0] });
   const net = await startNetwork({ mode: 'local', freePorts: true, dataDir: dirs[1] });

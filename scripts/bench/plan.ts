@@ -1,6 +1,6 @@
 /** What a benchmark run will do, from its command line. */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '@chanpay/devkit/cli';
 import { THESIS } from './analysis';
 import type { BenchMode, ShapeSpec } from './types';
 
@@ -20,24 +20,28 @@ export interface Plan {
   profile: boolean;
 }
 
+export const BENCH_COMMAND = {
+  command: 'npm run bench --',
+  summary:
+    'The cost of payment, measured side by side on this machine: the example network once per mode, loaded with the\n' +
+    "thesis's shapes and a saturation run; writes result.json, results.md and report.html.",
+  options: {
+    quick: { type: 'boolean', description: 'a short run that CI can afford' },
+    modes: { type: 'string', value: '<list>', default: ALL_MODES.join(','), description: 'comma-separated modes to run' },
+    out: { type: 'string', value: '<dir>', description: 'write the results to this folder (default: bench-results/<timestamp>)' },
+    'saturation-seconds': { type: 'string', value: '<s>', description: 'length of the saturation run, up to 600 (default: 30, 2 with --quick)' },
+    verbose: { type: 'boolean', description: "show the network's log lines" },
+    profile: { type: 'boolean', description: 'also write a V8 CPU profile per process (slows them down; the figures are flagged)' },
+  },
+} as const;
+
 export function makePlan(argv: string[]): Plan {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      quick: { type: 'boolean', default: false },
-      modes: { type: 'string', default: ALL_MODES.join(',') },
-      out: { type: 'string' },
-      'saturation-seconds': { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-      profile: { type: 'boolean', default: false },
-    },
-    allowPositionals: false,
-  });
+  const { values, fail } = parseCommandLine(BENCH_COMMAND, argv);
   const modes = values.modes.split(',').map((m) => m.trim()) as BenchMode[];
-  for (const m of modes) if (!ALL_MODES.includes(m)) throw new Error(`--modes: unknown mode "${m}" (use ${ALL_MODES.join(', ')})`);
+  for (const m of modes) if (!ALL_MODES.includes(m)) fail(`--modes: unknown mode "${m}" (use ${ALL_MODES.join(', ')})`);
   const quick = values.quick;
   const saturationSeconds = values['saturation-seconds'] !== undefined ? Number(values['saturation-seconds']) : quick ? 2 : 30;
-  if (!Number.isFinite(saturationSeconds) || saturationSeconds <= 0 || saturationSeconds > 600) throw new Error('--saturation-seconds must be between 0 and 600');
+  if (!Number.isFinite(saturationSeconds) || saturationSeconds <= 0 || saturationSeconds > 600) fail('--saturation-seconds must be between 0 and 600');
   // The thesis's Apache Bench shapes (c, n); --quick keeps the concurrencies with fewer requests.
   const thesis: [number, number][] = quick ? [[1, 20], [5, 50], [10, 100], [20, 200]] : THESIS.shapes.map((s) => [s.concurrency, s.requests]);
   const shapes: ShapeSpec[] = [

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '@chanpay/devkit/cli';
 
 interface ProfileNode {
   id: number;
@@ -51,9 +51,21 @@ export function summarizeProfile(profile: Profile): { totalMs: number; self: Map
   return { totalMs: total / 1000, self, inclusive };
 }
 
+const COMMAND = {
+  command: 'npx tsx scripts/bench/profile-top.ts',
+  positionals: '<file.cpuprofile>...',
+  summary: 'The hottest functions of V8 CPU profiles (npm run bench -- --profile), by self time and by inclusive time.',
+  options: {
+    top: { type: 'string', value: '<n>', default: '25', description: 'functions to list per table' },
+    match: { type: 'string', value: '<text>', description: 'only functions whose name or file contains the text (e.g. client-lib)' },
+  },
+} as const;
+
 function main(): void {
-  const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' }, match: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals, fail } = parseCommandLine(COMMAND);
   const top = Number(values.top);
+  if (!Number.isInteger(top) || top < 1) fail(`--top must be a positive integer, got "${values.top}"`);
+  if (positionals.length === 0) fail('give one or more .cpuprofile files');
   for (const file of positionals) {
     const { totalMs, self, inclusive } = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as Profile);
     const keep = ([name]: [string, number]) => !values.match || name.includes(values.match);

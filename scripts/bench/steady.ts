@@ -8,16 +8,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '@chanpay/devkit/cli';
 import { startNetwork } from '../network';
 import { runLoad } from './load';
 
+const COMMAND = {
+  command: 'npx tsx scripts/bench/steady.ts',
+  positionals: '[off|<calls per voucher>]',
+  summary: "One network alone: /action at c=20, its throughput second by second (off: unpaid; a number: local mode, PREPAY_CALLS).",
+  options: { seconds: { type: 'string', value: '<s>', default: '40', description: 'length of the run, 1 to 600' } },
+} as const;
+
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { seconds: { type: 'string', default: '40' } }, allowPositionals: true });
-  const what = positionals[0] ?? 'off';
+  const { values, positionals, fail } = parseCommandLine(COMMAND);
+  const [what = 'off', ...extra] = positionals;
   const seconds = Number(values.seconds);
-  if (what !== 'off' && !/^\d{1,4}$/.test(what)) throw new Error('give "off" or the calls per voucher (PREPAY_CALLS), e.g. 1 or 100');
-  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 600) throw new Error('--seconds must be 1 to 600');
+  if (extra.length > 0) fail(`unexpected argument "${extra[0]}"`);
+  if (what !== 'off' && !/^\d{1,4}$/.test(what)) fail('give "off" or the calls per voucher (PREPAY_CALLS), e.g. 1 or 100');
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 600) fail('--seconds must be 1 to 600');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chanpay-steady-'));
   // The benchmark's deposit (small, so that top-ups happen during the run) and its chain process.
   const net = await startNetwork({

@@ -14,6 +14,8 @@ const SOURCES = [
   'package.json',
   'package-lock.json',
   'tsconfig.json',
+  'tsconfig.base.json',
+  'tsconfig.browser.json',
   'client-lib/protocol/package.json',
   'client-lib/protocol/src',
   'client-lib/package.json',

@@ -17,7 +17,7 @@ export interface PayingClientOptions {
   maxAmountPerPayment: bigint;
 }
 
-export type PayingFetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+export type PayingFetch = (input: string | URL | Request | URL, init?: RequestInit) => Promise<Response>;
 
 /** The SDK's client with our chain's scheme and our token allowed (x402 allows only its known assets by default). */
 export function createX402Client(opts: PayingClientOptions): x402Client {
