@@ -140,6 +140,8 @@ export class ChannelWallet implements ConsumerChannel {
         if (opened) this.dropBlock(opened);
         return;
       case 'terms-unreadable':
+        // A 402 all the same: the provider took nothing, so a block this payment opened will never be confirmed.
+        if (opened) this.dropBlock(opened);
         return;
       case 'refused': {
         if (opened) this.dropBlock(opened);

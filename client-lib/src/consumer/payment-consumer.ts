@@ -184,10 +184,18 @@ export class PaymentConsumer {
       const receipt = channel && res.status !== 402 ? receiptFor(res, channel.id) : null;
       const answer = classifyAnswer(res.status, receipt, res.status === 402 ? await readTerms(res) : null, res.status === 503 && channel ? await readError(res) : null);
       if (answer.kind === 'terms-unreadable') {
+        // Refused: a block this payment opened is given up, so that calls waiting for it go on.
+        channel?.settle(payment, answer, key !== null);
         throw new ChanpayError('PAYMENT_REQUIRED', `${route} answered 402 without readable payment terms`, { url: req.url.href });
       }
       if (answer.kind === 'refused') {
-        terms = this.learnTerms(answer.terms, ctx, route);
+        try {
+          terms = this.learnTerms(answer.terms, ctx, route);
+        } catch (e) {
+          // Terms we will not pay by: the payment was refused all the same (its block is given up).
+          channel?.settle(payment, answer, key !== null);
+          throw e;
+        }
         // Unpaid (the first try): now the terms are known.
         if (channel) await this.afterRefusal(channels, channel, payment, answer, route, budget, key);
         continue;

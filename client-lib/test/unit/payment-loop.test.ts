@@ -229,6 +229,17 @@ describe('prepaid tickets', () => {
     expect(consumer.channels()[0]!.signed).toBe(100n * PRICE);
   });
 
+  test('a 402 without readable terms, or with terms we refuse, to a block\'s voucher gives the block up (no call waits for it)', async () => {
+    const consumer = await startConsumer(server, provider, { prepay: 10 });
+    provider.script = (a, p) => (a.prepay ? new Response('pay me', { status: 402 }) : answers.honest(a, p));
+    await expect(consumer.fetch(url())).rejects.toMatchObject({ code: 'PAYMENT_REQUIRED' });
+    expect(kinds()).toEqual(['unpaid', 'block']);
+    expect(consumer.channels()[0]!.blocks).toHaveLength(0);
+    provider.script = (a, p) => (a.prepay ? answers.refused(p, 'AMOUNT_TOO_LOW', { token: '0x' + '77'.repeat(20) }) : answers.honest(a, p));
+    await expect(consumer.fetch(url())).rejects.toMatchObject({ code: 'TERMS_NOT_ACCEPTED' });
+    expect(consumer.channels()[0]!.blocks).toHaveLength(0);
+  });
+
   test('a refused ticket costs no paid attempt; after three refusals the call pays with a voucher for itself alone', async () => {
     const consumer = await startConsumer(server, provider, { prepay: 10 });
     await consumer.fetch(url());
