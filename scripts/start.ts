@@ -1,105 +1,150 @@
 /**
- * `npm start`: the whole example network on an embedded chain, every call paid.
- *   npm start                      local mode (services sign and verify in process)
- *   npm start -- --mode remote     the thesis topology (payment servers sign and verify every call)
- *   npm start -- --no-payment      the baseline: the same services, no chain, no payment servers
- *   npm start -- --sync            providers answer only after the voucher is stored by their payment server
- *   npm start -- --prepay 100      each voucher pays 100 calls ahead (prepaid tickets, docs/protocol.md)
- *   ADMIN_TOKEN=... npm start      the services' admin token (/redeem, /init, /terminate); default: a new one per run
- *   npm start -- --public-port 9003 --chain-port 9545 ...   other ports (also via PUBLIC_PORT, CHAIN_PORT, ...)
- *   npm start -- --verbose         show every process's log lines
+ * `npm start`: a whole service network on a local chain, every call paid; by default the thesis network.
+ * `npm start -- --help` lists the options.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { adminTokenFromEnv } from '@chanpay/client-lib';
-import { DEFAULT_PORTS, startNetwork, type NetworkMode, type PortName } from './network';
+import { activeTeams, describeUrls, GENERATOR_HELP, loadTopology, startTopology, type ResolvedTopology, type TopologyOverrides } from '@chanpay/topology';
+import { parseCommandLine, fail } from './topology/src/cli/args';
 
-const PORT_FLAGS: Record<string, PortName> = {
-  'chain-port': 'chain',
-  'payment-server-1-port': 'paymentServer1',
-  'payment-server-2-port': 'paymentServer2',
-  'persistence-port': 'persistence',
-  'random-number-port': 'randomNumber',
-  'public-port': 'public',
-};
-const ENV_PORTS: Record<PortName, string> = {
-  chain: 'CHAIN_PORT',
-  paymentServer1: 'PAYMENT_SERVER_1_PORT',
-  paymentServer2: 'PAYMENT_SERVER_2_PORT',
-  persistence: 'PERSISTENCE_PORT',
-  randomNumber: 'RANDOM_NUMBER_PORT',
-  public: 'PUBLIC_PORT',
-};
+const USAGE = (portFlags: string) => `Usage: npm start -- [options]
+
+Starts a service network as processes on 127.0.0.1: a chain, one payment server per team and every
+service, opens the channels, prints every URL; every call is paid. Ctrl-C stops everything.
+
+Options:
+  --topology <spec>        a topology file (JSON, docs/topologies.md) or a generator (below);
+                           default thesis
+  --mode <local|remote>    payment mode of every edge (default the topology's; the thesis: local)
+  --no-payment             the unpaid baseline: the same services, no chain, no payment servers
+  --sync                   providers answer only after their payment server stored the voucher
+  --prepay <n>             each voucher pays n calls ahead (prepaid tickets; also PREPAY_CALLS)
+  --total-work <w>         keccak:<rounds> or busy:<µs> per request, split over the workers
+  --challenge-period <s>   challenge period of every channel
+  --free-ports             free ports instead of the topology's
+  --verbose                show every process's log lines
+  -h, --help               this text
+Ports (also <NAME>_PORT in the environment, e.g. PUBLIC_PORT=9003):
+${portFlags}
+${GENERATOR_HELP}
+Environment: ADMIN_TOKEN (the services' admin token for /redeem, /init, /terminate; default a new one
+per run), PREPAY_CALLS, SHOW_TOKENS=1 (print the payment-server tokens).`;
+
+/** The value of --topology before the options are known (the port flags depend on the topology). */
+function topologySpec(argv: string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--topology') return argv[i + 1] ?? '';
+    if (argv[i]!.startsWith('--topology=')) return argv[i]!.slice('--topology='.length);
+  }
+  return 'thesis';
+}
+
+const stemOf = (name: string) => name.toUpperCase().replace(/-/g, '_');
+
+/** Every process that has a port: the chain, the payment servers, the services. */
+function processNames(t: ResolvedTopology): string[] {
+  return [...(t.chain.kind === 'external' ? [] : ['chain']), ...t.teams.map((x) => x.paymentServer.name), ...t.services.map((s) => s.name)];
+}
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      mode: { type: 'string', default: 'local' },
-      'no-payment': { type: 'boolean', default: false },
-      sync: { type: 'boolean', default: false },
-      prepay: { type: 'string', default: process.env.PREPAY_CALLS ?? '1' },
-      verbose: { type: 'boolean', default: false },
-      'challenge-period': { type: 'string', default: '120' },
-      ...Object.fromEntries(Object.keys(PORT_FLAGS).map((f) => [f, { type: 'string' as const }])),
-    },
-    allowPositionals: false,
-  });
-  const mode: NetworkMode = values['no-payment'] ? 'off' : (values.mode as NetworkMode);
-  if (!['local', 'remote', 'off'].includes(mode)) throw new Error(`--mode must be local or remote, got "${values.mode}"`);
-  const ports: Partial<Record<PortName, number>> = {};
-  for (const [name, env] of Object.entries(ENV_PORTS) as [PortName, string][]) {
-    const flag = Object.keys(PORT_FLAGS).find((f) => PORT_FLAGS[f] === name)!;
-    const raw = (values as unknown as Record<string, string | undefined>)[flag] ?? process.env[env];
-    if (raw !== undefined) {
-      if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new Error(`--${flag} / ${env} must be a port number, got "${raw}"`);
-      ports[name] = Number(raw);
-    }
+  const argv = process.argv.slice(2);
+  const spec = topologySpec(argv);
+  let base: ResolvedTopology;
+  try {
+    base = loadTopology(spec || 'thesis');
+  } catch (e) {
+    if (argv.includes('--help') || argv.includes('-h')) base = loadTopology('thesis');
+    else fail(`npm start: ${(e as Error).message}`);
+  }
+  const names = processNames(base);
+  const portFlags = names.map((n) => `  --${n}-port <port>`).join('\n');
+  const { values } = parseCommandLine(USAGE(portFlags), {
+    topology: { type: 'string' },
+    mode: { type: 'string' },
+    'no-payment': { type: 'boolean', default: false },
+    sync: { type: 'boolean', default: false },
+    prepay: { type: 'string' },
+    'total-work': { type: 'string' },
+    'challenge-period': { type: 'string' },
+    'free-ports': { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    ...Object.fromEntries(names.map((n) => [`${n}-port`, { type: 'string' as const }])),
+  }, argv);
+  const raw = values as Record<string, string | boolean | undefined>;
+
+  const overrides: TopologyOverrides = {};
+  if (values['no-payment']) overrides.mode = 'off';
+  else if (values.mode !== undefined) {
+    if (values.mode !== 'local' && values.mode !== 'remote') fail(`--mode must be local or remote, got "${values.mode}"`);
+    overrides.mode = values.mode;
+  }
+  if (values.sync) overrides.sync = true;
+  const prepay = values.prepay ?? process.env.PREPAY_CALLS;
+  if (prepay !== undefined) {
+    if (!/^\d{1,4}$/.test(prepay) || Number(prepay) < 1 || Number(prepay) > 4096) fail(`--prepay / PREPAY_CALLS must be 1 to 4096 calls per voucher, got "${prepay}"`);
+    overrides.prepay = Number(prepay);
+  }
+  if (values['challenge-period'] !== undefined) {
+    const cp = values['challenge-period'];
+    if (!/^\d{1,7}$/.test(cp) || Number(cp) < 1) fail(`--challenge-period must be a number of seconds, got "${cp}"`);
+    overrides.challengePeriod = Number(cp);
+  }
+  const ports: Record<string, number> = {};
+  for (const name of names) {
+    const env = `${stemOf(name)}_PORT`;
+    const given = (raw[`${name}-port`] as string | undefined) ?? process.env[env];
+    if (given === undefined) continue;
+    if (!/^\d{1,5}$/.test(given) || Number(given) < 1 || Number(given) > 65535) fail(`--${name}-port / ${env} must be a port number, got "${given}"`);
+    ports[name] = Number(given);
   }
 
-  const prepay = values.prepay;
-  if (!/^\d{1,4}$/.test(prepay) || Number(prepay) < 1 || Number(prepay) > 4096) throw new Error(`--prepay / PREPAY_CALLS must be 1 to 4096 calls per voucher, got "${prepay}"`);
+  let topology: ResolvedTopology;
+  try {
+    topology = loadTopology(spec || 'thesis', { overrides, totalWork: values['total-work'] });
+  } catch (e) {
+    fail(`npm start: ${(e as Error).message}`);
+  }
 
   // The services' administrative routes (/redeem, /init, /terminate) need this token; ADMIN_TOKEN picks it.
   const adminToken = adminTokenFromEnv(process.env) ?? randomBytes(18).toString('base64url');
   const auth = `-H 'authorization: Bearer ${adminToken}'`;
+  const paid = topology.edges.some((e) => e.payment.mode !== 'off');
+  const modes = [...new Set(topology.edges.map((e) => e.payment.mode))];
+  const mode = modes.length === 1 ? `${modes[0]} mode` : `modes ${modes.join(' and ')}`;
+  const prepays = [...new Set(topology.edges.map((e) => e.payment.prepay))];
+  const teams = activeTeams(topology).length;
 
   const started = Date.now();
-  console.log(mode === 'off' ? 'Starting the example network without payment…' : `Starting the chain, two payment servers and three services (${mode} mode)…`);
-  const net = await startNetwork({
-    mode,
-    ports,
-    sync: values.sync,
-    verbose: values.verbose,
-    challengePeriod: Number(values['challenge-period']),
-    env: { PREPAY_CALLS: prepay },
-    adminToken,
-  });
-  const u = net.urls;
+  console.log(
+    paid
+      ? `Starting ${topology.name}: the chain, ${teams} payment server${teams === 1 ? '' : 's'} and ${topology.services.length} services (${mode})…`
+      : `Starting ${topology.name} without payment…`,
+  );
+  const net = await startTopology(topology, { ports, freePorts: values['free-ports'], verbose: values.verbose, adminToken });
+  const provider = topology.services.find((s) => s.providerMode !== 'off');
+  const visualizerNames = [...net.accounts.values()].map((a) => `${a.address}:${a.service}`).join(',');
   const lines = [
     '',
-    `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s${mode === 'off' ? ' (no payment: baseline)' : `: channels open, ${mode} mode${prepay !== '1' ? `, ${prepay} calls per voucher` : ''}`}`,
+    `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s${paid ? `: channels open, ${mode}${prepays.length === 1 && prepays[0] !== 1 ? `, ${prepays[0]} calls per voucher` : ''}` : ' (no payment: baseline)'}`,
     '',
-    ...(u.chain ? [`  chain (ganache)      ${u.chain}   contract ${net.contract}`] : []),
-    ...(u.paymentServer1 ? [`  payment-server-1     ${u.paymentServer1}/status   (random-number, persistence)`] : []),
-    ...(u.paymentServer2 ? [`  payment-server-2     ${u.paymentServer2}/status   (public)`] : []),
-    `  persistence          ${u.persistence}   GET /save?nr=  (2 gwei)`,
-    `  random-number        ${u.randomNumber}   GET /randomNumber  (1 gwei)`,
-    `  public               ${u.public}   GET /action${mode === 'off' ? '' : ', /init, /terminate'}`,
+    ...describeUrls(net),
     '',
     'Try:',
-    `  curl -s ${u.public}/action`,
-    ...(mode === 'off'
-      ? []
-      : [
-          `  curl -s ${u.randomNumber}/payout     # what random-number has been paid`,
-          `  curl -s ${auth} ${u.randomNumber}/redeem     # claim on chain now (admin token: ADMIN_TOKEN, else a new one per run)`,
-        ]),
-    ...(u.chain ? [`  npm run visualizer   # then open http://127.0.0.1:8090/?rpc=${encodeURIComponent(u.chain)}&contract=${net.contract}`] : []),
+    ...net.entries.map((e) => `  curl -s ${e.url}`),
+    ...(paid && provider
+      ? [
+          `  curl -s ${net.urls.services[provider.name]}/payout     # what ${provider.name} has been paid`,
+          `  curl -s ${auth} ${net.urls.services[provider.name]}/redeem     # claim on chain now (admin token: ADMIN_TOKEN, else a new one per run)`,
+        ]
+      : []),
+    ...(net.urls.chain
+      ? [`  npm run visualizer   # then open http://127.0.0.1:8090/?rpc=${encodeURIComponent(net.urls.chain)}&contract=${net.contract}&names=${encodeURIComponent(visualizerNames)}`]
+      : []),
     '',
     'Ctrl-C stops everything.',
   ];
   console.log(lines.join('\n'));
-  if (net.tokens && process.env.SHOW_TOKENS) console.log(`tokens: ${JSON.stringify(net.tokens)}`);
+  if (paid && process.env.SHOW_TOKENS) console.log(`tokens: ${JSON.stringify(Object.fromEntries([...net.accounts.values()].map((a) => [a.account, a.token])))}`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -121,7 +166,6 @@ async function main(): Promise<void> {
   }
 }
 
-void DEFAULT_PORTS;
 main().catch((e: unknown) => {
   console.error(`npm start failed: ${(e as Error).message}`);
   process.exit(1);

@@ -37,10 +37,11 @@ export {
 export { TopologyError, formatPath, type TopologyIssue } from './errors';
 export { parseTopology, applyOverrides, resolveTopology, type TopologyOverrides, type ParseOptions } from './validate';
 export { findCycle, providersFirst, expectedCalls, depths, type Cycle } from './graph';
-export { generate, generatorOf, GENERATORS, GENERATOR_USAGE, thesisTopology, barabasiAlbertTree } from './generators';
+export { generate, generatorOf, GENERATORS, GENERATOR_USAGE, GENERATOR_HELP, thesisTopology, barabasiAlbertTree } from './generators';
 export { loadTopology, topologyInput, type LoadOptions } from './load';
 export { parseTotalWork, withTotalWork, workPerCall, type TotalWork } from './total-work';
 export { topologyJsonSchema, topologyJsonSchemaText, SCHEMA_FILE } from './json-schema';
+export { activeTeams, needsPaymentServer, paysUpstreams, workerConfigOf, processMode } from './roles';
 export { makeCredentials, type AccountCredentials, type Credentials } from './credentials';
 export { startTopology, describeUrls, formatWei, type StartTopologyOptions, type RunningTopology, type TopologyUrls } from './builder/start';
 export { spawnTs, waitHealthy, stopChild, REPO_ROOT, type NetworkProcess } from './builder/processes';

@@ -66,7 +66,13 @@ export function applyOverrides(t: Topology, o: TopologyOverrides = {}): Topology
 
 export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopology {
   const issues: TopologyIssue[] = [];
-  const issue = (path: FieldPath, message: string) => issues.push({ path, message });
+  const seen = new Set<string>();
+  const issue = (path: FieldPath, message: string) => {
+    // A default shared by many edges is reported once.
+    const key = `${formatPath(path)}\n${message}`;
+    if (!seen.has(key)) issues.push({ path, message });
+    seen.add(key);
+  };
 
   // ---- names
   const uniqueNames = (kind: string, names: string[], pathOf: (i: number) => FieldPath) => {

@@ -20,9 +20,20 @@ export const GENERATORS: Record<string, { usage: string; make: (args: string) =>
   diamond: { usage: 'diamond', make: diamondTopology },
 };
 
-export const GENERATOR_USAGE = `${Object.values(GENERATORS)
-  .map((g) => g.usage)
-  .join(', ')}; every generator but thesis also takes teams=K, price=A, keccak=R, busy=US, bytes=B, mode=M, prepay=N, deposit=A, probability=P|random, total=keccak:R|busy:US`;
+/** One line: the generators (their options: GENERATOR_HELP). */
+export const GENERATOR_USAGE = `${Object.keys(GENERATORS)
+  .map((name) => GENERATORS[name]!.usage.replace(/\[.*\]$/, ''))
+  .join(', ')}`;
+
+/** The generators and their options, for --help texts. */
+export const GENERATOR_HELP = `Generators:
+${Object.values(GENERATORS)
+  .map((g) => `  ${g.usage}`)
+  .join('\n')}
+Options of every generator but thesis (key=value after its numbers, e.g. ba:12,7,teams=3,mode=remote):
+  teams=K (2)  price=A (1 gwei)  deposit=A (5 finney)  mode=local|remote|off (local)  prepay=N (1)
+  keccak=R (1000 rounds per call)  busy=US (0)  bytes=B (64 per answer)  probability=P|random (1)
+  total=keccak:R|busy:US (the work of one request, split over the workers)`;
 
 /** `name` or `name:args` when name is a generator, else null. */
 export function generatorOf(spec: string): { name: string; args: string } | null {

@@ -9,7 +9,7 @@ import type { TopologyInput } from '../schema';
 export function thesisTopology(): TopologyInput {
   return {
     name: 'thesis',
-    description: 'The thesis example network: public pays random-number (1 gwei) and persistence (2 gwei) per call',
+    description: "The thesis's example network: public pays random-number (1 gwei), then persistence (2 gwei), per call",
     chain: { kind: 'ganache', port: 8545 },
     defaults: { payment: { mode: 'local', prepay: 1, deposit: '5 finney', challengePeriod: 120 } },
     teams: [
@@ -25,8 +25,8 @@ export function thesisTopology(): TopologyInput {
       },
     ],
     services: [
-      { name: 'persistence', kind: 'persistence', team: 'providers', price: '2 gwei', port: 8001 },
       { name: 'random-number', kind: 'random-number', team: 'providers', price: '1 gwei', port: 8002 },
+      { name: 'persistence', kind: 'persistence', team: 'providers', price: '2 gwei', port: 8001 },
       { name: 'public', kind: 'public', team: 'consumers', port: 8003 },
     ],
     calls: { public: [{ calls: [{ to: 'random-number' }, { to: 'persistence' }] }] },
