@@ -94,7 +94,7 @@ export const ServiceSchema = z.strictObject({
   kind: z.enum(SERVICE_KINDS),
   team: NameSchema,
   account: NameSchema.optional().describe('its account in the team; default the service name'),
-  price: AmountSchema.optional().describe('per call; default 1 gwei (random-number, worker) or 2 gwei (persistence); entries are free'),
+  price: AmountSchema.optional().describe('per call, in wei ("2000000000") or with a unit ("2 gwei"); default 1 gwei (random-number, worker) or 2 gwei (persistence); entries are free'),
   accepts: z
     .strictObject({ prepaidTickets: z.number().int().min(0).max(MAX_PREPAY_CALLS).default(256).describe('most calls one voucher may prepay; 0 takes no tickets') })
     .optional(),

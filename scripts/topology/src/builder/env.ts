@@ -93,10 +93,12 @@ export function serviceEnv(ctx: EnvContext, s: Service): Record<string, string> 
       break;
     case 'public': {
       const c = publicConsumer(t, s);
-      env.CHALLENGE_PERIOD = String(c.payment.challengePeriod);
-      env.DEPOSIT_WEI = c.payment.deposit.toString();
-      env.PREPAY_CALLS = String(c.payment.prepay);
-      env.IDEMPOTENCY_KEYS = c.payment.idempotencyKeys ? 'true' : 'false';
+      if (c.payment.mode !== 'off') {
+        env.CHALLENGE_PERIOD = String(c.payment.challengePeriod);
+        env.DEPOSIT_WEI = c.payment.deposit.toString();
+        env.PREPAY_CALLS = String(c.payment.prepay);
+        env.IDEMPOTENCY_KEYS = c.payment.idempotencyKeys ? 'true' : 'false';
+      }
       env.RANDOM_NUMBER_URL = ctx.url(c.randomNumber);
       env.PERSISTENCE_URL = ctx.url(c.persistence);
       break;
