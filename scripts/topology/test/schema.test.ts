@@ -17,6 +17,16 @@ test('the JSON Schema describes the file: required fields, kinds, no unknown key
   expect(schema.properties.calls.additionalProperties.items.properties.calls.items.properties.payment.properties.mode.enum).toEqual(['local', 'remote', 'off']);
 });
 
+test('the worked example of docs/topologies.md is valid and names the schema', () => {
+  const t = loadTopology('scripts/topology/examples/shop.json');
+  expect(t.source.$schema).toBe('../topology.schema.json');
+  expect(t.edges.map((e) => [e.from, e.to, e.payment.mode, e.payment.prepay])).toEqual([
+    ['web', 'catalog', 'local', 1],
+    ['web', 'orders', 'remote', 10],
+    ['catalog', 'pricing', 'local', 1],
+  ]);
+});
+
 test.each(['thesis', 'chain:3', 'fanout:2,2', 'ba:12,7', 'diamond'])('what `npm run topology -- json %s` writes reads back as the same topology', (spec) => {
   const t = loadTopology(spec);
   const file = JSON.parse(JSON.stringify(t.source));

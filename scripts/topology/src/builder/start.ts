@@ -6,6 +6,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { formatUnits } from 'ethers';
 import { freePort, type EmbeddedChain } from '@chanpay/devkit';
 import type { PaymentMode } from '@chanpay/protocol';
 import { makeCredentials, type AccountCredentials, type Credentials } from '../credentials';
@@ -256,6 +257,8 @@ async function assignPorts(t: ResolvedTopology, paymentServers: string[], opts: 
 export function describeUrls(net: RunningTopology): string[] {
   const t = net.topology;
   const lines: string[] = [];
+  const width = Math.max(20, ...t.services.map((s) => s.name.length + 1), ...t.teams.map((x) => x.paymentServer.name.length + 1));
+  const pad = (s: string) => s.padEnd(width);
   if (net.urls.chain) lines.push(`  ${pad('chain')} ${net.urls.chain}   (${t.chain.kind}${t.chain.blockTime ? `, a block every ${t.chain.blockTime} s` : ''})   contract ${net.contract}`);
   for (const team of t.teams) {
     const u = net.urls.paymentServers[team.paymentServer.name];
@@ -275,10 +278,9 @@ export function describeUrls(net: RunningTopology): string[] {
   return lines;
 }
 
-const pad = (s: string) => s.padEnd(20);
-
+/** An amount as a topology file would write it: finney when whole, else gwei (from a millionth of one), else wei. */
 export function formatWei(wei: bigint): string {
   if (wei >= 10n ** 15n && wei % 10n ** 15n === 0n) return `${wei / 10n ** 15n} finney`;
-  if (wei >= 10n ** 9n && wei % 10n ** 9n === 0n) return `${wei / 10n ** 9n} gwei`;
+  if (wei >= 10n ** 3n) return `${formatUnits(wei, 'gwei').replace(/\.0$/, '')} gwei`;
   return `${wei} wei`;
 }
