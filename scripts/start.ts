@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     overrides.mode = values.mode;
   }
   if (values.sync) overrides.sync = true;
-  const prepay = values.prepay ?? process.env.PREPAY_CALLS;
+  const prepay = values.prepay ?? (process.env.PREPAY_CALLS || undefined);
   if (prepay !== undefined) {
     if (!/^\d{1,4}$/.test(prepay) || Number(prepay) < 1 || Number(prepay) > 4096) fail(`--prepay / PREPAY_CALLS must be 1 to 4096 calls per voucher, got "${prepay}"`);
     overrides.prepay = Number(prepay);
