@@ -41,5 +41,6 @@ module.exports = {
     workspace('integration-tests', 'integration-tests'),
     workspace('visualizer', 'visualizer'),
     workspace('scripts', 'scripts'),
+    workspace('topology', 'scripts/topology'),
   ],
 };

@@ -1,123 +1,158 @@
 /**
- * `npm start`: the whole example network on an embedded chain, every call paid.
- *   npm start                      local mode (services sign and verify in process)
- *   npm start -- --mode remote     the thesis topology (payment servers sign and verify every call)
- *   npm start -- --no-payment      the baseline: the same services, no chain, no payment servers
- *   npm start -- --sync            providers answer only after the voucher is stored by their payment server
- *   npm start -- --prepay 100      each voucher pays 100 calls ahead (prepaid tickets, docs/protocol.md)
- *   ADMIN_TOKEN=... npm start      the services' admin token (/redeem, /init, /terminate); default: a new one per run
- *   npm start -- --public-port 9003 --chain-port 9545 ...   other ports (also via PUBLIC_PORT, CHAIN_PORT, ...)
- *   npm start -- --verbose         show every process's log lines
+ * `npm start`: a whole service network on a local chain, every call paid; by default the thesis network.
+ * `npm start -- --help` lists the options.
  */
 import { randomBytes } from 'node:crypto';
 import { adminTokenFromEnv } from '@chanpay/client-lib';
-import { parseCommandLine } from '@chanpay/devkit/cli';
-import { DEFAULT_PORTS, startNetwork, type NetworkMode, type PortName } from './network';
+import { activeTeams, describeUrls, GENERATOR_HELP, loadTopology, startTopology, type ResolvedTopology, type TopologyOverrides } from '@chanpay/topology';
+import { failUsage, parseCommandLine, type CommandSpec, type OptionSpecs } from '@chanpay/devkit/cli';
 
-const PORT_FLAGS: Record<string, PortName> = {
-  'chain-port': 'chain',
-  'payment-server-1-port': 'paymentServer1',
-  'payment-server-2-port': 'paymentServer2',
-  'persistence-port': 'persistence',
-  'random-number-port': 'randomNumber',
-  'public-port': 'public',
-};
-const ENV_PORTS: Record<PortName, string> = {
-  chain: 'CHAIN_PORT',
-  paymentServer1: 'PAYMENT_SERVER_1_PORT',
-  paymentServer2: 'PAYMENT_SERVER_2_PORT',
-  persistence: 'PERSISTENCE_PORT',
-  randomNumber: 'RANDOM_NUMBER_PORT',
-  public: 'PUBLIC_PORT',
-};
+/** The value of --topology before the options are known (the port flags depend on the topology). */
+function topologySpec(argv: string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--topology') return argv[i + 1] ?? '';
+    if (argv[i]!.startsWith('--topology=')) return argv[i]!.slice('--topology='.length);
+  }
+  return 'thesis';
+}
 
-const PORT_OPTIONS = Object.fromEntries(
-  Object.entries(PORT_FLAGS).map(([flag, name]) => [
-    flag,
-    { type: 'string' as const, value: '<port>', description: `port of ${flag.replace(/-port$/, '')} (env ${ENV_PORTS[name]}, default ${DEFAULT_PORTS[name]})` },
-  ]),
-);
+const stemOf = (name: string) => name.toUpperCase().replace(/-/g, '_');
 
-const COMMAND = {
-  command: 'npm start --',
-  summary: 'The whole example network on an embedded chain (two payment servers, three services), every call paid.',
-  options: {
-    mode: { type: 'string', value: '<local|remote>', default: 'local', description: 'local: services sign and verify in process; remote: their payment servers do (the thesis topology)' },
-    'no-payment': { type: 'boolean', description: 'the baseline: the same services, no chain, no payment servers' },
-    sync: { type: 'boolean', description: 'providers answer only after their payment server stored the voucher' },
-    prepay: { type: 'string', value: '<calls>', default: process.env.PREPAY_CALLS ?? '1', description: 'calls each voucher pays ahead, 1 to 4096 (prepaid tickets; env PREPAY_CALLS)' },
-    'challenge-period': { type: 'string', value: '<seconds>', default: '120', description: 'challenge period of the channels the network opens' },
-    verbose: { type: 'boolean', description: "show every process's log lines" },
-    ...PORT_OPTIONS,
-  },
-  notes: [
-    'environment:',
-    "  ADMIN_TOKEN   the services' admin token (/redeem, /init, /terminate); default: a new one per run",
-    '  SHOW_TOKENS   print the payment servers\' bearer tokens too',
-  ],
-} as const;
+/** The options of `npm start`; the port options are those of the topology's processes. */
+function commandSpec(names: string[]): CommandSpec<OptionSpecs> {
+  return {
+    command: 'npm start --',
+    summary:
+      'Starts a service network as processes on 127.0.0.1: a chain, one payment server per team and every service, opens the channels and prints every URL; every call is paid. Ctrl-C stops everything.',
+    options: {
+      topology: { type: 'string', value: '<spec>', default: 'thesis', description: 'a topology file (JSON, docs/topologies.md) or a generator (below)' },
+      mode: { type: 'string', value: '<local|remote>', description: "payment mode of every edge (default the topology's; the thesis: local)" },
+      'no-payment': { type: 'boolean', description: 'the unpaid baseline: the same services, no chain, no payment servers' },
+      sync: { type: 'boolean', description: 'providers answer only after their payment server stored the voucher' },
+      prepay: { type: 'string', value: '<calls>', description: 'each voucher pays this many calls ahead, 1 to 4096 (prepaid tickets; env PREPAY_CALLS)' },
+      'total-work': { type: 'string', value: '<work>', description: 'keccak:<rounds> or busy:<µs> per request, split over the workers' },
+      'challenge-period': { type: 'string', value: '<seconds>', description: 'challenge period of every channel' },
+      'free-ports': { type: 'boolean', description: "free ports instead of the topology's" },
+      verbose: { type: 'boolean', description: "show every process's log lines" },
+      ...Object.fromEntries(
+        names.map((n) => [`${n}-port`, { type: 'string' as const, value: '<port>', description: `port of ${n} (env ${stemOf(n)}_PORT)` }]),
+      ),
+    },
+    notes: [
+      ...GENERATOR_HELP.trimEnd().split('\n'),
+      '',
+      'environment:',
+      "  ADMIN_TOKEN   the services' admin token (/redeem, /init, /terminate); default: a new one per run",
+      '  PREPAY_CALLS  as --prepay',
+      "  SHOW_TOKENS   print the payment servers' bearer tokens too",
+    ],
+  };
+}
+
+/** Every process that has a port: the chain, the payment servers, the services. */
+function processNames(t: ResolvedTopology): string[] {
+  return [...(t.chain.kind === 'external' ? [] : ['chain']), ...t.teams.map((x) => x.paymentServer.name), ...t.services.map((s) => s.name)];
+}
 
 async function main(): Promise<void> {
-  const { values, fail } = parseCommandLine(COMMAND);
-  const mode: NetworkMode = values['no-payment'] ? 'off' : (values.mode as NetworkMode);
-  if (!['local', 'remote', 'off'].includes(mode)) fail(`--mode must be local or remote, got "${values.mode}"`);
-  const ports: Partial<Record<PortName, number>> = {};
-  for (const [name, env] of Object.entries(ENV_PORTS) as [PortName, string][]) {
-    const flag = Object.keys(PORT_FLAGS).find((f) => PORT_FLAGS[f] === name)!;
-    const raw = (values as unknown as Record<string, string | undefined>)[flag] ?? process.env[env];
-    if (raw !== undefined) {
-      if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) fail(`--${flag} / ${env} must be a port number, got "${raw}"`);
-      ports[name] = Number(raw);
-    }
+  const argv = process.argv.slice(2);
+  const spec = topologySpec(argv);
+  let base: ResolvedTopology;
+  try {
+    base = loadTopology(spec || 'thesis');
+  } catch (e) {
+    if (argv.includes('--help') || argv.includes('-h')) base = loadTopology('thesis');
+    else failUsage(commandSpec([]), (e as Error).message);
+  }
+  const names = processNames(base);
+  const spec$ = commandSpec(names);
+  const fail: (message: string) => never = (message) => failUsage(spec$, message);
+  const raw = parseCommandLine(spec$, argv).values as Record<string, string | boolean | undefined>;
+  const text = (name: string) => raw[name] as string | undefined;
+  const values = {
+    'no-payment': raw['no-payment'] === true,
+    sync: raw.sync === true,
+    verbose: raw.verbose === true,
+    'free-ports': raw['free-ports'] === true,
+    mode: text('mode'),
+    prepay: text('prepay'),
+    'challenge-period': text('challenge-period'),
+    'total-work': text('total-work'),
+  };
+
+  const overrides: TopologyOverrides = {};
+  if (values['no-payment']) overrides.mode = 'off';
+  else if (values.mode !== undefined) {
+    if (values.mode !== 'local' && values.mode !== 'remote') fail(`--mode must be local or remote, got "${values.mode}"`);
+    overrides.mode = values.mode;
+  }
+  if (values.sync) overrides.sync = true;
+  const prepay = values.prepay ?? (process.env.PREPAY_CALLS || undefined);
+  if (prepay !== undefined) {
+    if (!/^\d{1,4}$/.test(prepay) || Number(prepay) < 1 || Number(prepay) > 4096) fail(`--prepay / PREPAY_CALLS must be 1 to 4096 calls per voucher, got "${prepay}"`);
+    overrides.prepay = Number(prepay);
+  }
+  if (values['challenge-period'] !== undefined) {
+    const cp = values['challenge-period'];
+    if (!/^\d{1,7}$/.test(cp) || Number(cp) < 1) fail(`--challenge-period must be a number of seconds, got "${cp}"`);
+    overrides.challengePeriod = Number(cp);
+  }
+  const ports: Record<string, number> = {};
+  for (const name of names) {
+    const env = `${stemOf(name)}_PORT`;
+    const given = (raw[`${name}-port`] as string | undefined) ?? process.env[env];
+    if (given === undefined) continue;
+    if (!/^\d{1,5}$/.test(given) || Number(given) < 1 || Number(given) > 65535) fail(`--${name}-port / ${env} must be a port number, got "${given}"`);
+    ports[name] = Number(given);
   }
 
-  const challengePeriod = values['challenge-period'];
-  if (!/^\d{1,10}$/.test(challengePeriod) || Number(challengePeriod) < 1) fail(`--challenge-period must be a positive number of seconds, got "${challengePeriod}"`);
-
-  const prepay = values.prepay;
-  if (!/^\d{1,4}$/.test(prepay) || Number(prepay) < 1 || Number(prepay) > 4096) fail(`--prepay / PREPAY_CALLS must be 1 to 4096 calls per voucher, got "${prepay}"`);
+  let topology: ResolvedTopology;
+  try {
+    topology = loadTopology(spec || 'thesis', { overrides, totalWork: values['total-work'] });
+  } catch (e) {
+    fail((e as Error).message);
+  }
 
   // The services' administrative routes (/redeem, /init, /terminate) need this token; ADMIN_TOKEN picks it.
   const adminToken = adminTokenFromEnv(process.env) ?? randomBytes(18).toString('base64url');
   const auth = `-H 'authorization: Bearer ${adminToken}'`;
+  const paid = topology.edges.some((e) => e.payment.mode !== 'off');
+  const modes = [...new Set(topology.edges.map((e) => e.payment.mode))];
+  const mode = modes.length === 1 ? `${modes[0]} mode` : `modes ${modes.join(' and ')}`;
+  const prepays = [...new Set(topology.edges.map((e) => e.payment.prepay))];
+  const teams = activeTeams(topology).length;
 
   const started = Date.now();
-  console.log(mode === 'off' ? 'Starting the example network without payment…' : `Starting the chain, two payment servers and three services (${mode} mode)…`);
-  const net = await startNetwork({
-    mode,
-    ports,
-    sync: values.sync,
-    verbose: values.verbose,
-    challengePeriod: Number(challengePeriod),
-    env: { PREPAY_CALLS: prepay },
-    adminToken,
-  });
-  const u = net.urls;
+  console.log(
+    paid
+      ? `Starting ${topology.name}: the chain, ${teams} payment server${teams === 1 ? '' : 's'} and ${topology.services.length} services (${mode})…`
+      : `Starting ${topology.name} without payment…`,
+  );
+  const net = await startTopology(topology, { ports, freePorts: values['free-ports'], verbose: values.verbose, adminToken });
+  const provider = topology.services.find((s) => s.providerMode !== 'off');
+  const visualizerNames = [...net.accounts.values()].map((a) => `${a.address}:${a.service}`).join(',');
   const lines = [
     '',
-    `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s${mode === 'off' ? ' (no payment: baseline)' : `: channels open, ${mode} mode${prepay !== '1' ? `, ${prepay} calls per voucher` : ''}`}`,
+    `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s${paid ? `: channels open, ${mode}${prepays.length === 1 && prepays[0] !== 1 ? `, ${prepays[0]} calls per voucher` : ''}` : ' (no payment: baseline)'}`,
     '',
-    ...(u.chain ? [`  chain (ganache)      ${u.chain}   contract ${net.contract}`] : []),
-    ...(u.paymentServer1 ? [`  payment-server-1     ${u.paymentServer1}/status   (random-number, persistence)`] : []),
-    ...(u.paymentServer2 ? [`  payment-server-2     ${u.paymentServer2}/status   (public)`] : []),
-    `  persistence          ${u.persistence}   GET /save?nr=  (2 gwei)`,
-    `  random-number        ${u.randomNumber}   GET /randomNumber  (1 gwei)`,
-    `  public               ${u.public}   GET /action${mode === 'off' ? '' : ', /init, /terminate'}`,
+    ...describeUrls(net),
     '',
     'Try:',
-    `  curl -s ${u.public}/action`,
-    ...(mode === 'off'
-      ? []
-      : [
-          `  curl -s ${u.randomNumber}/payout     # what random-number has been paid`,
-          `  curl -s ${auth} ${u.randomNumber}/redeem     # claim on chain now (admin token: ADMIN_TOKEN, else a new one per run)`,
-        ]),
-    ...(u.chain ? [`  npm run visualizer   # then open http://127.0.0.1:8090/?rpc=${encodeURIComponent(u.chain)}&contract=${net.contract}`] : []),
+    ...net.entries.map((e) => `  curl -s ${e.url}`),
+    ...(paid && provider
+      ? [
+          `  curl -s ${net.urls.services[provider.name]}/payout     # what ${provider.name} has been paid`,
+          `  curl -s ${auth} ${net.urls.services[provider.name]}/redeem     # claim on chain now (admin token: ADMIN_TOKEN, else a new one per run)`,
+        ]
+      : []),
+    ...(net.urls.chain
+      ? [`  npm run visualizer   # then open http://127.0.0.1:8090/?rpc=${encodeURIComponent(net.urls.chain)}&contract=${net.contract}&names=${encodeURIComponent(visualizerNames)}`]
+      : []),
     '',
     'Ctrl-C stops everything.',
   ];
   console.log(lines.join('\n'));
-  if (net.tokens && process.env.SHOW_TOKENS) console.log(`tokens: ${JSON.stringify(net.tokens)}`);
+  if (paid && process.env.SHOW_TOKENS) console.log(`tokens: ${JSON.stringify(Object.fromEntries([...net.accounts.values()].map((a) => [a.account, a.token])))}`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -13,7 +13,7 @@ import path from 'node:path';
  * Workspaces whose code runs in an image (integration-tests' own deps are host-side tools: dockerode, testcontainers).
  * The devkit is there for its ganache: the chain image runs it as a standalone node.
  */
-export const RUNTIME_WORKSPACES = ['client-lib/protocol', 'client-lib', 'payment-server', 'scripts/devkit', 'services/random-number', 'services/persistence', 'services/public', 'visualizer'];
+export const RUNTIME_WORKSPACES = ['client-lib/protocol', 'client-lib', 'payment-server', 'scripts/devkit', 'services/random-number', 'services/persistence', 'services/public', 'services/worker', 'visualizer'];
 /** Root devDependencies the images need too. */
 export const RUNTIME_TOOLS = ['tsx'];
 

@@ -11,7 +11,7 @@ import type Docker from 'dockerode';
 import { docker } from './engine';
 import { REPO, stageContext } from './context';
 
-export const TARGETS = ['payment-server', 'chain', 'random-number', 'persistence', 'public', 'integration-test', 'visualizer'] as const;
+export const TARGETS = ['payment-server', 'chain', 'random-number', 'persistence', 'public', 'worker', 'integration-test', 'visualizer'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export const imageTag = (target: Target, tag = process.env.CHANPAY_TAG || 'latest') => `chanpay/${target}:${tag}`;

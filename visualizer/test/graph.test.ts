@@ -107,3 +107,35 @@ describe('ratio', () => {
     expect(ratio(1n, 0n)).toBe(0);
   });
 });
+
+describe('layoutGraph on a generated network of twelve services', () => {
+  // The Barabási–Albert tree of `ba:12,7`: s0 pays s1, s3, s4, s6; s1 → s2; s3 → s10; s4 → s5, s7; s5 → s8 → s9 → s11.
+  const tree: [number, number][] = [[0, 1], [0, 3], [0, 4], [0, 6], [1, 2], [3, 10], [4, 5], [4, 7], [5, 8], [8, 9], [9, 11]];
+  const address = (i: number) => `0x${(i + 1).toString(16).padStart(40, '0')}`;
+  const layout = layoutGraph(
+    tree.map(([a, b], k) => channel(`0x${k}`, address(a), address(b), 100n, 5n)),
+    { width: 640, height: 296, label: (a) => `s${parseInt(a, 16) - 1}`, nodeRadius: 24 },
+  );
+
+  it('grows taller than asked when a column holds four services, so that circles and their two label lines never overlap', () => {
+    expect(layout.nodes).toHaveLength(12);
+    expect(layout.height).toBeGreaterThan(296);
+    const LABELS = 34;
+    for (const a of layout.nodes) {
+      for (const b of layout.nodes) {
+        if (a === b || a.x !== b.x) continue;
+        expect(Math.abs(a.y - b.y)).toBeGreaterThanOrEqual(2 * a.r + LABELS);
+      }
+      expect(a.y + a.r + LABELS).toBeLessThanOrEqual(layout.height);
+    }
+  });
+
+  it('spreads the labels of a fan-out apart, none of them on a service', () => {
+    const hub = layout.nodes.find((n) => n.label === 's0')!;
+    const fan = layout.edges.filter((e) => e.from === hub.address);
+    expect(fan).toHaveLength(4);
+    for (const e of layout.edges) for (const n of layout.nodes) expect(Math.hypot(e.labelX - n.x, e.labelY - n.y)).toBeGreaterThan(n.r);
+    const ys = fan.map((e) => e.labelY).sort((a, b) => a - b);
+    for (let i = 1; i < ys.length; i++) expect(ys[i]! - ys[i - 1]!).toBeGreaterThan(14);
+  });
+});

@@ -235,7 +235,7 @@ describe('prepaid tickets', () => {
     await expect(consumer.fetch(url())).rejects.toMatchObject({ code: 'PAYMENT_REQUIRED' });
     expect(kinds()).toEqual(['unpaid', 'block']);
     expect(consumer.channels()[0]!.blocks).toHaveLength(0);
-    provider.script = (a, p) => (a.prepay ? answers.refused(p, 'AMOUNT_TOO_LOW', { token: '0x' + '77'.repeat(20) }) : answers.honest(a, p));
+    provider.script = (a, p) => (a.prepay ? answers.refused(p, 'AMOUNT_TOO_LOW', { token: `0x${'77'.repeat(20)}` }) : answers.honest(a, p));
     await expect(consumer.fetch(url())).rejects.toMatchObject({ code: 'TERMS_NOT_ACCEPTED' });
     expect(consumer.channels()[0]!.blocks).toHaveLength(0);
   });

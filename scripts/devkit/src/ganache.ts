@@ -26,6 +26,8 @@ export interface EmbeddedChainOptions {
   /** Use these keys instead of random ones (each funded with balanceEth). */
   privateKeys?: string[];
   quiet?: boolean;
+  /** Seconds between blocks; 0 (default) mines each transaction at once. */
+  blockTime?: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions = {}): Promi
     wallet: { accounts: keys.map((secretKey) => ({ secretKey, balance })) },
     logging: { quiet: opts.quiet ?? true },
     server: { ws: false },
-    miner: { instamine: 'eager' },
+    miner: opts.blockTime ? { blockTime: opts.blockTime } : { instamine: 'eager' },
   } as never);
   const host = opts.host ?? '127.0.0.1';
   await server.listen(opts.port ?? 0, host);

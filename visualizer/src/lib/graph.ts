@@ -40,6 +40,7 @@ export interface GraphEdge {
 
 export interface GraphLayout {
   width: number;
+  /** At least the height asked for; more when a column holds more services than fit (each keeps room for its labels). */
   height: number;
   nodes: GraphNode[];
   edges: GraphEdge[];
@@ -55,6 +56,8 @@ export interface GraphOptions {
   nodeRadius?: number;
   minEdgeWidth?: number;
   maxEdgeWidth?: number;
+  /** Room below each circle for its name and address lines; default 34 px. */
+  labelHeight?: number;
 }
 
 /** Aggregates channels into consumer→provider edges (one per token) and lays the graph out left to right. */
@@ -86,7 +89,10 @@ export function layoutGraph(channels: readonly GraphChannel[], opts: GraphOption
 
   const addresses = [...new Set(rawEdges.flatMap((e) => [e.from, e.to]))];
   const layers = assignLayers(addresses, rawEdges);
-  const nodes = placeNodes(addresses, layers, rawEdges, opts, r);
+  const tallest = Math.max(0, ...countBy(layers.values()).values());
+  // A service, its two label lines and a gap between it and the next one in its column.
+  const height = Math.max(opts.height, Math.ceil(tallest * (2 * r + (opts.labelHeight ?? 34) + 8) + 2 * (r + 24)));
+  const nodes = placeNodes(addresses, layers, rawEdges, { ...opts, height }, r);
   const byAddress = new Map(nodes.map((n) => [n.address, n]));
 
   const maxFlowByToken = new Map<string, bigint>();
@@ -109,11 +115,22 @@ export function layoutGraph(channels: readonly GraphChannel[], opts: GraphOption
     if (parallel.length > 1 || span === 0) bend = 36 + 26 * index;
     // An edge that skips columns bows away from the (raised) nodes in between.
     else if (span > 1) bend = -(40 + 20 * (span - 2)) * Math.sign(to.layer - from.layer);
-    const curve = curveBetween(from, to, bend, width);
+    // Where several edges leave (or reach) one service, each label sits nearer the end that is spread out, so
+    // that the labels of a fan-out (fan-in) do not pile up beside the hub.
+    const fanOut = rawEdges.filter((o) => o.from === e.from).length;
+    const fanIn = rawEdges.filter((o) => o.to === e.to).length;
+    const at = fanOut > 2 && fanOut >= fanIn ? 0.68 : fanIn > 2 ? 0.32 : 0.5;
+    const curve = curveBetween(from, to, bend, width, at);
     return { ...e, width, ...curve };
   });
 
-  return { width: opts.width, height: opts.height, nodes, edges };
+  return { width: opts.width, height, nodes, edges };
+}
+
+function countBy<T>(values: Iterable<T>): Map<T, number> {
+  const out = new Map<T, number>();
+  for (const v of values) out.set(v, (out.get(v) ?? 0) + 1);
+  return out;
 }
 
 /** Longest-path layering from the sources; cycles are cut by bounding the relaxation to n rounds. */
@@ -184,6 +201,8 @@ function curveBetween(
   b: GraphNode,
   bend: number,
   width: number,
+  /** Where along the curve the label sits (0 at `a`, 1 at `b`). */
+  at = 0.5,
 ): { path: string; arrow: string; labelX: number; labelY: number } {
   const dx = b.x - a.x;
   const dy = b.y - a.y;
@@ -214,8 +233,10 @@ function curveBetween(
   // The label sits beside the curve's midpoint, on the outer side of the bend (above a straight edge).
   const side = bend < 0 ? -1 : 1;
   const offset = side * (width / 2 + 10);
-  const labelX = 0.25 * start.x + 0.5 * cx + 0.25 * end.x + nx * offset;
-  const labelY = 0.25 * start.y + 0.5 * cy + 0.25 * end.y + ny * offset;
+  // The point of the quadratic Bézier at `at`.
+  const [w0, w1, w2] = [(1 - at) ** 2, 2 * at * (1 - at), at ** 2];
+  const labelX = w0 * start.x + w1 * cx + w2 * end.x + nx * offset;
+  const labelY = w0 * start.y + w1 * cy + w2 * end.y + ny * offset;
   return {
     path: `M ${round(start.x)} ${round(start.y)} Q ${round(cx)} ${round(cy)} ${round(end.x)} ${round(end.y)}`,
     arrow,

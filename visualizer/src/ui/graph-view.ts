@@ -7,6 +7,12 @@ import { emptyNote } from './common';
 const WIDTH = 640;
 const HEIGHT = 320;
 
+/** The letters inside a circle: a short name whole (s10), else its first two letters; the address's else. */
+function initialOf(named: string | undefined, address: string): string {
+  if (named && named.length <= 3) return named.toUpperCase();
+  return (named ?? address.slice(2, 4)).slice(0, 2).toUpperCase();
+}
+
 /** Services as circles, channels as arrows from consumer to provider, as thick as the money that flowed. */
 export function renderGraph(snapshot: Snapshot): Element {
   if (snapshot.channels.length === 0) return emptyNote('The graph appears once a channel is opened.');
@@ -19,6 +25,7 @@ export function renderGraph(snapshot: Snapshot): Element {
     vouchers,
     nodeRadius: 24,
   });
+  const height = layout.height + 24;
   const consumers = new Set(layout.edges.map((e) => e.from));
   const providers = new Set(layout.edges.map((e) => e.to));
 
@@ -46,14 +53,14 @@ export function renderGraph(snapshot: Snapshot): Element {
       { class: `node node-${role}`, 'data-address': n.address, transform: `translate(${n.x} ${n.y})` },
       svg('title', {}, n.address),
       svg('circle', { r: n.r }),
-      svg('text', { class: 'node-initial', 'text-anchor': 'middle', dy: '0.35em' }, (named ?? n.address.slice(2, 4)).slice(0, 2).toUpperCase()),
+      svg('text', { class: 'node-initial', 'text-anchor': 'middle', dy: '0.35em' }, initialOf(named, n.address)),
       svg('text', { class: 'node-label', 'text-anchor': 'middle', y: n.r + 16 }, n.label),
       named ? svg('text', { class: 'node-address', 'text-anchor': 'middle', y: n.r + 29 }, shortAddress(n.address)) : null,
     );
   });
   const legend = svg(
     'g',
-    { class: 'legend', transform: `translate(10 ${HEIGHT - 10})` },
+    { class: 'legend', transform: `translate(10 ${height - 10})` },
     svg('circle', { r: 5, cx: 5, cy: -4, class: 'legend-consumer' }),
     svg('text', { x: 14, y: 0 }, 'pays'),
     svg('circle', { r: 5, cx: 55, cy: -4, class: 'legend-provider' }),
@@ -64,7 +71,7 @@ export function renderGraph(snapshot: Snapshot): Element {
   );
   return svg(
     'svg',
-    { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'graph', role: 'img', 'aria-label': 'payment graph', 'data-testid': 'graph' },
+    { viewBox: `0 0 ${WIDTH} ${height}`, class: 'graph', role: 'img', 'aria-label': 'payment graph', 'data-testid': 'graph' },
     ...edges,
     ...nodes,
     legend,

@@ -1,0 +1,86 @@
+/** Child processes of a network: .ts entries run with tsx, their output kept, health waited for, stopped in bounded time. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '../../../..');
+
+export interface NetworkProcess {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  /** The last 200 kB of what it wrote. */
+  output(): string;
+}
+
+/** Runs a .ts entry (relative to the repository) with tsx as a child of this process, keeping the tail of its output. */
+export function spawnTs(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  verbose: boolean,
+  onOutput?: (name: string, text: string) => void,
+): { child: ChildProcess; output: () => string } {
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const collect = (d: Buffer) => {
+    const text = d.toString();
+    output = (output + text).slice(-200_000);
+    onOutput?.(name, text);
+    if (verbose) for (const line of text.split('\n').filter(Boolean)) process.stdout.write(`[${name}] ${line}\n`);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  return { child, output: () => output };
+}
+
+/** Polls `GET <url>/status` until it answers 2xx; fails at once when the process exits. */
+export async function waitHealthy(p: NetworkProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (p.child.exitCode !== null) throw new Error(`${p.name} exited with code ${p.child.exitCode}:\n${p.output().slice(-3000)}`);
+    try {
+      const res = await fetch(`${p.url}/status`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${p.name} did not become healthy in ${timeoutMs} ms:\n${p.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** SIGTERM, then SIGKILL after `timeoutMs`. */
+export function stopChild(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Runs `jobs` with at most `limit` at a time; rejects with the first failure after all started ones settled. */
+export async function limited<T>(items: readonly T[], limit: number, job: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown = null;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length && failure === null) {
+        const item = items[next++]!;
+        try {
+          await job(item);
+        } catch (e) {
+          failure ??= e;
+        }
+      }
+    }),
+  );
+  if (failure !== null) throw failure;
+}
