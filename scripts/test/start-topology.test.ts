@@ -70,6 +70,6 @@ describe('npm start -- --topology', () => {
     expect(help.out).toContain('ba:N,seed');
     const unknown = await runStart(['--bogus'], async () => undefined);
     expect(unknown.code).toBe(2);
-    expect(unknown.out.split('\n')[0]).toBe("Unknown option '--bogus'");
+    expect(unknown.out.split('\n')[0]).toBe("npm start: Unknown option '--bogus'");
   });
 });
