@@ -99,7 +99,17 @@ export interface ErrorBody {
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_STATUS, value);
+  return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
+}
+
+/** The stable error code in a peer's error body (`{"error":{"code":…}}`), or null when the body has none. */
+export function errorCodeOfBody(text: string): ErrorCode | null {
+  try {
+    const code = (JSON.parse(text) as { error?: { code?: unknown } } | null)?.error?.code;
+    return isErrorCode(code) ? code : null;
+  } catch {
+    return null;
+  }
 }
 
 /** An error that carries a stable code; its HTTP status comes from the table above. */

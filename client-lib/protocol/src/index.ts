@@ -8,6 +8,7 @@ export {
   ChanpayError,
   inErrorGroup,
   isErrorCode,
+  errorCodeOfBody,
   type ErrorCode,
   type ErrorGroup,
   type ErrorBody,

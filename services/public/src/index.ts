@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { Router } from '@koa/router';
-import { ChanpayError, isErrorCode, IDEMPOTENCY_HEADER, type Receipt } from '@chanpay/protocol';
+import { ChanpayError, errorCodeOfBody, IDEMPOTENCY_HEADER, type Receipt } from '@chanpay/protocol';
 import { receiptOf, ticketsLeft, type ConsumerSettings, type Logger, type PaymentConsumer } from '@chanpay/client-lib';
 import { createServiceApp, requireAdmin } from '@chanpay/client-lib/koa';
 import { consumerFor, listen } from '@chanpay/client-lib/service-kit';
@@ -53,7 +53,8 @@ interface ReceiptJson {
   price: string;
 }
 
-const receiptJson = (r: Receipt | null): ReceiptJson | null => (r ? { channelId: r.channelId, amount: r.amount.toString(), price: r.price.toString() } : null);
+const receiptJson = (r: Receipt | null): ReceiptJson | null =>
+  r ? { channelId: r.channelId, amount: r.amount.toString(), price: r.price.toString() } : null;
 
 /** An upstream service answered with an error, or could not be reached. */
 class UpstreamError extends Error {
@@ -78,7 +79,13 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
   const timeoutMs = opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   const idempotent = consumer !== null && opts.payment.idempotencyKeys === true;
 
-  async function call(step: TraceStep['step'], url: string, expect: number, trace: TraceStep[], actionStart: number): Promise<{ body: unknown; receipt: Receipt | null }> {
+  async function call(
+    step: TraceStep['step'],
+    url: string,
+    expect: number,
+    trace: TraceStep[],
+    actionStart: number,
+  ): Promise<{ body: unknown; receipt: Receipt | null }> {
     const start = performance.now() - actionStart;
     let res: Response;
     try {
@@ -87,7 +94,8 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
       // it combine the two with AbortSignal.any, about 20 µs per call on Node 20.
       res = await pay(url, consumer ? { headers } : { headers, signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
-      if (e instanceof ChanpayError) throw new UpstreamError(step, e.status === 503 ? 503 : 502, e.code, `${step}: payment failed: ${e.message}`);
+      if (e instanceof ChanpayError)
+        throw new UpstreamError(step, e.status === 503 ? 503 : 502, e.code, `${step}: payment failed: ${e.message}`);
       throw new UpstreamError(step, 502, 'UPSTREAM_UNREACHABLE', `${step}: ${(e as Error).message}`);
     }
     const text = await res.text();
@@ -95,9 +103,10 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
     trace.push({ step, start: round(start), end: round(end), ms: round(end - start) });
     if (res.status === 503) {
       // "Try again later" stays that: the upstream's own code (e.g. PAYMENT_SERVER_UNAVAILABLE) and a 503.
-      throw new UpstreamError(step, 503, upstreamCode(text) ?? 'UPSTREAM_UNAVAILABLE', `${step} is unavailable: ${text.slice(0, 200)}`);
+      throw new UpstreamError(step, 503, errorCodeOfBody(text) ?? 'UPSTREAM_UNAVAILABLE', `${step} is unavailable: ${text.slice(0, 200)}`);
     }
-    if (res.status !== expect) throw new UpstreamError(step, 502, 'UPSTREAM_ERROR', `${step} answered ${res.status}: ${text.slice(0, 200)}`);
+    if (res.status !== expect)
+      throw new UpstreamError(step, 502, 'UPSTREAM_ERROR', `${step} answered ${res.status}: ${text.slice(0, 200)}`);
     return { body: JSON.parse(text) as unknown, receipt: receiptOf(res) };
   }
 
@@ -111,8 +120,15 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
     try {
       const drawn = await call('randomNumber', `${upstream.randomNumber}/randomNumber`, 200, trace, actionStart);
       const number = (drawn.body as { number?: unknown }).number;
-      if (typeof number !== 'number' || !Number.isFinite(number)) throw new UpstreamError('randomNumber', 502, 'UPSTREAM_ERROR', 'randomNumber returned no number');
-      const saved = await call('persistence', `${upstream.persistence}/save?nr=${encodeURIComponent(String(number))}`, 201, trace, actionStart);
+      if (typeof number !== 'number' || !Number.isFinite(number))
+        throw new UpstreamError('randomNumber', 502, 'UPSTREAM_ERROR', 'randomNumber returned no number');
+      const saved = await call(
+        'persistence',
+        `${upstream.persistence}/save?nr=${encodeURIComponent(String(number))}`,
+        201,
+        trace,
+        actionStart,
+      );
       ctx.body = {
         number,
         savedNumber: (saved.body as { saved?: number }).saved ?? number,
@@ -129,7 +145,10 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
 
   if (consumer) {
     router.get('/init', requireAdmin(opts.adminToken), async (ctx) => {
-      const [randomNumber, persistence] = await Promise.all([consumer.open(`${upstream.randomNumber}/randomNumber`), consumer.open(`${upstream.persistence}/save?nr=0`)]);
+      const [randomNumber, persistence] = await Promise.all([
+        consumer.open(`${upstream.randomNumber}/randomNumber`),
+        consumer.open(`${upstream.persistence}/save?nr=0`),
+      ]);
       ctx.body = { done: true, channels: channelsJson(consumer), randomNumber: randomNumber.id, persistence: persistence.id };
     });
     router.get('/terminate', requireAdmin(opts.adminToken), async (ctx) => {
@@ -167,16 +186,6 @@ function channelsJson(consumer: PaymentConsumer | null): ChannelStatus[] {
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
-
-/** The stable error code of an upstream's error body, if it has one. */
-function upstreamCode(text: string): string | null {
-  try {
-    const code = (JSON.parse(text) as { error?: { code?: unknown } })?.error?.code;
-    return isErrorCode(code) ? code : null;
-  } catch {
-    return null;
-  }
-}
 
 export async function startPublicService(opts: PublicServiceOptions): Promise<RunningPublicService> {
   const consumer = consumerFor({ timeoutMs: opts.upstreamTimeoutMs, ...opts.payment });

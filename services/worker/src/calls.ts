@@ -3,7 +3,7 @@
  * group in sequence; each call is made with its probability (and at most seqLen per group, picked at random),
  * decided up front from a PRNG seeded by the request id, so that the same request id makes the same calls.
  */
-import { ChanpayError, isErrorCode, type Receipt } from '@chanpay/protocol';
+import { ChanpayError, errorCodeOfBody, type Receipt } from '@chanpay/protocol';
 import type { UpstreamCall, WorkerConfig } from './config';
 import { pickIndexes, seededRandom } from './prng';
 
@@ -116,28 +116,37 @@ export async function callUpstream(
     // A paid call is bounded by the consumer's own per-attempt timeout; an unpaid one by this signal.
     res = await pay(url, paid ? { headers } : { headers, signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
-    if (e instanceof ChanpayError) throw new UpstreamError(p.call.to, e.status === 503 ? 503 : 502, e.code, `${p.call.to}: payment failed: ${e.message}`);
+    if (e instanceof ChanpayError)
+      throw new UpstreamError(p.call.to, e.status === 503 ? 503 : 502, e.code, `${p.call.to}: payment failed: ${e.message}`);
     throw new UpstreamError(p.call.to, 502, 'UPSTREAM_UNREACHABLE', `${p.call.to}: ${(e as Error).message}`);
   }
   const text = await res.text();
   const end = performance.now() - t0;
-  const timing: CallTiming = { to: p.call.to, group: p.group, start: round(start), end: round(end), ms: round(end - start), status: res.status };
-  if (res.status === 503) throw new UpstreamError(p.call.to, 503, upstreamCode(text) ?? 'UPSTREAM_UNAVAILABLE', `${p.call.to} is unavailable: ${text.slice(0, 200)}`, timing);
-  if (res.status !== expect) throw new UpstreamError(p.call.to, 502, 'UPSTREAM_ERROR', `${p.call.to} answered ${res.status}: ${text.slice(0, 200)}`, timing);
+  const timing: CallTiming = {
+    to: p.call.to,
+    group: p.group,
+    start: round(start),
+    end: round(end),
+    ms: round(end - start),
+    status: res.status,
+  };
+  if (res.status === 503)
+    throw new UpstreamError(
+      p.call.to,
+      503,
+      errorCodeOfBody(text) ?? 'UPSTREAM_UNAVAILABLE',
+      `${p.call.to} is unavailable: ${text.slice(0, 200)}`,
+      timing,
+    );
+  if (res.status !== expect)
+    throw new UpstreamError(p.call.to, 502, 'UPSTREAM_ERROR', `${p.call.to} answered ${res.status}: ${text.slice(0, 200)}`, timing);
   const receipt = receiptOf(res);
-  const own: HopReceipt[] = receipt ? [{ from: self, to: p.call.to, channelId: receipt.channelId, amount: receipt.amount.toString(), price: receipt.price.toString() }] : [];
+  const own: HopReceipt[] = receipt
+    ? [{ from: self, to: p.call.to, channelId: receipt.channelId, amount: receipt.amount.toString(), price: receipt.price.toString() }]
+    : [];
   if (p.call.kind !== 'worker') return { answer: { receipts: own, trace: [] }, timing };
   const body = JSON.parse(text) as Partial<UpstreamAnswer>;
   return { answer: { receipts: [...own, ...(body.receipts ?? [])], trace: body.trace ?? [] }, timing };
 }
 
 export const round = (ms: number) => Math.round(ms * 1000) / 1000;
-
-function upstreamCode(text: string): string | null {
-  try {
-    const code = (JSON.parse(text) as { error?: { code?: unknown } })?.error?.code;
-    return isErrorCode(code) ? code : null;
-  } catch {
-    return null;
-  }
-}
