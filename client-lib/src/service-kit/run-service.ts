@@ -37,6 +37,19 @@ export function serviceUsage<V extends Variables>(command: ServiceCommand<V>): s
 }
 
 /**
+ * A service started in this process from an environment, exactly as its `main` would start it (the network
+ * builder's in-process mode, so that tests reach the running service's objects). A wrong setting throws.
+ */
+export async function startServiceFromEnv<V extends Variables>(
+  command: ServiceCommand<V>,
+  env: NodeJS.ProcessEnv,
+): Promise<RunningService> {
+  const [common, own] = parseEnvs(serviceVariables(command.defaultPort), command.variables, env);
+  const basics = serviceBasics(common);
+  return command.start({ ...basics, logger: consoleLogger(command.name, basics.logLevel) }, own);
+}
+
+/**
  * The `main` of a service: `--help` prints the usage; otherwise it reads its settings from the environment,
  * starts, logs where it listens, and stops on SIGINT / SIGTERM. A wrong argument or setting ends it with one
  * line saying what is wrong.

@@ -13,25 +13,28 @@ import { expectedCalls } from '../graph';
 import { SCHEMA_FILE, topologyJsonSchemaText } from '../json-schema';
 import { loadTopology } from '../load';
 import type { ResolvedTopology } from '../model';
-import { fail, parseCommandLine } from './args';
+import { parseCommandLine, type CommandSpec, type OptionSpecs } from '@chanpay/devkit/cli';
 
-const USAGE = `Usage: npm run topology -- <command> [<spec>] [options]
-
-Commands:
-  show <spec>     services, teams, ports, every edge with its payment settings, calls per request
-  json <spec>     the topology as a JSON file (save a generator's output, edit it, run it with --topology <file>)
-  dot <spec>      the call graph in Graphviz's dot language (| dot -Tsvg > graph.svg)
-  check <spec>    validate only: exit 1 and list every problem
-  schema          print the topology file's JSON Schema (--write: update scripts/topology/topology.schema.json)
-
-<spec> is a topology file (JSON) or a generator.
-Options:
-  --total-work <w>   keccak:<rounds> or busy:<µs> per request, split over the workers
-  --mode <m>         local, remote or off on every edge
-  --write            (schema) write the file instead of printing it
-  -h, --help         this text
-
-${GENERATOR_HELP}`;
+const COMMAND = {
+  command: 'npm run topology --',
+  summary: 'Looks at a topology without starting it. <spec> is a topology file (JSON) or a generator.',
+  positionals: '<command> [<spec>]',
+  options: {
+    'total-work': { type: 'string', value: '<w>', description: 'keccak:<rounds> or busy:<µs> per request, split over the workers' },
+    mode: { type: 'string', value: '<m>', description: 'local, remote or off on every edge' },
+    write: { type: 'boolean', description: '(schema) write the file instead of printing it' },
+  },
+  notes: [
+    'commands:',
+    '  show <spec>     services, teams, ports, every edge with its payment settings, calls per request',
+    '  json <spec>     the topology as a JSON file (save a generator\'s output, edit it, run it with --topology <file>)',
+    "  dot <spec>      the call graph in Graphviz's dot language (| dot -Tsvg > graph.svg)",
+    '  check <spec>    validate only: exit 1 and list every problem',
+    "  schema          print the topology file's JSON Schema (--write: update scripts/topology/topology.schema.json)",
+    '',
+    GENERATOR_HELP,
+  ],
+} satisfies CommandSpec<OptionSpecs>;
 
 function show(t: ResolvedTopology): string {
   const visits = expectedCalls(t);
@@ -61,7 +64,7 @@ function dot(t: ResolvedTopology): string {
 }
 
 function main(): void {
-  const { values, positionals } = parseCommandLine(USAGE, { 'total-work': { type: 'string' }, mode: { type: 'string' }, write: { type: 'boolean', default: false } }, process.argv.slice(2), true);
+  const { values, positionals, fail } = parseCommandLine(COMMAND);
   const [command, spec, ...rest] = positionals;
   if (rest.length) fail(`unexpected arguments: ${rest.join(' ')}`);
   if (command === 'schema') {
