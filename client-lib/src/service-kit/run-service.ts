@@ -36,6 +36,13 @@ export function serviceUsage<V extends Variables>(command: ServiceCommand<V>): s
   ].join('\n');
 }
 
+/** A command's settings read from an environment, as its `main` and the in-process start both read them. */
+function settingsOf<V extends Variables>(command: ServiceCommand<V>, env: NodeJS.ProcessEnv) {
+  const [common, own] = parseEnvs(serviceVariables(command.defaultPort), command.variables, env);
+  const basics = serviceBasics(common);
+  return { basics: { ...basics, logger: consoleLogger(command.name, basics.logLevel) }, own };
+}
+
 /**
  * A service started in this process from an environment, exactly as its `main` would start it (the network
  * builder's in-process mode, so that tests reach the running service's objects). A wrong setting throws.
@@ -44,9 +51,8 @@ export async function startServiceFromEnv<V extends Variables>(
   command: ServiceCommand<V>,
   env: NodeJS.ProcessEnv,
 ): Promise<RunningService> {
-  const [common, own] = parseEnvs(serviceVariables(command.defaultPort), command.variables, env);
-  const basics = serviceBasics(common);
-  return command.start({ ...basics, logger: consoleLogger(command.name, basics.logLevel) }, own);
+  const { basics, own } = settingsOf(command, env);
+  return command.start(basics, own);
 }
 
 /**
@@ -73,12 +79,10 @@ export async function runService<V extends Variables>(
     return;
   }
   try {
-    const [common, own] = parseEnvs(serviceVariables(command.defaultPort), command.variables, env);
-    const basics = serviceBasics(common);
-    const logger = consoleLogger(command.name, basics.logLevel);
-    const service = await command.start({ ...basics, logger }, own);
-    logger.info({ url: service.url, payment: basics.mode }, `${command.name} service listening`);
-    stopOnSignals(() => service.stop(), logger);
+    const { basics, own } = settingsOf(command, env);
+    const service = await command.start(basics, own);
+    basics.logger.info({ url: service.url, payment: basics.mode }, `${command.name} service listening`);
+    stopOnSignals(() => service.stop(), basics.logger);
   } catch (e) {
     console.error(`${command.name} service failed to start: ${(e as Error).message}`);
     process.exit(1);

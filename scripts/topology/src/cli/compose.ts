@@ -26,7 +26,8 @@ const COMMAND = {
     mode: {
       type: 'string',
       value: '<local|remote>',
-      description: "the payment mode of every edge (default the topology's; PAYMENT in the env file switches it when every edge has the same mode)",
+      description:
+        "the payment mode of every edge (default the topology's; PAYMENT in the env file switches it when every edge has the same mode)",
     },
     'total-work': { type: 'string', value: '<w>', description: 'keccak:<rounds> or busy:<µs> per request, split over the workers' },
     'env-file': {
@@ -75,10 +76,17 @@ export function composeOutput(c: ComposeCommand): ReturnType<typeof composeFiles
 
 function main(): void {
   const { values, fail } = parseCommandLine(COMMAND);
-  if (!values.topology) fail('--topology is missing (a file or a generator, e.g. --topology chain:5); --help lists the options');
-  if (!values.out) fail('--out is missing (the directory to write the files to)');
-  if (values.mode !== undefined && values.mode !== 'local' && values.mode !== 'remote') fail(`--mode must be local or remote, got "${values.mode}" (the no-payment file is always written)`);
-  const cmd: ComposeCommand = { topology: values.topology, out: values.out, mode: values.mode as ComposeCommand['mode'], totalWork: values['total-work'], envFile: values['env-file'] };
+  const topology = values.topology || fail('--topology is missing (a file or a generator, e.g. --topology chain:5)');
+  const out = values.out || fail('--out is missing (the directory to write the files to)');
+  if (values.mode !== undefined && values.mode !== 'local' && values.mode !== 'remote')
+    fail(`--mode must be local or remote, got "${values.mode}" (the no-payment file is always written)`);
+  const cmd: ComposeCommand = {
+    topology,
+    out,
+    mode: values.mode as ComposeCommand['mode'],
+    totalWork: values['total-work'],
+    envFile: values['env-file'],
+  };
   let files: ReturnType<typeof composeFiles>;
   try {
     files = composeOutput(cmd);
@@ -87,22 +95,24 @@ function main(): void {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(2);
   }
-  const dir = path.resolve(values.out);
+  const dir = path.resolve(out);
   if (values.check) {
-    const stale = [files.payment, files.noPayment].filter((f) => !existsSync(path.join(dir, f.name)) || readFileSync(path.join(dir, f.name), 'utf8') !== f.text);
-    for (const f of stale) process.stderr.write(`${path.join(values.out, f.name)} is stale: run ${commandOf(cmd)}\n`);
+    const stale = [files.payment, files.noPayment].filter(
+      (f) => !existsSync(path.join(dir, f.name)) || readFileSync(path.join(dir, f.name), 'utf8') !== f.text,
+    );
+    for (const f of stale) process.stderr.write(`${path.join(out, f.name)} is stale: run ${commandOf(cmd)}\n`);
     process.exit(stale.length ? 1 : 0);
   }
   mkdirSync(dir, { recursive: true });
   for (const f of [files.payment, files.noPayment]) {
     writeFileSync(path.join(dir, f.name), f.text);
-    process.stdout.write(`wrote ${path.join(values.out, f.name)}\n`);
+    process.stdout.write(`wrote ${path.join(out, f.name)}\n`);
   }
   const envPath = path.join(dir, files.env.name);
-  if (existsSync(envPath)) process.stdout.write(`kept ${path.join(values.out, files.env.name)} (it exists)\n`);
+  if (existsSync(envPath)) process.stdout.write(`kept ${path.join(out, files.env.name)} (it exists)\n`);
   else {
     writeFileSync(envPath, files.env.text, { mode: 0o600 });
-    process.stdout.write(`wrote ${path.join(values.out, files.env.name)} (fresh development keys)\n`);
+    process.stdout.write(`wrote ${path.join(out, files.env.name)} (fresh development keys)\n`);
   }
 }
 
