@@ -7,7 +7,11 @@ const ROOT = path.resolve(__dirname, '../..');
 async function runStart(args: string[], check: (out: string) => Promise<void>): Promise<{ out: string; code: number | null }> {
   const env = { ...process.env };
   delete env.PREPAY_CALLS;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts'), ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -27,16 +31,34 @@ async function runStart(args: string[], check: (out: string) => Promise<void>): 
   return { out, code };
 }
 
+/** `npm start -- <args>` for a command that ends by itself (help, refused options): its output and exit code. */
+async function runToExit(args: string[]): Promise<{ out: string; code: number | null }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts'), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { out, code };
+}
+
 /** The URL printed on a service's line. */
 const urlOf = (out: string, name: string) => new RegExp(`^  ${name}\\s+(http://127\\.0\\.0\\.1:\\d+)`, 'm').exec(out)![1]!;
 
 describe('npm start -- --topology', () => {
   test('chain:2 starts, prints every URL, pays every hop per call, and stops on Ctrl-C', async () => {
     const { out, code } = await runStart(['--topology', 'chain:2', '--free-ports'], async (printed) => {
-      for (const name of ['chain', 'payment-server-1', 'payment-server-2', 's0', 's1', 's2']) expect(printed).toMatch(new RegExp(`^  ${name}\\s+http://127\\.0\\.0\\.1:\\d+`, 'm'));
+      for (const name of ['chain', 'payment-server-1', 'payment-server-2', 's0', 's1', 's2'])
+        expect(printed).toMatch(new RegExp(`^  ${name}\\s+http://127\\.0\\.0\\.1:\\d+`, 'm'));
       expect(printed).toContain('channels open, local mode');
       for (let i = 1; i <= 2; i++) {
-        const body = (await (await fetch(`${urlOf(printed, 's0')}/work`)).json()) as { receipts: { from: string; to: string; amount: string }[] };
+        const body = (await (await fetch(`${urlOf(printed, 's0')}/work`)).json()) as {
+          receipts: { from: string; to: string; amount: string }[];
+        };
         expect(body.receipts.map((r) => [r.from, r.to, r.amount])).toEqual([
           ['s0', 's1', String(i * 1e9)],
           ['s1', 's2', String(i * 1e9)],
@@ -61,14 +83,14 @@ describe('npm start -- --topology', () => {
   });
 
   test('a bad topology is refused with its field and nothing starts; --help lists the options', async () => {
-    const bad = await runStart(['--topology', 'ba:12,7,price=lots'], async () => undefined);
+    const bad = await runToExit(['--topology', 'ba:12,7,price=lots']);
     expect(bad.code).not.toBe(0);
     expect(bad.out).toContain('ba:12,7,price=lots: price: "lots" is not an amount');
-    const help = await runStart(['--help'], async () => undefined);
+    const help = await runToExit(['--help']);
     expect(help.code).toBe(0);
     expect(help.out).toContain('--topology <spec>');
     expect(help.out).toContain('ba:N,seed');
-    const unknown = await runStart(['--bogus'], async () => undefined);
+    const unknown = await runToExit(['--bogus']);
     expect(unknown.code).toBe(2);
     expect(unknown.out.split('\n')[0]).toBe("npm start: Unknown option '--bogus'");
   });

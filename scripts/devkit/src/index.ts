@@ -6,3 +6,4 @@ export { startEmbeddedChain, type EmbeddedChain, type EmbeddedChainOptions, type
 export { startAnvil, anvilBinary } from './anvil';
 export { freePort } from './ports';
 export { TEST_CONTRACTS, TEST_ARTIFACTS_DIR, loadTestArtifact, type TestContractName, type Artifact } from './artifacts';
+export { startPostgres, postgresUnavailable, postgresBinDir, type ThrowawayPostgres } from './postgres';

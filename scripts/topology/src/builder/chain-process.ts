@@ -6,6 +6,21 @@
  * Prints `CHAIN_READY <rpcUrl>` once it listens; stops on SIGTERM / SIGINT.
  */
 import { startEmbeddedChain } from '@chanpay/devkit';
+import { parseCommandLine } from '@chanpay/devkit/cli';
+
+const COMMAND = {
+  command: 'npx tsx scripts/chain.ts',
+  summary: 'The embedded ganache chain as a process of its own; prints `CHAIN_READY <rpcUrl>` once it listens.',
+  options: {},
+  notes: [
+    'environment:',
+    '  CHAIN_PORT          port to listen on (0 = a free port, the default)',
+    '  CHAIN_PRIVATE_KEYS  comma-separated 0x keys to fund',
+    '  CHAIN_ID            chain id (default 1337)',
+    '  CHAIN_BLOCK_TIME    seconds between blocks (0 = a block per transaction, the default)',
+    '  CHAIN_BALANCE_ETH   ether per funded key (default 1000)',
+  ],
+} as const;
 
 function intFromEnv(name: string, fallback: number, max: number): number {
   const raw = process.env[name];
@@ -15,6 +30,7 @@ function intFromEnv(name: string, fallback: number, max: number): number {
 }
 
 async function main(): Promise<void> {
+  parseCommandLine(COMMAND);
   const privateKeys = (process.env.CHAIN_PRIVATE_KEYS ?? '').split(',').filter(Boolean);
   const chain = await startEmbeddedChain({
     port: intFromEnv('CHAIN_PORT', 0, 65535),
