@@ -78,7 +78,7 @@ export interface Network {
   /** The topology run behind it. */
   topology: RunningTopology;
   /** Restarts one process with the same settings (fault tests). */
-  restart(name: string): Promise<NetworkProcess>;
+  restart(name: string): Promise<unknown>;
   stop(): Promise<void>;
 }
 

@@ -66,6 +66,18 @@ const COMMANDS: Command[] = [
     mentions: ['VISUALIZER_PORT'],
   },
   { name: 'npm run gas', file: scriptFile('.', 'gas'), options: [] },
+  {
+    name: 'npm run topology',
+    file: scriptFile('.', 'topology'),
+    options: ['total-work', 'mode', 'write'],
+    mentions: ['show', 'json', 'dot', 'check', 'schema', 'ba:N,seed'],
+  },
+  {
+    name: 'npm run compose',
+    file: scriptFile('.', 'compose'),
+    options: ['topology', 'out', 'mode', 'total-work', 'env-file', 'check'],
+    mentions: ['fanout:F,D'],
+  },
   { name: 'npm run bench:crypto', file: scriptFile('.', 'bench:crypto'), options: ['iterations', 'warmup'] },
   { name: 'npm run build:contract', file: scriptFile('.', 'build:contract'), options: [] },
   {

@@ -34,5 +34,5 @@ export {
   type ProviderEnv,
   type ConsumerEnv,
 } from './settings';
-export { runService, defineService, serviceUsage, type ServiceCommand, type RunningService } from './run-service';
+export { runService, startServiceFromEnv, defineService, serviceUsage, type ServiceCommand, type RunningService } from './run-service';
 export { startProviderService, type ProviderServiceOptions, type OpenApp, type RunningProviderService } from './provider-service';

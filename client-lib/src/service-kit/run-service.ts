@@ -36,6 +36,25 @@ export function serviceUsage<V extends Variables>(command: ServiceCommand<V>): s
   ].join('\n');
 }
 
+/** A command's settings read from an environment, as its `main` and the in-process start both read them. */
+function settingsOf<V extends Variables>(command: ServiceCommand<V>, env: NodeJS.ProcessEnv) {
+  const [common, own] = parseEnvs(serviceVariables(command.defaultPort), command.variables, env);
+  const basics = serviceBasics(common);
+  return { basics: { ...basics, logger: consoleLogger(command.name, basics.logLevel) }, own };
+}
+
+/**
+ * A service started in this process from an environment, exactly as its `main` would start it (the network
+ * builder's in-process mode, so that tests reach the running service's objects). A wrong setting throws.
+ */
+export async function startServiceFromEnv<V extends Variables>(
+  command: ServiceCommand<V>,
+  env: NodeJS.ProcessEnv,
+): Promise<RunningService> {
+  const { basics, own } = settingsOf(command, env);
+  return command.start(basics, own);
+}
+
 /**
  * The `main` of a service: `--help` prints the usage; otherwise it reads its settings from the environment,
  * starts, logs where it listens, and stops on SIGINT / SIGTERM. A wrong argument or setting ends it with one
@@ -60,12 +79,10 @@ export async function runService<V extends Variables>(
     return;
   }
   try {
-    const [common, own] = parseEnvs(serviceVariables(command.defaultPort), command.variables, env);
-    const basics = serviceBasics(common);
-    const logger = consoleLogger(command.name, basics.logLevel);
-    const service = await command.start({ ...basics, logger }, own);
-    logger.info({ url: service.url, payment: basics.mode }, `${command.name} service listening`);
-    stopOnSignals(() => service.stop(), logger);
+    const { basics, own } = settingsOf(command, env);
+    const service = await command.start(basics, own);
+    basics.logger.info({ url: service.url, payment: basics.mode }, `${command.name} service listening`);
+    stopOnSignals(() => service.stop(), basics.logger);
   } catch (e) {
     console.error(`${command.name} service failed to start: ${(e as Error).message}`);
     process.exit(1);

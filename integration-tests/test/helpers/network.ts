@@ -1,27 +1,25 @@
+/**
+ * The thesis example network for the whole-network tests, built by the one network builder (`@chanpay/topology`,
+ * the `thesis` topology) in its in-process mode, so that a test can reach the running services' objects (flush a
+ * provider, count the persistence store, list the consumer's channels).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { startEmbeddedChain, type EmbeddedChain } from '@chanpay/devkit';
-import { createPaymentServer, type PaymentServer } from '@chanpay/payment-server';
-import { finney, type PaymentMode } from '@chanpay/protocol';
+import type { EmbeddedChain } from '@chanpay/devkit';
+import type { PaymentServer } from '@chanpay/payment-server';
+import type { PaymentMode } from '@chanpay/protocol';
 import { PaymentServerClient } from '@chanpay/client-lib';
-import { startRandomNumberService, type RunningService } from '@chanpay/service-random-number';
-import { startPersistenceService, type RunningPersistenceService } from '@chanpay/service-persistence';
-import { startPublicService, type RunningPublicService } from '@chanpay/service-public';
-
-export const TOKENS = {
-  randomNumber: 'random-number-token-0000000001',
-  persistence: 'persistence-token-000000000002',
-  public: 'public-service-token-000000003',
-} as const;
+import type { RunningService } from '@chanpay/service-random-number';
+import type { RunningPersistenceService } from '@chanpay/service-persistence';
+import type { RunningPublicService } from '@chanpay/service-public';
+import { startTopology, thesisTopology, type RunningTopology, type TopologyOverrides } from '@chanpay/topology';
 
 export interface NetworkOptions {
   mode: PaymentMode;
   sync?: boolean;
-  /** Seconds; the payment servers accept 2 s and more. */
+  /** Seconds; default 3 (the payment servers then accept it). */
   challengePeriod?: number;
-  idempotencyKeys?: boolean;
 }
 
 /** The thesis example network on an embedded chain: two payment servers, two providers and the public service. */
@@ -39,7 +37,10 @@ export interface Network {
   randomNumber: RunningService;
   persistence: RunningPersistenceService;
   public: RunningPublicService;
+  /** The block the funded accounts' balances are read at: a fresh ganache holds them from its genesis block. */
   startBlock: number;
+  /** What the builder started. */
+  topology: RunningTopology;
   stop(): Promise<void>;
 }
 
@@ -49,103 +50,67 @@ export function tempDir(prefix = 'chanpay-net-'): string {
 
 export async function startNetwork(opts: NetworkOptions): Promise<Network> {
   const dir = tempDir();
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const s of stops.reverse()) await s().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const overrides: TopologyOverrides = { mode: opts.mode, challengePeriod: opts.challengePeriod ?? 3 };
+  if (opts.sync) overrides.sync = true;
+  let net: RunningTopology;
   try {
-    if (opts.mode === 'off') {
-      const randomNumber = await startRandomNumberService({ port: 0, payment: { mode: 'off' } });
-      stops.push(() => randomNumber.stop());
-      const persistence = await startPersistenceService({ port: 0, payment: { mode: 'off' }, dbPath: path.join(dir, 'persistence.db') });
-      stops.push(() => persistence.stop());
-      const pub = await startPublicService({ port: 0, payment: { mode: 'off' }, randomNumberUrl: randomNumber.url, persistenceUrl: persistence.url });
-      stops.push(() => pub.stop());
-      return { mode: 'off', dir, randomNumber, persistence, public: pub, startBlock: 0, stop: stopAll };
-    }
-    const chain = await startEmbeddedChain({ accounts: 3 });
-    stops.push(() => chain.stop());
-    const startBlock = Number(await rpc<string>(chain.rpcUrl, 'eth_blockNumber'));
-    const [rnKey, psKey, pubKey] = chain.accounts.map((a) => a.privateKey) as [string, string, string];
-    const common = {
-      rpcUrl: chain.rpcUrl,
-      logLevel: 'silent' as const,
-      defaults: { challengePeriod: opts.challengePeriod ?? 3, minChallengePeriod: 2 },
-      claim: { intervalSeconds: 0, checkIntervalMs: 100 },
-      watcher: { pollIntervalMs: 100 },
-    };
-    const ps1 = await createPaymentServer({
-      ...common,
-      port: 0,
-      dbPath: path.join(dir, 'payment-server-1.db'),
-      accounts: [
-        { name: 'random-number', privateKey: rnKey },
-        { name: 'persistence', privateKey: psKey },
-      ],
-      tokens: [
-        { token: TOKENS.randomNumber, accounts: ['random-number'] },
-        { token: TOKENS.persistence, accounts: ['persistence'] },
-      ],
+    net = await startTopology(thesisTopology(), {
+      overrides,
+      inProcess: true,
+      freePorts: true,
+      dataDir: path.join(dir, 'net'),
+      init: false,
+      claimIntervalSeconds: 0,
+      logLevel: 'silent',
     });
-    stops.push(() => ps1.stop());
-    const ps2 = await createPaymentServer({
-      ...common,
-      port: 0,
-      contractAddress: ps1.contract,
-      dbPath: path.join(dir, 'payment-server-2.db'),
-      accounts: [{ name: 'public', privateKey: pubKey }],
-      tokens: [{ token: TOKENS.public, accounts: ['public'] }],
-    });
-    stops.push(() => ps2.stop());
-    const voucherKey = opts.mode === 'local' ? '0x' + randomBytes(32).toString('hex') : undefined;
-    const provider = (token: string) => ({ mode: opts.mode, paymentServer: { url: ps1.url, token }, sync: opts.sync });
-    const randomNumber = await startRandomNumberService({ port: 0, payment: provider(TOKENS.randomNumber) });
-    stops.push(() => randomNumber.stop());
-    const persistence = await startPersistenceService({ port: 0, payment: provider(TOKENS.persistence), dbPath: path.join(dir, 'persistence.db') });
-    stops.push(() => persistence.stop());
-    const pub = await startPublicService({
-      port: 0,
-      payment: {
-        mode: opts.mode,
-        paymentServer: { url: ps2.url, token: TOKENS.public },
-        voucherKey,
-        deposit: finney(5),
-        challengePeriod: opts.challengePeriod ?? 3,
-        idempotencyKeys: opts.idempotencyKeys,
-      },
-      randomNumberUrl: randomNumber.url,
-      persistenceUrl: persistence.url,
-    });
-    stops.push(() => pub.stop());
-    const addr = (i: number) => chain.accounts[i]!.address.toLowerCase();
-    return {
-      mode: opts.mode,
-      dir,
-      chain,
-      ps1,
-      ps2,
-      accounts: { randomNumber: addr(0), persistence: addr(1), public: addr(2) },
-      voucherKey,
-      clients: {
-        randomNumber: new PaymentServerClient({ url: ps1.url, token: TOKENS.randomNumber }),
-        persistence: new PaymentServerClient({ url: ps1.url, token: TOKENS.persistence }),
-        public: new PaymentServerClient({ url: ps2.url, token: TOKENS.public }),
-      },
-      randomNumber,
-      persistence,
-      public: pub,
-      startBlock,
-      stop: stopAll,
-    };
   } catch (e) {
-    await stopAll();
+    rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+  const part = <T>(name: string) => net.parts.get(name) as T;
+  const stop = async () => {
+    await net.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const services = {
+    randomNumber: part<RunningService>('random-number'),
+    persistence: part<RunningPersistenceService>('persistence'),
+    public: part<RunningPublicService>('public'),
+  };
+  if (opts.mode === 'off') return { mode: 'off', dir, ...services, startBlock: 0, topology: net, stop };
+  const account = (service: string) => net.accountOfService(service)!;
+  const ps1 = part<PaymentServer>('payment-server-1');
+  const ps2 = part<PaymentServer>('payment-server-2');
+  return {
+    mode: opts.mode,
+    dir,
+    chain: net.chain!,
+    ps1,
+    ps2,
+    accounts: {
+      randomNumber: account('random-number').address,
+      persistence: account('persistence').address,
+      public: account('public').address,
+    },
+    voucherKey: opts.mode === 'local' ? (account('public').voucherKey ?? undefined) : undefined,
+    clients: {
+      randomNumber: new PaymentServerClient({ url: ps1.url, token: account('random-number').token }),
+      persistence: new PaymentServerClient({ url: ps1.url, token: account('persistence').token }),
+      public: new PaymentServerClient({ url: ps2.url, token: account('public').token }),
+    },
+    ...services,
+    startBlock: 0,
+    topology: net,
+    stop,
+  };
 }
 
 export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
   const body = (await res.json()) as { result: T; error?: { message: string } };
   if (body.error) throw new Error(body.error.message);
   return body.result;
@@ -175,7 +140,11 @@ export async function feesPaid(url: string, from: number, to: number): Promise<M
   return fees;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -45,5 +45,6 @@ export { activeTeams, needsPaymentServer, paysUpstreams, workerConfigOf, process
 export { makeCredentials, type AccountCredentials, type Credentials } from './credentials';
 export { startTopology, describeUrls, formatWei, type StartTopologyOptions, type RunningTopology, type TopologyUrls } from './builder/start';
 export { spawnTs, waitHealthy, stopChild, REPO_ROOT, type NetworkProcess } from './builder/processes';
+export type { InProcessPart, PartKind } from './builder/in-process';
 export { paymentServerEnv, serviceEnv, ENTRY_OF, type EnvContext } from './builder/env';
 export { composeFiles, composeFileNames, composePorts, envStem, type ComposeFile, type ComposeOptions } from './compose/writer';

@@ -29,9 +29,13 @@ export interface EnvContext {
   claimIntervalSeconds: number | undefined;
 }
 
-/** The smallest challenge period any consumer of the team asks for, capped at 30 s (the servers' usual minimum). */
+/**
+ * The smallest challenge period of any paid edge the team's services are on, as consumer or as provider (a
+ * provider's payment server refuses channels shorter than its minimum), capped at 30 s (the servers' usual one).
+ */
 function minChallengePeriod(t: ResolvedTopology, team: Team): number {
-  const periods = t.edges.filter((e) => e.payment.mode !== 'off' && t.services.find((s) => s.name === e.from)!.team === team.name).map((e) => e.payment.challengePeriod);
+  const inTeam = (name: string) => t.services.find((s) => s.name === name)!.team === team.name;
+  const periods = t.edges.filter((e) => e.payment.mode !== 'off' && (inTeam(e.from) || inTeam(e.to))).map((e) => e.payment.challengePeriod);
   return Math.min(30, ...periods);
 }
 

@@ -16,6 +16,7 @@ import { activeTeams, entryRoute, needsPaymentServer, paysUpstreams } from '../r
 import type { TopologyInput } from '../schema';
 import { parseTopology, type TopologyOverrides } from '../validate';
 import { startChainOf } from './chain';
+import { startInProcess, type InProcessPart, type PartKind } from './in-process';
 import { ENTRY_OF, paymentServerEnv, serviceEnv, type EnvContext } from './env';
 import { REPO_ROOT, limited, spawnTs, stopChild, waitHealthy, type NetworkProcess } from './processes';
 
@@ -52,6 +53,12 @@ export interface StartTopologyOptions {
   startConcurrency?: number;
   /** Per process, default 60 s. */
   healthTimeoutMs?: number;
+  /**
+   * Payment servers and services in this process instead of as children (same environment, same start code),
+   * listed in `parts` rather than `processes`; the chain too unless `chainProcess`. For tests that reach into a
+   * running part; `restart` stops and starts the part again.
+   */
+  inProcess?: boolean;
 }
 
 export interface TopologyUrls {
@@ -72,6 +79,8 @@ export interface RunningTopology {
   /** Where load goes: each entry's route (`http://127.0.0.1:8003/action`, `http://127.0.0.1:8100/work`). */
   entries: { service: string; url: string }[];
   processes: NetworkProcess[];
+  /** In-process mode: each payment server's `PaymentServer` and each service's running object, by name. */
+  parts: ReadonlyMap<string, InProcessPart>;
   /** By account name: keys, signer and token of every account that pays or is paid. */
   accounts: Map<string, AccountCredentials>;
   dataDir: string;
@@ -81,7 +90,7 @@ export interface RunningTopology {
   /** Opens every channel (GET /init on each paying service). */
   init(): Promise<void>;
   /** Restarts one process with the same settings. */
-  restart(name: string): Promise<NetworkProcess>;
+  restart(name: string): Promise<NetworkProcess | InProcessPart>;
   stop(): Promise<void>;
 }
 
@@ -105,9 +114,16 @@ export async function startTopology(topology: ResolvedTopology | TopologyInput |
   let contract: string | null = null;
   const healthTimeoutMs = opts.healthTimeoutMs ?? 60_000;
 
-  const launch = async (name: string, entry: string, env: Record<string, string>) => {
+  const parts = new Map<string, InProcessPart>();
+  const kindOf = (name: string): PartKind => t.services.find((s) => s.name === name)?.kind ?? 'payment-server';
+  const launch = async (name: string, entry: string, env: Record<string, string>): Promise<{ url: string }> => {
     const spec = { entry, env: { ...opts.env, ...env }, url: url(ports.get(name)!) };
     specs.set(name, spec);
+    if (opts.inProcess) {
+      const part = await startInProcess(kindOf(name), spec.env);
+      parts.set(name, part);
+      return part;
+    }
     const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, entry, spec.env, verbose, opts.onOutput) };
     processes.push(p);
     await waitHealthy(p, healthTimeoutMs);
@@ -116,7 +132,11 @@ export async function startTopology(topology: ResolvedTopology | TopologyInput |
   const serviceNames = new Set(t.services.map((s) => s.name));
   // Services first (a provider stores its pending vouchers at its payment server as it stops), then the payment
   // servers, then the chain.
+  const stopParts = (names: (name: string) => boolean) =>
+    Promise.all([...parts].filter(([name]) => names(name)).map(([, part]) => part.stop().catch(() => undefined)));
   const stop = async () => {
+    await stopParts((name) => serviceNames.has(name));
+    await stopParts((name) => !serviceNames.has(name));
     await Promise.all(processes.filter((p) => serviceNames.has(p.name)).map((p) => stopChild(p.child)));
     await Promise.all(processes.filter((p) => !serviceNames.has(p.name) && p.name !== 'chain').map((p) => stopChild(p.child)));
     await chain?.stop();
@@ -155,6 +175,7 @@ export async function startTopology(topology: ResolvedTopology | TopologyInput |
       return { service: name, url: `${url(ports.get(name)!)}${entryRoute(s)}` };
     }),
     processes,
+    parts,
     accounts: credentials,
     dataDir,
     accountOfService(service) {
@@ -177,6 +198,13 @@ export async function startTopology(topology: ResolvedTopology | TopologyInput |
     },
     async restart(name) {
       const spec = specs.get(name);
+      const part = parts.get(name);
+      if (spec && part) {
+        await part.stop();
+        const again = await startInProcess(kindOf(name), spec.env);
+        parts.set(name, again);
+        return again;
+      }
       const i = processes.findIndex((p) => p.name === name);
       if (!spec || i < 0) throw new Error(`no process ${name}`);
       await stopChild(processes[i]!.child, 5_000);

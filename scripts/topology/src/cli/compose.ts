@@ -10,27 +10,35 @@ import { REPO_ROOT } from '../builder/processes';
 import { composeFiles } from '../compose/writer';
 import { GENERATOR_HELP, GENERATOR_USAGE } from '../generators';
 import { loadTopology } from '../load';
-import { fail, parseCommandLine } from './args';
+import { parseCommandLine, type CommandSpec, type OptionSpecs } from '@chanpay/devkit/cli';
 
-const USAGE = `Usage: npm run compose -- --topology <file|generator> --out <dir> [options]
-
-Writes the compose files of a topology: docker-compose.<name>.yml (with payment) and
-docker-compose.<name>.no-payment.yml (the thesis: docker-compose.example-network.yml and
-docker-compose.no-payment.yml), plus <name>.env.example with fresh development keys when the
-directory has none. Compose 1.29 and v2 read them (see docs/docker.md, docs/topologies.md).
-
-Options:
-  --topology <spec>      a topology file (JSON) or a generator: ${GENERATOR_USAGE}
-  --out <dir>            where to write (created if missing)
-  --mode <local|remote>  the payment mode of every edge (default the topology's; PAYMENT in the env
-                         file switches it when every edge has the same mode)
-  --total-work <w>       keccak:<rounds> or busy:<µs> per request, split over the workers
-  --env-file <path>      the env file the files name (default compose/.env for the thesis, else the
-                         <name>.env.example written beside them)
-  --check                write nothing; exit 1 when the files in --out are not what the topology gives
-  -h, --help             this text
-
-${GENERATOR_HELP}`;
+const COMMAND = {
+  command: 'npm run compose --',
+  summary: [
+    'Writes the compose files of a topology: docker-compose.<name>.yml (with payment) and',
+    'docker-compose.<name>.no-payment.yml (the thesis: docker-compose.example-network.yml and',
+    'docker-compose.no-payment.yml), plus <name>.env.example with fresh development keys when the',
+    'directory has none. Compose 1.29 and v2 read them (see docs/docker.md, docs/topologies.md).',
+  ].join('\n'),
+  options: {
+    topology: { type: 'string', value: '<spec>', description: `a topology file (JSON) or a generator: ${GENERATOR_USAGE}` },
+    out: { type: 'string', value: '<dir>', description: 'where to write (created if missing)' },
+    mode: {
+      type: 'string',
+      value: '<local|remote>',
+      description:
+        "the payment mode of every edge (default the topology's; PAYMENT in the env file switches it when every edge has the same mode)",
+    },
+    'total-work': { type: 'string', value: '<w>', description: 'keccak:<rounds> or busy:<µs> per request, split over the workers' },
+    'env-file': {
+      type: 'string',
+      value: '<path>',
+      description: 'the env file the files name (default compose/.env for the thesis, else the <name>.env.example written beside them)',
+    },
+    check: { type: 'boolean', description: 'write nothing; exit 1 when the files in --out are not what the topology gives' },
+  },
+  notes: [GENERATOR_HELP],
+} satisfies CommandSpec<OptionSpecs>;
 
 export interface ComposeCommand {
   topology: string;
@@ -67,40 +75,44 @@ export function composeOutput(c: ComposeCommand): ReturnType<typeof composeFiles
 }
 
 function main(): void {
-  const { values } = parseCommandLine(USAGE, {
-    topology: { type: 'string' },
-    out: { type: 'string' },
-    mode: { type: 'string' },
-    'total-work': { type: 'string' },
-    'env-file': { type: 'string' },
-    check: { type: 'boolean', default: false },
-  });
-  if (!values.topology) fail('--topology is missing (a file or a generator, e.g. --topology chain:5); --help lists the options');
-  if (!values.out) fail('--out is missing (the directory to write the files to)');
-  if (values.mode !== undefined && values.mode !== 'local' && values.mode !== 'remote') fail(`--mode must be local or remote, got "${values.mode}" (the no-payment file is always written)`);
-  const cmd: ComposeCommand = { topology: values.topology, out: values.out, mode: values.mode as ComposeCommand['mode'], totalWork: values['total-work'], envFile: values['env-file'] };
+  const { values, fail } = parseCommandLine(COMMAND);
+  const topology = values.topology || fail('--topology is missing (a file or a generator, e.g. --topology chain:5)');
+  const out = values.out || fail('--out is missing (the directory to write the files to)');
+  if (values.mode !== undefined && values.mode !== 'local' && values.mode !== 'remote')
+    fail(`--mode must be local or remote, got "${values.mode}" (the no-payment file is always written)`);
+  const cmd: ComposeCommand = {
+    topology,
+    out,
+    mode: values.mode as ComposeCommand['mode'],
+    totalWork: values['total-work'],
+    envFile: values['env-file'],
+  };
   let files: ReturnType<typeof composeFiles>;
   try {
     files = composeOutput(cmd);
   } catch (e) {
-    fail((e as Error).message);
+    // A bad topology: its one message (the field's path and what is wrong), without the usage.
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
   }
-  const dir = path.resolve(values.out);
+  const dir = path.resolve(out);
   if (values.check) {
-    const stale = [files.payment, files.noPayment].filter((f) => !existsSync(path.join(dir, f.name)) || readFileSync(path.join(dir, f.name), 'utf8') !== f.text);
-    for (const f of stale) process.stderr.write(`${path.join(values.out, f.name)} is stale: run ${commandOf(cmd)}\n`);
+    const stale = [files.payment, files.noPayment].filter(
+      (f) => !existsSync(path.join(dir, f.name)) || readFileSync(path.join(dir, f.name), 'utf8') !== f.text,
+    );
+    for (const f of stale) process.stderr.write(`${path.join(out, f.name)} is stale: run ${commandOf(cmd)}\n`);
     process.exit(stale.length ? 1 : 0);
   }
   mkdirSync(dir, { recursive: true });
   for (const f of [files.payment, files.noPayment]) {
     writeFileSync(path.join(dir, f.name), f.text);
-    process.stdout.write(`wrote ${path.join(values.out, f.name)}\n`);
+    process.stdout.write(`wrote ${path.join(out, f.name)}\n`);
   }
   const envPath = path.join(dir, files.env.name);
-  if (existsSync(envPath)) process.stdout.write(`kept ${path.join(values.out, files.env.name)} (it exists)\n`);
+  if (existsSync(envPath)) process.stdout.write(`kept ${path.join(out, files.env.name)} (it exists)\n`);
   else {
     writeFileSync(envPath, files.env.text, { mode: 0o600 });
-    process.stdout.write(`wrote ${path.join(values.out, files.env.name)} (fresh development keys)\n`);
+    process.stdout.write(`wrote ${path.join(out, files.env.name)} (fresh development keys)\n`);
   }
 }
 
