@@ -5,7 +5,11 @@
 const [url, kind] = process.argv.slice(2);
 const rpc = kind === 'rpc';
 const init = rpc
-  ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) }
+  ? {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+    }
   : {};
 fetch(url, { ...init, signal: AbortSignal.timeout(2500) })
   .then(async (res) => {

@@ -28,15 +28,23 @@ const DOC = path.join(ROOT, 'docs/reliability.md');
 const FIGURES_JSON = path.join(ROOT, 'docs/reliability-figures.json');
 const NETWORK_KINDS = ['local, sync', 'local, batched', 'remote'];
 const ORDER = [
-  'REST API fuzzer', 'Hostile vouchers', 'Secret scan', 'Chain node unreachable', 'kill -9 of the chain node', 'kill -9 of each payment server', 'Close while the provider server is down',
+  'REST API fuzzer',
+  'Hostile vouchers',
+  'Secret scan',
+  'Chain node unreachable',
+  'kill -9 of the chain node',
+  'kill -9 of each payment server',
+  'Close while the provider server is down',
   // The example network (integration-tests/test/reliability/network-*.test.ts).
-  'Network: fuzzing the services', 'Network: secret scan',
+  'Network: fuzzing the services',
+  'Network: secret scan',
   ...NETWORK_KINDS.map((k) => `Network: kill -9 of a provider service (${k})`),
   'Network: kill -9 of a provider service (local, batched, prepaid tickets, PREPAY_CALLS=20)',
   ...NETWORK_KINDS.map((k) => `Network: kill -9 of each payment server (${k})`),
   ...NETWORK_KINDS.map((k) => `Network: consumer restart mid-stream (${k})`),
   ...NETWORK_KINDS.map((k) => `Network: close while the providers' payment server is down (${k})`),
-  'Network: chain node unreachable (local, batched)', 'Network: kill -9 of the chain node (local, batched)',
+  'Network: chain node unreachable (local, batched)',
+  'Network: kill -9 of the chain node (local, batched)',
 ];
 
 const COMMAND = {
@@ -56,11 +64,11 @@ function main(): void {
   if (!Number.isFinite(scale) || scale < 1 || scale > 100) fail(`--scale must be a number from 1 to 100, got "${values.scale}"`);
   const dir = mkdtempSync(path.join(tmpdir(), 'chanpay-figures-'));
   const started = Date.now();
-  const jest = spawnSync(
-    process.execPath,
-    [require.resolve('jest/bin/jest'), 'integration-tests/test/reliability', '--maxWorkers', '2'],
-    { cwd: ROOT, stdio: 'inherit', env: { ...process.env, CHANPAY_FAULTS_SCALE: String(scale), CHANPAY_FAULTS_FIGURES: dir } },
-  );
+  const jest = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), 'integration-tests/test/reliability', '--maxWorkers', '2'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, CHANPAY_FAULTS_SCALE: String(scale), CHANPAY_FAULTS_FIGURES: dir },
+  });
   const figures = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Figure)
@@ -91,7 +99,14 @@ function rank(scenario: string): number {
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function writeTable(run: { command: string; date: string; node: string; jestExitCode: number | null; minutes: number; figures: Figure[] }): void {
+function writeTable(run: {
+  command: string;
+  date: string;
+  node: string;
+  jestExitCode: number | null;
+  minutes: number;
+  figures: Figure[];
+}): void {
   const lines = [
     `Produced by \`${run.command}\` on ${run.date} (node ${run.node}, 2 cores, ${run.minutes} min, jest exit code ${run.jestExitCode}); raw numbers in \`docs/reliability-figures.json\`.`,
     '',

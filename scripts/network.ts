@@ -131,7 +131,9 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
     processes: net.processes,
     chain: net.chain,
     contract: net.contract,
-    addresses: paid ? { public: account('public').address, randomNumber: account('random-number').address, persistence: account('persistence').address } : null,
+    addresses: paid
+      ? { public: account('public').address, randomNumber: account('random-number').address, persistence: account('persistence').address }
+      : null,
     tokens: paid ? { paymentServer1: account('random-number').token, paymentServer2: account('public').token } : null,
     credentials: paid
       ? {
@@ -141,7 +143,11 @@ export async function startNetwork(opts: NetworkOptions): Promise<Network> {
             persistence: account('persistence').privateKey,
             publicVoucher: account('public').voucherKey!,
           },
-          tokens: { randomNumber: account('random-number').token, persistence: account('persistence').token, public: account('public').token },
+          tokens: {
+            randomNumber: account('random-number').token,
+            persistence: account('persistence').token,
+            public: account('public').token,
+          },
         }
       : null,
     topology: net,

@@ -108,7 +108,10 @@ async function runScenario(name: ScenarioName, action: string): Promise<void> {
       return;
     }
     case 'stats':
-      for (const st of await s.stats()) say(`${st.service.padEnd(17)} cpu ${st.cpuPercent.toFixed(1).padStart(6)} %   memory ${(st.memoryBytes / 2 ** 20).toFixed(1).padStart(7)} MiB`);
+      for (const st of await s.stats())
+        say(
+          `${st.service.padEnd(17)} cpu ${st.cpuPercent.toFixed(1).padStart(6)} %   memory ${(st.memoryBytes / 2 ** 20).toFixed(1).padStart(7)} MiB`,
+        );
       return;
     case 'up':
     case 'smoke':
@@ -162,7 +165,8 @@ async function main(): Promise<void> {
     for (const { image, mb } of await imageSizes()) say(`${image.padEnd(34)} ${mb} MB`);
     return;
   }
-  if (!(SCENARIO_NAMES as string[]).includes(first)) fail(`unknown scenario "${first}"; one of ${SCENARIO_NAMES.join(', ')}, build, env or sizes`);
+  if (!(SCENARIO_NAMES as string[]).includes(first))
+    fail(`unknown scenario "${first}"; one of ${SCENARIO_NAMES.join(', ')}, build, env or sizes`);
   await runScenario(first as ScenarioName, second ?? 'smoke');
 }
 

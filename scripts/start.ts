@@ -4,7 +4,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { adminTokenFromEnv } from '@chanpay/client-lib';
-import { activeTeams, describeUrls, GENERATOR_HELP, loadTopology, startTopology, type ResolvedTopology, type TopologyOverrides } from '@chanpay/topology';
+import {
+  activeTeams,
+  describeUrls,
+  GENERATOR_HELP,
+  loadTopology,
+  startTopology,
+  type ResolvedTopology,
+  type TopologyOverrides,
+} from '@chanpay/topology';
 import { failUsage, parseCommandLine, type CommandSpec, type OptionSpecs } from '@chanpay/devkit/cli';
 
 /** The value of --topology before the options are known (the port flags depend on the topology). */
@@ -25,11 +33,24 @@ function commandSpec(names: string[]): CommandSpec<OptionSpecs> {
     summary:
       'Starts a service network as processes on 127.0.0.1: a chain, one payment server per team and every service, opens the channels and prints every URL; every call is paid. Ctrl-C stops everything.',
     options: {
-      topology: { type: 'string', value: '<spec>', default: 'thesis', description: 'a topology file (JSON, docs/topologies.md) or a generator (below)' },
-      mode: { type: 'string', value: '<local|remote>', description: "payment mode of every edge (default the topology's; the thesis: local)" },
+      topology: {
+        type: 'string',
+        value: '<spec>',
+        default: 'thesis',
+        description: 'a topology file (JSON, docs/topologies.md) or a generator (below)',
+      },
+      mode: {
+        type: 'string',
+        value: '<local|remote>',
+        description: "payment mode of every edge (default the topology's; the thesis: local)",
+      },
       'no-payment': { type: 'boolean', description: 'the unpaid baseline: the same services, no chain, no payment servers' },
       sync: { type: 'boolean', description: 'providers answer only after their payment server stored the voucher' },
-      prepay: { type: 'string', value: '<calls>', description: 'each voucher pays this many calls ahead, 1 to 4096 (prepaid tickets; env PREPAY_CALLS)' },
+      prepay: {
+        type: 'string',
+        value: '<calls>',
+        description: 'each voucher pays this many calls ahead, 1 to 4096 (prepaid tickets; env PREPAY_CALLS)',
+      },
       'total-work': { type: 'string', value: '<work>', description: 'keccak:<rounds> or busy:<µs> per request, split over the workers' },
       'challenge-period': { type: 'string', value: '<seconds>', description: 'challenge period of every channel' },
       'free-ports': { type: 'boolean', description: "free ports instead of the topology's" },
@@ -89,7 +110,8 @@ async function main(): Promise<void> {
   if (values.sync) overrides.sync = true;
   const prepay = values.prepay ?? (process.env.PREPAY_CALLS || undefined);
   if (prepay !== undefined) {
-    if (!/^\d{1,4}$/.test(prepay) || Number(prepay) < 1 || Number(prepay) > 4096) fail(`--prepay / PREPAY_CALLS must be 1 to 4096 calls per voucher, got "${prepay}"`);
+    if (!/^\d{1,4}$/.test(prepay) || Number(prepay) < 1 || Number(prepay) > 4096)
+      fail(`--prepay / PREPAY_CALLS must be 1 to 4096 calls per voucher, got "${prepay}"`);
     overrides.prepay = Number(prepay);
   }
   if (values['challenge-period'] !== undefined) {
@@ -102,7 +124,8 @@ async function main(): Promise<void> {
     const env = `${stemOf(name)}_PORT`;
     const given = (raw[`${name}-port`] as string | undefined) ?? process.env[env];
     if (given === undefined) continue;
-    if (!/^\d{1,5}$/.test(given) || Number(given) < 1 || Number(given) > 65535) fail(`--${name}-port / ${env} must be a port number, got "${given}"`);
+    if (!/^\d{1,5}$/.test(given) || Number(given) < 1 || Number(given) > 65535)
+      fail(`--${name}-port / ${env} must be a port number, got "${given}"`);
     ports[name] = Number(given);
   }
 
@@ -146,13 +169,16 @@ async function main(): Promise<void> {
         ]
       : []),
     ...(net.urls.chain
-      ? [`  npm run visualizer   # then open http://127.0.0.1:8090/?rpc=${encodeURIComponent(net.urls.chain)}&contract=${net.contract}&names=${encodeURIComponent(visualizerNames)}`]
+      ? [
+          `  npm run visualizer   # then open http://127.0.0.1:8090/?rpc=${encodeURIComponent(net.urls.chain)}&contract=${net.contract}&names=${encodeURIComponent(visualizerNames)}`,
+        ]
       : []),
     '',
     'Ctrl-C stops everything.',
   ];
   console.log(lines.join('\n'));
-  if (paid && process.env.SHOW_TOKENS) console.log(`tokens: ${JSON.stringify(Object.fromEntries([...net.accounts.values()].map((a) => [a.account, a.token])))}`);
+  if (paid && process.env.SHOW_TOKENS)
+    console.log(`tokens: ${JSON.stringify(Object.fromEntries([...net.accounts.values()].map((a) => [a.account, a.token])))}`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -6,7 +6,17 @@
 import { parseCommandLine } from '@chanpay/devkit/cli';
 import { TypedDataEncoder, Wallet, verifyTypedData } from 'ethers';
 import { decodeVoucher, encodeVoucher, type Address } from '@chanpay/protocol';
-import { DOMAIN_NAME, DOMAIN_VERSION, VOUCHER_TYPES, VoucherHasher, hexToBuffer, nativeCryptoLoaded, nativeKeccakLoaded, recoverSigner, signDigest } from '@chanpay/protocol/node';
+import {
+  DOMAIN_NAME,
+  DOMAIN_VERSION,
+  VOUCHER_TYPES,
+  VoucherHasher,
+  hexToBuffer,
+  nativeCryptoLoaded,
+  nativeKeccakLoaded,
+  recoverSigner,
+  signDigest,
+} from '@chanpay/protocol/node';
 
 const TARGET_US = 100;
 
@@ -85,15 +95,11 @@ async function main(): Promise<void> {
   // Signatures made up front so that verification is measured alone.
   const pool = 1_000;
   const signatures = Array.from({ length: pool }, (_, i) => signDigest(hasher.digest(channelId, amountOf(i)), key));
-  const headers = signatures.map((signature, i) =>
-    encodeVoucher({ chainId, contract, channelId, amount: amountOf(i), signature }),
-  );
+  const headers = signatures.map((signature, i) => encodeVoucher({ chainId, contract, channelId, amount: amountOf(i), signature }));
 
   const results: Result[] = [];
   results.push(
-    await bench('chanpay: voucher digest (VoucherHasher.digest)', iterations, warmup, (i) =>
-      hasher.digest(channelId, amountOf(i)),
-    ),
+    await bench('chanpay: voucher digest (VoucherHasher.digest)', iterations, warmup, (i) => hasher.digest(channelId, amountOf(i))),
   );
   results.push(
     await bench('chanpay: sign voucher (digest + native sign)', iterations, warmup, (i) =>
@@ -132,9 +138,7 @@ async function main(): Promise<void> {
     }),
   );
 
-  console.log(
-    `node ${process.version}, native secp256k1: ${nativeCryptoLoaded()}, native keccak: ${nativeKeccakLoaded()}, single thread`,
-  );
+  console.log(`node ${process.version}, native secp256k1: ${nativeCryptoLoaded()}, native keccak: ${nativeKeccakLoaded()}, single thread`);
   console.log(
     `warm-up ${warmup} / ${ethersWarmup} (ethers), then ${iterations} / ${ethersIterations} (ethers) iterations in ${ROUNDS} rounds\n`,
   );

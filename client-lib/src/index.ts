@@ -6,7 +6,13 @@
 export { PaymentConsumer, type PaymentConsumerOptions } from './consumer/payment-consumer';
 export { receiptOf } from './consumer/provider-answer';
 export { ticketsLeft, type ConsumerChannel, type PrepaidBlock, type UnspentVoucher } from './consumer/channel';
-export { PaymentProvider, type PaymentProviderOptions, type ChargeRequest, type ChargeOutcome, type Refusal } from './provider/payment-provider';
+export {
+  PaymentProvider,
+  type PaymentProviderOptions,
+  type ChargeRequest,
+  type ChargeOutcome,
+  type Refusal,
+} from './provider/payment-provider';
 export { loadContext, contextFromConfig, type PaymentContext } from './context';
 export { IdempotencyStore, type CachedResponse, type IdempotencyRecord } from './provider/idempotency';
 export { TicketBook, type TicketBookOptions } from './provider/ticket-book';
@@ -16,7 +22,14 @@ export type { VoucherVerifier, AcceptedVoucher, HeldVoucher } from './provider/v
 export { createKoaPayments, type KoaPayments, type PaymentState, type Price } from './koa/payment-required';
 export { PaymentServerClient, neverSent, type PaymentServerClientOptions, type OpenChannelRequest } from './payment-server-client';
 export { silentLogger, consoleLogger, logLevelFromEnv, type Logger, type LogLevel } from './logger';
-export { providerFor, consumerFor, DEFAULT_DEPOSIT, type PaymentServerSettings, type ProviderSettings, type ConsumerSettings } from './service-kit/factories';
+export {
+  providerFor,
+  consumerFor,
+  DEFAULT_DEPOSIT,
+  type PaymentServerSettings,
+  type ProviderSettings,
+  type ConsumerSettings,
+} from './service-kit/factories';
 export { listen } from './service-kit/listen';
 export { stopOnSignals } from './service-kit/signals';
 export { adminTokenFromEnv } from './service-kit/settings';

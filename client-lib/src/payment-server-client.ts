@@ -95,7 +95,11 @@ export class PaymentServerClient {
       ...(req.signer !== undefined ? { signer: req.signer } : {}),
       ...(req.salt !== undefined ? { salt: req.salt } : {}),
     };
-    const res = await this.request<{ channel: ChannelInfo }>('POST', '/channels', { body, idempotent: false, timeoutMs: this.chainTimeoutMs });
+    const res = await this.request<{ channel: ChannelInfo }>('POST', '/channels', {
+      body,
+      idempotent: false,
+      timeoutMs: this.chainTimeoutMs,
+    });
     return res.channel;
   }
 
@@ -143,16 +147,18 @@ export class PaymentServerClient {
   }
 
   async latestVoucher(id: string): Promise<VoucherInfo | null> {
-    const res = await this.request<{ voucher: VoucherInfo | null }>(
-      'GET',
-      `/channels/${encodeURIComponent(id)}/vouchers/latest`,
-      { idempotent: true },
-    );
+    const res = await this.request<{ voucher: VoucherInfo | null }>('GET', `/channels/${encodeURIComponent(id)}/vouchers/latest`, {
+      idempotent: true,
+    });
     return res.voucher;
   }
 
   claim(id: string): Promise<ClaimResponse> {
-    return this.request('POST', `/channels/${encodeURIComponent(id)}/claim`, { body: this.accountField(), idempotent: false, timeoutMs: this.chainTimeoutMs });
+    return this.request('POST', `/channels/${encodeURIComponent(id)}/claim`, {
+      body: this.accountField(),
+      idempotent: false,
+      timeoutMs: this.chainTimeoutMs,
+    });
   }
 
   claimAll(): Promise<ClaimAllResponse> {
@@ -160,11 +166,19 @@ export class PaymentServerClient {
   }
 
   close(id: string): Promise<CloseResponse> {
-    return this.request('POST', `/channels/${encodeURIComponent(id)}/close`, { body: this.accountField(), idempotent: false, timeoutMs: this.chainTimeoutMs });
+    return this.request('POST', `/channels/${encodeURIComponent(id)}/close`, {
+      body: this.accountField(),
+      idempotent: false,
+      timeoutMs: this.chainTimeoutMs,
+    });
   }
 
   withdraw(id: string): Promise<WithdrawResponse> {
-    return this.request('POST', `/channels/${encodeURIComponent(id)}/withdraw`, { body: this.accountField(), idempotent: false, timeoutMs: this.chainTimeoutMs });
+    return this.request('POST', `/channels/${encodeURIComponent(id)}/withdraw`, {
+      body: this.accountField(),
+      idempotent: false,
+      timeoutMs: this.chainTimeoutMs,
+    });
   }
 
   closeStatus(id: string): Promise<CloseStatusResponse> {

@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import { adminTokenFromEnv, errorMiddleware, listen, requireAdmin } from '../src';
 
-describe('the services\' admin token', () => {
+describe("the services' admin token", () => {
   test('ADMIN_TOKEN: unset means none; shorter than 16, longer than 512 or non-ASCII characters are refused at start', () => {
     expect(adminTokenFromEnv({})).toBeUndefined();
     expect(adminTokenFromEnv({ ADMIN_TOKEN: '' })).toBeUndefined();
@@ -14,13 +14,16 @@ describe('the services\' admin token', () => {
   test('requireAdmin lets through only the bearer token (401 UNAUTHORIZED with www-authenticate otherwise); without a token it is open', async () => {
     const app = new Koa();
     app.use(errorMiddleware());
-    app.use(async (ctx, next) => (ctx.path === '/open' ? requireAdmin(undefined)(ctx, next) : requireAdmin('the-admin-token-123')(ctx, next)));
+    app.use(async (ctx, next) =>
+      ctx.path === '/open' ? requireAdmin(undefined)(ctx, next) : requireAdmin('the-admin-token-123')(ctx, next),
+    );
     app.use((ctx) => {
       ctx.body = { ok: true };
     });
     const http = await listen(app, 0);
     try {
-      const call = (path: string, authorization?: string) => fetch(`${http.url}${path}`, { headers: authorization ? { authorization } : {} });
+      const call = (path: string, authorization?: string) =>
+        fetch(`${http.url}${path}`, { headers: authorization ? { authorization } : {} });
       expect((await call('/open')).status).toBe(200);
       for (const auth of [undefined, 'Bearer wrong', 'Bearer the-admin-token-1234', 'Basic the-admin-token-123', 'the-admin-token-123']) {
         const res = await call('/guarded', auth);

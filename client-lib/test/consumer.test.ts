@@ -81,7 +81,7 @@ describe.each(['local', 'remote'] as const)('consumer fetch, %s mode', (mode) =>
     await bench.consumer.close(ch.id);
   });
 
-  test('after a restart it resumes the open channel above the provider\'s latest voucher', async () => {
+  test("after a restart it resumes the open channel above the provider's latest voucher", async () => {
     const key = randomKey();
     const first = consumerFor(bench, mode, { voucherKey: mode === 'local' ? key : undefined });
     for (let i = 0; i < 5; i++) expect((await first.fetch(`${app.url}/paid`)).status).toBe(200);
@@ -209,7 +209,9 @@ describe('failures are typed and bounded in time', () => {
   });
 
   test('a consumer without a voucher key in local mode is refused at construction', () => {
-    expect(() => new PaymentConsumer({ mode: 'local', paymentServer: { url: bench.server.url, token: CONSUMER_TOKEN }, deposit: 1n })).toThrow(ChanpayError);
+    expect(
+      () => new PaymentConsumer({ mode: 'local', paymentServer: { url: bench.server.url, token: CONSUMER_TOKEN }, deposit: 1n }),
+    ).toThrow(ChanpayError);
   });
 
   test('an unreachable payment server is PAYMENT_SERVER_UNAVAILABLE, quickly', async () => {
@@ -225,7 +227,12 @@ describe('failures are typed and bounded in time', () => {
     const sync = await startPaidApp(bench, { mode: 'local', price: PRICE, sync: true, stopTimeoutMs: 500 });
     const consumer = consumerFor(bench, 'local');
     const s = localSigner(bench);
-    const ch = await bench.consumer.openChannel({ provider: bench.addresses.provider, deposit: finney(1), signer: s.address, challengePeriod: 60 });
+    const ch = await bench.consumer.openChannel({
+      provider: bench.addresses.provider,
+      deposit: finney(1),
+      signer: s.address,
+      challengePeriod: 60,
+    });
     expect((await consumer.fetch(`${remote.url}/paid`)).status).toBe(200);
     expect((await consumer.fetch(`${local.url}/paid`)).status).toBe(200);
     expect((await get(`${sync.url}/paid`, { 'payment-voucher': s.header(ch.id, PRICE) })).status).toBe(200);

@@ -4,7 +4,7 @@ import { CONSUMER_TOKEN, get, localSigner, randomKey, startBench, startPaidApp, 
 
 const PRICE = 1_000n;
 
-describe('local mode: accepted vouchers reach the provider\'s payment server', () => {
+describe("local mode: accepted vouchers reach the provider's payment server", () => {
   let bench: Bench;
   beforeAll(async () => {
     bench = await startBench();
@@ -14,7 +14,13 @@ describe('local mode: accepted vouchers reach the provider\'s payment server', (
   });
 
   const consumer = () =>
-    new PaymentConsumer({ mode: 'local', paymentServer: { url: bench.server.url, token: CONSUMER_TOKEN }, voucherKey: randomKey(), deposit: finney(1), challengePeriod: 60 });
+    new PaymentConsumer({
+      mode: 'local',
+      paymentServer: { url: bench.server.url, token: CONSUMER_TOKEN },
+      voucherKey: randomKey(),
+      deposit: finney(1),
+      challengePeriod: 60,
+    });
 
   test('sync: a call is answered only after its voucher is stored', async () => {
     const app = await startPaidApp(bench, { mode: 'local', price: PRICE, sync: true, flushIntervalMs: 60_000 });
@@ -35,7 +41,11 @@ describe('local mode: accepted vouchers reach the provider\'s payment server', (
     let last = { channelId: '', amount: 0n };
     for (let i = 0; i < 10; i++) last = receiptOf(await c.fetch(`${app.url}/paid`))!;
     const started = Date.now();
-    await waitFor('the batch to be stored', async () => (await bench.provider.channel(last.channelId)).latestVoucher?.amount === last.amount.toString(), 2_000);
+    await waitFor(
+      'the batch to be stored',
+      async () => (await bench.provider.channel(last.channelId)).latestVoucher?.amount === last.amount.toString(),
+      2_000,
+    );
     expect(Date.now() - started).toBeLessThan(1_000);
     await app.stop();
   });
@@ -52,9 +62,15 @@ describe('local mode: accepted vouchers reach the provider\'s payment server', (
 
   test('a restarted provider refuses every voucher it had stored (no free replays)', async () => {
     const s = localSigner(bench);
-    const ch = await bench.consumer.openChannel({ provider: bench.addresses.provider, deposit: finney(1), signer: s.address, challengePeriod: 60 });
+    const ch = await bench.consumer.openChannel({
+      provider: bench.addresses.provider,
+      deposit: finney(1),
+      signer: s.address,
+      challengePeriod: 60,
+    });
     const app = await startPaidApp(bench, { mode: 'local', price: PRICE, sync: true });
-    for (let i = 1n; i <= 3n; i++) expect((await get(`${app.url}/paid`, { 'payment-voucher': s.header(ch.id, i * PRICE) })).status).toBe(200);
+    for (let i = 1n; i <= 3n; i++)
+      expect((await get(`${app.url}/paid`, { 'payment-voucher': s.header(ch.id, i * PRICE) })).status).toBe(200);
     await app.stop();
     const restarted = await startPaidApp(bench, { mode: 'local', price: PRICE });
     const replay = await get(`${restarted.url}/paid`, { 'payment-voucher': s.header(ch.id, 2n * PRICE) });

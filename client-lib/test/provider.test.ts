@@ -16,7 +16,12 @@ describe.each(['local', 'remote'] as const)('provider middleware, %s mode', (mod
     bench = await startBench();
     signer.current = localSigner(bench);
     app = await startPaidApp(bench, { mode, price: PRICE });
-    channel = await bench.consumer.openChannel({ provider: bench.addresses.provider, deposit: finney(1), signer: signer.current.address, challengePeriod: 60 });
+    channel = await bench.consumer.openChannel({
+      provider: bench.addresses.provider,
+      deposit: finney(1),
+      signer: signer.current.address,
+      challengePeriod: 60,
+    });
   });
   afterAll(async () => {
     await app?.stop();
@@ -56,10 +61,14 @@ describe.each(['local', 'remote'] as const)('provider middleware, %s mode', (mod
     ['malformed', 'MALFORMED_VOUCHER', () => 'not-a-voucher'],
     ['other-chain', 'WRONG_DOMAIN', () => sign(paidSoFar + PRICE).replace(/^1\.\d+\./, '1.999.')],
     ['unknown-channel', 'UNKNOWN_CHANNEL', () => sign(paidSoFar + PRICE, '0x' + 'ab'.repeat(32))],
-    ['non-canonical (bad v)', 'BAD_SIGNATURE', () => {
-      const h = sign(paidSoFar + PRICE);
-      return h.slice(0, -2) + (h.endsWith('1b') ? '1d' : '1e');
-    }],
+    [
+      'non-canonical (bad v)',
+      'BAD_SIGNATURE',
+      () => {
+        const h = sign(paidSoFar + PRICE);
+        return h.slice(0, -2) + (h.endsWith('1b') ? '1d' : '1e');
+      },
+    ],
   ])('a %s voucher gets 402 %s and is not served', async (_what, code, make) => {
     const before = app.served();
     const res = await get(`${app.url}/paid`, { 'payment-voucher': make() });
@@ -69,10 +78,14 @@ describe.each(['local', 'remote'] as const)('provider middleware, %s mode', (mod
     expect(app.served()).toBe(before);
   });
 
-  test('a rejected voucher carries the provider\'s latest voucher, so a restarted consumer can resume', async () => {
+  test("a rejected voucher carries the provider's latest voucher, so a restarted consumer can resume", async () => {
     const res = await get(`${app.url}/paid`, { 'payment-voucher': sign(paidSoFar) });
     expect(res.status).toBe(402);
-    expect(res.body.channel).toEqual({ channelId: channel.id, acceptedAmount: paidSoFar.toString(), signature: expect.stringMatching(/^0x[0-9a-f]{130}$/) });
+    expect(res.body.channel).toEqual({
+      channelId: channel.id,
+      acceptedAmount: paidSoFar.toString(),
+      signature: expect.stringMatching(/^0x[0-9a-f]{130}$/),
+    });
     expect(res.body.channel.signature).toBe(sign(paidSoFar).split('.')[5]);
   });
 
@@ -82,7 +95,9 @@ describe.each(['local', 'remote'] as const)('provider middleware, %s mode', (mod
     const headers = Array.from({ length: 40 }, (_, i) => sign(base + BigInt(i + 1) * PRICE));
     paidSoFar = base + 40n * PRICE;
     // Every voucher sent twice, all at once, so arrival order is scrambled.
-    const results = await pool(80, 20, (i) => get(`${app.url}/paid`, { 'payment-voucher': headers[i % 40]! }).then((r) => ({ ...r, voucher: i % 40 })));
+    const results = await pool(80, 20, (i) =>
+      get(`${app.url}/paid`, { 'payment-voucher': headers[i % 40]! }).then((r) => ({ ...r, voucher: i % 40 })),
+    );
     const servedVouchers = results.filter((r) => r.status === 200).map((r) => r.voucher);
     expect(new Set(servedVouchers).size).toBe(servedVouchers.length);
     expect(app.served()).toBe(before + servedVouchers.length);
@@ -126,7 +141,9 @@ describe.each(['local', 'remote'] as const)('provider middleware, %s mode', (mod
   test('concurrent repeats with the same key and voucher are served once and all get the one answer', async () => {
     const before = app.served();
     const voucher = sign(next());
-    const results = await Promise.all(Array.from({ length: 5 }, () => get(`${app.url}/paid`, { 'payment-voucher': voucher, 'idempotency-key': 'call-2' })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => get(`${app.url}/paid`, { 'payment-voucher': voucher, 'idempotency-key': 'call-2' })),
+    );
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(new Set(results.map((r) => JSON.stringify(r.body))).size).toBe(1);
     expect(app.served()).toBe(before + 1);
@@ -173,7 +190,7 @@ describe.each(['local', 'remote'] as const)('provider middleware, %s mode', (mod
   });
 });
 
-describe('provider middleware, dynamic price and other providers\' channels', () => {
+describe("provider middleware, dynamic price and other providers' channels", () => {
   let bench: Bench;
   let app: PaidApp;
   beforeAll(async () => {
@@ -187,7 +204,12 @@ describe('provider middleware, dynamic price and other providers\' channels', ()
 
   test('the price is a function of the request', async () => {
     const s = localSigner(bench);
-    const ch = await bench.consumer.openChannel({ provider: bench.addresses.provider, deposit: finney(1), signer: s.address, challengePeriod: 60 });
+    const ch = await bench.consumer.openChannel({
+      provider: bench.addresses.provider,
+      deposit: finney(1),
+      signer: s.address,
+      challengePeriod: 60,
+    });
     const t = await get(`${app.url}/paid?size=7`);
     expect(t.body.price).toBe('700');
     expect((await get(`${app.url}/paid?size=7`, { 'payment-voucher': s.header(ch.id, 699n) })).status).toBe(402);
@@ -198,7 +220,12 @@ describe('provider middleware, dynamic price and other providers\' channels', ()
 
   test('a channel that pays another provider is refused with WRONG_PROVIDER', async () => {
     const s = localSigner(bench);
-    const ch = await bench.consumer.openChannel({ provider: bench.addresses.other, deposit: finney(1), signer: s.address, challengePeriod: 60 });
+    const ch = await bench.consumer.openChannel({
+      provider: bench.addresses.other,
+      deposit: finney(1),
+      signer: s.address,
+      challengePeriod: 60,
+    });
     const res = await get(`${app.url}/paid`, { 'payment-voucher': s.header(ch.id, 100n) });
     expect(res.status).toBe(402);
     expect(['WRONG_PROVIDER', 'UNKNOWN_CHANNEL']).toContain(res.body.error.code);
@@ -212,10 +239,14 @@ describe('provider middleware, dynamic price and other providers\' channels', ()
 
   test('an invalid idempotency key is a 400', async () => {
     const s = localSigner(bench);
-    const ch = await bench.consumer.openChannel({ provider: bench.addresses.provider, deposit: finney(1), signer: s.address, challengePeriod: 60 });
+    const ch = await bench.consumer.openChannel({
+      provider: bench.addresses.provider,
+      deposit: finney(1),
+      signer: s.address,
+      challengePeriod: 60,
+    });
     const res = await get(`${app.url}/paid`, { 'payment-voucher': s.header(ch.id, 100n), 'idempotency-key': 'x'.repeat(200) });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_ERROR');
   });
 });
-

@@ -75,7 +75,10 @@ describe('secrets from NAME or NAME_FILE (Docker secrets)', () => {
     expect(() => adminTokenFromEnv({ ADMIN_TOKEN_FILE: file('short-admin', 'short\n') })).toThrow(/16 to 512/);
 
     const wrong: [() => unknown, RegExp][] = [
-      [() => paymentServerOf({ ...env, PAYMENT_SERVER_TOKEN: 'also-set-directly' }), /set PAYMENT_SERVER_TOKEN or PAYMENT_SERVER_TOKEN_FILE, not both/],
+      [
+        () => paymentServerOf({ ...env, PAYMENT_SERVER_TOKEN: 'also-set-directly' }),
+        /set PAYMENT_SERVER_TOKEN or PAYMENT_SERVER_TOKEN_FILE, not both/,
+      ],
       [() => voucherKeyOf({ ...env, VOUCHER_KEY_FILE: path.join(dir, 'missing-key') }), /VOUCHER_KEY_FILE: cannot read .*\(ENOENT\)/],
       [() => adminTokenFromEnv({ ADMIN_TOKEN_FILE: file('empty-admin', '') }), /ADMIN_TOKEN_FILE: .* is empty/],
     ];

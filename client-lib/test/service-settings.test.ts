@@ -30,17 +30,49 @@ function consumer(env: Record<string, string | undefined>) {
 describe('service settings from the environment (zod)', () => {
   test('an empty environment gives every default of services/README.md', () => {
     const { basics, settings, price } = provider({});
-    expect(basics).toEqual({ port: 8002, host: '127.0.0.1', mode: 'local', paymentServer: undefined, adminToken: undefined, logLevel: 'info' });
+    expect(basics).toEqual({
+      port: 8002,
+      host: '127.0.0.1',
+      mode: 'local',
+      paymentServer: undefined,
+      adminToken: undefined,
+      logLevel: 'info',
+    });
     expect(settings).toMatchObject({ mode: 'local', sync: false, flushIntervalMs: 100, maxPrepayCalls: 256 });
     expect(price).toBe(1000n);
-    expect(consumer({})).toMatchObject({ voucherKey: undefined, deposit: DEFAULT_DEPOSIT, challengePeriod: undefined, prepay: 1, idempotencyKeys: false });
+    expect(consumer({})).toMatchObject({
+      voucherKey: undefined,
+      deposit: DEFAULT_DEPOSIT,
+      challengePeriod: undefined,
+      prepay: 1,
+      idempotencyKeys: false,
+    });
   });
 
   test('an empty variable counts as unset, as before', () => {
-    const { basics, settings, price } = provider({ PORT: '', HOST: '', PAYMENT: '', PAYMENT_FLUSH_MS: '', PAYMENT_SYNC: '', PRICE_WEI: '', PAYMENT_SERVER_URL: '', ADMIN_TOKEN: '' });
-    expect([basics.port, basics.host, basics.mode, basics.paymentServer, basics.adminToken]).toEqual([8002, '127.0.0.1', 'local', undefined, undefined]);
+    const { basics, settings, price } = provider({
+      PORT: '',
+      HOST: '',
+      PAYMENT: '',
+      PAYMENT_FLUSH_MS: '',
+      PAYMENT_SYNC: '',
+      PRICE_WEI: '',
+      PAYMENT_SERVER_URL: '',
+      ADMIN_TOKEN: '',
+    });
+    expect([basics.port, basics.host, basics.mode, basics.paymentServer, basics.adminToken]).toEqual([
+      8002,
+      '127.0.0.1',
+      'local',
+      undefined,
+      undefined,
+    ]);
     expect([settings.flushIntervalMs, settings.sync, price]).toEqual([100, false, 1000n]);
-    expect(consumer({ CHALLENGE_PERIOD: '', VOUCHER_KEY: '', DEPOSIT_WEI: '' })).toMatchObject({ challengePeriod: undefined, voucherKey: undefined, deposit: DEFAULT_DEPOSIT });
+    expect(consumer({ CHALLENGE_PERIOD: '', VOUCHER_KEY: '', DEPOSIT_WEI: '' })).toMatchObject({
+      challengePeriod: undefined,
+      voucherKey: undefined,
+      deposit: DEFAULT_DEPOSIT,
+    });
   });
 
   test('every variable is read into its setting', () => {
@@ -66,9 +98,17 @@ describe('service settings from the environment (zod)', () => {
       adminToken: 'an-admin-token-of-20',
       logLevel: 'warn',
     });
-    expect(settings).toMatchObject({ mode: 'remote', paymentServer: basics.paymentServer, sync: true, flushIntervalMs: 5, maxPrepayCalls: 0 });
+    expect(settings).toMatchObject({
+      mode: 'remote',
+      paymentServer: basics.paymentServer,
+      sync: true,
+      flushIntervalMs: 5,
+      maxPrepayCalls: 0,
+    });
     expect(price).toBe(7n);
-    expect(consumer({ VOUCHER_KEY: KEY, DEPOSIT_WEI: '123', CHALLENGE_PERIOD: '60', PREPAY_CALLS: '100', IDEMPOTENCY_KEYS: 'true' })).toMatchObject({
+    expect(
+      consumer({ VOUCHER_KEY: KEY, DEPOSIT_WEI: '123', CHALLENGE_PERIOD: '60', PREPAY_CALLS: '100', IDEMPOTENCY_KEYS: 'true' }),
+    ).toMatchObject({
       voucherKey: KEY,
       deposit: 123n,
       challengePeriod: 60,
@@ -91,7 +131,15 @@ describe('service settings from the environment (zod)', () => {
   test('a wrong value is refused with one VALIDATION_ERROR naming every variable, what is wrong and the value given', () => {
     let error: unknown;
     try {
-      provider({ PORT: '70000', PAYMENT: 'sometimes', PAYMENT_FLUSH_MS: '-1', PAYMENT_SYNC: 'maybe', PRICE_WEI: '1 gwei', PAYMENT_SERVER_URL: 'ftp://x', LOG_LEVEL: 'loud' });
+      provider({
+        PORT: '70000',
+        PAYMENT: 'sometimes',
+        PAYMENT_FLUSH_MS: '-1',
+        PAYMENT_SYNC: 'maybe',
+        PRICE_WEI: '1 gwei',
+        PAYMENT_SERVER_URL: 'ftp://x',
+        LOG_LEVEL: 'loud',
+      });
     } catch (e) {
       error = e;
     }
@@ -125,11 +173,22 @@ describe('service settings from the environment (zod)', () => {
   });
 
   test('parseEnv reads one set of variables on its own', () => {
-    expect(parseEnv(providerVariables(5n), { PAYMENT_MAX_PREPAY: '12' })).toEqual({ PRICE_WEI: 5n, PAYMENT_SYNC: false, PAYMENT_FLUSH_MS: 100, PAYMENT_MAX_PREPAY: 12 });
+    expect(parseEnv(providerVariables(5n), { PAYMENT_MAX_PREPAY: '12' })).toEqual({
+      PRICE_WEI: 5n,
+      PAYMENT_SYNC: false,
+      PAYMENT_FLUSH_MS: 100,
+      PAYMENT_MAX_PREPAY: 12,
+    });
   });
 
   test('--help lists every variable with its default (or what unset means) and description', () => {
-    const command = defineService({ name: 'example', summary: 'An example', defaultPort: 8002, variables: providerVariables(1000n), start: () => Promise.reject(new Error('not started')) });
+    const command = defineService({
+      name: 'example',
+      summary: 'An example',
+      defaultPort: 8002,
+      variables: providerVariables(1000n),
+      start: () => Promise.reject(new Error('not started')),
+    });
     const lines = serviceUsage(command).split('\n');
     expect(lines[0]).toBe('Usage: example [--help]');
     const variables = { ...serviceVariables(8002), ...providerVariables(1000n) };

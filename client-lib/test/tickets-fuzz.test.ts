@@ -2,7 +2,23 @@ import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import fc from 'fast-check';
-import { ERROR_STATUS, IDEMPOTENCY_HEADER, MAX_PREPAY_CALLS, PAYMENT_REQUIRED_HEADER, PAYMENT_SCHEME, PREPAY_HEADER, RECEIPT_HEADER, TICKET_HEADER, VOUCHER_HEADER, encodePrepay, encodeReceipt, encodeTicket, finney, isErrorCode, type ErrorCode } from '@chanpay/protocol';
+import {
+  ERROR_STATUS,
+  IDEMPOTENCY_HEADER,
+  MAX_PREPAY_CALLS,
+  PAYMENT_REQUIRED_HEADER,
+  PAYMENT_SCHEME,
+  PREPAY_HEADER,
+  RECEIPT_HEADER,
+  TICKET_HEADER,
+  VOUCHER_HEADER,
+  encodePrepay,
+  encodeReceipt,
+  encodeTicket,
+  finney,
+  isErrorCode,
+  type ErrorCode,
+} from '@chanpay/protocol';
 import { bufferToHex, hexToBuffer, makeTicketChain } from '@chanpay/protocol/node';
 import { PaymentProvider, createKoaPayments, listen } from '../src';
 import { PROVIDER_TOKEN, localSigner, randomKey, startBench, type Bench } from './helpers/harness';
@@ -93,7 +109,10 @@ const planArb: fc.Arbitrary<Plan> = fc.record({
     { weight: 2, arbitrary: fc.constant<KeyKind>('repeat-same') },
     { weight: 2, arbitrary: fc.constant<KeyKind>('reuse-key') },
   ),
-  calls: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 2, max: 8 }) }, { weight: 1, arbitrary: fc.integer({ min: 9, max: MAX_CALLS }) }),
+  calls: fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 2, max: 8 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 9, max: MAX_CALLS }) },
+  ),
   a: fc.nat(),
   b: fc.nat(),
   garbage: fc.oneof(
@@ -286,7 +305,11 @@ function headerBytes(p: Payment): number {
 // ------------------------------------------------------------------ the app
 
 async function startFuzzApp(bench: Bench, mode: 'local' | 'remote') {
-  const provider = new PaymentProvider({ mode, paymentServer: { url: bench.server.url, token: PROVIDER_TOKEN }, maxPrepayCalls: MAX_CALLS });
+  const provider = new PaymentProvider({
+    mode,
+    paymentServer: { url: bench.server.url, token: PROVIDER_TOKEN },
+    maxPrepayCalls: MAX_CALLS,
+  });
   await provider.start();
   const payments = createKoaPayments(provider);
   let served = 0;
@@ -353,7 +376,16 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
     async () => {
       const app = await startFuzzApp(bench, mode);
       const violations: string[] = [];
-      const stats = { requests: 0, served: 0, replays: 0, refused402: 0, refused4xx: 0, transport: 0, byKind: {} as Record<string, number>, byCode: {} as Record<string, number> };
+      const stats = {
+        requests: 0,
+        served: 0,
+        replays: 0,
+        refused402: 0,
+        refused4xx: 0,
+        transport: 0,
+        byKind: {} as Record<string, number>,
+        byCode: {} as Record<string, number>,
+      };
       try {
         const model = new Model();
         // Two channels of the test's own. Local: the test holds the voucher key; remote: the consumer's payment server signs.
@@ -430,13 +462,19 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
               return { payment: await honestPrepay(), copies: 1, kind: plan.kind };
             case 'ticket':
               if (!live) return { payment: await honestPrepay(), copies: 1, kind: 'prepay' };
-              return { payment: { route, ticket: ticket(live.block.channelId, live.block.amount, live.index, live.block.links[live.index]!) }, copies: 1, kind: plan.kind };
+              return {
+                payment: { route, ticket: ticket(live.block.channelId, live.block.amount, live.index, live.block.links[live.index]!) },
+                copies: 1,
+                kind: plan.kind,
+              };
             case 'no-payment':
               return { payment: { route }, copies: 1, kind: plan.kind };
             case 'garbage-ticket':
               return { payment: { route, ticket: { header: headerSafe(plan.garbage), t: null } }, copies: 1, kind: plan.kind };
             case 'long-ticket': {
-              const valid = live ? ticket(live.block.channelId, live.block.amount, live.index, live.block.links[live.index]!).header : `${ch.id}.1000.1.0x${hex32()}`;
+              const valid = live
+                ? ticket(live.block.channelId, live.block.amount, live.index, live.block.links[live.index]!).header
+                : `${ch.id}.1000.1.0x${hex32()}`;
               const variants = [
                 't'.repeat(257),
                 `${ch.id}.${'9'.repeat(200)}.1.0x${hex32()}`,
@@ -449,25 +487,44 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
             }
             case 'ticket-index-0': {
               const target = live?.block ?? { channelId: ch.id, amount: ch.held, links: [randomBytes(32)] };
-              return { payment: { route, ticket: { header: `${target.channelId}.${target.amount}.0.0x${target.links[0]!.toString('hex')}`, t: null } }, copies: 1, kind: plan.kind };
+              return {
+                payment: {
+                  route,
+                  ticket: { header: `${target.channelId}.${target.amount}.0.0x${target.links[0]!.toString('hex')}`, t: null },
+                },
+                copies: 1,
+                kind: plan.kind,
+              };
             }
             case 'ticket-index-beyond': {
               const block = live?.block;
               const calls = block?.calls ?? 2;
               const index = calls + (a % (MAX_PREPAY_CALLS - calls));
-              return { payment: { route, ticket: ticket(block?.channelId ?? ch.id, block?.amount ?? ch.held + 1n, index, randomBytes(32)) }, copies: 1, kind: plan.kind };
+              return {
+                payment: { route, ticket: ticket(block?.channelId ?? ch.id, block?.amount ?? ch.held + 1n, index, randomBytes(32)) },
+                copies: 1,
+                kind: plan.kind,
+              };
             }
             case 'ticket-index-huge': {
               const index = ['4096', '4097', '65535', '999999', '1000000', '1' + '0'.repeat(30), '-1', '1.5', '01', '0x1', '1e3'][a % 11]!;
               const target = live?.block ?? { channelId: ch.id, amount: ch.held };
-              return { payment: { route, ticket: { header: `${target.channelId}.${target.amount}.${index}.0x${hex32()}`, t: null } }, copies: 1, kind: plan.kind };
+              return {
+                payment: { route, ticket: { header: `${target.channelId}.${target.amount}.${index}.0x${hex32()}`, t: null } },
+                copies: 1,
+                kind: plan.kind,
+              };
             }
             case 'ticket-foreign-link': {
               if (!live) return { payment: { route, ticket: ticket(ch.id, ch.held, 1, randomBytes(32)) }, copies: 1, kind: plan.kind };
               const index = 1 + (b % (live.block.calls - 1));
               // A link from another chain of the same length, at the same place.
               const foreign = hexToBuffer(makeTicketChain(live.block.calls)[index]!);
-              return { payment: { route, ticket: ticket(live.block.channelId, live.block.amount, index, foreign) }, copies: 1, kind: plan.kind };
+              return {
+                payment: { route, ticket: ticket(live.block.channelId, live.block.amount, index, foreign) },
+                copies: 1,
+                kind: plan.kind,
+              };
             }
             case 'ticket-shifted-link': {
               if (!live) return { payment: { route, ticket: ticket(ch.id, ch.held, 1, randomBytes(32)) }, copies: 1, kind: plan.kind };
@@ -475,14 +532,28 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
               // The right chain at the wrong place: an earlier link (the anchor included) or a later one.
               const earlier = a % 2 === 0 || index === block.calls - 1;
               const j = earlier ? b % index : index + 1 + (b % (block.calls - 1 - index));
-              return { payment: { route, ticket: ticket(block.channelId, block.amount, index, block.links[j]!) }, copies: 1, kind: plan.kind };
+              return {
+                payment: { route, ticket: ticket(block.channelId, block.amount, index, block.links[j]!) },
+                copies: 1,
+                kind: plan.kind,
+              };
             }
             case 'ticket-replay': {
               const spent = ch.spentTickets.length ? ch.spentTickets : other.spentTickets;
               if (spent.length === 0) return { payment: { route }, copies: 1, kind: 'no-payment' };
               const header = spent[a % spent.length]!;
               const [channelId, amount, index, link] = header.split('.') as [string, string, string, string];
-              return { payment: { route, ticket: { header, t: { channelId, amount: BigInt(amount), index: Number(index), link: Buffer.from(link.slice(2), 'hex') } } }, copies: 1, kind: plan.kind };
+              return {
+                payment: {
+                  route,
+                  ticket: {
+                    header,
+                    t: { channelId, amount: BigInt(amount), index: Number(index), link: Buffer.from(link.slice(2), 'hex') },
+                  },
+                },
+                copies: 1,
+                kind: plan.kind,
+              };
             }
             case 'ticket-unknown-amount': {
               const block = live?.block;
@@ -492,25 +563,45 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
               const siblings = ch.live.filter((x) => x !== block).map((x) => x.amount);
               const amounts = [base + 1n, base - 1n, base + PRICE, 0n, 10n ** 77n, siblings[b % Math.max(1, siblings.length)] ?? base + 7n];
               const amount = amounts[a % amounts.length]!;
-              if (amount < 0n) return { payment: { route, ticket: { header: `${block?.channelId ?? ch.id}.${amount}.${index}.0x${link.toString('hex')}`, t: null } }, copies: 1, kind: plan.kind };
+              if (amount < 0n)
+                return {
+                  payment: {
+                    route,
+                    ticket: { header: `${block?.channelId ?? ch.id}.${amount}.${index}.0x${link.toString('hex')}`, t: null },
+                  },
+                  copies: 1,
+                  kind: plan.kind,
+                };
               return { payment: { route, ticket: ticket(block?.channelId ?? ch.id, amount, index, link) }, copies: 1, kind: plan.kind };
             }
             case 'ticket-other-channel': {
-              if (!live) return { payment: { route, ticket: ticket(randomChannelId(), ch.held, 1, randomBytes(32)) }, copies: 1, kind: plan.kind };
+              if (!live)
+                return { payment: { route, ticket: ticket(randomChannelId(), ch.held, 1, randomBytes(32)) }, copies: 1, kind: plan.kind };
               const owner = live.block.channelId;
               const elsewhere = a % 2 === 0 ? chans.find((c) => c.id !== owner)!.id : randomChannelId();
-              return { payment: { route, ticket: ticket(elsewhere, live.block.amount, live.index, live.block.links[live.index]!) }, copies: 1, kind: plan.kind };
+              return {
+                payment: { route, ticket: ticket(elsewhere, live.block.amount, live.index, live.block.links[live.index]!) },
+                copies: 1,
+                kind: plan.kind,
+              };
             }
             case 'ticket-forgotten': {
               const forgotten = [...ch.forgotten, ...other.forgotten].filter((x) => x.left > 0);
               const block = forgotten[a % Math.max(1, forgotten.length)];
-              if (!block) return { payment: { route, ticket: ticket(ch.id, ch.held + 3n, 1, randomBytes(32)) }, copies: 1, kind: plan.kind };
+              if (!block)
+                return { payment: { route, ticket: ticket(ch.id, ch.held + 3n, 1, randomBytes(32)) }, copies: 1, kind: plan.kind };
               const free = unspentOf(block);
               const index = free[b % free.length]!;
-              return { payment: { route, ticket: ticket(block.channelId, block.amount, index, block.links[index]!) }, copies: 1, kind: plan.kind };
+              return {
+                payment: { route, ticket: ticket(block.channelId, block.amount, index, block.links[index]!) },
+                copies: 1,
+                kind: plan.kind,
+              };
             }
             case 'ticket-and-voucher': {
-              const t = live ? ticket(live.block.channelId, live.block.amount, live.index, live.block.links[live.index]!) : ticket(ch.id, ch.held, 1, randomBytes(32));
+              const t = live
+                ? ticket(live.block.channelId, live.block.amount, live.index, live.block.links[live.index]!)
+                : ticket(ch.id, ch.held, 1, randomBytes(32));
               return { payment: { route, ticket: t, voucher: await honestVoucher(ch, price) }, copies: 1, kind: plan.kind };
             }
             case 'prepay-bad-calls':
@@ -522,7 +613,11 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
               const calls = options[a % options.length]!;
               const anchor = randomBytes(32);
               return {
-                payment: { route, voucher: await honestVoucher(ch, price * BigInt(Math.min(Math.max(calls, 1), MAX_CALLS))), prepay: { header: encodePrepay({ calls, anchor: bufferToHex(anchor) }), calls, anchor } },
+                payment: {
+                  route,
+                  voucher: await honestVoucher(ch, price * BigInt(Math.min(Math.max(calls, 1), MAX_CALLS))),
+                  prepay: { header: encodePrepay({ calls, anchor: bufferToHex(anchor) }), calls, anchor },
+                },
                 copies: 1,
                 kind: plan.kind,
               };
@@ -545,19 +640,39 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
                 `${n}.0x${h.slice(0, 63)}`,
                 headerSafe(plan.garbage),
               ];
-              return { payment: { route, voucher: await honestVoucher(ch, price * BigInt(n)), prepay: { header: variants[a % variants.length]!, calls: null } }, copies: 1, kind: plan.kind };
+              return {
+                payment: {
+                  route,
+                  voucher: await honestVoucher(ch, price * BigInt(n)),
+                  prepay: { header: variants[a % variants.length]!, calls: null },
+                },
+                copies: 1,
+                kind: plan.kind,
+              };
             }
             case 'prepay-no-voucher':
               return { payment: { route, prepay: prepayOf(plan.calls) }, copies: 1, kind: plan.kind };
             case 'prepay-underpaid': {
               const charge = price * BigInt(plan.calls);
               const short = 1n + (BigInt(a) % charge);
-              return { payment: { route, voucher: await underpaidVoucher(ch, charge, short), prepay: prepayOf(plan.calls) }, copies: 1, kind: plan.kind };
+              return {
+                payment: { route, voucher: await underpaidVoucher(ch, charge, short), prepay: prepayOf(plan.calls) },
+                copies: 1,
+                kind: plan.kind,
+              };
             }
             case 'voucher-garbage': {
-              const variants = [headerSafe(plan.garbage), '1.' + 'x'.repeat(600), '2' + (ch.acceptedVouchers.at(-1) ?? '.1.2.3.4.5').slice(1)];
+              const variants = [
+                headerSafe(plan.garbage),
+                '1.' + 'x'.repeat(600),
+                '2' + (ch.acceptedVouchers.at(-1) ?? '.1.2.3.4.5').slice(1),
+              ];
               return {
-                payment: { route, voucher: { header: variants[a % variants.length]!, v: null }, ...(b % 2 ? { prepay: prepayOf(plan.calls) } : {}) },
+                payment: {
+                  route,
+                  voucher: { header: variants[a % variants.length]!, v: null },
+                  ...(b % 2 ? { prepay: prepayOf(plan.calls) } : {}),
+                },
                 copies: 1,
                 kind: plan.kind,
               };
@@ -568,14 +683,22 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
               if (!header) return { payment: { route }, copies: 1, kind: 'no-payment' };
               const amount = BigInt(header.split('.')[4]!);
               return {
-                payment: { route, voucher: { header, v: { channelId: accepted.id, amount } }, ...(b % 2 ? { prepay: prepayOf(plan.calls) } : {}) },
+                payment: {
+                  route,
+                  voucher: { header, v: { channelId: accepted.id, amount } },
+                  ...(b % 2 ? { prepay: prepayOf(plan.calls) } : {}),
+                },
                 copies: 1,
                 kind: plan.kind,
               };
             }
             case 'burst-ticket': {
               if (!live) return { payment: await honestPrepay(), copies: 1, kind: 'prepay' };
-              return { payment: { route, ticket: ticket(live.block.channelId, live.block.amount, live.index, live.block.links[live.index]!) }, copies: 2 + (a % 4), kind: plan.kind };
+              return {
+                payment: { route, ticket: ticket(live.block.channelId, live.block.amount, live.index, live.block.links[live.index]!) },
+                copies: 2 + (a % 4),
+                kind: plan.kind,
+              };
             }
             case 'burst-voucher': {
               const payment: Payment = b % 2 ? await honestPrepay() : { route, voucher: await honestVoucher(ch, price) };
@@ -635,11 +758,15 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
             }
             if (exp.kind === 'replay' && replayed) {
               if (res.status !== exp.of.status || JSON.stringify(res.json) !== JSON.stringify(exp.of.body) || receipt !== exp.of.receipt) {
-                violations.push(`${what}: replayed ${res.status} ${res.text} (${receipt}), the first answer was ${exp.of.status} ${JSON.stringify(exp.of.body)} (${exp.of.receipt})`);
+                violations.push(
+                  `${what}: replayed ${res.status} ${res.text} (${receipt}), the first answer was ${exp.of.status} ${JSON.stringify(exp.of.body)} (${exp.of.receipt})`,
+                );
               }
               return true;
             }
-            violations.push(`${what}: ${res.status}${replayed ? ' (replayed)' : ''} ${res.text.slice(0, 200)}, expected ${describeExp(exp)}`);
+            violations.push(
+              `${what}: ${res.status}${replayed ? ' (replayed)' : ''} ${res.text.slice(0, 200)}, expected ${describeExp(exp)}`,
+            );
             return false;
           }
           // A refusal.
@@ -656,12 +783,16 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
             stats.refused402++;
             const body = res.json;
             const reason: unknown = body?.reason?.code;
-            if (body?.scheme !== PAYMENT_SCHEME || !res.headers.get(PAYMENT_REQUIRED_HEADER)) violations.push(`${what}: a 402 without terms: ${res.text.slice(0, 300)}`);
-            else if (!isErrorCode(code) || (code === 'PAYMENT_REQUIRED' ? reason !== undefined : reason !== code)) violations.push(`${what}: a 402 whose reason.code ${String(reason)} / error.code ${String(code)} is not a known code`);
-            else if (body.price !== String(ROUTES[route]) || body.prepay?.maxCalls !== MAX_CALLS) violations.push(`${what}: 402 terms with price ${body.price} and prepay ${JSON.stringify(body.prepay)}`);
+            if (body?.scheme !== PAYMENT_SCHEME || !res.headers.get(PAYMENT_REQUIRED_HEADER))
+              violations.push(`${what}: a 402 without terms: ${res.text.slice(0, 300)}`);
+            else if (!isErrorCode(code) || (code === 'PAYMENT_REQUIRED' ? reason !== undefined : reason !== code))
+              violations.push(`${what}: a 402 whose reason.code ${String(reason)} / error.code ${String(code)} is not a known code`);
+            else if (body.price !== String(ROUTES[route]) || body.prepay?.maxCalls !== MAX_CALLS)
+              violations.push(`${what}: 402 terms with price ${body.price} and prepay ${JSON.stringify(body.prepay)}`);
           } else {
             stats.refused4xx++;
-            if (!isErrorCode(code) || ERROR_STATUS[code] !== res.status) violations.push(`${what}: ${res.status} without its stable code: ${res.text.slice(0, 300)}`);
+            if (!isErrorCode(code) || ERROR_STATUS[code] !== res.status)
+              violations.push(`${what}: ${res.status} without its stable code: ${res.text.slice(0, 300)}`);
           }
           if (exp.kind !== 'refused' || res.status !== exp.status || !exp.codes.includes(code as ErrorCode)) {
             violations.push(`${what}: ${res.status} ${String(code)}, expected ${describeExp(exp)}`);
@@ -695,7 +826,9 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
             ok = true;
             if (exp.kind === 'served') {
               if (first < 0) {
-                violations.push(`${what} x${built.copies}: none served: ${results.map((r) => `${r?.status} ${r?.text.slice(0, 120)}`).join(' / ')}`);
+                violations.push(
+                  `${what} x${built.copies}: none served: ${results.map((r) => `${r?.status} ${r?.text.slice(0, 120)}`).join(' / ')}`,
+                );
                 ok = false;
               } else {
                 const winner = results[first]!;
@@ -719,7 +852,16 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
           if (!ok) break;
         }
 
-        if (VERBOSE) console.log(JSON.stringify({ mode, seed: SEED, ...stats, blocksOpen: chans.map((c) => c.live.length), blocksForgotten: chans.map((c) => c.forgotten.length) }));
+        if (VERBOSE)
+          console.log(
+            JSON.stringify({
+              mode,
+              seed: SEED,
+              ...stats,
+              blocksOpen: chans.map((c) => c.live.length),
+              blocksForgotten: chans.map((c) => c.forgotten.length),
+            }),
+          );
         expect({ seed: SEED, violations }).toEqual({ seed: SEED, violations: [] });
         expect(app.served()).toBe(model.served);
 
@@ -741,7 +883,17 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
         if (REQUESTS >= 3 * HOSTILE.length) {
           expect(stats.served).toBeGreaterThan(REQUESTS / 5);
           expect(stats.replays).toBeGreaterThan(0);
-          for (const seen of ['402 MALFORMED_TICKET', '402 BAD_TICKET', '402 TICKET_USED', '402 UNKNOWN_TICKET_BLOCK', '402 TERMS_NOT_ACCEPTED', '402 AMOUNT_TOO_LOW', '402 PAYMENT_REQUIRED', '409 IDEMPOTENCY_CONFLICT', '400 VALIDATION_ERROR']) {
+          for (const seen of [
+            '402 MALFORMED_TICKET',
+            '402 BAD_TICKET',
+            '402 TICKET_USED',
+            '402 UNKNOWN_TICKET_BLOCK',
+            '402 TERMS_NOT_ACCEPTED',
+            '402 AMOUNT_TOO_LOW',
+            '402 PAYMENT_REQUIRED',
+            '409 IDEMPOTENCY_CONFLICT',
+            '400 VALIDATION_ERROR',
+          ]) {
             expect({ seed: SEED, code: seen, seen: (stats.byCode[seen] ?? 0) > 0 }).toEqual({ seed: SEED, code: seen, seen: true });
           }
         }

@@ -1,6 +1,17 @@
 import Koa from 'koa';
 import { Router } from '@koa/router';
-import { ChanpayError, PREPAY_HEADER, TICKET_HEADER, VOUCHER_HEADER, decodePrepay, decodeTicket, encodePrepay, encodeTicket, finney, type Ticket } from '@chanpay/protocol';
+import {
+  ChanpayError,
+  PREPAY_HEADER,
+  TICKET_HEADER,
+  VOUCHER_HEADER,
+  decodePrepay,
+  decodeTicket,
+  encodePrepay,
+  encodeTicket,
+  finney,
+  type Ticket,
+} from '@chanpay/protocol';
 import { chainReaches, hexToBuffer, keccak256, makeTicketChain } from '@chanpay/protocol/node';
 import { PaymentConsumer, PaymentProvider, TicketBook, createKoaPayments, listen, receiptOf } from '../src';
 import { CONSUMER_TOKEN, PROVIDER_TOKEN, get, localSigner, pool, randomKey, startBench, startPaidApp, type Bench } from './helpers/harness';
@@ -36,7 +47,8 @@ describe('ticket wire format', () => {
     expect(decodePrepay(encodePrepay({ calls: 100, anchor }))).toEqual({ calls: 100, anchor });
     const t: Ticket = { channelId: CHANNEL, blockAmount: 123_000n, index: 7, preimage: anchor };
     expect(decodeTicket(encodeTicket(t))).toEqual(t);
-    for (const bad of ['1.' + '0x' + '00'.repeat(32), '100000.0x' + '00'.repeat(32), '10.0x1234', '10', 'x.y', '010.0x' + '00'.repeat(32)]) expect(decodePrepay(bad)).toBeNull();
+    for (const bad of ['1.' + '0x' + '00'.repeat(32), '100000.0x' + '00'.repeat(32), '10.0x1234', '10', 'x.y', '010.0x' + '00'.repeat(32)])
+      expect(decodePrepay(bad)).toBeNull();
     const link = '0x' + '11'.repeat(32);
     for (const bad of [
       `${CHANNEL}.5.0.${link}`, // index 0 is the voucher's own call
@@ -53,7 +65,12 @@ describe('ticket wire format', () => {
 });
 
 describe('TicketBook', () => {
-  const ticket = (links: string[], index: number, blockAmount = 10_000n): Ticket => ({ channelId: CHANNEL, blockAmount, index, preimage: links[index]! });
+  const ticket = (links: string[], index: number, blockAmount = 10_000n): Ticket => ({
+    channelId: CHANNEL,
+    blockAmount,
+    index,
+    preimage: links[index]!,
+  });
 
   test('each ticket pays once, in any order; the block is gone when spent', () => {
     const book = new TicketBook();
@@ -161,7 +178,14 @@ describe.each(['local', 'remote'] as const)('prepaid tickets on the wire, %s mod
   beforeEach(() => Object.assign(app.seen, { served: 0, vouchers: 0, tickets: 0 }));
 
   const consumer = (prepay: number, voucherKey = randomKey()) =>
-    new PaymentConsumer({ mode, paymentServer: { url: bench.server.url, token: CONSUMER_TOKEN }, voucherKey: mode === 'local' ? voucherKey : undefined, deposit: finney(1), challengePeriod: 60, prepay });
+    new PaymentConsumer({
+      mode,
+      paymentServer: { url: bench.server.url, token: CONSUMER_TOKEN },
+      voucherKey: mode === 'local' ? voucherKey : undefined,
+      deposit: finney(1),
+      challengePeriod: 60,
+      prepay,
+    });
 
   test('the terms advertise tickets; 300 calls at concurrency 10 need a voucher only every few calls, each call charged once', async () => {
     const c = consumer(20);
@@ -215,13 +239,18 @@ describe.each(['local', 'remote'] as const)('prepaid tickets on the wire, %s mod
     const voucher = mode === 'local' ? signer.header(ch.id, amount) : (await bench.consumer.signVoucher(ch.id, 5n * PRICE)).header;
     ch.signed = amount;
     app.seen.served = 0;
-    const opened = await get(`${app.url}/paid`, { [VOUCHER_HEADER]: voucher, [PREPAY_HEADER]: encodePrepay({ calls: 5, anchor: links[0]! }) });
+    const opened = await get(`${app.url}/paid`, {
+      [VOUCHER_HEADER]: voucher,
+      [PREPAY_HEADER]: encodePrepay({ calls: 5, anchor: links[0]! }),
+    });
     expect(opened.status).toBe(200);
     expect(receiptOf({ headers: opened.headers } as Response)).toEqual({ channelId: ch.id, amount, price: PRICE });
-    const ticket = (index: number, preimage = links[index]!, blockAmount = amount) => ({ [TICKET_HEADER]: encodeTicket({ channelId: ch.id, blockAmount, index, preimage }) });
+    const ticket = (index: number, preimage = links[index]!, blockAmount = amount) => ({
+      [TICKET_HEADER]: encodeTicket({ channelId: ch.id, blockAmount, index, preimage }),
+    });
     const code = async (headers: Record<string, string>) => {
       const r = await get(`${app.url}/paid`, headers);
-      return r.status === 402 ? r.body.reason?.code ?? r.body.error?.code : r.status;
+      return r.status === 402 ? (r.body.reason?.code ?? r.body.error?.code) : r.status;
     };
     expect(await code(ticket(2))).toBe(200);
     expect(await code(ticket(2))).toBe('TICKET_USED');
@@ -233,8 +262,11 @@ describe.each(['local', 'remote'] as const)('prepaid tickets on the wire, %s mod
     expect(await code({ ...ticket(1), [VOUCHER_HEADER]: voucher })).toBe('MALFORMED_TICKET');
     expect(await code({ [VOUCHER_HEADER]: voucher, [PREPAY_HEADER]: '1.0x00' })).toBe('MALFORMED_TICKET');
     // A provider's limit on calls per voucher is in its terms, and a block above it is refused.
-    const big = mode === 'local' ? signer.header(ch.id, amount + 300n * PRICE) : (await bench.consumer.signVoucher(ch.id, 300n * PRICE)).header;
-    expect(await code({ [VOUCHER_HEADER]: big, [PREPAY_HEADER]: encodePrepay({ calls: 300, anchor: links[0]! }) })).toBe('TERMS_NOT_ACCEPTED');
+    const big =
+      mode === 'local' ? signer.header(ch.id, amount + 300n * PRICE) : (await bench.consumer.signVoucher(ch.id, 300n * PRICE)).header;
+    expect(await code({ [VOUCHER_HEADER]: big, [PREPAY_HEADER]: encodePrepay({ calls: 300, anchor: links[0]! }) })).toBe(
+      'TERMS_NOT_ACCEPTED',
+    );
     // The call that opened the block and one ticket: nothing else was served.
     expect(app.seen.served).toBe(2);
     // The other tickets still work, in any order.
@@ -320,7 +352,11 @@ describe('a repeat the provider has forgotten (remote mode)', () => {
       const ch = await bench.consumer.openChannel({ provider: bench.addresses.provider, deposit: finney(1), challengePeriod: 60 });
       const voucher = (await bench.consumer.signVoucher(ch.id, 2n * PRICE)).header;
       const links = makeTicketChain(2);
-      const headers = { [VOUCHER_HEADER]: voucher, [PREPAY_HEADER]: encodePrepay({ calls: 2, anchor: links[0]! }), 'idempotency-key': 'k1' };
+      const headers = {
+        [VOUCHER_HEADER]: voucher,
+        [PREPAY_HEADER]: encodePrepay({ calls: 2, anchor: links[0]! }),
+        'idempotency-key': 'k1',
+      };
       expect((await get(`${app.url}/paid`, headers)).status).toBe(200);
       const again = await get(`${app.url}/paid`, headers);
       expect(again.headers.get('idempotent-replayed')).toBe('true');
@@ -329,7 +365,9 @@ describe('a repeat the provider has forgotten (remote mode)', () => {
       const late = await get(`${app.url}/paid`, { ...headers, [PREPAY_HEADER]: encodePrepay({ calls: 200, anchor: evil[0]! }) });
       expect(late.status).toBe(402);
       expect(late.body.reason.code).toBe('AMOUNT_TOO_LOW');
-      const ticket = await get(`${app.url}/paid`, { [TICKET_HEADER]: encodeTicket({ channelId: ch.id, blockAmount: 2n * PRICE, index: 1, preimage: evil[1]! }) });
+      const ticket = await get(`${app.url}/paid`, {
+        [TICKET_HEADER]: encodeTicket({ channelId: ch.id, blockAmount: 2n * PRICE, index: 1, preimage: evil[1]! }),
+      });
       expect(ticket.status).toBe(402);
       expect(app.served()).toBe(1);
     } finally {

@@ -56,7 +56,12 @@ async function startCuttableLink(targetUrl: string) {
 
 /** A provider service whose HTTP port can be closed (ECONNREFUSED) and opened again on the same port. */
 async function startSwitchableProvider(bench: Bench, mode: 'local' | 'remote', paymentServerUrl = bench.server.url, sync = false) {
-  const provider = new PaymentProvider({ mode, sync, paymentServer: { url: paymentServerUrl, token: PROVIDER_TOKEN, retries: 0 }, maxUnflushedMs: 300 });
+  const provider = new PaymentProvider({
+    mode,
+    sync,
+    paymentServer: { url: paymentServerUrl, token: PROVIDER_TOKEN, retries: 0 },
+    maxUnflushedMs: 300,
+  });
   await provider.start();
   let served = 0;
   const app = new Koa();
@@ -142,54 +147,57 @@ describe.each(['local', 'remote'] as const)('calls refused at the connection cos
   });
 });
 
-describe.each(['local', 'remote'] as const)('calls answered 503 because the provider cannot reach its payment server cost nothing, %s mode', (mode) => {
-  let bench: Bench;
-  beforeAll(async () => {
-    bench = await startBench();
-  });
-  afterAll(async () => {
-    await bench?.stop();
-  });
+describe.each(['local', 'remote'] as const)(
+  'calls answered 503 because the provider cannot reach its payment server cost nothing, %s mode',
+  (mode) => {
+    let bench: Bench;
+    beforeAll(async () => {
+      bench = await startBench();
+    });
+    afterAll(async () => {
+      await bench?.stop();
+    });
 
-  test('its payment server is unreachable for a while: the provider ends up holding exactly the calls it served', async () => {
-    const link = await startCuttableLink(bench.server.url);
-    const p = await startSwitchableProvider(bench, mode, link.url());
-    try {
-      const consumer = new PaymentConsumer({
-        mode,
-        paymentServer: { url: bench.server.url, token: CONSUMER_TOKEN },
-        voucherKey: mode === 'local' ? randomKey() : undefined,
-        deposit: finney(1),
-        challengePeriod: 60,
-      });
-      for (let i = 0; i < 5; i++) expect((await consumer.fetch(p.url())).status).toBe(200);
-      await p.provider.flush();
-      await link.cut();
-      // Local (batched) mode serves for maxUnflushedMs more, then answers 503; remote mode answers 503 at once.
-      let refused = 0;
-      const deadline = Date.now() + 10_000;
-      while (refused < 8 && Date.now() < deadline) {
-        const r = await consumer.fetch(p.url());
-        await r.arrayBuffer();
-        if (r.status === 503) refused++;
-        else expect(r.status).toBe(200);
+    test('its payment server is unreachable for a while: the provider ends up holding exactly the calls it served', async () => {
+      const link = await startCuttableLink(bench.server.url);
+      const p = await startSwitchableProvider(bench, mode, link.url());
+      try {
+        const consumer = new PaymentConsumer({
+          mode,
+          paymentServer: { url: bench.server.url, token: CONSUMER_TOKEN },
+          voucherKey: mode === 'local' ? randomKey() : undefined,
+          deposit: finney(1),
+          challengePeriod: 60,
+        });
+        for (let i = 0; i < 5; i++) expect((await consumer.fetch(p.url())).status).toBe(200);
+        await p.provider.flush();
+        await link.cut();
+        // Local (batched) mode serves for maxUnflushedMs more, then answers 503; remote mode answers 503 at once.
+        let refused = 0;
+        const deadline = Date.now() + 10_000;
+        while (refused < 8 && Date.now() < deadline) {
+          const r = await consumer.fetch(p.url());
+          await r.arrayBuffer();
+          if (r.status === 503) refused++;
+          else expect(r.status).toBe(200);
+        }
+        expect(refused).toBe(8);
+        await link.restore();
+        await p.provider.flush(); // local: what was served during the outage is stored now
+        const answers = await pool(6, 3, () => consumer.fetch(p.url()));
+        expect(answers.map((r) => r.status)).toEqual(Array(6).fill(200));
+        await p.provider.flush();
+        const ch = consumer.channels()[0]!;
+        const held = BigInt((await bench.provider.channel(ch.id)).latestVoucher!.amount);
+        expect(held).toBe(BigInt(p.served()) * PRICE);
+        await bench.consumer.close(ch.id);
+      } finally {
+        await p.stop();
+        await link.stop();
       }
-      expect(refused).toBe(8);
-      await link.restore();
-      await p.provider.flush(); // local: what was served during the outage is stored now
-      const answers = await pool(6, 3, () => consumer.fetch(p.url()));
-      expect(answers.map((r) => r.status)).toEqual(Array(6).fill(200));
-      await p.provider.flush();
-      const ch = consumer.channels()[0]!;
-      const held = BigInt((await bench.provider.channel(ch.id)).latestVoucher!.amount);
-      expect(held).toBe(BigInt(p.served()) * PRICE);
-      await bench.consumer.close(ch.id);
-    } finally {
-      await p.stop();
-      await link.stop();
-    }
-  });
-});
+    });
+  },
+);
 
 describe('local sync mode: a call answered 503 after its voucher was accepted', () => {
   let bench: Bench;
@@ -209,14 +217,24 @@ describe('local sync mode: a call answered 503 after its voucher was accepted', 
         sent++;
         return fetch(input, init);
       };
-      const consumer = new PaymentConsumer({ mode: 'local', paymentServer: { url: bench.server.url, token: CONSUMER_TOKEN }, voucherKey: randomKey(), deposit: finney(1), challengePeriod: 60, fetch: counting });
+      const consumer = new PaymentConsumer({
+        mode: 'local',
+        paymentServer: { url: bench.server.url, token: CONSUMER_TOKEN },
+        voucherKey: randomKey(),
+        deposit: finney(1),
+        challengePeriod: 60,
+        fetch: counting,
+      });
       for (let i = 0; i < 3; i++) expect((await consumer.fetch(p.url())).status).toBe(200);
       await link.cut();
       // Accepted, but not stored: answered 503 (documented: the voucher stays accepted and is stored later).
       const refused = [];
       for (let i = 0; i < 6; i++) {
         const r = await consumer.fetch(p.url());
-        refused.push({ status: r.status, accepted: Boolean(((await r.json()) as { error?: { details?: { accepted?: unknown } } }).error?.details?.accepted) });
+        refused.push({
+          status: r.status,
+          accepted: Boolean(((await r.json()) as { error?: { details?: { accepted?: unknown } } }).error?.details?.accepted),
+        });
       }
       expect(refused.every((r) => r.status === 503)).toBe(true);
       expect(refused.some((r) => r.accepted)).toBe(true);

@@ -48,7 +48,8 @@ async function rpc<T>(url: string, method: string, params: unknown[] = []): Prom
 }
 
 const hexBlock = (n: number) => '0x' + n.toString(16);
-const balanceAt = async (url: string, address: string, block: number) => BigInt(await rpc<string>(url, 'eth_getBalance', [address, hexBlock(block)]));
+const balanceAt = async (url: string, address: string, block: number) =>
+  BigInt(await rpc<string>(url, 'eth_getBalance', [address, hexBlock(block)]));
 
 /** Gas fees paid per sender in blocks (from, to]. */
 async function feesPaid(url: string, from: number, to: number): Promise<Map<string, bigint>> {
@@ -97,7 +98,11 @@ export async function runLifecycle(target: LifecycleTarget, opts: LifecycleOptio
     const status = await consumer.status();
     assert.equal(status.status, 'ok');
     assert.equal(status.chainReachable, true);
-    assert.equal(BigInt(status.chainId), BigInt(await rpc<string>(target.rpcUrl, 'eth_chainId')), 'the server and the node name the same chain');
+    assert.equal(
+      BigInt(status.chainId),
+      BigInt(await rpc<string>(target.rpcUrl, 'eth_chainId')),
+      'the server and the node name the same chain',
+    );
     assert.notEqual(await rpc<string>(target.rpcUrl, 'eth_getCode', [status.contract, 'latest']), '0x', 'the contract has code on chain');
     const [c] = (await consumer.config()).accounts;
     const [p] = (await provider.config()).accounts;
@@ -172,8 +177,16 @@ export async function runLifecycle(target: LifecycleTarget, opts: LifecycleOptio
     const fees = await feesPaid(target.rpcUrl, startBlock, end);
     const fee = (a: string) => fees.get(a) ?? 0n;
     const paid = BigInt(calls) * price;
-    assert.equal(await balanceAt(target.rpcUrl, providerAddress, end), before.provider - fee(providerAddress) + paid, 'provider got exactly what it claimed');
-    assert.equal(await balanceAt(target.rpcUrl, consumerAddress, end), before.consumer - fee(consumerAddress) - paid, 'consumer paid exactly that');
+    assert.equal(
+      await balanceAt(target.rpcUrl, providerAddress, end),
+      before.provider - fee(providerAddress) + paid,
+      'provider got exactly what it claimed',
+    );
+    assert.equal(
+      await balanceAt(target.rpcUrl, consumerAddress, end),
+      before.consumer - fee(consumerAddress) - paid,
+      'consumer paid exactly that',
+    );
     assert.equal(await balanceAt(target.rpcUrl, contract, end), before.contract, 'the contract holds nothing of this channel');
   });
 

@@ -65,12 +65,19 @@ describe('compose files', () => {
     installed = false;
     process.stderr.write('compose files check skipped: no docker-compose or docker compose plugin\n');
   }
-  (installed ? test : test.skip).each(['docker-compose.yml', 'docker-compose.example-network.yml', 'docker-compose.no-payment.yml', 'docker-compose.integration-test.yml', 'docker-compose.geth.yml'])(
-    '%s passes compose config (Geth: checked only, its image cannot be pulled here)',
-    async (file) => {
-      const r = await compose({ project: 'chanpay-config-check', files: [path.join(COMPOSE_DIR, file)], envFile: ENV_EXAMPLE }, ['config', '-q'], { timeoutMs: 30_000 });
-      expect(r.stderr.trim()).toBe('');
-      expect(r.code).toBe(0);
-    },
-  );
+  (installed ? test : test.skip).each([
+    'docker-compose.yml',
+    'docker-compose.example-network.yml',
+    'docker-compose.no-payment.yml',
+    'docker-compose.integration-test.yml',
+    'docker-compose.geth.yml',
+  ])('%s passes compose config (Geth: checked only, its image cannot be pulled here)', async (file) => {
+    const r = await compose(
+      { project: 'chanpay-config-check', files: [path.join(COMPOSE_DIR, file)], envFile: ENV_EXAMPLE },
+      ['config', '-q'],
+      { timeoutMs: 30_000 },
+    );
+    expect(r.stderr.trim()).toBe('');
+    expect(r.code).toBe(0);
+  });
 });

@@ -34,11 +34,18 @@ describeWithDocker('generated compose files', { compose: true })('a generated to
   beforeAll(async () => {
     await ensureImages();
     for (const f of [files.payment, files.noPayment, files.env]) writeFileSync(path.join(dir, f.name), f.text);
-    for (const v of ['CHAIN_PORT', 'PAYMENT_SERVER_1_PORT', 'PAYMENT_SERVER_2_PORT', 'S0_PORT', 'S1_PORT', 'S2_PORT', 'VISUALIZER_PORT']) env[v] = String(await freePort());
+    for (const v of ['CHAIN_PORT', 'PAYMENT_SERVER_1_PORT', 'PAYMENT_SERVER_2_PORT', 'S0_PORT', 'S1_PORT', 'S2_PORT', 'VISUALIZER_PORT'])
+      env[v] = String(await freePort());
   });
 
   async function run(file: string, check: (entry: string) => Promise<void>): Promise<void> {
-    const p: ComposeProject = { project: `chanpay-test-topology-${path.basename(file, '.yml').replace(/\W/g, '-')}`, files: [writeWithoutPorts(path.join(dir, file))], envFile: path.join(dir, files.env.name), projectDirectory: dir, env };
+    const p: ComposeProject = {
+      project: `chanpay-test-topology-${path.basename(file, '.yml').replace(/\W/g, '-')}`,
+      files: [writeWithoutPorts(path.join(dir, file))],
+      envFile: path.join(dir, files.env.name),
+      projectDirectory: dir,
+      env,
+    };
     p.files.push(writeHostNetworkOverride(await services(p)));
     await compose(p, ['down', '-v', '--remove-orphans', '--timeout', '5'], { timeoutMs: 120_000 }).catch(() => undefined);
     try {
@@ -56,7 +63,9 @@ describeWithDocker('generated compose files', { compose: true })('a generated to
     await run(files.payment.name, async (s0) => {
       expect((await fetch(`${s0}/init`)).status).toBe(200);
       for (let i = 1; i <= 3; i++) {
-        const body = (await (await fetch(`${s0}/work`, { headers: { 'x-request-id': String(i) } })).json()) as { receipts: { from: string; to: string; amount: string; price: string }[] };
+        const body = (await (await fetch(`${s0}/work`, { headers: { 'x-request-id': String(i) } })).json()) as {
+          receipts: { from: string; to: string; amount: string; price: string }[];
+        };
         expect(body.receipts.map((r) => [r.from, r.to, r.amount, r.price])).toEqual([
           ['s0', 's1', String(i * 1e9), '1000000000'],
           ['s1', 's2', String(i * 1e9), '1000000000'],

@@ -55,70 +55,81 @@ describe('payment life cycle on the embedded chain (no Docker)', () => {
   });
 
   test('open, pay 10 calls, refuse replay and foreign token, claim, close, withdraw, balances conserve', async () => {
-    const r = await runLifecycle({ paymentServerUrl: server.url, rpcUrl: chain.rpcUrl, consumerToken: tokens.consumer, providerToken: tokens.provider }, { calls: 10, challengePeriod: 2 });
+    const r = await runLifecycle(
+      { paymentServerUrl: server.url, rpcUrl: chain.rpcUrl, consumerToken: tokens.consumer, providerToken: tokens.provider },
+      { calls: 10, challengePeriod: 2 },
+    );
     expect(r.claimed).toBe(10_000_000_000n);
     expect(r.refund).toBe(5_000_000_000_000_000n - 10_000_000_000n);
   });
 });
 
-describeWithDocker('payment life cycle in containers')('payment life cycle in containers (testcontainers: chain and payment-server images)', () => {
-  const started: StartedTestContainer[] = [];
-  const keys = { consumer: key(), provider: key() };
-  const tokens = { consumer: token(), provider: token() };
-  let ports: Awaited<ReturnType<typeof freePorts>>;
+describeWithDocker('payment life cycle in containers')(
+  'payment life cycle in containers (testcontainers: chain and payment-server images)',
+  () => {
+    const started: StartedTestContainer[] = [];
+    const keys = { consumer: key(), provider: key() };
+    const tokens = { consumer: token(), provider: token() };
+    let ports: Awaited<ReturnType<typeof freePorts>>;
 
-  beforeAll(async () => {
-    // The reaper image cannot be pulled where no registry is reachable; these tests stop their containers.
-    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-    await ensureImages();
-    ports = await freePorts();
-    const { GenericContainer, Wait } = await import('testcontainers');
-    // Host network: the containers listen on 127.0.0.1 ports of this machine, as the rules want all traffic there.
-    started.push(
-      await new GenericContainer(imageTag('chain'))
-        .withNetworkMode('host')
-        .withEnvironment({ CHAIN_HOST: '127.0.0.1', CHAIN_PORT: ports.CHAIN_PORT, CHAIN_DB_PATH: '', CHAIN_KEYS: `${keys.consumer},${keys.provider}` })
-        .withLabels({ 'chanpay.test': 'lifecycle' })
-        .withWaitStrategy(Wait.forHealthCheck())
-        .withStartupTimeout(60_000)
-        .start(),
-    );
-    // No PS_CONTRACT_ADDRESS: the payment server deploys the contract itself (with its first account).
-    started.push(
-      await new GenericContainer(imageTag('payment-server'))
-        .withNetworkMode('host')
-        .withEnvironment({
-          PS_HOST: '127.0.0.1',
-          PS_PORT: ports.PAYMENT_SERVER_PORT,
-          PS_RPC_URL: `http://127.0.0.1:${ports.CHAIN_PORT}`,
-          PS_ACCOUNTS: `consumer:${keys.consumer},provider:${keys.provider}`,
-          PS_TOKENS: `${tokens.consumer}:consumer,${tokens.provider}:provider`,
-          PS_CHALLENGE_PERIOD: '2',
-          PS_MIN_CHALLENGE_PERIOD: '2',
-          PS_CLAIM_INTERVAL_SECONDS: '0',
-          PS_WATCH_INTERVAL_MS: '200',
-        })
-        .withLabels({ 'chanpay.test': 'lifecycle' })
-        .withWaitStrategy(Wait.forHealthCheck())
-        .withStartupTimeout(60_000)
-        .start(),
-    );
-  });
-  afterAll(async () => {
-    for (const c of started.reverse()) await c.stop({ timeout: 5_000, remove: true, removeVolumes: true }).catch(() => undefined);
-  });
+    beforeAll(async () => {
+      // The reaper image cannot be pulled where no registry is reachable; these tests stop their containers.
+      process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+      await ensureImages();
+      ports = await freePorts();
+      const { GenericContainer, Wait } = await import('testcontainers');
+      // Host network: the containers listen on 127.0.0.1 ports of this machine, as the rules want all traffic there.
+      started.push(
+        await new GenericContainer(imageTag('chain'))
+          .withNetworkMode('host')
+          .withEnvironment({
+            CHAIN_HOST: '127.0.0.1',
+            CHAIN_PORT: ports.CHAIN_PORT,
+            CHAIN_DB_PATH: '',
+            CHAIN_KEYS: `${keys.consumer},${keys.provider}`,
+          })
+          .withLabels({ 'chanpay.test': 'lifecycle' })
+          .withWaitStrategy(Wait.forHealthCheck())
+          .withStartupTimeout(60_000)
+          .start(),
+      );
+      // No PS_CONTRACT_ADDRESS: the payment server deploys the contract itself (with its first account).
+      started.push(
+        await new GenericContainer(imageTag('payment-server'))
+          .withNetworkMode('host')
+          .withEnvironment({
+            PS_HOST: '127.0.0.1',
+            PS_PORT: ports.PAYMENT_SERVER_PORT,
+            PS_RPC_URL: `http://127.0.0.1:${ports.CHAIN_PORT}`,
+            PS_ACCOUNTS: `consumer:${keys.consumer},provider:${keys.provider}`,
+            PS_TOKENS: `${tokens.consumer}:consumer,${tokens.provider}:provider`,
+            PS_CHALLENGE_PERIOD: '2',
+            PS_MIN_CHALLENGE_PERIOD: '2',
+            PS_CLAIM_INTERVAL_SECONDS: '0',
+            PS_WATCH_INTERVAL_MS: '200',
+          })
+          .withLabels({ 'chanpay.test': 'lifecycle' })
+          .withWaitStrategy(Wait.forHealthCheck())
+          .withStartupTimeout(60_000)
+          .start(),
+      );
+    });
+    afterAll(async () => {
+      for (const c of started.reverse()) await c.stop({ timeout: 5_000, remove: true, removeVolumes: true }).catch(() => undefined);
+    });
 
-  test('the same life cycle against the images passes, with the contract the server deployed itself', async () => {
-    const r = await runLifecycle(
-      {
-        paymentServerUrl: `http://127.0.0.1:${ports.PAYMENT_SERVER_PORT}`,
-        rpcUrl: `http://127.0.0.1:${ports.CHAIN_PORT}`,
-        consumerToken: tokens.consumer,
-        providerToken: tokens.provider,
-      },
-      { calls: 10, challengePeriod: 2 },
-    );
-    expect(r.claimed).toBe(10_000_000_000n);
-    expect(r.contract).toMatch(/^0x[0-9a-f]{40}$/);
-  });
-});
+    test('the same life cycle against the images passes, with the contract the server deployed itself', async () => {
+      const r = await runLifecycle(
+        {
+          paymentServerUrl: `http://127.0.0.1:${ports.PAYMENT_SERVER_PORT}`,
+          rpcUrl: `http://127.0.0.1:${ports.CHAIN_PORT}`,
+          consumerToken: tokens.consumer,
+          providerToken: tokens.provider,
+        },
+        { calls: 10, challengePeriod: 2 },
+      );
+      expect(r.claimed).toBe(10_000_000_000n);
+      expect(r.contract).toMatch(/^0x[0-9a-f]{40}$/);
+    });
+  },
+);

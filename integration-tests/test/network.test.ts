@@ -40,8 +40,16 @@ describe.each(['local', 'remote'] as const)('example network, %s mode, on the em
       const res = await getJson(`${net.public.url}/action`);
       expect(res.status).toBe(200);
       expect(res.body.savedNumber).toBe(res.body.number);
-      expect(res.body.receipts.randomNumber).toEqual({ channelId: channels.randomNumber, amount: (BigInt(i) * gwei(1)).toString(), price: gwei(1).toString() });
-      expect(res.body.receipts.persistence).toEqual({ channelId: channels.persistence, amount: (BigInt(i) * gwei(2)).toString(), price: gwei(2).toString() });
+      expect(res.body.receipts.randomNumber).toEqual({
+        channelId: channels.randomNumber,
+        amount: (BigInt(i) * gwei(1)).toString(),
+        price: gwei(1).toString(),
+      });
+      expect(res.body.receipts.persistence).toEqual({
+        channelId: channels.persistence,
+        amount: (BigInt(i) * gwei(2)).toString(),
+        price: gwei(2).toString(),
+      });
       expect(res.body.trace.map((t: { step: string }) => t.step)).toEqual(['randomNumber', 'persistence']);
     }
     expect(net.persistence.store.count()).toBe(N);

@@ -16,7 +16,11 @@ jest.setTimeout(300_000);
 const dataDir = () => path.join(mkdtempSync(path.join(tmpdir(), 'chanpay-chains-')), 'net');
 
 async function rpc(url: string, method: string): Promise<string> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }),
+  });
   return ((await res.json()) as { result: string }).result;
 }
 
@@ -79,12 +83,17 @@ describe('an external chain', () => {
   test('without a funder key, or on the wrong chain id, it says so and starts nothing', async () => {
     const ports = { 'payment-server-1': await freePort() };
     const input: TopologyInput = { ...generate('diamond'), chain: { kind: 'external', url: node.rpcUrl } };
-    await expect(startTopology(input, { ports, freePorts: true, dataDir: dataDir() })).rejects.toThrow('chain: an external chain needs a funded key in CHAIN_FUNDER_KEY (0x + 64 hex) to fund the network\'s 4 accounts');
+    await expect(startTopology(input, { ports, freePorts: true, dataDir: dataDir() })).rejects.toThrow(
+      "chain: an external chain needs a funded key in CHAIN_FUNDER_KEY (0x + 64 hex) to fund the network's 4 accounts",
+    );
     process.env.CHAIN_FUNDER_KEY = funder.privateKey;
     try {
-      await expect(startTopology({ ...input, chain: { kind: 'external', url: node.rpcUrl, chainId: 5 } }, { ports, freePorts: true, dataDir: dataDir() })).rejects.toThrow(
-        `chain.chainId: the topology says 5, the node at ${node.rpcUrl} is chain 1337`,
-      );
+      await expect(
+        startTopology(
+          { ...input, chain: { kind: 'external', url: node.rpcUrl, chainId: 5 } },
+          { ports, freePorts: true, dataDir: dataDir() },
+        ),
+      ).rejects.toThrow(`chain.chainId: the topology says 5, the node at ${node.rpcUrl} is chain 1337`);
     } finally {
       delete process.env.CHAIN_FUNDER_KEY;
     }
@@ -95,11 +104,21 @@ describe('an external chain', () => {
 test('a service that cannot start stops everything already started: chain, payment servers, the other services', async () => {
   // Holds the port (and drops whatever connects: the builder's health checks probe it).
   const taken: Server = createServer((socket) => socket.destroy());
-  const busy = await new Promise<number>((resolve) => taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)));
-  const ports = { chain: await freePort(), 'payment-server-1': await freePort(), 'payment-server-2': await freePort(), s0: await freePort(), s1: await freePort(), s2: busy };
+  const busy = await new Promise<number>((resolve) =>
+    taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)),
+  );
+  const ports = {
+    chain: await freePort(),
+    'payment-server-1': await freePort(),
+    'payment-server-2': await freePort(),
+    s0: await freePort(),
+    s1: await freePort(),
+    s2: busy,
+  };
   try {
     await expect(startTopology('chain:2', { ports, dataDir: dataDir(), healthTimeoutMs: 30_000 })).rejects.toThrow(/s2 exited with code 1/);
-    for (const name of ['chain', 'payment-server-1', 'payment-server-2', 's0', 's1'] as const) expect([name, await listening(ports[name])]).toEqual([name, false]);
+    for (const name of ['chain', 'payment-server-1', 'payment-server-2', 's0', 's1'] as const)
+      expect([name, await listening(ports[name])]).toEqual([name, false]);
   } finally {
     taken.close();
   }

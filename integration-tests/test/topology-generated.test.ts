@@ -40,7 +40,11 @@ describe.each([
   let net: RunningTopology;
 
   beforeAll(async () => {
-    net = await startTopology(spec, { freePorts: true, dataDir: path.join(mkdtempSync(path.join(tmpdir(), 'chanpay-topology-')), 'net'), claimIntervalSeconds: 0 });
+    net = await startTopology(spec, {
+      freePorts: true,
+      dataDir: path.join(mkdtempSync(path.join(tmpdir(), 'chanpay-topology-')), 'net'),
+      claimIntervalSeconds: 0,
+    });
   });
   afterAll(async () => {
     await net?.stop();
@@ -49,7 +53,9 @@ describe.each([
   test(`runs as ${services} services and a payment server per team, every channel open`, async () => {
     expect(net.topology.services).toHaveLength(services);
     expect(net.topology.edges).toHaveLength(edges);
-    expect(net.processes.map((p) => p.name).sort()).toEqual([...Object.keys(net.urls.paymentServers), ...net.topology.services.map((s) => s.name)].sort());
+    expect(net.processes.map((p) => p.name).sort()).toEqual(
+      [...Object.keys(net.urls.paymentServers), ...net.topology.services.map((s) => s.name)].sort(),
+    );
     for (const s of net.topology.services.filter((x) => x.kind === 'worker' || x.kind === 'public')) {
       const status = (await (await fetch(`${net.urls.services[s.name]}/status`)).json()) as { channels: unknown[]; payment: string };
       expect(status.channels).toHaveLength(net.topology.edges.filter((e) => e.from === s.name).length);

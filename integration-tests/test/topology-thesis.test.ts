@@ -50,9 +50,14 @@ describe.each([
       }
     }
     // The consumer's books: N calls paid at the price; what it signed beyond them is prepaid calls not yet made.
-    const status = (await (await fetch(`${net.urls.services.public}/status`)).json()) as { channels: { provider: string; calls: number; paid: string; signed: string; prepaidCalls: number }[] };
+    const status = (await (await fetch(`${net.urls.services.public}/status`)).json()) as {
+      channels: { provider: string; calls: number; paid: string; signed: string; prepaidCalls: number }[];
+    };
     const signed: Record<string, bigint> = {};
-    for (const [service, price] of [['random-number', gwei(1)], ['persistence', gwei(2)]] as const) {
+    for (const [service, price] of [
+      ['random-number', gwei(1)],
+      ['persistence', gwei(2)],
+    ] as const) {
       const ch = status.channels.find((c) => c.provider === net.accountOfService(service)!.address)!;
       expect([service, ch.calls, ch.paid]).toEqual([service, N, (BigInt(N) * price).toString()]);
       expect(BigInt(ch.signed)).toBe(BigInt(N + ch.prepaidCalls) * price);
@@ -89,7 +94,10 @@ describe('thesis without payment', () => {
       expect(res.status).toBe(200);
       expect(((await res.json()) as { receipts: unknown }).receipts).toEqual({ randomNumber: null, persistence: null });
     }
-    expect((await (await fetch(`${net.urls.services.persistence}/status`)).json()) as { saved: number }).toMatchObject({ saved: N, payment: 'off' });
+    expect((await (await fetch(`${net.urls.services.persistence}/status`)).json()) as { saved: number }).toMatchObject({
+      saved: N,
+      payment: 'off',
+    });
     expect((await fetch(`${net.urls.services['random-number']}/randomNumber`)).status).toBe(200);
   });
 });

@@ -29,7 +29,8 @@ const BATCH_TARGET_FROM = 10;
 
 const COMMAND = {
   command: 'npm run gas --',
-  summary: "The gas of every PaymentChannels operation on ganache, as a markdown table beside the thesis's figures;\nexits 1 if a target is missed.",
+  summary:
+    "The gas of every PaymentChannels operation on ganache, as a markdown table beside the thesis's figures;\nexits 1 if a target is missed.",
   options: {},
 } as const;
 
@@ -55,8 +56,7 @@ async function measure(f: ChannelsFixture): Promise<Row[]> {
   const { consumer, provider } = f;
   const rows: Row[] = [];
   const gas = (r: TransactionReceipt) => r.gasUsed;
-  const claim = (t: ChannelTerms, amount: bigint) =>
-    f.tx(provider, 'claim', [termsTuple(t), amount, f.voucher(channelIdOf(t), amount)]);
+  const claim = (t: ChannelTerms, amount: bigint) => f.tx(provider, 'claim', [termsTuple(t), amount, f.voucher(channelIdOf(t), amount)]);
 
   rows.push({
     operation: 'deploy PaymentChannels (once, for all channels)',
@@ -97,7 +97,7 @@ async function measure(f: ChannelsFixture): Promise<Row[]> {
     thesis: '70.8k + 62.6k redeem, 21.4k payout: 154.8k',
   });
   rows.push({ operation: '… ETH, a later claim on the same channel', gas: gas(await claim(ethTerms, 2_000n)), target: 50_000n });
-  rows.push({ operation: 'claim, ERC-20, provider\'s first tokens ever', gas: gas(await claim(tokenTerms, 1_000n)) });
+  rows.push({ operation: "claim, ERC-20, provider's first tokens ever", gas: gas(await claim(tokenTerms, 1_000n)) });
   rows.push({ operation: 'claim, ERC-20', gas: gas(await claim(tokenTerms, 2_000n)) });
 
   for (const n of BATCH_SIZES) {

@@ -4,7 +4,10 @@ import { readSecretEnv } from '@chanpay/protocol/node';
 import { CONFIG_FILE_VARIABLE, CONFIG_VARIABLES, type ConfigVariable } from './config-env';
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address').transform((a) => a.toLowerCase());
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address')
+  .transform((a) => a.toLowerCase());
 const wei = z
   .union([z.string().regex(/^\d{1,78}$/, 'must be a decimal integer'), z.number().int().nonnegative(), z.bigint().nonnegative()])
   .transform((v) => BigInt(v));
@@ -33,7 +36,11 @@ export const ConfigSchema = z
     /** Any Ethereum JSON-RPC URL. Without one the server starts ganache in-process. */
     rpcUrl: z.url().optional(),
     embeddedChain: z
-      .object({ port: z.number().int().min(0).max(65535).default(0), chainId: z.number().int().positive().default(1337), balanceEth: z.number().positive().default(1000) })
+      .object({
+        port: z.number().int().min(0).max(65535).default(0),
+        chainId: z.number().int().positive().default(1337),
+        balanceEth: z.number().positive().default(1000),
+      })
       .default({ port: 0, chainId: 1337, balanceEth: 1000 }),
     /** Attach to this PaymentChannels contract; without one the server deploys it. */
     contractAddress: address.optional(),
@@ -63,7 +70,9 @@ export const ConfigSchema = z
         batchMax: z.number().int().min(1).max(200).default(50),
       })
       .prefault({}),
-    watcher: z.object({ pollIntervalMs: z.number().int().positive().default(500), maxBlockRange: z.number().int().positive().default(2000) }).prefault({}),
+    watcher: z
+      .object({ pollIntervalMs: z.number().int().positive().default(500), maxBlockRange: z.number().int().positive().default(2000) })
+      .prefault({}),
     chain: z
       .object({
         receiptPollMs: z.number().int().positive().default(25),
@@ -155,7 +164,10 @@ function readVariable({ name, kind }: ConfigVariable, text: string | undefined):
 
 /** The non-empty entries of a comma-separated variable. */
 function envList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** A secret variable, or the file its *_FILE variable names (Docker secrets). */
@@ -181,6 +193,12 @@ function parseTokensEnv(value: string) {
   return envList(value).map((entry, i) => {
     const idx = entry.lastIndexOf(':');
     if (idx <= 0) throw new ConfigError(`PS_TOKENS entry ${i + 1} must be token:account[+account…]`);
-    return { token: entry.slice(0, idx), accounts: entry.slice(idx + 1).split('+').filter(Boolean) };
+    return {
+      token: entry.slice(0, idx),
+      accounts: entry
+        .slice(idx + 1)
+        .split('+')
+        .filter(Boolean),
+    };
   });
 }

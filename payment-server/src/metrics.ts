@@ -10,18 +10,48 @@ export function createMetrics() {
     amountWei: new Counter({ name: 'chanpay_accepted_wei_total', help: 'Amount accepted in vouchers, in wei', registers: [registry] }),
     claimedWei: new Counter({ name: 'chanpay_claimed_wei_total', help: 'Amount claimed on chain, in wei', registers: [registry] }),
     vouchersSigned: new Counter({ name: 'chanpay_vouchers_signed_total', help: 'Vouchers signed for consumers', registers: [registry] }),
-    verifyResult: new Counter({ name: 'chanpay_voucher_verifications_total', help: 'Voucher verifications by result code', labelNames: ['result'] as const, registers: [registry] }),
+    verifyResult: new Counter({
+      name: 'chanpay_voucher_verifications_total',
+      help: 'Voucher verifications by result code',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     verifySeconds: new Histogram({
       name: 'chanpay_voucher_verify_seconds',
       help: 'Time to verify and record one voucher',
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
       registers: [registry],
     }),
-    transactions: new Counter({ name: 'chanpay_transactions_total', help: 'Transactions sent, by kind', labelNames: ['kind'] as const, registers: [registry] }),
-    gasUsed: new Counter({ name: 'chanpay_gas_used_total', help: 'Gas used by our transactions, by kind', labelNames: ['kind'] as const, registers: [registry] }),
-    chainErrors: new Counter({ name: 'chanpay_chain_errors_total', help: 'Failed chain operations, by operation', labelNames: ['operation'] as const, registers: [registry] }),
-    httpRequests: new Counter({ name: 'chanpay_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'] as const, registers: [registry] }),
-    webhookDeliveries: new Counter({ name: 'chanpay_webhook_deliveries_total', help: 'Webhook delivery attempts by result', labelNames: ['result'] as const, registers: [registry] }),
+    transactions: new Counter({
+      name: 'chanpay_transactions_total',
+      help: 'Transactions sent, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    gasUsed: new Counter({
+      name: 'chanpay_gas_used_total',
+      help: 'Gas used by our transactions, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    chainErrors: new Counter({
+      name: 'chanpay_chain_errors_total',
+      help: 'Failed chain operations, by operation',
+      labelNames: ['operation'] as const,
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: 'chanpay_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['route', 'status'] as const,
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'chanpay_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
   };
   return m;
 }

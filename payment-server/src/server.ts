@@ -72,7 +72,17 @@ export async function createPaymentServer(input: Config | ConfigInput, opts: Sta
     await wired.watcher.poll();
     const openapi = buildOpenApi(VERSION);
     const validateResponses = opts.validateResponses ?? (opts.env ?? process.env).PS_VALIDATE_RESPONSES === '1';
-    const routeContext = { service: wired.service, webhooks: wired.webhooks, metrics, config, rpc, version: VERSION, startedAt: Date.now(), openapi: () => openapi, validateResponses };
+    const routeContext = {
+      service: wired.service,
+      webhooks: wired.webhooks,
+      metrics,
+      config,
+      rpc,
+      version: VERSION,
+      startedAt: Date.now(),
+      openapi: () => openapi,
+      validateResponses,
+    };
     const http = await listen(createApp(routeContext, wired.tokens, log), config.host, config.port);
     teardown.add(() => http.close());
     const { watch, claim, webhooks } = wired.loops;
@@ -81,7 +91,10 @@ export async function createPaymentServer(input: Config | ConfigInput, opts: Sta
       teardown.add(() => loop.stop());
     }
 
-    log.info({ url: http.url, contract, chainId: chainId.toString(), accounts: accounts.all().map((a) => ({ name: a.name, address: a.address })) }, 'payment server listening');
+    log.info(
+      { url: http.url, contract, chainId: chainId.toString(), accounts: accounts.all().map((a) => ({ name: a.name, address: a.address })) },
+      'payment server listening',
+    );
     return {
       url: http.url,
       contract,

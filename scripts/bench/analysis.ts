@@ -83,7 +83,10 @@ export function goals(result: BenchResult): Goal[] {
     const c1 = latency(mode);
     return [
       ratioGoal(`${title}: throughput at c=20 / unpaid throughput`, find(mode, thesisShape(20))),
-      ratioGoal(`${title}: throughput in the saturation run / unpaid throughput`, find(mode, (r) => r.shape.startsWith('saturation'))),
+      ratioGoal(
+        `${title}: throughput in the saturation run / unpaid throughput`,
+        find(mode, (r) => r.shape.startsWith('saturation')),
+      ),
       {
         name: `${title}: added median latency per paid hop at c=1 (ms, ${c1?.shape ?? 'no run'})`,
         value: c1 ? c1.addedP50PerPaidHopMs : null,
@@ -97,7 +100,17 @@ export function goals(result: BenchResult): Goal[] {
   return [
     ...localGoals('local', 'local mode'),
     ...localGoals('prepaid', 'prepaid mode'),
-    { name: 'remote mode: throughput at c=20 / unpaid throughput', value: rc20 ? rc20.throughputRatio : null, target: 'measured (no target)', met: null },
-    { name: `remote mode: added median latency per paid hop at c=1 (ms, ${rc1?.shape ?? 'no run'})`, value: rc1 ? rc1.addedP50PerPaidHopMs : null, target: 'measured (no target)', met: null },
+    {
+      name: 'remote mode: throughput at c=20 / unpaid throughput',
+      value: rc20 ? rc20.throughputRatio : null,
+      target: 'measured (no target)',
+      met: null,
+    },
+    {
+      name: `remote mode: added median latency per paid hop at c=1 (ms, ${rc1?.shape ?? 'no run'})`,
+      value: rc1 ? rc1.addedP50PerPaidHopMs : null,
+      target: 'measured (no target)',
+      met: null,
+    },
   ];
 }

@@ -17,15 +17,19 @@ const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v
 function logScale(lo: number, hi: number, top: number, bottom: number) {
   const min = Math.pow(10, Math.floor(Math.log10(Math.max(lo, 1e-3))));
   const max = Math.pow(10, Math.ceil(Math.log10(Math.max(hi, min * 10))));
-  const y = (v: number) => bottom - ((Math.log10(Math.max(v, min)) - Math.log10(min)) / (Math.log10(max) - Math.log10(min))) * (bottom - top);
+  const y = (v: number) =>
+    bottom - ((Math.log10(Math.max(v, min)) - Math.log10(min)) / (Math.log10(max) - Math.log10(min))) * (bottom - top);
   const ticks: number[] = [];
-  for (let e = Math.log10(min); e <= Math.log10(max) + 1e-9; e++) for (const m of [1, 2, 5]) if (m * 10 ** e <= max * 1.0001) ticks.push(m * 10 ** e);
+  for (let e = Math.log10(min); e <= Math.log10(max) + 1e-9; e++)
+    for (const m of [1, 2, 5]) if (m * 10 ** e <= max * 1.0001) ticks.push(m * 10 ** e);
   return { y, ticks };
 }
 
 function linearScale(hi: number, top: number, bottom: number) {
   const raw = hi > 0 ? hi : 1;
-  const step = Math.pow(10, Math.floor(Math.log10(raw))) * (raw / Math.pow(10, Math.floor(Math.log10(raw))) > 5 ? 2 : raw / Math.pow(10, Math.floor(Math.log10(raw))) > 2 ? 1 : 0.5);
+  const step =
+    Math.pow(10, Math.floor(Math.log10(raw))) *
+    (raw / Math.pow(10, Math.floor(Math.log10(raw))) > 5 ? 2 : raw / Math.pow(10, Math.floor(Math.log10(raw))) > 2 ? 1 : 0.5);
   const max = Math.ceil(raw / step) * step;
   const ticks: number[] = [];
   for (let v = 0; v <= max + step / 2; v += step) ticks.push(v);
@@ -44,7 +48,10 @@ export interface BoxEntry {
 export function boxPlotSvg(title: string, entries: BoxEntry[], opts: { width?: number; height?: number } = {}): string {
   const width = opts.width ?? 520;
   const height = opts.height ?? 300;
-  const left = 60, right = 16, top = 34, bottom = height - 46;
+  const left = 60,
+    right = 16,
+    top = 34,
+    bottom = height - 46;
   const all = entries.flatMap((e) => [e.box.whiskerLow, e.box.q1, e.max, ...e.box.outliers]).filter((v) => Number.isFinite(v) && v > 0);
   const { y, ticks } = logScale(Math.min(...all, 1), Math.max(...all, 1), top, bottom);
   const slot = (width - left - right) / Math.max(entries.length, 1);
@@ -54,20 +61,34 @@ export function boxPlotSvg(title: string, entries: BoxEntry[], opts: { width?: n
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/>`);
     parts.push(`<text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" class="tick">${fmt(t)}</text>`);
   }
-  parts.push(`<text x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle" class="tick">ms (log scale)</text>`);
+  parts.push(
+    `<text x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle" class="tick">ms (log scale)</text>`,
+  );
   entries.forEach((e, i) => {
     const cx = left + slot * (i + 0.5);
     const w = Math.min(60, slot * 0.5);
     const b = e.box;
-    const yq1 = y(b.q1), yq3 = y(b.q3);
-    parts.push(`<g><title>${esc(`${e.label}: median ${fmt(b.median)} ms, box ${fmt(b.q1)}–${fmt(b.q3)} ms, whiskers ${fmt(b.whiskerLow)}–${fmt(b.whiskerHigh)} ms, ${b.outlierCount} outliers, max ${fmt(e.max)} ms`)}</title>`);
+    const yq1 = y(b.q1),
+      yq3 = y(b.q3);
+    parts.push(
+      `<g><title>${esc(`${e.label}: median ${fmt(b.median)} ms, box ${fmt(b.q1)}–${fmt(b.q3)} ms, whiskers ${fmt(b.whiskerLow)}–${fmt(b.whiskerHigh)} ms, ${b.outlierCount} outliers, max ${fmt(e.max)} ms`)}</title>`,
+    );
     parts.push(`<line x1="${cx}" x2="${cx}" y1="${y(b.whiskerHigh).toFixed(1)}" y2="${yq3.toFixed(1)}" stroke="${e.color}"/>`);
     parts.push(`<line x1="${cx}" x2="${cx}" y1="${yq1.toFixed(1)}" y2="${y(b.whiskerLow).toFixed(1)}" stroke="${e.color}"/>`);
-    for (const v of [b.whiskerLow, b.whiskerHigh]) parts.push(`<line x1="${cx - w / 4}" x2="${cx + w / 4}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${e.color}"/>`);
-    parts.push(`<rect x="${cx - w / 2}" y="${yq3.toFixed(1)}" width="${w}" height="${Math.max(1, yq1 - yq3).toFixed(1)}" fill="${e.color}" fill-opacity="0.25" stroke="${e.color}"/>`);
-    parts.push(`<line x1="${cx - w / 2}" x2="${cx + w / 2}" y1="${y(b.median).toFixed(1)}" y2="${y(b.median).toFixed(1)}" stroke="${e.color}" stroke-width="2.5"/>`);
+    for (const v of [b.whiskerLow, b.whiskerHigh])
+      parts.push(`<line x1="${cx - w / 4}" x2="${cx + w / 4}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${e.color}"/>`);
+    parts.push(
+      `<rect x="${cx - w / 2}" y="${yq3.toFixed(1)}" width="${w}" height="${Math.max(1, yq1 - yq3).toFixed(1)}" fill="${e.color}" fill-opacity="0.25" stroke="${e.color}"/>`,
+    );
+    parts.push(
+      `<line x1="${cx - w / 2}" x2="${cx + w / 2}" y1="${y(b.median).toFixed(1)}" y2="${y(b.median).toFixed(1)}" stroke="${e.color}" stroke-width="2.5"/>`,
+    );
     // A small fixed horizontal spread keeps coinciding outliers visible.
-    b.outliers.forEach((o, j) => parts.push(`<circle cx="${(cx + (((j * 7) % 11) - 5) * (w / 20)).toFixed(1)}" cy="${y(o).toFixed(1)}" r="1.8" fill="none" stroke="${e.color}" stroke-opacity="0.6"/>`));
+    b.outliers.forEach((o, j) =>
+      parts.push(
+        `<circle cx="${(cx + (((j * 7) % 11) - 5) * (w / 20)).toFixed(1)}" cy="${y(o).toFixed(1)}" r="1.8" fill="none" stroke="${e.color}" stroke-opacity="0.6"/>`,
+      ),
+    );
     parts.push('</g>');
     const [l1, l2] = splitLabel(e.label);
     parts.push(`<text x="${cx}" y="${bottom + 16}" text-anchor="middle" class="label">${esc(l1)}</text>`);
@@ -89,9 +110,14 @@ export interface BarGroup {
 /** Grouped bars (e.g. requests per second per shape, one bar per mode). */
 export function groupedBarSvg(title: string, unit: string, groups: BarGroup[], opts: { width?: number; height?: number } = {}): string {
   const width = opts.width ?? 720;
-  const left = 60, right = 16, top = 34;
+  const left = 60,
+    right = 16,
+    top = 34;
   const series = [...new Map(groups.flatMap((g) => g.bars.map((b) => [b.series, b.color] as const))).entries()];
-  const legend = legendLayout(series.map(([name]) => name), width - left - right);
+  const legend = legendLayout(
+    series.map(([name]) => name),
+    width - left - right,
+  );
   const legendRows = Math.max(2, legend.rows);
   // Each legend row beyond two makes the chart taller, not the plot smaller.
   const height = opts.height ?? 320 + (legendRows - 2) * 16;
@@ -104,21 +130,29 @@ export function groupedBarSvg(title: string, unit: string, groups: BarGroup[], o
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/>`);
     parts.push(`<text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" class="tick">${fmt(t)}</text>`);
   }
-  parts.push(`<text x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle" class="tick">${esc(unit)}</text>`);
+  parts.push(
+    `<text x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle" class="tick">${esc(unit)}</text>`,
+  );
   groups.forEach((g, i) => {
     const x0 = left + slot * i + slot * 0.1;
     const bw = (slot * 0.8) / Math.max(g.bars.length, 1);
     g.bars.forEach((b, j) => {
       if (b.value === null) return;
       const x = x0 + bw * j;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y(b.value).toFixed(1)}" width="${(bw * 0.9).toFixed(1)}" height="${(bottom - y(b.value)).toFixed(1)}" fill="${b.color}"><title>${esc(`${g.label}, ${b.series}: ${fmt(b.value)} ${unit}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y(b.value).toFixed(1)}" width="${(bw * 0.9).toFixed(1)}" height="${(bottom - y(b.value)).toFixed(1)}" fill="${b.color}"><title>${esc(`${g.label}, ${b.series}: ${fmt(b.value)} ${unit}`)}</title></rect>`,
+      );
     });
-    parts.push(`<text x="${(left + slot * (i + 0.5)).toFixed(1)}" y="${bottom + 16}" text-anchor="middle" class="label">${esc(g.label)}</text>`);
+    parts.push(
+      `<text x="${(left + slot * (i + 0.5)).toFixed(1)}" y="${bottom + 16}" text-anchor="middle" class="label">${esc(g.label)}</text>`,
+    );
   });
   series.forEach(([name, color], i) => {
     const x = left + legend.at[i]!.x;
     const yy = bottom + 34 + legend.at[i]!.row * 16;
-    parts.push(`<rect x="${x}" y="${yy - 9}" width="10" height="10" fill="${color}"/><text x="${x + 14}" y="${yy}" class="label" text-anchor="start">${esc(name)}</text>`);
+    parts.push(
+      `<rect x="${x}" y="${yy - 9}" width="10" height="10" fill="${color}"/><text x="${x + 14}" y="${yy}" class="label" text-anchor="start">${esc(name)}</text>`,
+    );
   });
   return svg(width, height, parts, 'bar-chart', title);
 }
@@ -141,10 +175,19 @@ function legendLayout(names: string[], rowWidth: number): { at: { x: number; row
 }
 
 /** Stacked bars: one bar per series (e.g. mode), one segment per part (e.g. process). */
-export function stackedBarSvg(title: string, unit: string, bars: { label: string; segments: { part: string; value: number }[] }[], colors: Record<string, string>, opts: { width?: number; height?: number } = {}): string {
+export function stackedBarSvg(
+  title: string,
+  unit: string,
+  bars: { label: string; segments: { part: string; value: number }[] }[],
+  colors: Record<string, string>,
+  opts: { width?: number; height?: number } = {},
+): string {
   const width = opts.width ?? 720;
   const height = opts.height ?? 320;
-  const left = 60, right = 200, top = 34, bottom = height - 40;
+  const left = 60,
+    right = 200,
+    top = 34,
+    bottom = height - 40;
   const totals = bars.map((b) => b.segments.reduce((a, s) => a + Math.max(0, s.value), 0));
   const { y, ticks } = linearScale(Math.max(...totals, 0), top, bottom);
   const slot = (width - left - right) / Math.max(bars.length, 1);
@@ -153,21 +196,28 @@ export function stackedBarSvg(title: string, unit: string, bars: { label: string
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/>`);
     parts.push(`<text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" class="tick">${fmt(t)}</text>`);
   }
-  parts.push(`<text x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle" class="tick">${esc(unit)}</text>`);
+  parts.push(
+    `<text x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle" class="tick">${esc(unit)}</text>`,
+  );
   bars.forEach((b, i) => {
     const x = left + slot * i + slot * 0.2;
     let acc = 0;
     for (const s of b.segments) {
       if (s.value <= 0) continue;
-      const y1 = y(acc + s.value), y0 = y(acc);
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y1.toFixed(1)}" width="${(slot * 0.6).toFixed(1)}" height="${Math.max(0.5, y0 - y1).toFixed(1)}" fill="${colors[s.part] ?? '#999'}"><title>${esc(`${b.label}, ${s.part}: ${fmt(s.value)} ${unit}`)}</title></rect>`);
+      const y1 = y(acc + s.value),
+        y0 = y(acc);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y1.toFixed(1)}" width="${(slot * 0.6).toFixed(1)}" height="${Math.max(0.5, y0 - y1).toFixed(1)}" fill="${colors[s.part] ?? '#999'}"><title>${esc(`${b.label}, ${s.part}: ${fmt(s.value)} ${unit}`)}</title></rect>`,
+      );
       acc += s.value;
     }
     parts.push(`<text x="${(x + slot * 0.3).toFixed(1)}" y="${bottom + 16}" text-anchor="middle" class="label">${esc(b.label)}</text>`);
   });
   Object.entries(colors).forEach(([part, color], i) => {
     const yy = top + 10 + i * 18;
-    parts.push(`<rect x="${width - right + 16}" y="${yy - 9}" width="10" height="10" fill="${color}"/><text x="${width - right + 30}" y="${yy}" class="label" text-anchor="start">${esc(part)}</text>`);
+    parts.push(
+      `<rect x="${width - right + 16}" y="${yy - 9}" width="10" height="10" fill="${color}"/><text x="${width - right + 30}" y="${yy}" class="label" text-anchor="start">${esc(part)}</text>`,
+    );
   });
   return svg(width, height, parts, 'stacked-bar-chart', title);
 }

@@ -29,7 +29,9 @@ async function measure(label: string, n: number, call: () => Promise<Response>):
   await loop(n, 10, call);
   const used = process.cpuUsage(before);
   const ms = performance.now() - t0;
-  console.log(`${label.padEnd(42)} user ${(used.user / n).toFixed(1)} µs  system ${(used.system / n).toFixed(1)} µs per call  (${((n / ms) * 1000).toFixed(0)} calls/s)`);
+  console.log(
+    `${label.padEnd(42)} user ${(used.user / n).toFixed(1)} µs  system ${(used.system / n).toFixed(1)} µs per call  (${((n / ms) * 1000).toFixed(0)} calls/s)`,
+  );
 }
 
 const COMMAND = {

@@ -77,7 +77,12 @@ export function machineCpu(): { busy: number; total: number; steal: number } | n
  * How busy the whole machine was between two readings, in cores, and how much of that was not ours (other
  * programs on the machine): the load that competed with the benchmark for the same cores.
  */
-export function machineLoad(before: ReturnType<typeof machineCpu>, after: ReturnType<typeof machineCpu>, elapsedSeconds: number, oursSeconds: number): { busyCores: number; otherCores: number; stealCores: number } | null {
+export function machineLoad(
+  before: ReturnType<typeof machineCpu>,
+  after: ReturnType<typeof machineCpu>,
+  elapsedSeconds: number,
+  oursSeconds: number,
+): { busyCores: number; otherCores: number; stealCores: number } | null {
   if (!before || !after || elapsedSeconds <= 0) return null;
   const hz = clockTicksPerSecond();
   const busyCores = (after.busy - before.busy) / hz / elapsedSeconds;

@@ -5,7 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Address } from '@chanpay/protocol';
-import { VoucherHasher, addressOfPrivateKey, nativeCryptoLoaded, nativeKeccakLoaded, recoverSigner, signDigest } from '@chanpay/protocol/node';
+import {
+  VoucherHasher,
+  addressOfPrivateKey,
+  nativeCryptoLoaded,
+  nativeKeccakLoaded,
+  recoverSigner,
+  signDigest,
+} from '@chanpay/protocol/node';
 
 export interface CryptoTimes {
   iterations: number;

@@ -66,13 +66,25 @@ export function operationOf(tx: { to: string | null; input: string; value: bigin
 }
 
 /** Every transaction in blocks [from, to]. Bounded: at most `maxBlocks` blocks are read. */
-export async function collectTransactions(rpcUrl: string, contract: string | null, from: number, to: number, maxBlocks = 50_000): Promise<ChainTx[]> {
+export async function collectTransactions(
+  rpcUrl: string,
+  contract: string | null,
+  from: number,
+  to: number,
+  maxBlocks = 50_000,
+): Promise<ChainTx[]> {
   if (to - from + 1 > maxBlocks) throw new Error(`refusing to scan ${to - from + 1} blocks (limit ${maxBlocks})`);
   const out: ChainTx[] = [];
   for (let n = from; n <= to; n++) {
-    const block = await rpc<{ transactions: { hash: string; from: string; to: string | null; input: string; value: string }[] } | null>(rpcUrl, 'eth_getBlockByNumber', ['0x' + n.toString(16), true]);
+    const block = await rpc<{ transactions: { hash: string; from: string; to: string | null; input: string; value: string }[] } | null>(
+      rpcUrl,
+      'eth_getBlockByNumber',
+      ['0x' + n.toString(16), true],
+    );
     for (const tx of block?.transactions ?? []) {
-      const receipt = await rpc<{ gasUsed: string; effectiveGasPrice: string; status: string }>(rpcUrl, 'eth_getTransactionReceipt', [tx.hash]);
+      const receipt = await rpc<{ gasUsed: string; effectiveGasPrice: string; status: string }>(rpcUrl, 'eth_getTransactionReceipt', [
+        tx.hash,
+      ]);
       const value = BigInt(tx.value);
       out.push({
         block: n,

@@ -44,7 +44,8 @@ const DEFAULT_MAX_DURATION_MS = 10 * 60_000;
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const target = new URL(opts.url);
   if (target.hostname !== '127.0.0.1') throw new Error(`the load generator only sends to 127.0.0.1, not ${target.hostname}`);
-  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1 || opts.concurrency > 1000) throw new Error('concurrency must be 1..1000');
+  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1 || opts.concurrency > 1000)
+    throw new Error('concurrency must be 1..1000');
   if (opts.requests === undefined && opts.durationMs === undefined) throw new Error('give requests, durationMs or both');
   const limit = Math.min(opts.requests ?? Infinity, opts.maxRequests ?? DEFAULT_MAX_REQUESTS);
   const durationMs = Math.min(opts.durationMs ?? Infinity, opts.maxDurationMs ?? DEFAULT_MAX_DURATION_MS);
@@ -63,15 +64,18 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
   const once = (wantBody: boolean, headers: Record<string, string> | undefined) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({ agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: 'GET', headers }, (res) => {
-        const chunks: Buffer[] = [];
-        // The body of a failure is always kept: it says why (the error code), for the report.
-        const keep = wantBody || !(res.statusCode && res.statusCode >= 200 && res.statusCode < 300);
-        if (keep) res.on('data', (c: Buffer) => chunks.push(c));
-        else res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: keep ? Buffer.concat(chunks).toString() : '' }));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        { agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: 'GET', headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          // The body of a failure is always kept: it says why (the error code), for the report.
+          const keep = wantBody || !(res.statusCode && res.statusCode >= 200 && res.statusCode < 300);
+          if (keep) res.on('data', (c: Buffer) => chunks.push(c));
+          else res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: keep ? Buffer.concat(chunks).toString() : '' }));
+          res.on('error', reject);
+        },
+      );
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
       req.on('error', reject);
       req.end();

@@ -37,10 +37,15 @@ const startupGuess: Record<BenchMode, number> = { off: 5, local: 15, prepaid: 15
 
 function planSteps(plan: Plan, channelModes: BenchMode[]): Step[] {
   const steps: Step[] = [{ label: 'crypto', estimateSeconds: () => (plan.quick ? 1 : 4) }];
-  const warmupSeconds = (mode: BenchMode) => (mode === 'naive' ? 3 / rpsGuess.naive : Math.min(plan.warmup.requests / rpsGuess[mode], (plan.warmup.durationMs ?? Infinity) / 1000));
+  const warmupSeconds = (mode: BenchMode) =>
+    mode === 'naive' ? 3 / rpsGuess.naive : Math.min(plan.warmup.requests / rpsGuess[mode], (plan.warmup.durationMs ?? Infinity) / 1000);
   for (const mode of channelModes) steps.push({ label: `${mode} start`, estimateSeconds: () => startupGuess[mode] + warmupSeconds(mode) });
   for (const s of plan.shapes) {
-    for (const mode of channelModes) steps.push({ label: `${mode} ${s.name}`, estimateSeconds: () => 0.6 + (s.durationMs ? s.durationMs / 1000 : (s.requests ?? 0) / rpsGuess[mode]) });
+    for (const mode of channelModes)
+      steps.push({
+        label: `${mode} ${s.name}`,
+        estimateSeconds: () => 0.6 + (s.durationMs ? s.durationMs / 1000 : (s.requests ?? 0) / rpsGuess[mode]),
+      });
   }
   for (const mode of channelModes) if (mode !== 'off') steps.push({ label: `${mode} chain`, estimateSeconds: () => 6 });
   if (plan.modes.includes('naive')) {
@@ -59,7 +64,9 @@ function describeShape(r: ShapeResult): string {
 }
 
 const describeChain = (m: ModeResult) =>
-  m.chain ? `${m.chain.operations.map((o) => `${o.operation} ×${o.count}`).join(', ')}; ${m.chain.perPaidCall.gas.toFixed(1)} gas per paid call` : 'no chain';
+  m.chain
+    ? `${m.chain.operations.map((o) => `${o.operation} ×${o.count}`).join(', ')}; ${m.chain.perPaidCall.gas.toFixed(1)} gas per paid call`
+    : 'no chain';
 
 const failedMode = (mode: BenchMode, e: unknown): ModeResult => ({
   mode,
@@ -84,7 +91,9 @@ async function startAndWarm(mode: BenchMode, plan: Plan, progress: Progress): Pr
     await run.stop();
     throw e;
   }
-  progress.step(`${mode.padEnd(7)} network up in ${formatDuration(run.startupMs / 1000)} (${run.processes.map((p) => p.name).join(', ')}), warm-up ${warmed} actions`);
+  progress.step(
+    `${mode.padEnd(7)} network up in ${formatDuration(run.startupMs / 1000)} (${run.processes.map((p) => p.name).join(', ')}), warm-up ${warmed} actions`,
+  );
   return run;
 }
 
@@ -118,7 +127,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   const crypto = measureCrypto(plan.cryptoIterations);
-  progress.step(`crypto  sign ${crypto.signUs.toFixed(1)} µs, verify ${crypto.verifyUs.toFixed(1)} µs per voucher (native secp256k1: ${crypto.nativeSecp256k1})`);
+  progress.step(
+    `crypto  sign ${crypto.signUs.toFixed(1)} µs, verify ${crypto.verifyUs.toFixed(1)} µs per voucher (native secp256k1: ${crypto.nativeSecp256k1})`,
+  );
 
   const results = new Map<BenchMode, ModeResult>();
   try {
@@ -146,7 +157,8 @@ async function main(): Promise<void> {
       results.set(run.mode, result);
       await run.stop();
       live.splice(live.indexOf(run), 1);
-      if (run.mode !== 'off') progress.step(`${run.mode.padEnd(7)} chain: ${describeChain(result)} (${formatDuration((Date.now() - t0) / 1000)})`);
+      if (run.mode !== 'off')
+        progress.step(`${run.mode.padEnd(7)} chain: ${describeChain(result)} (${formatDuration((Date.now() - t0) / 1000)})`);
     }
     if (plan.modes.includes('naive')) {
       try {
@@ -200,12 +212,18 @@ async function main(): Promise<void> {
     goals: [],
     thesis: THESIS.asResult(),
     notes: [
-      ...(plan.profile ? ['**Profiled run**: every process ran under the V8 CPU profiler, which slows it down; do not compare these figures with unprofiled runs.'] : []),
+      ...(plan.profile
+        ? [
+            '**Profiled run**: every process ran under the V8 CPU profiler, which slows it down; do not compare these figures with unprofiled runs.',
+          ]
+        : []),
       'The modes took turns shape by shape, the networks not being measured paused (SIGSTOP), so that whatever else ran on the machine meanwhile fell on every mode alike; "other programs\' CPU" says how much that was.',
       `The load generator, the chain and every service share this machine's ${environment.cores} cores: the figures are for a whole network on one small machine, not for one service alone.`,
       'Connections are kept alive (Apache Bench in the thesis opened one per request unless run with -k).',
       ...(plan.modes.includes('prepaid')
-        ? [`The prepaid mode is the local network with PREPAY_CALLS=${PREPAID_CALLS_PER_VOUCHER}: each voucher the public service signs pays ${PREPAID_CALLS_PER_VOUCHER} calls ahead, and the calls after it carry a hash-chain ticket instead of a signature; receipts still come with every call.`]
+        ? [
+            `The prepaid mode is the local network with PREPAY_CALLS=${PREPAID_CALLS_PER_VOUCHER}: each voucher the public service signs pays ${PREPAID_CALLS_PER_VOUCHER} calls ahead, and the calls after it carry a hash-chain ticket instead of a signature; receipts still come with every call.`,
+          ]
         : []),
       'The naive mode runs on ganache, which mines each transaction at once; on a public chain every paid hop would also wait for a block (about 12 s on Ethereum today, 15-20 s in the thesis).',
       `CPU time comes from /proc/<pid>/stat (resolution 1/${clockTicksPerSecond()} s per process and run); the load generator's from process.cpuUsage().`,
@@ -216,7 +234,10 @@ async function main(): Promise<void> {
   mkdirSync(plan.outDir, { recursive: true });
   const files = writeReports(result, plan.outDir);
   console.log(`\ndone in ${formatDuration(result.durationSeconds)}:`);
-  for (const g of result.goals) console.log(`  ${g.met === null ? '?' : g.met ? 'met ' : 'MISSED'}  ${g.name}: ${g.value === null ? 'n/a' : g.value} (target ${g.target})`);
+  for (const g of result.goals)
+    console.log(
+      `  ${g.met === null ? '?' : g.met ? 'met ' : 'MISSED'}  ${g.name}: ${g.value === null ? 'n/a' : g.value} (target ${g.target})`,
+    );
   for (const m of modes) for (const e of m.errors) console.log(`  ${m.mode}: ${e}`);
   for (const f of files) console.log(`  ${path.relative(process.cwd(), f)}`);
   process.exit(failedModes > 0 ? 1 : 0);

@@ -25,7 +25,8 @@ function actionCheck(paid: boolean) {
     try {
       const b = JSON.parse(body) as { number?: unknown; receipts?: { randomNumber: unknown; persistence: unknown } };
       if (typeof b.number !== 'number') return `no number in ${body.slice(0, 120)}`;
-      if (paid && !(b.receipts?.randomNumber && b.receipts?.persistence)) return `a paid action without both receipts: ${body.slice(0, 200)}`;
+      if (paid && !(b.receipts?.randomNumber && b.receipts?.persistence))
+        return `a paid action without both receipts: ${body.slice(0, 200)}`;
       return null;
     } catch {
       return `not JSON: ${body.slice(0, 120)}`;
@@ -85,7 +86,9 @@ export class ModeRun {
   static async start(mode: BenchMode, plan: Plan, dataDir: string, progress: Progress): Promise<ModeRun> {
     const profileDir = plan.profile ? path.join(plan.outDir, 'profiles', mode) : null;
     if (profileDir) mkdirSync(profileDir, { recursive: true });
-    const env: Record<string, string> = profileDir ? { NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.cjs')}`, CHANPAY_CPU_PROFILE_DIR: profileDir } : {};
+    const env: Record<string, string> = profileDir
+      ? { NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.cjs')}`, CHANPAY_CPU_PROFILE_DIR: profileDir }
+      : {};
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -143,7 +146,10 @@ export class ModeRun {
     const w = this.mode === 'naive' ? { concurrency: 1, requests: 3 } : this.plan.warmup;
     const warm = await runLoad({ url: `${this.publicUrl}/action`, ...w, maxDurationMs: 120_000 });
     this.actionsServed += warm.ok;
-    if (warm.failed > 0) this.errors.push(`warm-up: ${warm.failed} failed: ${JSON.stringify({ ...warm.statuses, ...warm.errors })} ${warm.checkFailures.join(' | ')}`);
+    if (warm.failed > 0)
+      this.errors.push(
+        `warm-up: ${warm.failed} failed: ${JSON.stringify({ ...warm.statuses, ...warm.errors })} ${warm.checkFailures.join(' | ')}`,
+      );
     return warm.ok;
   }
 
@@ -161,9 +167,17 @@ export class ModeRun {
     if (this.mode !== 'naive') {
       // Keep-alive connections idle while the network was paused (the services close them after 5 s) are made
       // again here, at the shape's concurrency, not inside the measurement.
-      const rewarm = await runLoad({ url: `${this.publicUrl}/action`, concurrency: spec.concurrency, requests: Math.min(200, spec.concurrency * 10), maxDurationMs: 10_000 });
+      const rewarm = await runLoad({
+        url: `${this.publicUrl}/action`,
+        concurrency: spec.concurrency,
+        requests: Math.min(200, spec.concurrency * 10),
+        maxDurationMs: 10_000,
+      });
       this.actionsServed += rewarm.ok;
-      if (rewarm.failed > 0) this.errors.push(`re-warm before ${spec.name}: ${rewarm.failed} failed: ${JSON.stringify({ ...rewarm.statuses, ...rewarm.errors })}`);
+      if (rewarm.failed > 0)
+        this.errors.push(
+          `re-warm before ${spec.name}: ${rewarm.failed} failed: ${JSON.stringify({ ...rewarm.statuses, ...rewarm.errors })}`,
+        );
     }
     const m0 = await this.scrape();
     const c0 = cpuSnapshot(pidsOf(this.processes));
@@ -187,7 +201,10 @@ export class ModeRun {
     let total = 0;
     for (const [name, seconds] of Object.entries(cpuSeconds)) {
       const msPerRequest = seconds === null || load.ok === 0 ? null : (seconds * 1000) / load.ok;
-      cpu[name] = { seconds: seconds === null ? null : round(seconds, 3), msPerRequest: msPerRequest === null ? null : round(msPerRequest, 4) };
+      cpu[name] = {
+        seconds: seconds === null ? null : round(seconds, 3),
+        msPerRequest: msPerRequest === null ? null : round(msPerRequest, 4),
+      };
       total += msPerRequest ?? 0;
     }
     const ours = Object.values(cpuSeconds).reduce<number>((a, x) => a + (x ?? 0), 0);
@@ -208,14 +225,26 @@ export class ModeRun {
         minMs: round(s.minMs),
         percentilesMs: Object.fromEntries(Object.entries(s.percentilesMs).map(([k, v]) => [k, round(v)])) as typeof s.percentilesMs,
       },
-      box: { ...b, q1: round(b.q1), median: round(b.median), q3: round(b.q3), whiskerLow: round(b.whiskerLow), whiskerHigh: round(b.whiskerHigh), outliers: b.outliers.map((x) => round(x)) },
+      box: {
+        ...b,
+        q1: round(b.q1),
+        median: round(b.median),
+        q3: round(b.q3),
+        whiskerLow: round(b.whiskerLow),
+        whiskerHigh: round(b.whiskerHigh),
+        outliers: b.outliers.map((x) => round(x)),
+      },
       cpu,
       cpuMsPerRequestTotal: round(total, 4),
       machine: machineLoad(mc0, mc1, load.elapsedMs / 1000, ours),
       ...(m0 && m1
         ? {
             remote: {
-              verify: (({ count, meanUs, cumulativeShare }) => ({ count, meanUs: round(meanUs, 1), cumulativeShare: cumulativeShare.map((c) => ({ ...c, share: round(c.share, 4) })) }))(verifyBetween(m0.ps1, m1.ps1)),
+              verify: (({ count, meanUs, cumulativeShare }) => ({
+                count,
+                meanUs: round(meanUs, 1),
+                cumulativeShare: cumulativeShare.map((c) => ({ ...c, share: round(c.share, 4) })),
+              }))(verifyBetween(m0.ps1, m1.ps1)),
               vouchersSigned: m1.ps2.vouchersSigned - m0.ps2.vouchersSigned,
             },
           }
@@ -223,7 +252,8 @@ export class ModeRun {
     };
     this.shapes.push(result);
     this.actionsServed += result.ok;
-    if (result.failed > 0) this.errors.push(`${spec.name}: ${result.failed} failed: ${JSON.stringify({ ...result.statuses, ...result.errors })}`);
+    if (result.failed > 0)
+      this.errors.push(`${spec.name}: ${result.failed} failed: ${JSON.stringify({ ...result.statuses, ...result.errors })}`);
     if (result.checkFailures.length) this.errors.push(`${spec.name}: ${result.checkFailures.slice(0, 3).join(' | ')}`);
     return result;
   }
@@ -276,7 +306,10 @@ export class ModeRun {
       unusedSignedWei: { 'random-number': unusedSignedWei(rn).toString(), persistence: unusedSignedWei(ps).toString() },
     };
     for (const [name, wei] of Object.entries(counts.unusedSignedWei)) {
-      if (wei !== '0') this.notes.push(`the consumer signed ${wei} wei to ${name} beyond the calls it was served and the tickets it holds (refused vouchers, dropped blocks: paid for nothing once claimed)`);
+      if (wei !== '0')
+        this.notes.push(
+          `the consumer signed ${wei} wei to ${name} beyond the calls it was served and the tickets it holds (refused vouchers, dropped blocks: paid for nothing once claimed)`,
+        );
     }
     await getJson(`${u.randomNumber}/redeem`);
     await getJson(`${u.persistence}/redeem`);
@@ -288,18 +321,22 @@ export class ModeRun {
     await sleep(500);
     const auth = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
     if (rn && net.tokens) {
-      await getJson(`${u.paymentServer1}/channels/${rn.id}/close`, { method: 'POST', headers: auth(net.tokens.paymentServer1), body: '{}' }).catch((e: Error) =>
-        this.notes.push(`provider close of the random-number channel failed: ${e.message}`),
-      );
+      await getJson(`${u.paymentServer1}/channels/${rn.id}/close`, {
+        method: 'POST',
+        headers: auth(net.tokens.paymentServer1),
+        body: '{}',
+      }).catch((e: Error) => this.notes.push(`provider close of the random-number channel failed: ${e.message}`));
     }
     const terminated = await getJson<{ channels: { channelId: string; error?: string }[] }>(`${u.public}/terminate`);
     for (const c of terminated.channels) if (c.error && c.channelId !== rn?.id) this.notes.push(`terminate ${c.channelId}: ${c.error}`);
     if (ps && net.tokens && u.chain) {
       await sleep(1000);
       await advanceTime(u.chain, 3600);
-      await getJson(`${u.paymentServer2}/channels/${ps.id}/withdraw`, { method: 'POST', headers: auth(net.tokens.paymentServer2), body: '{}' }).catch((e: Error) =>
-        this.notes.push(`withdraw after the challenge period: ${e.message}`),
-      );
+      await getJson(`${u.paymentServer2}/channels/${ps.id}/withdraw`, {
+        method: 'POST',
+        headers: auth(net.tokens.paymentServer2),
+        body: '{}',
+      }).catch((e: Error) => this.notes.push(`withdraw after the challenge period: ${e.message}`));
     }
     return counts;
   }

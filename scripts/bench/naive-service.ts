@@ -58,23 +58,36 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Lets a paid route through only with the hash of a fresh, successful transfer of at least its price to `payTo`. */
-function naiveProvider(inner: (req: IncomingMessage, res: ServerResponse) => void, prices: Record<string, bigint>, payTo: string, rpcUrl: string) {
+function naiveProvider(
+  inner: (req: IncomingMessage, res: ServerResponse) => void,
+  prices: Record<string, bigint>,
+  payTo: string,
+  rpcUrl: string,
+) {
   const used = new Set<string>();
   return async (req: IncomingMessage, res: ServerResponse) => {
     const price = prices[(req.url ?? '/').split('?')[0]!];
     if (price === undefined) return inner(req, res);
     const hash = String(req.headers[PAYMENT_TX_HEADER] ?? '').toLowerCase();
     if (!hash) return json(res, 402, { price: price.toString(), payTo });
-    if (!HASH_RE.test(hash)) return json(res, 400, { error: { code: 'MALFORMED_TX_HASH', message: 'x-payment-tx must be a transaction hash' } });
+    if (!HASH_RE.test(hash))
+      return json(res, 400, { error: { code: 'MALFORMED_TX_HASH', message: 'x-payment-tx must be a transaction hash' } });
     // Marked before any await, so two concurrent calls with the same transaction cannot both pass.
     if (used.has(hash)) return json(res, 409, { error: { code: 'TX_REUSED', message: 'this transaction paid for another call' } });
     used.add(hash);
     try {
       const receipt = await waitReceipt(rpcUrl, hash);
       const tx = await rpc<{ to: string | null; value: string } | null>(rpcUrl, 'eth_getTransactionByHash', [hash]);
-      if (receipt.status !== '0x1' || !tx) return json(res, 402, { error: { code: 'TX_FAILED', message: 'the transaction failed' }, price: price.toString(), payTo });
-      if (tx.to?.toLowerCase() !== payTo) return json(res, 402, { error: { code: 'WRONG_RECIPIENT', message: 'the transaction pays someone else' }, price: price.toString(), payTo });
-      if (BigInt(tx.value) < price) return json(res, 402, { error: { code: 'UNDERPAID', message: `the call costs ${price} wei` }, price: price.toString(), payTo });
+      if (receipt.status !== '0x1' || !tx)
+        return json(res, 402, { error: { code: 'TX_FAILED', message: 'the transaction failed' }, price: price.toString(), payTo });
+      if (tx.to?.toLowerCase() !== payTo)
+        return json(res, 402, {
+          error: { code: 'WRONG_RECIPIENT', message: 'the transaction pays someone else' },
+          price: price.toString(),
+          payTo,
+        });
+      if (BigInt(tx.value) < price)
+        return json(res, 402, { error: { code: 'UNDERPAID', message: `the call costs ${price} wei` }, price: price.toString(), payTo });
     } catch (e) {
       return json(res, 503, { error: { code: 'CHAIN_UNAVAILABLE', message: (e as Error).message } });
     }
@@ -106,7 +119,10 @@ function naivePayer(rpcUrl: string, key: string) {
   let sending: Promise<unknown> = Promise.resolve();
   const send = (to: string, value: bigint): Promise<string> => {
     const job = sending.then(async () => {
-      setup ??= Promise.all([rpc<string>(rpcUrl, 'eth_chainId', []), rpc<string>(rpcUrl, 'eth_gasPrice', [])]).then(([c, g]) => ({ chainId: BigInt(c), gasPrice: BigInt(g) }));
+      setup ??= Promise.all([rpc<string>(rpcUrl, 'eth_chainId', []), rpc<string>(rpcUrl, 'eth_gasPrice', [])]).then(([c, g]) => ({
+        chainId: BigInt(c),
+        gasPrice: BigInt(g),
+      }));
       const { chainId, gasPrice } = await setup;
       const raw = await wallet.signTransaction({ type: 0, chainId, nonce: await nextNonce(), to, value, gasLimit: 21_000n, gasPrice });
       try {
@@ -161,7 +177,10 @@ async function main(): Promise<void> {
   const rpcUrl = need('RPC_URL');
   if (role === 'public') {
     const consumer = naivePayer(rpcUrl, need('CONSUMER_KEY'));
-    const app = createPublicApp({ payment: { mode: 'off' }, randomNumberUrl: need('RANDOM_NUMBER_URL'), persistenceUrl: need('PERSISTENCE_URL') }, consumer);
+    const app = createPublicApp(
+      { payment: { mode: 'off' }, randomNumberUrl: need('RANDOM_NUMBER_URL'), persistenceUrl: need('PERSISTENCE_URL') },
+      consumer,
+    );
     await listen(app, port, '127.0.0.1');
     return;
   }

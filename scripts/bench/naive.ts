@@ -28,7 +28,11 @@ export async function startNaiveNetwork(opts: { dataDir: string; verbose?: boole
     for (const p of [...processes].reverse()) await stopChild(p.child);
   };
   const launch = async (name: string, env: Record<string, string>, port: number) => {
-    const p: NetworkProcess = { name, url: url(port), ...spawnTs(name, 'scripts/bench/naive-service.ts', { ...opts.env, ...env, PORT: String(port) }, verbose) };
+    const p: NetworkProcess = {
+      name,
+      url: url(port),
+      ...spawnTs(name, 'scripts/bench/naive-service.ts', { ...opts.env, ...env, PORT: String(port) }, verbose),
+    };
     processes.push(p);
     await waitHealthy(p);
   };
@@ -36,7 +40,12 @@ export async function startNaiveNetwork(opts: { dataDir: string; verbose?: boole
     const chain: NetworkProcess = {
       name: 'chain',
       url: url(ports.chain),
-      ...spawnTs('chain', 'scripts/chain.ts', { ...opts.env, CHAIN_PORT: String(ports.chain), CHAIN_PRIVATE_KEYS: consumer.privateKey }, verbose),
+      ...spawnTs(
+        'chain',
+        'scripts/chain.ts',
+        { ...opts.env, CHAIN_PORT: String(ports.chain), CHAIN_PRIVATE_KEYS: consumer.privateKey },
+        verbose,
+      ),
     };
     processes.push(chain);
     const deadline = Date.now() + 60_000;
@@ -46,8 +55,22 @@ export async function startNaiveNetwork(opts: { dataDir: string; verbose?: boole
     }
     const rpc = { RPC_URL: chain.url, HOST: '127.0.0.1' };
     await launch('random-number', { ...rpc, NAIVE_ROLE: 'random-number', PAY_TO: payees.randomNumber }, ports.randomNumber);
-    await launch('persistence', { ...rpc, NAIVE_ROLE: 'persistence', PAY_TO: payees.persistence, DB_PATH: path.join(opts.dataDir, 'persistence.db') }, ports.persistence);
-    await launch('public', { ...rpc, NAIVE_ROLE: 'public', CONSUMER_KEY: consumer.privateKey, RANDOM_NUMBER_URL: url(ports.randomNumber), PERSISTENCE_URL: url(ports.persistence) }, ports.public);
+    await launch(
+      'persistence',
+      { ...rpc, NAIVE_ROLE: 'persistence', PAY_TO: payees.persistence, DB_PATH: path.join(opts.dataDir, 'persistence.db') },
+      ports.persistence,
+    );
+    await launch(
+      'public',
+      {
+        ...rpc,
+        NAIVE_ROLE: 'public',
+        CONSUMER_KEY: consumer.privateKey,
+        RANDOM_NUMBER_URL: url(ports.randomNumber),
+        PERSISTENCE_URL: url(ports.persistence),
+      },
+      ports.public,
+    );
   } catch (e) {
     await stop();
     throw e;

@@ -29,7 +29,11 @@ export const BENCH_COMMAND = {
     quick: { type: 'boolean', description: 'a short run that CI can afford' },
     modes: { type: 'string', value: '<list>', default: ALL_MODES.join(','), description: 'comma-separated modes to run' },
     out: { type: 'string', value: '<dir>', description: 'write the results to this folder (default: bench-results/<timestamp>)' },
-    'saturation-seconds': { type: 'string', value: '<s>', description: 'length of the saturation run, up to 600 (default: 30, 2 with --quick)' },
+    'saturation-seconds': {
+      type: 'string',
+      value: '<s>',
+      description: 'length of the saturation run, up to 600 (default: 30, 2 with --quick)',
+    },
     verbose: { type: 'boolean', description: "show the network's log lines" },
     profile: { type: 'boolean', description: 'also write a V8 CPU profile per process (slows them down; the figures are flagged)' },
   },
@@ -41,15 +45,31 @@ export function makePlan(argv: string[]): Plan {
   for (const m of modes) if (!ALL_MODES.includes(m)) fail(`--modes: unknown mode "${m}" (use ${ALL_MODES.join(', ')})`);
   const quick = values.quick;
   const saturationSeconds = values['saturation-seconds'] !== undefined ? Number(values['saturation-seconds']) : quick ? 2 : 30;
-  if (!Number.isFinite(saturationSeconds) || saturationSeconds <= 0 || saturationSeconds > 600) fail('--saturation-seconds must be between 0 and 600');
+  if (!Number.isFinite(saturationSeconds) || saturationSeconds <= 0 || saturationSeconds > 600)
+    fail('--saturation-seconds must be between 0 and 600');
   // The thesis's Apache Bench shapes (c, n); --quick keeps the concurrencies with fewer requests.
-  const thesis: [number, number][] = quick ? [[1, 20], [5, 50], [10, 100], [20, 200]] : THESIS.shapes.map((s) => [s.concurrency, s.requests]);
+  const thesis: [number, number][] = quick
+    ? [
+        [1, 20],
+        [5, 50],
+        [10, 100],
+        [20, 200],
+      ]
+    : THESIS.shapes.map((s) => [s.concurrency, s.requests]);
   const shapes: ShapeSpec[] = [
     ...thesis.map(([c, n]): ShapeSpec => ({ name: `c=${c} n=${n}`, kind: 'thesis', concurrency: c, requests: n })),
     { name: `latency c=1 n=${quick ? 50 : 2000}`, kind: 'latency', concurrency: 1, requests: quick ? 50 : 2000 },
     { name: `saturation c=20 ${saturationSeconds} s`, kind: 'saturation', concurrency: 20, durationMs: saturationSeconds * 1000 },
   ];
-  const naive: [number, number][] = quick ? [[1, 5], [5, 10]] : [[1, 30], [5, 50]];
+  const naive: [number, number][] = quick
+    ? [
+        [1, 5],
+        [5, 10],
+      ]
+    : [
+        [1, 30],
+        [5, 50],
+      ];
   const naiveShapes = naive.map(([c, n]): ShapeSpec => ({ name: `c=${c} n=${n}`, kind: 'naive', concurrency: c, requests: n }));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
   return {
@@ -67,4 +87,3 @@ export function makePlan(argv: string[]): Plan {
     profile: values.profile,
   };
 }
-

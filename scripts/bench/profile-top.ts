@@ -71,7 +71,10 @@ function main(): void {
     const keep = ([name]: [string, number]) => !values.match || name.includes(values.match);
     const show = (title: string, m: Map<string, number>) => {
       console.log(`\n${title}`);
-      for (const [name, ms] of [...m.entries()].filter(keep).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+      for (const [name, ms] of [...m.entries()]
+        .filter(keep)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, top)) {
         console.log(`${ms.toFixed(0).padStart(8)} ms ${((ms / totalMs) * 100).toFixed(1).padStart(5)} %  ${name}`);
       }
     };

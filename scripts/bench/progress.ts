@@ -28,7 +28,9 @@ export class Progress {
     const remaining = this.steps.slice(this.done).reduce((a, s) => a + s.estimateSeconds(), 0);
     const width = String(this.steps.length).length;
     const elapsed = formatDuration((Date.now() - this.started) / 1000);
-    this.write(`[${String(this.done).padStart(width)}/${this.steps.length}] ${message}   (${elapsed} elapsed, ~${formatDuration(remaining)} left)`);
+    this.write(
+      `[${String(this.done).padStart(width)}/${this.steps.length}] ${message}   (${elapsed} elapsed, ~${formatDuration(remaining)} left)`,
+    );
   }
 
   /** A line that is not a step (warnings, the current step's live count on a terminal). */

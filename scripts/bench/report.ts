@@ -26,7 +26,10 @@ export interface Section {
   charts: string[];
 }
 
-const n = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const n = (v: number | null | undefined, digits = 2): string =>
+  v === null || v === undefined || !Number.isFinite(v)
+    ? '–'
+    : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const int = (v: number | null | undefined): string => n(v, 0);
 const ether = (v: number): string => (v === 0 ? '0' : v.toExponential(3));
 const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
@@ -43,7 +46,9 @@ function heading(r: BenchResult): string[] {
   return [
     `Run ${r.startedAt} (${formatDuration(r.durationSeconds)})${r.quick ? ', **quick** settings (short runs: indicative only)' : ''}; commit ${commit}.`,
     `Machine: ${e.cpuModel}, ${e.cores} cores, ${e.memoryGiB} GiB, ${e.platform} ${e.kernel} ${e.arch}; load average ${e.loadAverageAtStart.join(' / ')} at the start, ${r.loadAverageAtEnd.join(' / ')} at the end.`,
-    `Versions: ${Object.entries(e.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Versions: ${Object.entries(e.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
     `Load generator: ${r.settings.loadGenerator}. Warm-up per mode (not counted): ${r.settings.warmup.durationMs ? `${r.settings.warmup.durationMs / 1000} s` : `${r.settings.warmup.requests} actions`} at c=${r.settings.warmup.concurrency}.`,
   ];
 }
@@ -64,18 +69,37 @@ function latencySections(r: BenchResult): Section[] {
       ...modes.map((m) => n(shapeOf(m, spec.name)?.latency.percentilesMs[`p${p}`])),
     ]);
     rows.push(['mean', ...(withThesis ? ['–'] : []), ...modes.map((m) => n(shapeOf(m, spec.name)?.latency.meanMs))]);
-    rows.push(['**requests/s**', ...(withThesis ? [n(THESIS.requestsPerSecond[thesisIndex])] : []), ...modes.map((m) => `**${n(shapeOf(m, spec.name)?.requestsPerSecond, 1)}**`)]);
+    rows.push([
+      '**requests/s**',
+      ...(withThesis ? [n(THESIS.requestsPerSecond[thesisIndex])] : []),
+      ...modes.map((m) => `**${n(shapeOf(m, spec.name)?.requestsPerSecond, 1)}**`),
+    ]);
     rows.push(['failed', ...(withThesis ? ['–'] : []), ...modes.map((m) => int(shapeOf(m, spec.name)?.failed))]);
-    rows.push(['other programs\' CPU (cores)', ...(withThesis ? ['–'] : []), ...modes.map((m) => n(shapeOf(m, spec.name)?.machine?.otherCores))]);
+    rows.push([
+      "other programs' CPU (cores)",
+      ...(withThesis ? ['–'] : []),
+      ...modes.map((m) => n(shapeOf(m, spec.name)?.machine?.otherCores)),
+    ]);
     const thesisRequests = withThesis ? THESIS.shapes[thesisIndex]!.requests : null;
     const thesisNote = thesisRequests !== null && thesisRequests !== spec.requests ? ` (thesis: n=${thesisRequests})` : '';
     byShape.push({ caption: `${spec.name}${thesisNote}: latency of \`/action\` in ms`, table: { header, rows } });
     const entries: BoxEntry[] = modes
       .map((m) => ({ m, s: shapeOf(m, spec.name) }))
       .filter((x) => x.s && x.s.ok > 0)
-      .map(({ m, s }) => ({ label: `${modeName[m.mode]} (${n(s!.requestsPerSecond, 0)} req/s)`, color: MODE_COLORS[m.mode]!, box: s!.box, max: s!.latency.percentilesMs.p100 }));
+      .map(({ m, s }) => ({
+        label: `${modeName[m.mode]} (${n(s!.requestsPerSecond, 0)} req/s)`,
+        color: MODE_COLORS[m.mode]!,
+        box: s!.box,
+        max: s!.latency.percentilesMs.p100,
+      }));
     const naiveShape = naive?.shapes.find((s) => s.shape.concurrency === spec.concurrency && spec.kind === 'thesis');
-    if (naiveShape && naiveShape.ok > 0) entries.push({ label: `naive (n=${naiveShape.shape.requests})`, color: MODE_COLORS.naive!, box: naiveShape.box, max: naiveShape.latency.percentilesMs.p100 });
+    if (naiveShape && naiveShape.ok > 0)
+      entries.push({
+        label: `naive (n=${naiveShape.shape.requests})`,
+        color: MODE_COLORS.naive!,
+        box: naiveShape.box,
+        max: naiveShape.latency.percentilesMs.p100,
+      });
     if (entries.length) charts.push(boxPlotSvg(`/action latency, ${spec.name}`, entries));
   });
   sections.push({
@@ -114,17 +138,31 @@ function overheadSection(r: BenchResult): Section {
       return {
         label: name.replace('saturation ', 'sat. '),
         bars: [
-          ...r.modes.filter((m) => m.mode !== 'naive').map((m) => ({ series: MODE_LABELS[m.mode], value: shapeOf(m, name)?.requestsPerSecond ?? null, color: MODE_COLORS[m.mode]! })),
-          { series: 'thesis (paid, 2018)', value: thesisIndex >= 0 ? THESIS.requestsPerSecond[thesisIndex]! : null, color: MODE_COLORS.thesis! },
+          ...r.modes
+            .filter((m) => m.mode !== 'naive')
+            .map((m) => ({ series: MODE_LABELS[m.mode], value: shapeOf(m, name)?.requestsPerSecond ?? null, color: MODE_COLORS[m.mode]! })),
+          {
+            series: 'thesis (paid, 2018)',
+            value: thesisIndex >= 0 ? THESIS.requestsPerSecond[thesisIndex]! : null,
+            color: MODE_COLORS.thesis!,
+          },
         ],
       };
     }),
   );
   return {
     heading: 'What payment costs: throughput and latency against the unpaid network',
-    text: ['Ratios are paid / unpaid requests per second in the same shape; "added" is paid minus unpaid latency; per paid hop divides the added median by the two paid calls of each action. The naive rows compare with the unpaid run of the same concurrency.'],
+    text: [
+      'Ratios are paid / unpaid requests per second in the same shape; "added" is paid minus unpaid latency; per paid hop divides the added median by the two paid calls of each action. The naive rows compare with the unpaid run of the same concurrency.',
+    ],
     tables: [
-      { table: { header: ['shape', 'mode', 'req/s', 'unpaid req/s', 'paid / unpaid', 'added p50 ms', 'added p50 per paid hop ms', 'added p99 ms'], rows, left: [0, 1] } },
+      {
+        table: {
+          header: ['shape', 'mode', 'req/s', 'unpaid req/s', 'paid / unpaid', 'added p50 ms', 'added p50 per paid hop ms', 'added p99 ms'],
+          rows,
+          left: [0, 1],
+        },
+      },
       { caption: 'Goals', table: goals },
     ],
     charts: [bars],
@@ -134,11 +172,19 @@ function overheadSection(r: BenchResult): Section {
 function naiveSection(r: BenchResult): Section | null {
   const naive = r.modes.find((m) => m.mode === 'naive');
   if (!naive) return null;
-  const rows = naive.shapes.map((s) => [s.shape.name, n(s.requestsPerSecond, 1), n(s.latency.percentilesMs.p50), n(s.latency.percentilesMs.p90), n(s.latency.percentilesMs.p99), n(s.latency.percentilesMs.p100), int(s.failed)]);
+  const rows = naive.shapes.map((s) => [
+    s.shape.name,
+    n(s.requestsPerSecond, 1),
+    n(s.latency.percentilesMs.p50),
+    n(s.latency.percentilesMs.p90),
+    n(s.latency.percentilesMs.p99),
+    n(s.latency.percentilesMs.p100),
+    int(s.failed),
+  ]);
   return {
     heading: 'The naive design: one on-chain transaction per paid call',
     text: [
-      'The thesis\'s rejected first design, run on the same services: the consumer signs and sends an ETH transfer for each paid hop and waits for its receipt; the provider checks the receipt, recipient, value and that the hash was not used before. Bounded to a few dozen actions. Ganache mines at once, so these latencies are a lower bound: on a public chain each hop also waits for a block.',
+      "The thesis's rejected first design, run on the same services: the consumer signs and sends an ETH transfer for each paid hop and waits for its receipt; the provider checks the receipt, recipient, value and that the hash was not used before. Bounded to a few dozen actions. Ganache mines at once, so these latencies are a lower bound: on a public chain each hop also waits for a block.",
     ],
     tables: [{ table: { header: ['shape', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed'], rows } }],
     charts: [],
@@ -147,7 +193,10 @@ function naiveSection(r: BenchResult): Section | null {
 
 function cpuSection(r: BenchResult): Section {
   const pick = (kind: 'thesis' | 'saturation') => {
-    const spec = kind === 'thesis' ? r.settings.shapes.filter((s) => s.kind === 'thesis').at(-1) : r.settings.shapes.find((s) => s.kind === 'saturation');
+    const spec =
+      kind === 'thesis'
+        ? r.settings.shapes.filter((s) => s.kind === 'thesis').at(-1)
+        : r.settings.shapes.find((s) => s.kind === 'saturation');
     return spec?.name;
   };
   const tables: Section['tables'] = [];
@@ -168,12 +217,18 @@ function cpuSection(r: BenchResult): Section {
     const procs = Object.keys(colors).filter((p) => modes.some((m) => shapeOf(m, name)!.cpu[p]));
     const rows = procs.map((p) => [p, ...modes.map((m) => n(shapeOf(m, name)!.cpu[p]?.msPerRequest, 3))]);
     rows.push(['**total**', ...modes.map((m) => `**${n(shapeOf(m, name)!.cpuMsPerRequestTotal, 3)}**`)]);
-    tables.push({ caption: `${name}: CPU milliseconds per \`/action\``, table: { header: ['process', ...modes.map((m) => modeName[m.mode]!)], rows } });
+    tables.push({
+      caption: `${name}: CPU milliseconds per \`/action\``,
+      table: { header: ['process', ...modes.map((m) => modeName[m.mode]!)], rows },
+    });
     charts.push(
       stackedBarSvg(
         `CPU time per /action, ${name}`,
         'CPU ms per request',
-        modes.map((m) => ({ label: modeName[m.mode]!, segments: procs.map((p) => ({ part: p, value: shapeOf(m, name)!.cpu[p]?.msPerRequest ?? 0 })) })),
+        modes.map((m) => ({
+          label: modeName[m.mode]!,
+          segments: procs.map((p) => ({ part: p, value: shapeOf(m, name)!.cpu[p]?.msPerRequest ?? 0 })),
+        })),
         Object.fromEntries(procs.map((p) => [p, colors[p]!])),
       ),
     );
@@ -182,7 +237,13 @@ function cpuSection(r: BenchResult): Section {
   const last = naive?.shapes.at(-1);
   if (last) {
     const procs = Object.keys(last.cpu);
-    tables.push({ caption: `naive ${last.shape.name}: CPU milliseconds per \`/action\``, table: { header: ['process', 'naive'], rows: [...procs.map((p) => [p, n(last.cpu[p]?.msPerRequest, 3)]), ['**total**', `**${n(last.cpuMsPerRequestTotal, 3)}**`]] } });
+    tables.push({
+      caption: `naive ${last.shape.name}: CPU milliseconds per \`/action\``,
+      table: {
+        header: ['process', 'naive'],
+        rows: [...procs.map((p) => [p, n(last.cpu[p]?.msPerRequest, 3)]), ['**total**', `**${n(last.cpuMsPerRequestTotal, 3)}**`]],
+      },
+    });
   }
   // What payment adds per action, against the floor of two signatures made and two checked (with prepaid
   // tickets, two per block of calls: one voucher pays that many calls).
@@ -194,13 +255,25 @@ function cpuSection(r: BenchResult): Section {
       const base = shapeOf(off, s.shape.name);
       if (!base) continue;
       const extra = s.cpuMsPerRequestTotal - base.cpuMsPerRequestTotal;
-      added.push([modeName[m.mode]!, s.shape.name, n(base.cpuMsPerRequestTotal, 3), n(s.cpuMsPerRequestTotal, 3), n(extra, 3), n(floorMs, 3), pct(extra > 0 ? floorMs / extra : 0)]);
+      added.push([
+        modeName[m.mode]!,
+        s.shape.name,
+        n(base.cpuMsPerRequestTotal, 3),
+        n(s.cpuMsPerRequestTotal, 3),
+        n(extra, 3),
+        n(floorMs, 3),
+        pct(extra > 0 ? floorMs / extra : 0),
+      ]);
     }
   }
   if (added.length) {
     tables.push({
       caption: `CPU added by payment per \`/action\`, against its floor (2 vouchers signed + 2 verified, as measured above${r.modes.some((m) => m.mode === 'prepaid') ? `; prepaid: the same per ${callsPerVoucher('prepaid')} actions, ticket hashes not counted` : ''})`,
-      table: { header: ['mode', 'shape', 'unpaid ms', 'paid ms', 'added ms', 'signature floor ms', 'floor / added'], rows: added, left: [0, 1] },
+      table: {
+        header: ['mode', 'shape', 'unpaid ms', 'paid ms', 'added ms', 'signature floor ms', 'floor / added'],
+        rows: added,
+        left: [0, 1],
+      },
     });
   }
   return {
@@ -216,22 +289,46 @@ function cpuSection(r: BenchResult): Section {
 function cryptoSection(r: BenchResult): Section {
   const c = r.crypto;
   const rows = [
-    ['sign a voucher (EIP-712 digest + secp256k1 sign)', n(c.signUs, 1), n(c.signBestRoundUs, 1), `${THESIS.signMs.createP50.map((x) => n(x, 1)).join(' / ')} ms`],
-    ['verify a voucher (digest + recover + compare)', n(c.verifyUs, 1), n(c.verifyBestRoundUs, 1), `${THESIS.signMs.validateP50.map((x) => n(x, 1)).join(' / ')} ms`],
+    [
+      'sign a voucher (EIP-712 digest + secp256k1 sign)',
+      n(c.signUs, 1),
+      n(c.signBestRoundUs, 1),
+      `${THESIS.signMs.createP50.map((x) => n(x, 1)).join(' / ')} ms`,
+    ],
+    [
+      'verify a voucher (digest + recover + compare)',
+      n(c.verifyUs, 1),
+      n(c.verifyBestRoundUs, 1),
+      `${THESIS.signMs.validateP50.map((x) => n(x, 1)).join(' / ')} ms`,
+    ],
   ];
   const remote = r.modes.find((m) => m.mode === 'remote');
   const remoteRows = (remote?.shapes ?? [])
     .filter((s) => s.remote)
-    .map((s) => [s.shape.name, int(s.remote!.verify.count), n(s.remote!.verify.meanUs, 1), pct(s.remote!.verify.cumulativeShare.find((b) => b.leUs === 250)?.share ?? 0), pct(s.remote!.verify.cumulativeShare.find((b) => b.leUs === 1000)?.share ?? 0), int(s.remote!.vouchersSigned)]);
+    .map((s) => [
+      s.shape.name,
+      int(s.remote!.verify.count),
+      n(s.remote!.verify.meanUs, 1),
+      pct(s.remote!.verify.cumulativeShare.find((b) => b.leUs === 250)?.share ?? 0),
+      pct(s.remote!.verify.cumulativeShare.find((b) => b.leUs === 1000)?.share ?? 0),
+      int(s.remote!.vouchersSigned),
+    ]);
   return {
     heading: 'Time per signature',
     text: [
       `Measured in the benchmark process with the client library's own functions (native secp256k1: ${c.nativeSecp256k1}, native keccak: ${c.nativeKeccak}), ${c.iterations} iterations in 5 rounds. The thesis column is its median pure-crypto time per request in the payment server at c = 1 / 5 / 10 / 20 (§9.3).`,
-      'In remote mode the providers\' payment server reports the time to verify and record each voucher (`chanpay_voucher_verify_seconds`, which includes the SQLite write).',
+      "In remote mode the providers' payment server reports the time to verify and record each voucher (`chanpay_voucher_verify_seconds`, which includes the SQLite write).",
     ],
     tables: [
       { table: { header: ['operation', 'µs (mean)', 'µs (best round)', 'thesis median'], rows, left: [0, 3] } },
-      ...(remoteRows.length ? [{ caption: 'remote mode: payment server verify + record per voucher', table: { header: ['shape', 'vouchers verified', 'mean µs', '≤ 250 µs', '≤ 1 ms', 'vouchers signed'], rows: remoteRows } }] : []),
+      ...(remoteRows.length
+        ? [
+            {
+              caption: 'remote mode: payment server verify + record per voucher',
+              table: { header: ['shape', 'vouchers verified', 'mean µs', '≤ 250 µs', '≤ 1 ms', 'vouchers signed'], rows: remoteRows },
+            },
+          ]
+        : []),
     ],
     charts: [],
   };
@@ -247,23 +344,43 @@ function chainSection(r: BenchResult): Section {
       caption: `${MODE_LABELS[m.mode]}: every transaction of the run (effective gas price ${n(c.meanEffectiveGasPriceGwei, 3)} gwei)`,
       table: {
         header: ['operation', 'count', 'gas each (mean)', 'gas total', 'ether (run price)', `ether at ${c.referenceGasPriceGwei} gwei`],
-        rows: c.operations.map((o) => [o.operation, int(o.count), int(o.gasPerTx), int(o.gasUsed), ether(o.ether), ether(o.etherAtReference)]),
+        rows: c.operations.map((o) => [
+          o.operation,
+          int(o.count),
+          int(o.gasPerTx),
+          int(o.gasUsed),
+          ether(o.ether),
+          ether(o.etherAtReference),
+        ]),
       },
     });
-    summary.push([modeName[m.mode]!, int(c.paidCalls), int(c.totalGas), n(c.perPaidCall.gas, 1), ether(c.perPaidCall.etherAtReference), int(c.deployGas)]);
+    summary.push([
+      modeName[m.mode]!,
+      int(c.paidCalls),
+      int(c.totalGas),
+      n(c.perPaidCall.gas, 1),
+      ether(c.perPaidCall.etherAtReference),
+      int(c.deployGas),
+    ]);
   }
   if (summary.length) {
     tables.push({
       caption: 'On-chain cost per paid call (deployment excluded: one contract serves every channel)',
-      table: { header: ['mode', 'paid calls', 'gas (all but deploy)', 'gas per paid call', 'ether per paid call at 20 gwei', 'deploy gas'], rows: summary, left: [0] },
+      table: {
+        header: ['mode', 'paid calls', 'gas (all but deploy)', 'gas per paid call', 'ether per paid call at 20 gwei', 'deploy gas'],
+        rows: summary,
+        left: [0],
+      },
     });
   }
   return {
     heading: 'On-chain cost',
     text: [
-      'Every transaction on each mode\'s chain, named by its PaymentChannels function. Channels are opened at the first call, topped up during the run (the benchmark deposits little on purpose), claimed and closed at the end (a provider close; a consumer close and its withdrawal after the challenge period, the chain clock moved on). The per-call figure shrinks the longer a channel is used; the naive design pays a 21,000-gas transfer for every call.',
+      "Every transaction on each mode's chain, named by its PaymentChannels function. Channels are opened at the first call, topped up during the run (the benchmark deposits little on purpose), claimed and closed at the end (a provider close; a consumer close and its withdrawal after the challenge period, the chain clock moved on). The per-call figure shrinks the longer a channel is used; the naive design pays a 21,000-gas transfer for every call.",
       ...(r.modes.some((m) => m.mode === 'prepaid')
-        ? [`In prepaid mode a voucher pays ${callsPerVoucher('prepaid')} calls ahead: fewer, larger vouchers, the same channel transactions (claims and closes are per channel, not per voucher).`]
+        ? [
+            `In prepaid mode a voucher pays ${callsPerVoucher('prepaid')} calls ahead: fewer, larger vouchers, the same channel transactions (claims and closes are per channel, not per voucher).`,
+          ]
         : []),
     ],
     tables,
@@ -277,17 +394,29 @@ function notesSection(r: BenchResult): Section {
     for (const e of m.errors) lines.push(`${m.mode}: ${e}`);
     for (const x of m.accounting.notes) lines.push(`${m.mode}: ${x}`);
     if (m.accounting.consumerCalls) {
-      const counted = Object.entries(m.accounting.consumerCalls).map(([k, v]) => `${v} paid calls to ${k}`).join(', ');
+      const counted = Object.entries(m.accounting.consumerCalls)
+        .map(([k, v]) => `${v} paid calls to ${k}`)
+        .join(', ');
       const left = Object.entries(m.accounting.prepaidCallsLeft ?? {}).filter(([, v]) => v > 0);
       const prepaid = left.length ? `; calls paid ahead and not yet made: ${left.map(([k, v]) => `${v} to ${k}`).join(', ')}` : '';
-      lines.push(`${m.mode}: ${m.accounting.actionsBeforeTeardown} actions served before the teardown; the consumer counted ${counted}${prepaid}.`);
+      lines.push(
+        `${m.mode}: ${m.accounting.actionsBeforeTeardown} actions served before the teardown; the consumer counted ${counted}${prepaid}.`,
+      );
     }
   }
   return { heading: 'Notes', text: lines.map((l) => `- ${l}`), tables: [], charts: [] };
 }
 
 export function buildSections(r: BenchResult): Section[] {
-  return [...latencySections(r), overheadSection(r), ...[naiveSection(r)].filter((s): s is Section => s !== null), cpuSection(r), cryptoSection(r), chainSection(r), notesSection(r)];
+  return [
+    ...latencySections(r),
+    overheadSection(r),
+    ...[naiveSection(r)].filter((s): s is Section => s !== null),
+    cpuSection(r),
+    cryptoSection(r),
+    chainSection(r),
+    notesSection(r),
+  ];
 }
 
 // ---------------------------------------------------------------------- Markdown
@@ -320,7 +449,10 @@ export function toMarkdown(r: BenchResult): string {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** The little Markdown the texts use: **bold** and `code`. */
-const inline = (s: string) => esc(s).replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>').replace(/`([^`]+)`/g, '<code>$1</code>');
+const inline = (s: string) =>
+  esc(s)
+    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
+    .replace(/`([^`]+)`/g, '<code>$1</code>');
 
 function tableToHtml(t: Table, caption?: string): string {
   const left = new Set(t.left ?? [0]);

@@ -39,8 +39,15 @@ export function sortedCopy(samples: ArrayLike<number>): Float64Array {
 export function summarize(sorted: Float64Array): LatencySummary {
   let sum = 0;
   for (const v of sorted) sum += v;
-  const percentilesMs = Object.fromEntries(THESIS_PERCENTILES.map((p) => [`p${p}`, nearestRank(sorted, p)])) as LatencySummary['percentilesMs'];
-  return { count: sorted.length, meanMs: sorted.length ? sum / sorted.length : Number.NaN, minMs: sorted.length ? sorted[0]! : Number.NaN, percentilesMs };
+  const percentilesMs = Object.fromEntries(
+    THESIS_PERCENTILES.map((p) => [`p${p}`, nearestRank(sorted, p)]),
+  ) as LatencySummary['percentilesMs'];
+  return {
+    count: sorted.length,
+    meanMs: sorted.length ? sum / sorted.length : Number.NaN,
+    minMs: sorted.length ? sorted[0]! : Number.NaN,
+    percentilesMs,
+  };
 }
 
 export function boxStats(sorted: Float64Array, maxOutliers = 200): BoxStats {

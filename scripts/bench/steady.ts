@@ -15,7 +15,7 @@ import { runLoad } from './load';
 const COMMAND = {
   command: 'npx tsx scripts/bench/steady.ts',
   positionals: '[off|<calls per voucher>]',
-  summary: "One network alone: /action at c=20, its throughput second by second (off: unpaid; a number: local mode, PREPAY_CALLS).",
+  summary: 'One network alone: /action at c=20, its throughput second by second (off: unpaid; a number: local mode, PREPAY_CALLS).',
   options: { seconds: { type: 'string', value: '<s>', default: '40', description: 'length of the run, 1 to 600' } },
 } as const;
 
@@ -49,7 +49,9 @@ async function main(): Promise<void> {
         lastMs = ms;
       },
     });
-    console.log(`${what === 'off' ? 'no payment' : `PREPAY_CALLS=${what}`}: ${r.ok} ok, ${r.failed} failed, ${((r.ok / r.elapsedMs) * 1000).toFixed(0)} actions/s`);
+    console.log(
+      `${what === 'off' ? 'no payment' : `PREPAY_CALLS=${what}`}: ${r.ok} ok, ${r.failed} failed, ${((r.ok / r.elapsedMs) * 1000).toFixed(0)} actions/s`,
+    );
     console.log(`per second: ${perSecond.join(' ')}`);
   } finally {
     await net.stop();

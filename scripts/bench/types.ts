@@ -133,6 +133,11 @@ export interface BenchResult {
   modes: ModeResult[];
   comparison: ComparisonRow[];
   goals: Goal[];
-  thesis: { shapes: string[]; percentilesMs: Record<string, number[]>; requestsPerSecond: number[]; signMs: { validateP50: number[]; createP50: number[] } };
+  thesis: {
+    shapes: string[];
+    percentilesMs: Record<string, number[]>;
+    requestsPerSecond: number[];
+    signMs: { validateP50: number[]; createP50: number[] };
+  };
   notes: string[];
 }

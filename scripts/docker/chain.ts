@@ -51,12 +51,17 @@ async function main(): Promise<void> {
   const host = env('CHAIN_HOST', '0.0.0.0');
   const port = int('CHAIN_PORT', 8545);
   await server.listen(port, host);
-  console.log(JSON.stringify({ msg: 'chain listening', url: `http://${host}:${port}`, chainId, accounts: keys.length, persistent: Boolean(dbPath) }));
+  console.log(
+    JSON.stringify({ msg: 'chain listening', url: `http://${host}:${port}`, chainId, accounts: keys.length, persistent: Boolean(dbPath) }),
+  );
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    void server.close().then(() => process.exit(0), () => process.exit(1));
+    void server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -36,7 +36,11 @@ export interface RunResult {
 }
 
 /** Runs one compose command; bounded in time (the process is killed after `timeoutMs`). */
-export function compose(p: ComposeProject, args: string[], opts: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<RunResult> {
+export function compose(
+  p: ComposeProject,
+  args: string[],
+  opts: { timeoutMs?: number; onLine?: (line: string) => void } = {},
+): Promise<RunResult> {
   const [cmd, ...pre] = composeCli();
   const fileArgs = p.files.flatMap((f) => ['-f', f]);
   const dirArgs = p.projectDirectory ? ['--project-directory', p.projectDirectory] : [];
@@ -57,7 +61,9 @@ export function compose(p: ComposeProject, args: string[], opts: { timeoutMs?: n
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${composeCli().join(' ')} ${args.join(' ')} took longer than ${(opts.timeoutMs ?? 0) / 1000} s\n${stderr.slice(-2000)}`));
+      reject(
+        new Error(`${composeCli().join(' ')} ${args.join(' ')} took longer than ${(opts.timeoutMs ?? 0) / 1000} s\n${stderr.slice(-2000)}`),
+      );
     }, opts.timeoutMs ?? 300_000);
     child.once('error', (e) => {
       clearTimeout(timer);
@@ -74,7 +80,10 @@ export function compose(p: ComposeProject, args: string[], opts: { timeoutMs?: n
 export async function services(p: ComposeProject): Promise<string[]> {
   const r = await compose(p, ['config', '--services'], { timeoutMs: 30_000 });
   if (r.code !== 0) throw new Error(`compose config failed: ${r.stderr.trim()}`);
-  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 const tempDir = () => {
@@ -94,7 +103,8 @@ export function writeWithoutPorts(file: string): string {
     .split('\n')
     .filter((line) => !/^\s+ports:\s*\[.*\]\s*$/.test(line))
     .join('\n');
-  if (/^\s+ports:/m.test(stripped)) throw new Error(`${file}: write each service's ports: [...] on one line (the host-network mode removes them)`);
+  if (/^\s+ports:/m.test(stripped))
+    throw new Error(`${file}: write each service's ports: [...] on one line (the host-network mode removes them)`);
   const out = path.join(tempDir(), `${path.basename(file, '.yml')}.no-ports.${process.pid}.${Date.now()}.yml`);
   writeFileSync(out, stripped);
   return out;
@@ -108,7 +118,9 @@ export function writeWithoutPorts(file: string): string {
 export function writeHostNetworkOverride(serviceNames: string[], dir = tempDir()): string {
   const extraHosts = serviceNames.map((s) => `${s}:127.0.0.1`);
   const environment = { HOST: '127.0.0.1', PS_HOST: '127.0.0.1', CHAIN_HOST: '127.0.0.1', VISUALIZER_HOST: '127.0.0.1' };
-  const doc = { services: Object.fromEntries(serviceNames.map((s) => [s, { network_mode: 'host', extra_hosts: extraHosts, environment }])) };
+  const doc = {
+    services: Object.fromEntries(serviceNames.map((s) => [s, { network_mode: 'host', extra_hosts: extraHosts, environment }])),
+  };
   const file = path.join(dir, `host-network.${process.pid}.${Date.now()}.yml`);
   writeFileSync(file, JSON.stringify(doc, null, 2));
   return file;

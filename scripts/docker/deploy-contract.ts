@@ -46,20 +46,33 @@ async function main(): Promise<void> {
   const address = getCreateAddress({ from: wallet.address, nonce: 0 }).toLowerCase();
   const expected = process.env.CONTRACT_ADDRESS?.toLowerCase();
   if (expected && expected !== address) {
-    throw new Error(`CONTRACT_ADDRESS is ${expected}, but DEPLOYER_KEY deploys to ${address}; fix the .env (npm run scenario -- env prints both)`);
+    throw new Error(
+      `CONTRACT_ADDRESS is ${expected}, but DEPLOYER_KEY deploys to ${address}; fix the .env (npm run scenario -- env prints both)`,
+    );
   }
   if ((await provider.getCode(address)) !== '0x') {
     console.log(JSON.stringify({ msg: 'PaymentChannels already deployed', contract: address, chainId: chainId.toString() }));
     return;
   }
   const nonce = await provider.getTransactionCount(wallet.address);
-  if (nonce !== 0) throw new Error(`the deployer ${wallet.address} has sent ${nonce} transactions already, so ${address} can no longer be deployed to; use a fresh DEPLOYER_KEY`);
+  if (nonce !== 0)
+    throw new Error(
+      `the deployer ${wallet.address} has sent ${nonce} transactions already, so ${address} can no longer be deployed to; use a fresh DEPLOYER_KEY`,
+    );
   const tx = await wallet.sendTransaction({ data: PAYMENT_CHANNELS_BYTECODE, gasLimit: GAS.deploy, nonce: 0 });
   const receipt = await tx.wait(1, 120_000);
   if (!receipt || receipt.status !== 1 || receipt.contractAddress?.toLowerCase() !== address) {
     throw new Error(`deploy transaction ${tx.hash} failed`);
   }
-  console.log(JSON.stringify({ msg: 'deployed PaymentChannels', contract: address, chainId: chainId.toString(), block: receipt.blockNumber, gasUsed: receipt.gasUsed.toString() }));
+  console.log(
+    JSON.stringify({
+      msg: 'deployed PaymentChannels',
+      contract: address,
+      chainId: chainId.toString(),
+      block: receipt.blockNumber,
+      gasUsed: receipt.gasUsed.toString(),
+    }),
+  );
 }
 
 main().then(

@@ -13,7 +13,17 @@ import path from 'node:path';
  * Workspaces whose code runs in an image (integration-tests' own deps are host-side tools: dockerode, testcontainers).
  * The devkit is there for its ganache: the chain image runs it as a standalone node.
  */
-export const RUNTIME_WORKSPACES = ['client-lib/protocol', 'client-lib', 'payment-server', 'scripts/devkit', 'services/random-number', 'services/persistence', 'services/public', 'services/worker', 'visualizer'];
+export const RUNTIME_WORKSPACES = [
+  'client-lib/protocol',
+  'client-lib',
+  'payment-server',
+  'scripts/devkit',
+  'services/random-number',
+  'services/persistence',
+  'services/public',
+  'services/worker',
+  'visualizer',
+];
 /** Root devDependencies the images need too. */
 export const RUNTIME_TOOLS = ['tsx'];
 
@@ -27,7 +37,10 @@ interface LockEntry {
 }
 
 function readLock(repo: string): Record<string, LockEntry> {
-  const lock = JSON.parse(readFileSync(path.join(repo, 'package-lock.json'), 'utf8')) as { lockfileVersion: number; packages?: Record<string, LockEntry> };
+  const lock = JSON.parse(readFileSync(path.join(repo, 'package-lock.json'), 'utf8')) as {
+    lockfileVersion: number;
+    packages?: Record<string, LockEntry>;
+  };
   if (!lock.packages || lock.lockfileVersion < 2) throw new Error('package-lock.json must be lockfileVersion 2 or 3');
   return lock.packages;
 }
@@ -87,7 +100,16 @@ function isDroppable(pkgKey: string, rel: string, isDir: boolean): boolean {
   if (isDir) {
     if (rel === 'node_modules') return true; // nested packages are staged on their own, if they are in the closure
     if (pkgKey.endsWith('/ganache') && rel === path.join('dist', 'web')) return true;
-    if (pkgKey.endsWith('/better-sqlite3') && (rel === 'deps' || rel === 'src' || rel === path.join('build', 'Release', 'obj') || rel === path.join('build', 'Release', 'obj.target') || rel === path.join('build', 'Release', '.deps') || rel === path.join('build', 'deps'))) return true;
+    if (
+      pkgKey.endsWith('/better-sqlite3') &&
+      (rel === 'deps' ||
+        rel === 'src' ||
+        rel === path.join('build', 'Release', 'obj') ||
+        rel === path.join('build', 'Release', 'obj.target') ||
+        rel === path.join('build', 'Release', '.deps') ||
+        rel === path.join('build', 'deps'))
+    )
+      return true;
     return false;
   }
   if (/\.(map|md|markdown|d\.ts|d\.mts|d\.cts|tsbuildinfo)$/i.test(base) && !/^licen[cs]e/i.test(base)) return true;
@@ -95,7 +117,13 @@ function isDroppable(pkgKey: string, rel: string, isDir: boolean): boolean {
   // uWebSockets ships a binary per platform and Node ABI (and stray copies in dist/); src/uws.js loads
   // binaries/uws_<platform>_<arch>_<abi>.node, so keep that one.
   const uws = /^uws_(\w+?)_(\w+?)_(\d+)\.node$/.exec(base);
-  if (uws) return !(path.dirname(rel) === 'binaries' && uws[1] === process.platform && uws[2] === process.arch && uws[3] === process.versions.modules);
+  if (uws)
+    return !(
+      path.dirname(rel) === 'binaries' &&
+      uws[1] === process.platform &&
+      uws[2] === process.arch &&
+      uws[3] === process.versions.modules
+    );
   return false;
 }
 
@@ -151,7 +179,11 @@ export function writeRuntimeTar(repo: string, tarFile: string): { packages: numb
   const { files, packages, bytes } = runtimeFiles(repo);
   const list = `${tarFile}.list`;
   writeFileSync(list, files.join('\0') + '\0');
-  const r = spawnSync('tar', ['-C', repo, '-cf', tarFile, '--no-recursion', '--null', '-T', list, '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'tar',
+    ['-C', repo, '-cf', tarFile, '--no-recursion', '--null', '-T', list, '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner'],
+    { encoding: 'utf8' },
+  );
   rmSync(list, { force: true });
   if (r.status !== 0) throw new Error(`tar failed: ${r.stderr.trim()}`);
   return { packages, bytes };

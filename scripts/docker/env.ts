@@ -35,7 +35,8 @@ export function readEnv(file = envFilePath()): Record<string, string> {
   return parseEnvFile(readFileSync(file, 'utf8'));
 }
 
-export const contractAddressOf = (deployerKey: string) => getCreateAddress({ from: new Wallet(deployerKey).address, nonce: 0 }).toLowerCase();
+export const contractAddressOf = (deployerKey: string) =>
+  getCreateAddress({ from: new Wallet(deployerKey).address, nonce: 0 }).toLowerCase();
 
 const key = () => '0x' + randomBytes(32).toString('hex');
 const token = () => randomBytes(24).toString('base64url');

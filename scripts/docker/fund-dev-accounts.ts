@@ -23,7 +23,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   const url = process.env.RPC_URL;
   if (!url) throw new Error('RPC_URL is not set');
-  const keys = (process.env.CHAIN_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const keys = (process.env.CHAIN_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   if (keys.length === 0) throw new Error('CHAIN_KEYS is empty');
   const fundEth = process.env.FUND_ETH || '1000';
   if (!/^\d{1,9}$/.test(fundEth)) throw new Error(`FUND_ETH must be a whole number of ether, got "${fundEth}"`);
@@ -50,7 +53,14 @@ async function main(): Promise<void> {
       await sleep(500);
     }
   }
-  console.log(JSON.stringify({ msg: 'dev accounts funded', from: dev, funded: pending.map((p) => p.to), alreadyFunded: keys.length - pending.length }));
+  console.log(
+    JSON.stringify({
+      msg: 'dev accounts funded',
+      from: dev,
+      funded: pending.map((p) => p.to),
+      alreadyFunded: keys.length - pending.length,
+    }),
+  );
 }
 
 main().then(

@@ -11,7 +11,16 @@ import type Docker from 'dockerode';
 import { docker } from './engine';
 import { REPO, stageContext } from './context';
 
-export const TARGETS = ['payment-server', 'chain', 'random-number', 'persistence', 'public', 'worker', 'integration-test', 'visualizer'] as const;
+export const TARGETS = [
+  'payment-server',
+  'chain',
+  'random-number',
+  'persistence',
+  'public',
+  'worker',
+  'integration-test',
+  'visualizer',
+] as const;
 export type Target = (typeof TARGETS)[number];
 
 export const imageTag = (target: Target, tag = process.env.CHANPAY_TAG || 'latest') => `chanpay/${target}:${tag}`;
@@ -106,7 +115,9 @@ async function buildUnlocked(opts: BuildOptions): Promise<{ seconds: number }> {
     log(`built ${imageTag(target)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   // The previous builds of these tags, now untagged.
-  await docker().pruneImages({ filters: { dangling: ['true'], label: ['chanpay.target'] } }).catch(() => undefined);
+  await docker()
+    .pruneImages({ filters: { dangling: ['true'], label: ['chanpay.target'] } })
+    .catch(() => undefined);
   return { seconds: (Date.now() - started) / 1000 };
 }
 

@@ -135,7 +135,10 @@ export class Scenario {
   /** Stops and removes the containers, the network and the volumes. */
   async down(): Promise<void> {
     await this.ready();
-    const r = await compose(this.project, ['down', '-v', '--remove-orphans', '--timeout', '5'], { timeoutMs: 120_000, onLine: (l) => this.log(l) });
+    const r = await compose(this.project, ['down', '-v', '--remove-orphans', '--timeout', '5'], {
+      timeoutMs: 120_000,
+      onLine: (l) => this.log(l),
+    });
     if (r.code !== 0) throw new Error(`${this.name}: compose down failed: ${r.stderr.trim().slice(-1000)}`);
   }
 
@@ -164,12 +167,25 @@ export class Scenario {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const all = await this.containers();
-      const broken = all.filter((c) => c.health === 'unhealthy' || (c.state === 'exited' && c.exitCode !== 0 && c.service !== test) || (c.state === 'exited' && !oneShots.includes(c.service) && c.service !== test));
-      if (broken.length) throw new Error(`${this.name}: ${broken.map((c) => `${c.service} is ${c.health ?? c.state} (exit ${c.exitCode ?? '-'})`).join(', ')}${await this.describeFailures()}`);
-      const pending = all.filter((c) => c.service !== test && (oneShots.includes(c.service) ? c.state !== 'exited' : c.health !== undefined && c.health !== 'healthy'));
+      const broken = all.filter(
+        (c) =>
+          c.health === 'unhealthy' ||
+          (c.state === 'exited' && c.exitCode !== 0 && c.service !== test) ||
+          (c.state === 'exited' && !oneShots.includes(c.service) && c.service !== test),
+      );
+      if (broken.length)
+        throw new Error(
+          `${this.name}: ${broken.map((c) => `${c.service} is ${c.health ?? c.state} (exit ${c.exitCode ?? '-'})`).join(', ')}${await this.describeFailures()}`,
+        );
+      const pending = all.filter(
+        (c) =>
+          c.service !== test && (oneShots.includes(c.service) ? c.state !== 'exited' : c.health !== undefined && c.health !== 'healthy'),
+      );
       if (all.length > 0 && pending.length === 0) return all.map(({ container: _, ...rest }) => rest);
       if (Date.now() > deadline) {
-        throw new Error(`${this.name}: not healthy within ${timeoutMs / 1000} s: ${pending.map((c) => `${c.service} ${c.health ?? c.state}`).join(', ')}${await this.describeFailures()}`);
+        throw new Error(
+          `${this.name}: not healthy within ${timeoutMs / 1000} s: ${pending.map((c) => `${c.service} ${c.health ?? c.state}`).join(', ')}${await this.describeFailures()}`,
+        );
       }
       await sleep(500);
     }
@@ -179,7 +195,8 @@ export class Scenario {
   async describeFailures(lines = 15): Promise<string> {
     let out = '';
     for (const c of await this.containers().catch(() => [])) {
-      if (c.health === 'healthy' || (c.state === 'exited' && c.exitCode === 0) || c.state === 'running' && c.health === undefined) continue;
+      if (c.health === 'healthy' || (c.state === 'exited' && c.exitCode === 0) || (c.state === 'running' && c.health === undefined))
+        continue;
       out += `\n--- ${c.service} (${c.health ?? c.state}${c.exitCode !== undefined ? `, exit ${c.exitCode}` : ''}):\n${await this.logsOf(c.service, lines)}`;
     }
     return out;

@@ -63,7 +63,10 @@ export async function smokePayment(s: Scenario, actions = 3): Promise<PaidSmoke>
     assert.equal(payout.status, 200);
     assert.equal(payout.body.claimed, (BigInt(actions) * price).toString(), 'claimed on chain: every call, once');
     assert.equal(payout.body.unclaimed, '0');
-    return { redeemed: redeem.body.channels as string[], payout: { claimed: payout.body.claimed as string, unclaimed: payout.body.unclaimed as string } };
+    return {
+      redeemed: redeem.body.channels as string[],
+      payout: { claimed: payout.body.claimed as string, unclaimed: payout.body.unclaimed as string },
+    };
   };
   const rn = await provider('RANDOM_NUMBER_PORT', channels.randomNumber, GWEI);
   const ps = await provider('PERSISTENCE_PORT', channels.persistence, 2n * GWEI);
@@ -103,13 +106,22 @@ export async function smokeChain(s: Scenario): Promise<{ contract: string; chain
   assert.ok(code && code.length > 2, 'the contract has code on the chain');
   const page = await fetch(s.url('VISUALIZER_PORT', '/'), { signal: AbortSignal.timeout(10_000) });
   assert.equal(page.status, 200, 'the visualizer serves its page');
-  return { contract: status.body.contract, chainId: String(status.body.chainId), blockNumber: status.body.blockNumber, visualizer: page.status };
+  return {
+    contract: status.body.contract,
+    chainId: String(status.body.chainId),
+    blockNumber: status.body.blockNumber,
+    visualizer: page.status,
+  };
 }
 
 /** The test container ran the payment life cycle and passed. */
 export async function smokeIntegrationTest(s: Scenario): Promise<{ exitCode: number; summary: string }> {
   const { exitCode, log } = await s.waitForTest();
-  const summary = log.split('\n').filter((l) => /^(PASS|FAIL)/.test(l)).join('\n') || log.split('\n').slice(-5).join('\n');
+  const summary =
+    log
+      .split('\n')
+      .filter((l) => /^(PASS|FAIL)/.test(l))
+      .join('\n') || log.split('\n').slice(-5).join('\n');
   assert.equal(exitCode, 0, `the integration test container failed:\n${log}`);
   return { exitCode, summary };
 }

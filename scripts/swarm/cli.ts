@@ -73,13 +73,21 @@ async function up(options: Options): Promise<void> {
   }
   const t0 = Date.now();
   const log = (line: string) => say(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${line}`);
-  const lab = await SwarmLab.create({ nodes: thesisNodeLabels(nodes).map((labels) => ({ labels })), images: STACK_IMAGES.map((i) => imageRef(i)), log });
+  const lab = await SwarmLab.create({
+    nodes: thesisNodeLabels(nodes).map((labels) => ({ labels })),
+    images: STACK_IMAGES.map((i) => imageRef(i)),
+    log,
+  });
   try {
-    for (const e of lab.engines) say(`  ${e.name} ${e.address}  DOCKER_HOST=unix://${e.socket}  (${e.name === lab.manager.name ? 'manager' : 'worker'})`);
+    for (const e of lab.engines)
+      say(`  ${e.name} ${e.address}  DOCKER_HOST=unix://${e.socket}  (${e.name === lab.manager.name ? 'manager' : 'worker'})`);
     if (!options['--no-stack']) {
       const net = await deployThesis(lab, { overrides: { CHALLENGE_PERIOD: '60', MIN_CHALLENGE_PERIOD: '60' } });
-      for (const service of ['chain', 'random-number', 'persistence', 'public'] as const) say(`  ${service.padEnd(14)} ${await net.url(service)}  (on ${await net.nodeOf(service)})`);
-      say(`  admin routes (/init, /redeem, /terminate) need: authorization: Bearer <the admin_token file in ${lab.state.dir}/secrets-${net.stack}>`);
+      for (const service of ['chain', 'random-number', 'persistence', 'public'] as const)
+        say(`  ${service.padEnd(14)} ${await net.url(service)}  (on ${await net.nodeOf(service)})`);
+      say(
+        `  admin routes (/init, /redeem, /terminate) need: authorization: Bearer <the admin_token file in ${lab.state.dir}/secrets-${net.stack}>`,
+      );
       say(`  try: curl ${await net.url('public', '/action')}`);
     }
   } catch (e) {
@@ -94,7 +102,11 @@ async function up(options: Options): Promise<void> {
 async function down(options: Options): Promise<void> {
   const before = readLabStates().length;
   const removed = await sweepStaleLabs({ all: options['--all'] === true });
-  say(removed.length ? `removed ${removed.length} lab(s): ${removed.join(', ')}` : `nothing to remove (${before} lab(s) still owned by running processes)`);
+  say(
+    removed.length
+      ? `removed ${removed.length} lab(s): ${removed.join(', ')}`
+      : `nothing to remove (${before} lab(s) still owned by running processes)`,
+  );
 }
 
 function secrets(options: Options): void {
@@ -109,7 +121,11 @@ function secrets(options: Options): void {
   say(`wrote ${Object.keys(thesisSecrets(settings)).length} secret files to ${dir} (mode 600)`);
   const env = thesisStackEnv(settings, dir);
   say('deploy on a manager with:');
-  say(`  ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} \\\n    docker stack deploy --resolve-image never -c ${path.relative(process.cwd(), THESIS_STACK_FILE)} thesis`);
+  say(
+    `  ${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')} \\\n    docker stack deploy --resolve-image never -c ${path.relative(process.cwd(), THESIS_STACK_FILE)} thesis`,
+  );
 }
 
 async function main(): Promise<void> {

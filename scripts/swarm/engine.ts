@@ -60,18 +60,35 @@ export class Engine {
     const log = openSync(path.join(dir, 'dockerd.log'), 'a');
     const dockerd = [
       'dockerd',
-      '--data-root', path.join(dir, 'data'),
-      '--exec-root', path.join(dir, 'exec'),
-      '--pidfile', path.join(dir, 'dockerd.pid'),
-      '-H', `unix://${path.join(dir, 'docker.sock')}`,
-      '--cgroup-parent', options.cgroupParent,
-      '--shutdown-timeout', '5',
+      '--data-root',
+      path.join(dir, 'data'),
+      '--exec-root',
+      path.join(dir, 'exec'),
+      '--pidfile',
+      path.join(dir, 'dockerd.pid'),
+      '-H',
+      `unix://${path.join(dir, 'docker.sock')}`,
+      '--cgroup-parent',
+      options.cgroupParent,
+      '--shutdown-timeout',
+      '5',
     ];
     // nsenter joins the node's network namespace without ip-netns-exec's remount of /sys (which hides the
     // cgroup mounts dockerd needs); unshare gives the node its own hostname, which Swarm shows as the node's.
     const child = spawn(
       'nsenter',
-      [`--net=/run/netns/${options.node.netns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', options.hostname, ...dockerd],
+      [
+        `--net=/run/netns/${options.node.netns}`,
+        '--',
+        'unshare',
+        '--uts',
+        '--',
+        'sh',
+        '-c',
+        'hostname "$0" && exec "$@"',
+        options.hostname,
+        ...dockerd,
+      ],
       {
         // Its own process group: a Ctrl-C in the terminal reaches this process, whose cleanup stops the engine in
         // order (stack rm, swarm leave, SIGTERM), instead of reaching dockerd directly.

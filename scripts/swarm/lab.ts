@@ -87,7 +87,15 @@ export class SwarmLab {
     const swept = await sweepStaleLabs();
     if (swept.length) log(`removed stale Swarm labs: ${swept.join(', ')}`);
     const id = newLabId();
-    const state: LabState = { id, ownerPid: process.pid, ownerStart: processStart(process.pid), createdAt: new Date().toISOString(), dir: labDir(id), namespaces: [], engines: [] };
+    const state: LabState = {
+      id,
+      ownerPid: process.pid,
+      ownerStart: processStart(process.pid),
+      createdAt: new Date().toISOString(),
+      dir: labDir(id),
+      namespaces: [],
+      engines: [],
+    };
     writeLabState(state);
     const cleanup = new Cleanup(log);
     cleanup.add(`remove lab ${id} (processes, mounts, cgroups, namespaces, links, ${state.dir})`, () => destroyLab(state), 60_000);
@@ -126,17 +134,32 @@ export class SwarmLab {
       }),
     );
     const nodes = this.network.nodes;
-    const files = await this.step('engine folders', () => engineFolders(state.dir, opts.tmpfsSize ?? process.env.CHANPAY_SWARM_TMPFS_SIZE ?? '4g'));
+    const files = await this.step('engine folders', () =>
+      engineFolders(state.dir, opts.tmpfsSize ?? process.env.CHANPAY_SWARM_TMPFS_SIZE ?? '4g'),
+    );
     if (!files.tmpfs) this.log(`engine folders on disk (${files.reason}): image loads and the teardown are slower`);
     for (const node of nodes) {
-      state.engines.push({ name: node.name, netns: node.netns, dir: path.join(files.dir, node.name), cgroupParent: `/${NAME_PREFIX}-${this.id}-${node.name}` });
+      state.engines.push({
+        name: node.name,
+        netns: node.netns,
+        dir: path.join(files.dir, node.name),
+        cgroupParent: `/${NAME_PREFIX}-${this.id}-${node.name}`,
+      });
     }
     writeLabState(state);
-    this.cleanup.add('stop the engines', async () => {
-      await Promise.all(this.engines.map((e) => e.stop()));
-    }, 60_000);
+    this.cleanup.add(
+      'stop the engines',
+      async () => {
+        await Promise.all(this.engines.map((e) => e.stop()));
+      },
+      60_000,
+    );
     const started = await this.step('engines answer', () =>
-      Promise.allSettled(state.engines.map((e, i) => Engine.start({ node: nodes[i]!, dir: e.dir, cgroupParent: e.cgroupParent, hostname: `${NAME_PREFIX}-${this.id}-${e.name}` }))),
+      Promise.allSettled(
+        state.engines.map((e, i) =>
+          Engine.start({ node: nodes[i]!, dir: e.dir, cgroupParent: e.cgroupParent, hostname: `${NAME_PREFIX}-${this.id}-${e.name}` }),
+        ),
+      ),
     );
     for (const r of started) if (r.status === 'fulfilled') this.engines.push(r.value);
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -151,11 +174,15 @@ export class SwarmLab {
       rmSync(tar, { force: true });
     }
 
-    this.cleanup.add('leave the Swarm', async () => {
-      const leave = (e: Engine) => (e.running ? leaveSwarm(e).catch((err: Error) => this.log(err.message)) : Promise.resolve());
-      await Promise.all(this.workers.map(leave));
-      await leave(this.manager);
-    }, 60_000);
+    this.cleanup.add(
+      'leave the Swarm',
+      async () => {
+        const leave = (e: Engine) => (e.running ? leaveSwarm(e).catch((err: Error) => this.log(err.message)) : Promise.resolve());
+        await Promise.all(this.workers.map(leave));
+        await leave(this.manager);
+      },
+      60_000,
+    );
     await this.step('swarm init, join, label', async () => {
       const token = await initSwarm(this.manager, opts.swarm);
       this.nodeIds.set(this.manager.name, await nodeIdOf(this.manager));
@@ -170,15 +197,22 @@ export class SwarmLab {
   async deploy(opts: DeployOptions): Promise<void> {
     this.stacks.add(opts.name);
     if (this.stacks.size === 1) {
-      this.cleanup.add('remove the stacks', async () => {
-        for (const s of this.stacks) if (this.manager.running) await removeStack(this.manager, s, 20_000).catch((e: Error) => this.log(e.message));
-      }, 60_000);
+      this.cleanup.add(
+        'remove the stacks',
+        async () => {
+          for (const s of this.stacks)
+            if (this.manager.running) await removeStack(this.manager, s, 20_000).catch((e: Error) => this.log(e.message));
+        },
+        60_000,
+      );
     }
     await this.step(`stack ${opts.name} deployed`, () => deployStack(this.manager, opts));
   }
 
   waitForStack(stack: string, opts: Parameters<typeof waitForStack>[2]): Promise<ServiceState[]> {
-    return this.step(`stack ${stack} healthy`, () => waitForStack(this.manager, stack, { onProgress: (l) => this.log(`  ${stack}: ${l}`), ...opts }));
+    return this.step(`stack ${stack} healthy`, () =>
+      waitForStack(this.manager, stack, { onProgress: (l) => this.log(`  ${stack}: ${l}`), ...opts }),
+    );
   }
 
   /** Kills a worker's engine with all its containers at once, as if its machine died. */
@@ -205,6 +239,9 @@ async function engineFolders(labDirectory: string, size: string): Promise<{ dir:
   const dir = path.join(labDirectory, 'fs');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (size === '0') return { dir, tmpfs: false, reason: 'CHANPAY_SWARM_TMPFS_SIZE=0' };
-  const r = await run('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'chanpay-swarm', dir], { allowFailure: true, timeoutMs: 10_000 });
+  const r = await run('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'chanpay-swarm', dir], {
+    allowFailure: true,
+    timeoutMs: 10_000,
+  });
   return r.code === 0 ? { dir, tmpfs: true } : { dir, tmpfs: false, reason: `mount -t tmpfs failed: ${r.stderr.trim()}` };
 }

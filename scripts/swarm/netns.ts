@@ -39,7 +39,11 @@ async function freeSubnet(): Promise<number> {
  * Creates the hub and `count` node namespaces. `record` is called with every namespace and link right after it
  * exists, so that a failure halfway leaves nothing the lab's cleanup does not know of.
  */
-export async function createLabNetwork(id: string, count: number, record: (what: { netns?: string; hostLink?: string }) => void): Promise<LabNetwork> {
+export async function createLabNetwork(
+  id: string,
+  count: number,
+  record: (what: { netns?: string; hostLink?: string }) => void,
+): Promise<LabNetwork> {
   const k = await freeSubnet();
   const net = `198.18.${k}`;
   const hub = `${NAME_PREFIX}-${id}-hub`;

@@ -28,7 +28,15 @@ export function probeSwarmLab(): ProbeResult[] {
   };
   if (!add('root', process.getuid?.() === 0, 'network namespaces and dockerd need root')) return results;
   const missing = ['ip', 'nsenter', 'unshare', 'mount', 'dockerd', 'docker'].filter((c) => !hasCommand(c));
-  if (!add('commands', missing.length === 0, missing.length ? `missing: ${missing.join(', ')} (apt-get install iproute2 util-linux docker.io)` : 'ip, nsenter, unshare, mount, dockerd, docker')) {
+  if (
+    !add(
+      'commands',
+      missing.length === 0,
+      missing.length
+        ? `missing: ${missing.join(', ')} (apt-get install iproute2 util-linux docker.io)`
+        : 'ip, nsenter, unshare, mount, dockerd, docker',
+    )
+  ) {
     return results;
   }
   const ns = `${NAME_PREFIX}-probe-${process.pid}`;
@@ -46,7 +54,11 @@ export function probeSwarmLab(): ProbeResult[] {
   }
   // Not required: the lab's stack publishes in host mode and resolves by DNS round robin, which need no IPVS.
   const ipvs = existsSync('/proc/net/ip_vs');
-  results.push({ check: 'ipvs (routing mesh, virtual IPs)', ok: true, detail: ipvs ? 'available' : 'absent: no ingress routing mesh and no service VIPs; the stack uses host-mode ports and dnsrr' });
+  results.push({
+    check: 'ipvs (routing mesh, virtual IPs)',
+    ok: true,
+    detail: ipvs ? 'available' : 'absent: no ingress routing mesh and no service VIPs; the stack uses host-mode ports and dnsrr',
+  });
   return results;
 }
 

@@ -30,11 +30,23 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     execFile(
       cmd,
       args,
-      { timeout: opts.timeoutMs ?? 30_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: opts.env ?? process.env, encoding: 'utf8' },
+      {
+        timeout: opts.timeoutMs ?? 30_000,
+        killSignal: 'SIGKILL',
+        maxBuffer: 16 * 1024 * 1024,
+        env: opts.env ?? process.env,
+        encoding: 'utf8',
+      },
       (error, stdout, stderr) => {
         const e = error as (NodeJS.ErrnoException & { killed?: boolean; code?: number | string }) | null;
         const code = e ? (typeof e.code === 'number' ? e.code : e.killed ? 124 : 127) : 0;
-        const result = { code, stdout, stderr: e?.killed ? `${stderr}\ntimed out after ${opts.timeoutMs ?? 30_000} ms` : stderr || (e && code === 127 ? e.message : stderr) };
+        const result = {
+          code,
+          stdout,
+          stderr: e?.killed
+            ? `${stderr}\ntimed out after ${opts.timeoutMs ?? 30_000} ms`
+            : stderr || (e && code === 127 ? e.message : stderr),
+        };
         if (code !== 0 && !opts.allowFailure) reject(new CommandError(`${cmd} ${args.join(' ')}`, result));
         else resolve(result);
       },

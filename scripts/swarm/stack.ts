@@ -125,7 +125,11 @@ export async function waitForStack(
 }
 
 /** The address of the node that runs the service's (first) running task: where its host-mode ports listen. */
-export async function serviceAddress(manager: Engine, stack: string, service: string): Promise<{ nodeId: string; hostname: string; address: string }> {
+export async function serviceAddress(
+  manager: Engine,
+  stack: string,
+  service: string,
+): Promise<{ nodeId: string; hostname: string; address: string }> {
   const s = (await stackState(manager, stack)).find((x) => x.name === service);
   const task = s?.tasks.find((t) => t.state === 'running' && t.desired === 'running');
   if (!task) throw new Error(`${service} has no running task`);
@@ -136,12 +140,18 @@ export async function serviceAddress(manager: Engine, stack: string, service: st
 
 /** The last lines of a service's log, from whichever node ran it (for failure messages). */
 export async function serviceLogTail(manager: Engine, stack: string, service: string, lines = 15): Promise<string> {
-  const r = await manager.docker(['service', 'logs', '--raw', '--no-trunc', '--tail', String(lines), `${stack}_${service}`], { allowFailure: true, timeoutMs: 15_000 });
+  const r = await manager.docker(['service', 'logs', '--raw', '--no-trunc', '--tail', String(lines), `${stack}_${service}`], {
+    allowFailure: true,
+    timeoutMs: 15_000,
+  });
   return (r.stdout + r.stderr).trim();
 }
 
 /** `docker stack rm` and a bounded wait until its services are gone. */
 export async function removeStack(manager: Engine, stack: string, timeoutMs = 30_000): Promise<void> {
   await manager.docker(['stack', 'rm', stack], { allowFailure: true, timeoutMs: 30_000 });
-  await waitFor(`stack ${stack} removed`, async () => ((await stackState(manager, stack)).length === 0 ? true : undefined), { timeoutMs, intervalMs: 500 });
+  await waitFor(`stack ${stack} removed`, async () => ((await stackState(manager, stack)).length === 0 ? true : undefined), {
+    timeoutMs,
+    intervalMs: 500,
+  });
 }

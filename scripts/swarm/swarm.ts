@@ -28,19 +28,36 @@ export async function nodeIdOf(engine: Engine): Promise<string> {
 /** `docker swarm init` on the manager's own address; returns the worker join token. */
 export async function initSwarm(manager: Engine, opts: SwarmOptions = {}): Promise<string> {
   await manager.docker([
-    'swarm', 'init',
-    '--advertise-addr', manager.address,
-    '--listen-addr', `${manager.address}:2377`,
-    '--default-addr-pool', opts.addressPool ?? '10.213.0.0/16',
-    '--default-addr-pool-mask-length', '24',
-    '--dispatcher-heartbeat', `${opts.heartbeatSeconds ?? 1}s`,
-    '--task-history-limit', '2',
+    'swarm',
+    'init',
+    '--advertise-addr',
+    manager.address,
+    '--listen-addr',
+    `${manager.address}:2377`,
+    '--default-addr-pool',
+    opts.addressPool ?? '10.213.0.0/16',
+    '--default-addr-pool-mask-length',
+    '24',
+    '--dispatcher-heartbeat',
+    `${opts.heartbeatSeconds ?? 1}s`,
+    '--task-history-limit',
+    '2',
   ]);
   return (await manager.docker(['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
 }
 
 export async function joinSwarm(worker: Engine, manager: Engine, token: string): Promise<void> {
-  await worker.docker(['swarm', 'join', '--token', token, '--advertise-addr', worker.address, '--listen-addr', `${worker.address}:2377`, `${manager.address}:2377`]);
+  await worker.docker([
+    'swarm',
+    'join',
+    '--token',
+    token,
+    '--advertise-addr',
+    worker.address,
+    '--listen-addr',
+    `${worker.address}:2377`,
+    `${manager.address}:2377`,
+  ]);
 }
 
 export async function listNodes(manager: Engine): Promise<SwarmNode[]> {
@@ -77,10 +94,14 @@ export async function waitForNodes(manager: Engine, count: number, timeoutMs = 3
 
 /** Waits until the manager has marked the node down (after missed heartbeats). */
 export async function waitForNodeDown(manager: Engine, nodeId: string, timeoutMs = 60_000): Promise<void> {
-  await waitFor(`node ${nodeId} marked down`, async () => ((await listNodes(manager)).find((n) => n.id === nodeId)?.state === 'down' ? true : undefined), {
-    timeoutMs,
-    intervalMs: 250,
-  });
+  await waitFor(
+    `node ${nodeId} marked down`,
+    async () => ((await listNodes(manager)).find((n) => n.id === nodeId)?.state === 'down' ? true : undefined),
+    {
+      timeoutMs,
+      intervalMs: 250,
+    },
+  );
 }
 
 export async function labelNode(manager: Engine, nodeId: string, labels: Record<string, string>): Promise<void> {

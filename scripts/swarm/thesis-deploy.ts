@@ -5,7 +5,16 @@ import type { SwarmLab } from './lab';
 import { serviceAddress, stackState, type ServiceState } from './stack';
 import { setAvailability } from './swarm';
 import {
-  ROLE, THESIS_ONE_SHOTS, THESIS_SERVICES, THESIS_STACK_FILE, THESIS_STATELESS, newAdminToken, thesisPort, thesisSecrets, thesisStackEnv, writeSecretFiles,
+  ROLE,
+  THESIS_ONE_SHOTS,
+  THESIS_SERVICES,
+  THESIS_STACK_FILE,
+  THESIS_STATELESS,
+  newAdminToken,
+  thesisPort,
+  thesisSecrets,
+  thesisStackEnv,
+  writeSecretFiles,
   type ThesisSettings,
 } from './thesis';
 import { waitFor } from './wait';
@@ -37,7 +46,10 @@ export interface ThesisDeployment {
 
 export async function deployThesis(lab: SwarmLab, opts: ThesisDeployOptions = {}): Promise<ThesisDeployment> {
   const stack = opts.stack ?? 'thesis';
-  const settings: ThesisSettings = { ...(opts.settings ?? { ...parseEnvFile(freshEnv()), ADMIN_TOKEN: newAdminToken() }), ...opts.overrides };
+  const settings: ThesisSettings = {
+    ...(opts.settings ?? { ...parseEnvFile(freshEnv()), ADMIN_TOKEN: newAdminToken() }),
+    ...opts.overrides,
+  };
   const secretsDir = path.join(lab.state.dir, `secrets-${stack}`);
   writeSecretFiles(secretsDir, thesisSecrets(settings));
   const env = thesisStackEnv(settings, secretsDir);
@@ -58,19 +70,26 @@ export async function deployThesis(lab: SwarmLab, opts: ThesisDeployOptions = {}
       `${THESIS_STATELESS.join(', ')} placed on ${opts.statelessOn}`,
       async () => {
         const state = await stackState(lab.manager, stack);
-        const placed = THESIS_STATELESS.every((name) => state.find((s) => s.name === name)?.tasks.some((t) => t.nodeId === lab.nodeId(opts.statelessOn!)));
+        const placed = THESIS_STATELESS.every((name) =>
+          state.find((s) => s.name === name)?.tasks.some((t) => t.nodeId === lab.nodeId(opts.statelessOn!)),
+        );
         return placed ? true : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 250 },
     );
     for (const id of paused) await setAvailability(lab.manager, id, 'active');
   }
-  const services = await lab.waitForStack(stack, { expect: THESIS_SERVICES, oneShots: THESIS_ONE_SHOTS, timeoutMs: opts.timeoutMs ?? 150_000 });
+  const services = await lab.waitForStack(stack, {
+    expect: THESIS_SERVICES,
+    oneShots: THESIS_ONE_SHOTS,
+    timeoutMs: opts.timeoutMs ?? 150_000,
+  });
   return {
     stack,
     settings,
     services,
-    url: async (service, route = '') => `http://${(await serviceAddress(lab.manager, stack, service)).address}:${thesisPort(settings, service)}${route}`,
+    url: async (service, route = '') =>
+      `http://${(await serviceAddress(lab.manager, stack, service)).address}:${thesisPort(settings, service)}${route}`,
     nodeOf: async (service) => engineOfNode.get((await serviceAddress(lab.manager, stack, service)).nodeId) ?? 'unknown',
   };
 }

@@ -9,7 +9,15 @@ import path from 'node:path';
 import { REPO } from '../docker/context';
 
 export const THESIS_STACK_FILE = path.join(REPO, 'compose', 'docker-stack.thesis.yml');
-export const THESIS_SERVICES = ['chain', 'deploy', 'payment-server-1', 'payment-server-2', 'random-number', 'persistence', 'public'] as const;
+export const THESIS_SERVICES = [
+  'chain',
+  'deploy',
+  'payment-server-1',
+  'payment-server-2',
+  'random-number',
+  'persistence',
+  'public',
+] as const;
 export type ThesisService = (typeof THESIS_SERVICES)[number];
 export const THESIS_ONE_SHOTS: readonly ThesisService[] = ['deploy'];
 /** Services that keep state in node-local volumes: pinned to the node labelled chanpay.stateful=true. */
@@ -21,7 +29,11 @@ export const ROLE = 'chanpay.role';
 export const STATEFUL = 'chanpay.stateful';
 /** Node labels by position: the manager holds the chain, the next node the stateful services, any further the rest. */
 export const thesisNodeLabels = (nodes: number): Record<string, string>[] =>
-  Array.from({ length: nodes }, (_, i): Record<string, string> => (i === 0 ? { [ROLE]: 'chain' } : i === 1 ? { [ROLE]: 'services', [STATEFUL]: 'true' } : { [ROLE]: 'services' }));
+  Array.from(
+    { length: nodes },
+    (_, i): Record<string, string> =>
+      i === 0 ? { [ROLE]: 'chain' } : i === 1 ? { [ROLE]: 'services', [STATEFUL]: 'true' } : { [ROLE]: 'services' },
+  );
 
 /** The settings the stack needs: compose/.env's keys and tokens (see scripts/docker/env.ts) and an admin token. */
 export type ThesisSettings = Record<string, string>;
@@ -61,8 +73,23 @@ export function writeSecretFiles(dir: string, secrets: Record<string, string>): 
 
 /** The non-secret variables the stack file interpolates, from the settings; ports keep their defaults unless set. */
 export function thesisStackEnv(s: ThesisSettings, secretsDir: string): Record<string, string> {
-  const pass = ['CHANPAY_TAG', 'CHAIN_PORT', 'CHAIN_ID', 'CHAIN_BALANCE_ETH', 'CHAIN_BLOCK_TIME', 'PAYMENT_SERVER_1_PORT', 'PAYMENT_SERVER_2_PORT',
-    'RANDOM_NUMBER_PORT', 'PERSISTENCE_PORT', 'PUBLIC_PORT', 'PAYMENT', 'CHALLENGE_PERIOD', 'MIN_CHALLENGE_PERIOD', 'DEPOSIT_WEI', 'LOG_LEVEL'];
+  const pass = [
+    'CHANPAY_TAG',
+    'CHAIN_PORT',
+    'CHAIN_ID',
+    'CHAIN_BALANCE_ETH',
+    'CHAIN_BLOCK_TIME',
+    'PAYMENT_SERVER_1_PORT',
+    'PAYMENT_SERVER_2_PORT',
+    'RANDOM_NUMBER_PORT',
+    'PERSISTENCE_PORT',
+    'PUBLIC_PORT',
+    'PAYMENT',
+    'CHALLENGE_PERIOD',
+    'MIN_CHALLENGE_PERIOD',
+    'DEPOSIT_WEI',
+    'LOG_LEVEL',
+  ];
   const env: Record<string, string> = { CHANPAY_SECRETS_DIR: secretsDir, CONTRACT_ADDRESS: need(s, 'CONTRACT_ADDRESS') };
   for (const k of pass) if (s[k]) env[k] = s[k]!;
   return env;
@@ -70,6 +97,13 @@ export function thesisStackEnv(s: ThesisSettings, secretsDir: string): Record<st
 
 /** The port a service listens on (and publishes, in host mode, on the node that runs it). */
 export function thesisPort(s: ThesisSettings, service: 'chain' | 'random-number' | 'persistence' | 'public'): number {
-  const [name, fallback] = ({ chain: ['CHAIN_PORT', 8545], 'random-number': ['RANDOM_NUMBER_PORT', 8002], persistence: ['PERSISTENCE_PORT', 8001], public: ['PUBLIC_PORT', 8003] } as const)[service];
+  const [name, fallback] = (
+    {
+      chain: ['CHAIN_PORT', 8545],
+      'random-number': ['RANDOM_NUMBER_PORT', 8002],
+      persistence: ['PERSISTENCE_PORT', 8001],
+      public: ['PUBLIC_PORT', 8003],
+    } as const
+  )[service];
   return Number(s[name] || fallback);
 }

@@ -10,7 +10,12 @@ export interface WaitOptions {
  * Calls `probe` until it returns a value other than undefined, at most `timeoutMs`; a thrown error counts as
  * "not yet" and its message is kept. Rejects with `what`, the time waited and the last reason.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, opts: WaitOptions, describe?: () => string): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  opts: WaitOptions,
+  describe?: () => string,
+): Promise<T> {
   const started = Date.now();
   const deadline = started + opts.timeoutMs;
   let last = '';

@@ -46,7 +46,8 @@ describe('npm run bench -- --quick', () => {
       timeout: 280_000,
       env: { ...process.env, LOG_LEVEL: 'warn' },
     });
-    if (run.status !== 0) throw new Error(`the benchmark failed (${run.status ?? run.signal}):\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
+    if (run.status !== 0)
+      throw new Error(`the benchmark failed (${run.status ?? run.signal}):\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
     // Progress: one line per step, with the time left.
     expect(run.stdout).toMatch(/\[\s*1\/\d+\] crypto/);
     expect(run.stdout).toMatch(/left\)/);
@@ -94,7 +95,11 @@ describe('npm run bench -- --quick', () => {
         expect(finite(s.cpuMsPerRequestTotal)).toBe(true);
       }
     }
-    const names = (mode: string) => result.modes.find((m) => m.mode === mode)!.processes.map((p) => p.name).sort();
+    const names = (mode: string) =>
+      result.modes
+        .find((m) => m.mode === mode)!
+        .processes.map((p) => p.name)
+        .sort();
     expect(names('off')).toEqual(['persistence', 'public', 'random-number']);
     expect(names('local')).toEqual(['chain', 'payment-server-1', 'payment-server-2', 'persistence', 'public', 'random-number']);
     expect(names('prepaid')).toEqual(names('local'));
@@ -105,13 +110,17 @@ describe('npm run bench -- --quick', () => {
     for (const mode of ['local', 'prepaid', 'remote'] as const) {
       const m = result.modes.find((x) => x.mode === mode)!;
       // A receipt for every call, tickets or not.
-      expect(m.accounting.consumerCalls).toEqual({ 'random-number': m.accounting.actionsBeforeTeardown, persistence: m.accounting.actionsBeforeTeardown });
+      expect(m.accounting.consumerCalls).toEqual({
+        'random-number': m.accounting.actionsBeforeTeardown,
+        persistence: m.accounting.actionsBeforeTeardown,
+      });
       // Calls paid ahead and not yet made: only with prepaid tickets (evidence that tickets were in use).
       const left = Object.values(m.accounting.prepaidCallsLeft!);
       if (mode === 'prepaid') for (const v of left) expect(v).toBeGreaterThan(0);
       else expect(left).toEqual([0, 0]);
       const ops = new Map(m.chain!.operations.map((o) => [o.operation, o]));
-      for (const op of ['deploy', 'open', 'topUp', 'claim', 'closeByProvider', 'startClose', 'withdraw']) expect(ops.get(op)?.count).toBeGreaterThan(0);
+      for (const op of ['deploy', 'open', 'topUp', 'claim', 'closeByProvider', 'startClose', 'withdraw'])
+        expect(ops.get(op)?.count).toBeGreaterThan(0);
       expect(ops.get('open')!.count).toBe(2);
       for (const o of m.chain!.operations) {
         expect(o.gasUsed).toBeGreaterThan(0);
@@ -139,7 +148,8 @@ describe('npm run bench -- --quick', () => {
 
   it('compares every paid shape with the unpaid one and states the goals', () => {
     expect(result.comparison.length).toBe(3 * result.settings.shapes.length + result.settings.naiveShapes.length);
-    for (const c of result.comparison) for (const k of ['throughputRatio', 'addedP50Ms', 'addedP50PerPaidHopMs', 'addedP99Ms'] as const) expect(finite(c[k])).toBe(true);
+    for (const c of result.comparison)
+      for (const k of ['throughputRatio', 'addedP50Ms', 'addedP50PerPaidHopMs', 'addedP99Ms'] as const) expect(finite(c[k])).toBe(true);
     for (const mode of ['local', 'prepaid']) {
       const own = result.goals.filter((g) => g.name.startsWith(`${mode} mode:`));
       expect(own.map((g) => g.target)).toEqual(['≥ 0.75', '≥ 0.75', '< 1 ms']);
@@ -156,7 +166,15 @@ describe('npm run bench -- --quick', () => {
     expect(markdown).toContain('| **requests/s** | 22.48 |');
     expect(markdown).toContain('| percentile | thesis (ab, paid, 2018) | no payment | local | prepaid | remote |');
     for (const mode of ['local', 'prepaid']) expect(markdown).toContain(`| ${mode} mode: throughput at c=20 / unpaid throughput |`);
-    for (const heading of ['Latency of the public', 'What payment costs', 'naive design', 'CPU time per request', 'Time per signature', 'On-chain cost']) expect(markdown).toContain(heading);
+    for (const heading of [
+      'Latency of the public',
+      'What payment costs',
+      'naive design',
+      'CPU time per request',
+      'Time per signature',
+      'On-chain cost',
+    ])
+      expect(markdown).toContain(heading);
     // Every table is rectangular.
     const tables = markdown.split('\n\n').filter((b) => b.startsWith('|'));
     expect(tables.length).toBeGreaterThan(8);
@@ -173,7 +191,9 @@ describe('npm run bench -- --quick', () => {
     const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
     expect(svgs.filter((s) => s.includes('class="chart box-plot"')).length).toBe(result.settings.shapes.length);
     expect(svgs.some((s) => s.includes('class="chart bar-chart"'))).toBe(true);
-    expect(svgs.some((s) => s.includes('class="chart bar-chart"') && s.includes(`${PREPAID_CALLS_PER_VOUCHER} calls per voucher`))).toBe(true);
+    expect(svgs.some((s) => s.includes('class="chart bar-chart"') && s.includes(`${PREPAID_CALLS_PER_VOUCHER} calls per voucher`))).toBe(
+      true,
+    );
     expect(svgs.some((s) => s.includes('class="chart stacked-bar-chart"'))).toBe(true);
     for (const s of svgs) expect(s).toMatch(/<(rect|line)/);
     // Opens offline: no scripts, no external stylesheets, images or fonts.

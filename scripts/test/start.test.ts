@@ -5,10 +5,25 @@ import { freePort } from '@chanpay/devkit';
 const ROOT = path.resolve(__dirname, '../..');
 
 /** Runs `npm start` as a user would (through its script), on free ports, and stops it with SIGINT. */
-async function runStart(args: string[], check: (urls: { public: string; randomNumber: string }) => Promise<void>, extraEnv: Record<string, string> = {}): Promise<string> {
-  const ports = { PUBLIC_PORT: await freePort(), RANDOM_NUMBER_PORT: await freePort(), PERSISTENCE_PORT: await freePort(), PAYMENT_SERVER_1_PORT: await freePort(), PAYMENT_SERVER_2_PORT: await freePort(), CHAIN_PORT: await freePort() };
+async function runStart(
+  args: string[],
+  check: (urls: { public: string; randomNumber: string }) => Promise<void>,
+  extraEnv: Record<string, string> = {},
+): Promise<string> {
+  const ports = {
+    PUBLIC_PORT: await freePort(),
+    RANDOM_NUMBER_PORT: await freePort(),
+    PERSISTENCE_PORT: await freePort(),
+    PAYMENT_SERVER_1_PORT: await freePort(),
+    PAYMENT_SERVER_2_PORT: await freePort(),
+    CHAIN_PORT: await freePort(),
+  };
   const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), ...extraEnv };
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts'), ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -34,7 +49,9 @@ describe('npm start', () => {
       for (let i = 1; i <= 3; i++) {
         const res = await fetch(`${urls.public}/action`);
         expect(res.status).toBe(200);
-        const body = (await res.json()) as { receipts: { randomNumber: { amount: string; price: string }; persistence: { amount: string; price: string } } };
+        const body = (await res.json()) as {
+          receipts: { randomNumber: { amount: string; price: string }; persistence: { amount: string; price: string } };
+        };
         expect(body.receipts.randomNumber).toMatchObject({ amount: String(i * 1e9), price: '1000000000' });
         expect(body.receipts.persistence).toMatchObject({ amount: String(i * 2e9), price: '2000000000' });
       }
@@ -51,7 +68,9 @@ describe('npm start', () => {
       for (let i = 1; i <= 3; i++) {
         const res = await fetch(`${urls.public}/action`);
         expect(res.status).toBe(200);
-        const body = (await res.json()) as { receipts: { randomNumber: { amount: string; price: string }; persistence: { amount: string; price: string } } };
+        const body = (await res.json()) as {
+          receipts: { randomNumber: { amount: string; price: string }; persistence: { amount: string; price: string } };
+        };
         // Every receipt names the block's voucher (ten calls) and the price of one call.
         expect(body.receipts.randomNumber).toMatchObject({ amount: String(10 * 1e9), price: '1000000000' });
         expect(body.receipts.persistence).toMatchObject({ amount: String(10 * 2e9), price: '2000000000' });
@@ -65,7 +84,7 @@ describe('npm start', () => {
     expect(out).toContain('10 calls per voucher');
   });
 
-  test('the services\' admin routes (/redeem, /init, /terminate) need the admin token; a new one per run unless ADMIN_TOKEN sets it', async () => {
+  test("the services' admin routes (/redeem, /init, /terminate) need the admin token; a new one per run unless ADMIN_TOKEN sets it", async () => {
     const token = 'test-admin-token-0123456789';
     const out = await runStart(
       [],

@@ -14,7 +14,10 @@ import { THESIS_SERVICES, THESIS_STACK_FILE, newAdminToken, thesisSecrets, thesi
 const ROOT = path.resolve(__dirname, '../..');
 // `docker stack config` renders a stack file offline; Debian's 20.10 CLI does not have it (deploy works with it).
 const hasDockerCli = /^\s+config\s/m.test(spawnSync('docker', ['stack', '--help'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '');
-if (!hasDockerCli) process.stderr.write('swarm stack file checks skipped: this docker CLI has no `docker stack config` (the CLI 28 here has; deploying works with either)\n');
+if (!hasDockerCli)
+  process.stderr.write(
+    'swarm stack file checks skipped: this docker CLI has no `docker stack config` (the CLI 28 here has; deploying works with either)\n',
+  );
 const withCli = hasDockerCli ? test : test.skip;
 
 /** The rendered stack's `services:` section, one text block per service. */
@@ -39,35 +42,45 @@ describe('the thesis stack file and its secrets', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const render = (env: Record<string, string>) =>
-    spawnSync('docker', ['stack', 'config', '-c', THESIS_STACK_FILE], { encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env } });
+    spawnSync('docker', ['stack', 'config', '-c', THESIS_STACK_FILE], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env },
+    });
 
-  withCli('renders for docker stack deploy: every service, no build / depends_on / profiles, host-mode ports, dnsrr, label constraints', () => {
-    const r = render(thesisStackEnv(settings, dir));
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const out = r.stdout;
-    expect(out).not.toMatch(/^\s+(build|depends_on|profiles):/m);
-    const blocks = serviceBlocks(out);
-    expect(Object.keys(blocks).sort()).toEqual([...THESIS_SERVICES].sort());
-    for (const [name, block] of Object.entries(blocks)) {
-      expect(`${name}: ${/endpoint_mode: dnsrr/.test(block)}`).toBe(`${name}: true`);
-      const role = name === 'chain' || name === 'deploy' ? 'chain' : 'services';
-      expect(`${name}: ${block.includes(`- node.labels.chanpay.role == ${role}`)}`).toBe(`${name}: true`);
-      const stateful = ['payment-server-1', 'payment-server-2', 'persistence'].includes(name);
-      expect(`${name}: ${block.includes('- node.labels.chanpay.stateful == true')}`).toBe(`${name}: ${stateful}`);
-      for (const mode of block.match(/mode: (host|ingress)/g) ?? []) expect(`${name}: ${mode}`).toBe(`${name}: mode: host`);
-      expect(block).toMatch(/image: chanpay\/[a-z-]+:latest/);
-    }
-    for (const name of ['chain', 'random-number', 'persistence', 'public']) expect(blocks[name]).toMatch(/mode: host/);
-    expect(blocks['payment-server-1']).toContain(`PS_CONTRACT_ADDRESS: ${settings.CONTRACT_ADDRESS}`);
-  });
+  withCli(
+    'renders for docker stack deploy: every service, no build / depends_on / profiles, host-mode ports, dnsrr, label constraints',
+    () => {
+      const r = render(thesisStackEnv(settings, dir));
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const out = r.stdout;
+      expect(out).not.toMatch(/^\s+(build|depends_on|profiles):/m);
+      const blocks = serviceBlocks(out);
+      expect(Object.keys(blocks).sort()).toEqual([...THESIS_SERVICES].sort());
+      for (const [name, block] of Object.entries(blocks)) {
+        expect(`${name}: ${/endpoint_mode: dnsrr/.test(block)}`).toBe(`${name}: true`);
+        const role = name === 'chain' || name === 'deploy' ? 'chain' : 'services';
+        expect(`${name}: ${block.includes(`- node.labels.chanpay.role == ${role}`)}`).toBe(`${name}: true`);
+        const stateful = ['payment-server-1', 'payment-server-2', 'persistence'].includes(name);
+        expect(`${name}: ${block.includes('- node.labels.chanpay.stateful == true')}`).toBe(`${name}: ${stateful}`);
+        for (const mode of block.match(/mode: (host|ingress)/g) ?? []) expect(`${name}: ${mode}`).toBe(`${name}: mode: host`);
+        expect(block).toMatch(/image: chanpay\/[a-z-]+:latest/);
+      }
+      for (const name of ['chain', 'random-number', 'persistence', 'public']) expect(blocks[name]).toMatch(/mode: host/);
+      expect(blocks['payment-server-1']).toContain(`PS_CONTRACT_ADDRESS: ${settings.CONTRACT_ADDRESS}`);
+    },
+  );
 
   withCli('keys and tokens reach the stack only as secret files: none of their values is in the rendered stack', () => {
     const out = render(thesisStackEnv(settings, dir)).stdout;
-    for (const [name, value] of Object.entries(settings)) if (/_(KEY|TOKEN)$/.test(name)) expect(`${name} ${out.includes(value)}`).toBe(`${name} false`);
+    for (const [name, value] of Object.entries(settings))
+      if (/_(KEY|TOKEN)$/.test(name)) expect(`${name} ${out.includes(value)}`).toBe(`${name} false`);
     // Every secret the services mount is one the lab writes, and the other way round.
     const mounted = new Set([...out.matchAll(/\/run\/secrets\/([a-z0-9_]+)/g)].map((m) => m[1]));
-    const files = new Set([...out.matchAll(new RegExp(`file: ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/([a-z0-9_]+)`, 'g'))].map((m) => m[1]));
+    const files = new Set(
+      [...out.matchAll(new RegExp(`file: ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/([a-z0-9_]+)`, 'g'))].map((m) => m[1]),
+    );
     expect([...mounted].sort()).toEqual(Object.keys(secrets).sort());
     expect([...files].sort()).toEqual(Object.keys(secrets).sort());
   });
@@ -81,20 +94,46 @@ describe('the thesis stack file and its secrets', () => {
   });
 
   test('the payment servers read their accounts and tokens from the secret files the lab writes', () => {
-    const ps1 = loadConfig({ PS_ACCOUNTS_FILE: path.join(dir, 'payment_server_1_accounts'), PS_TOKENS_FILE: path.join(dir, 'payment_server_1_tokens') });
-    expect(ps1.accounts.map((a) => [a.name, a.privateKey])).toEqual([['random-number', settings.RANDOM_NUMBER_KEY], ['persistence', settings.PERSISTENCE_KEY]]);
-    expect(ps1.tokens).toEqual([{ token: settings.RANDOM_NUMBER_TOKEN, accounts: ['random-number'] }, { token: settings.PERSISTENCE_TOKEN, accounts: ['persistence'] }]);
-    const ps2 = loadConfig({ PS_ACCOUNTS_FILE: path.join(dir, 'payment_server_2_accounts'), PS_TOKENS_FILE: path.join(dir, 'payment_server_2_tokens') });
+    const ps1 = loadConfig({
+      PS_ACCOUNTS_FILE: path.join(dir, 'payment_server_1_accounts'),
+      PS_TOKENS_FILE: path.join(dir, 'payment_server_1_tokens'),
+    });
+    expect(ps1.accounts.map((a) => [a.name, a.privateKey])).toEqual([
+      ['random-number', settings.RANDOM_NUMBER_KEY],
+      ['persistence', settings.PERSISTENCE_KEY],
+    ]);
+    expect(ps1.tokens).toEqual([
+      { token: settings.RANDOM_NUMBER_TOKEN, accounts: ['random-number'] },
+      { token: settings.PERSISTENCE_TOKEN, accounts: ['persistence'] },
+    ]);
+    const ps2 = loadConfig({
+      PS_ACCOUNTS_FILE: path.join(dir, 'payment_server_2_accounts'),
+      PS_TOKENS_FILE: path.join(dir, 'payment_server_2_tokens'),
+    });
     expect(ps2.accounts.map((a) => a.name)).toEqual(['public']);
-    expect(secrets.chain_keys!.split(',')).toEqual([settings.DEPLOYER_KEY, settings.RANDOM_NUMBER_KEY, settings.PERSISTENCE_KEY, settings.PUBLIC_KEY]);
+    expect(secrets.chain_keys!.split(',')).toEqual([
+      settings.DEPLOYER_KEY,
+      settings.RANDOM_NUMBER_KEY,
+      settings.PERSISTENCE_KEY,
+      settings.PUBLIC_KEY,
+    ]);
   });
 
   test('npm run swarm-lab: --help lists the commands; an unknown command or option is one line of error, then the usage', () => {
-    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/swarm/cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/swarm/cli.ts'), ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
     const help = cli('--help');
     expect(help.status).toBe(0);
     for (const c of ['probe', 'up', 'down', 'secrets', '--nodes', '--all', '--out']) expect(help.stdout).toContain(c);
-    for (const [args, message] of [[['frob'], 'unknown command: frob'], [['up', '--bogus'], 'unknown option for up: --bogus'], [['secrets', '--out'], '--out needs a value']] as const) {
+    for (const [args, message] of [
+      [['frob'], 'unknown command: frob'],
+      [['up', '--bogus'], 'unknown option for up: --bogus'],
+      [['secrets', '--out'], '--out needs a value'],
+    ] as const) {
       const r = cli(...args);
       expect(r.status).toBe(2);
       expect(r.stderr.split('\n')[0]).toBe(message);

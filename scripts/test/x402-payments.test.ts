@@ -14,7 +14,10 @@ import type { SettlementOrder } from '../bench/peers/x402/paid-service';
 const PRICE = 1234n;
 
 /** A PAYMENT-SIGNATURE header made with the SDK for the service's offer, or signed for `signedFor(offer)` instead. */
-async function paymentHeader(net: X402Network, signedFor?: (offer: PaymentRequirements) => PaymentRequirements): Promise<Record<string, string>> {
+async function paymentHeader(
+  net: X402Network,
+  signedFor?: (offer: PaymentRequirements) => PaymentRequirements,
+): Promise<Record<string, string>> {
   const res = await fetch(net.entryUrl);
   const client = createX402HttpClient(net.payer);
   const required = client.getPaymentRequiredResponse((name) => res.headers.get(name), await res.json());
@@ -73,7 +76,11 @@ describe.each(cases)('x402 exact, $order ($label)', ({ order, options }) => {
     expect(offer).toMatchObject({ scheme: 'exact', network: `eip155:${net.chainId}`, amount: PRICE.toString() });
     expect(getAddress(offer.asset)).toBe(net.addresses.token);
     expect(getAddress(offer.payTo)).toBe(net.addresses.provider);
-    expect(offer.extra).toMatchObject({ name: TOKEN_NAME, version: TOKEN_VERSION, ...(order === 'upfront' ? { paymentFlow: 'upfront' } : {}) });
+    expect(offer.extra).toMatchObject({
+      name: TOKEN_NAME,
+      version: TOKEN_VERSION,
+      ...(order === 'upfront' ? { paymentFlow: 'upfront' } : {}),
+    });
   });
 
   it('moves exactly calls × price from the payer to payTo for calls paid through @x402/fetch', async () => {

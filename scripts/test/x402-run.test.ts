@@ -8,13 +8,18 @@ import type { MeasureResult } from '../bench/peers/x402/measure';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const run = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/bench/peers/x402/run.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+  spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/bench/peers/x402/run.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
 
 describe('x402 run.ts', () => {
   it('--help lists every option; an unknown or bad option is one line of error and the usage', () => {
     const help = run('--help');
     expect(help.status).toBe(0);
-    for (const option of ['--calls', '--concurrency', '--mode', '--chain', '--price', '--warmup', '--in-process', '--json']) expect(help.stdout).toContain(option);
+    for (const option of ['--calls', '--concurrency', '--mode', '--chain', '--price', '--warmup', '--in-process', '--json'])
+      expect(help.stdout).toContain(option);
     const unknown = run('--bogus');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr.split('\n')[0]).toBe("Unknown option '--bogus'");
@@ -26,7 +31,8 @@ describe('x402 run.ts', () => {
 
   it('pays the calls at each concurrency and reports latency, gas per call and balanced books', () => {
     const out = run('--calls', '6', '--concurrency', '1,2', '--warmup', '1', '--mode', 'settle-after', '--json');
-    if (out.status !== 0) throw new Error(`run.ts failed (${out.status ?? out.signal}):\n${out.stdout.slice(-3000)}\n${out.stderr.slice(-3000)}`);
+    if (out.status !== 0)
+      throw new Error(`run.ts failed (${out.status ?? out.signal}):\n${out.stdout.slice(-3000)}\n${out.stderr.slice(-3000)}`);
     const results = JSON.parse(out.stdout) as MeasureResult[];
     expect(results.map((r) => r.concurrency)).toEqual([1, 2]);
     for (const r of results) {

@@ -9,7 +9,15 @@ import { createWalletClient, http, parseSignature, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import { compileToken, loadTokenArtifact, tokenSourceHash } from '../bench/peers/x402/token-artifact';
 import { localPublicClient, localViemChain, startLocalChain, type LocalChain } from '../bench/peers/x402/chain';
-import { deployToken, installMulticall3, mintToken, MULTICALL3_ADDRESS, tokenBalance, TOKEN_NAME, TOKEN_VERSION } from '../bench/peers/x402/token';
+import {
+  deployToken,
+  installMulticall3,
+  mintToken,
+  MULTICALL3_ADDRESS,
+  tokenBalance,
+  TOKEN_NAME,
+  TOKEN_VERSION,
+} from '../bench/peers/x402/token';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -21,7 +29,12 @@ describe('X402TestToken artifact', () => {
   }, 60_000);
 
   it('build-token.ts --check agrees, and --help and a bad option behave', () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/bench/peers/x402/build-token.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/bench/peers/x402/build-token.ts'), ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
     const check = run('--check');
     expect(check.status).toBe(0);
     expect(check.stdout).toMatch(/up to date/);
@@ -52,12 +65,23 @@ describe.each(['ganache', 'anvil'] as const)('X402TestToken on %s', (kind) => {
     domain: { name: TOKEN_NAME, version: TOKEN_VERSION, chainId: chain.chainId, verifyingContract: token },
     types: {
       ReceiveWithAuthorization: [
-        { name: 'from', type: 'address' }, { name: 'to', type: 'address' }, { name: 'value', type: 'uint256' },
-        { name: 'validAfter', type: 'uint256' }, { name: 'validBefore', type: 'uint256' }, { name: 'nonce', type: 'bytes32' },
+        { name: 'from', type: 'address' },
+        { name: 'to', type: 'address' },
+        { name: 'value', type: 'uint256' },
+        { name: 'validAfter', type: 'uint256' },
+        { name: 'validBefore', type: 'uint256' },
+        { name: 'nonce', type: 'bytes32' },
       ],
     },
     primaryType: 'ReceiveWithAuthorization' as const,
-    message: { from: payer.address, to: payee.address, value, validAfter: 0n, validBefore: BigInt(Math.floor(Date.now() / 1000) + 600), nonce },
+    message: {
+      from: payer.address,
+      to: payee.address,
+      value,
+      validAfter: 0n,
+      validBefore: BigInt(Math.floor(Date.now() / 1000) + 600),
+      nonce,
+    },
   });
 
   it('has 6 decimals, version 2 and an EIP-712 domain of name, version, chain id and address', async () => {
@@ -78,15 +102,29 @@ describe.each(['ganache', 'anvil'] as const)('X402TestToken on %s', (kind) => {
     const { v, r, s } = parseSignature(await payer.signTypedData(typed));
     const m = typed.message;
     const args = [m.from, m.to, m.value, m.validAfter, m.validBefore, m.nonce, Number(v), r, s] as const;
-    const asPayee = createWalletClient({ account: fundedPayee, chain: localViemChain(chain.chainId, chain.rpcUrl), transport: http(chain.rpcUrl) });
-    const asOther = createWalletClient({ account: privateKeyToAccount(chain.fundedKeys[0]!), chain: localViemChain(chain.chainId, chain.rpcUrl), transport: http(chain.rpcUrl) });
-    await expect(asOther.writeContract({ address: token, abi, functionName: 'receiveWithAuthorization', args } as never)).rejects.toThrow(/caller must be the payee/);
-    expect(await client.readContract({ address: token, abi, functionName: 'authorizationState', args: [payer.address, nonce] })).toBe(false);
+    const asPayee = createWalletClient({
+      account: fundedPayee,
+      chain: localViemChain(chain.chainId, chain.rpcUrl),
+      transport: http(chain.rpcUrl),
+    });
+    const asOther = createWalletClient({
+      account: privateKeyToAccount(chain.fundedKeys[0]!),
+      chain: localViemChain(chain.chainId, chain.rpcUrl),
+      transport: http(chain.rpcUrl),
+    });
+    await expect(asOther.writeContract({ address: token, abi, functionName: 'receiveWithAuthorization', args } as never)).rejects.toThrow(
+      /caller must be the payee/,
+    );
+    expect(await client.readContract({ address: token, abi, functionName: 'authorizationState', args: [payer.address, nonce] })).toBe(
+      false,
+    );
     const hash = await asPayee.writeContract({ address: token, abi, functionName: 'receiveWithAuthorization', args } as never);
     expect((await client.waitForTransactionReceipt({ hash })).status).toBe('success');
     expect(await client.readContract({ address: token, abi, functionName: 'authorizationState', args: [payer.address, nonce] })).toBe(true);
     expect(await tokenBalance(client, token, fundedPayee.address)).toBe(10n);
-    await expect(asPayee.writeContract({ address: token, abi, functionName: 'receiveWithAuthorization', args } as never)).rejects.toThrow(/authorization is used or canceled/);
+    await expect(asPayee.writeContract({ address: token, abi, functionName: 'receiveWithAuthorization', args } as never)).rejects.toThrow(
+      /authorization is used or canceled/,
+    );
   });
 
   it('puts Multicall3 at its canonical address', async () => {

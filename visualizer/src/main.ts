@@ -76,13 +76,19 @@ function render(force: boolean): void {
   if (dataChanged) {
     mount(byId('summary'), ...renderSummary(s));
     mount(byId('graph'), renderGraph(s));
-    mount(byId('balances'), renderBalances(s, ui.balanceMode, (mode) => ((ui.balanceMode = mode), render(true))));
+    mount(
+      byId('balances'),
+      renderBalances(s, ui.balanceMode, (mode) => ((ui.balanceMode = mode), render(true))),
+    );
     byId('offchain-panel').hidden = s.offchain.status === 'off';
     mount(byId('offchain'), renderOffchain(s, ui.selectedChannel));
   }
   const closing = s.channels.some((c) => c.state === 'closing');
   if (dataChanged || closing) {
-    mount(byId('channels'), renderChannels(s, ui.selectedChannel, (id) => ((ui.selectedChannel = id), render(true))));
+    mount(
+      byId('channels'),
+      renderChannels(s, ui.selectedChannel, (id) => ((ui.selectedChannel = id), render(true))),
+    );
   }
   if (force || !last || s.blocks !== last.blocks) mount(byId('transactions'), renderTransactions(s, ui.openTransactions));
   lastRendered = s;

@@ -58,8 +58,21 @@ describe('chart geometry', () => {
     const box = { width: 200, height: 100, left: 10, right: 10, top: 10, bottom: 10 };
     const chart = lineChart(
       [
-        { key: 'a', points: [{ x: 0, y: 0 }, { x: 10, y: -1 }] },
-        { key: 'b', points: [{ x: 0, y: 0 }, { x: 5, y: 1 }, { x: 10, y: 1 }] },
+        {
+          key: 'a',
+          points: [
+            { x: 0, y: 0 },
+            { x: 10, y: -1 },
+          ],
+        },
+        {
+          key: 'b',
+          points: [
+            { x: 0, y: 0 },
+            { x: 5, y: 1 },
+            { x: 10, y: 1 },
+          ],
+        },
       ],
       box,
     );

@@ -15,14 +15,32 @@ function at(blockNumber: number) {
 }
 
 function opened(id: string, consumer: string, provider: string, deposit: bigint, blockNumber: number, token = ETH): ChannelEvent {
-  return { ...at(blockNumber), kind: 'ChannelOpened', channelId: id, consumer, provider, signer: consumer, token, challengePeriod: 3600, salt: '0x00', deposit };
+  return {
+    ...at(blockNumber),
+    kind: 'ChannelOpened',
+    channelId: id,
+    consumer,
+    provider,
+    signer: consumer,
+    token,
+    challengePeriod: 3600,
+    salt: '0x00',
+    deposit,
+  };
 }
 
 describe('ChannelBook', () => {
   it('follows a channel through open, top-up, claims, close and settlement', () => {
     const book = new ChannelBook();
     book.apply([opened('0xc1', A, B, 100n, 1)]);
-    expect(book.channel('0xc1')).toMatchObject({ state: 'open', deposit: 100n, claimed: 0n, remaining: 100n, closesAt: null, openedAtBlock: 1 });
+    expect(book.channel('0xc1')).toMatchObject({
+      state: 'open',
+      deposit: 100n,
+      claimed: 0n,
+      remaining: 100n,
+      closesAt: null,
+      openedAtBlock: 1,
+    });
 
     book.apply([{ ...at(2), kind: 'ChannelToppedUp', channelId: '0xc1', payer: C, amount: 50n, deposit: 150n }]);
     book.apply([{ ...at(3), kind: 'ChannelClaimed', channelId: '0xc1', amount: 40n, claimed: 40n }]);

@@ -61,7 +61,9 @@ describe('payment server allows the configured page origin only', () => {
     expect(pre.headers).toContain('authorization');
     expect(pre.methods).toContain('GET');
     for (const path of ['/status', '/config', '/channels?windows=30']) {
-      const res = await fetch(scenario.server.url + path, { headers: { origin: PAGE_ORIGIN, authorization: `Bearer ${TOKENS.dashboard}` } });
+      const res = await fetch(scenario.server.url + path, {
+        headers: { origin: PAGE_ORIGIN, authorization: `Bearer ${TOKENS.dashboard}` },
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('access-control-allow-origin')).toBe(PAGE_ORIGIN);
     }

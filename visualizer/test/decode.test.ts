@@ -31,11 +31,19 @@ describe('decodeCall', () => {
   });
 
   it('decodes claimBatch arrays of tuples and bytes', () => {
-    const data = contract.encodeFunctionData('claimBatch', [[[terms, 42n, '0x1234'], [terms, 43n, '0x']]]);
+    const data = contract.encodeFunctionData('claimBatch', [
+      [
+        [terms, 42n, '0x1234'],
+        [terms, 43n, '0x'],
+      ],
+    ]);
     const call = decodeCall(data)!;
     expect(call.name).toBe('claimBatch');
     const claims = call.args.claims as { cumulativeAmount: string; signature: string }[];
-    expect(claims.map((c) => [c.cumulativeAmount, c.signature])).toEqual([['42', '0x1234'], ['43', '0x']]);
+    expect(claims.map((c) => [c.cumulativeAmount, c.signature])).toEqual([
+      ['42', '0x1234'],
+      ['43', '0x'],
+    ]);
   });
 
   it('lower-cases addresses given in checksum form', () => {
@@ -69,35 +77,69 @@ describe('decodeEvent and toChannelEvent', () => {
   it('types every channel event with bigint amounts and lower-case addresses', () => {
     const opened = toChannelEvent(log('ChannelOpened', [channelId, consumer, provider, signer, ZeroAddress, 60, salt, 10n]));
     expect(opened).toMatchObject({
-      kind: 'ChannelOpened', channelId, consumer, provider, signer, token: ZeroAddress, challengePeriod: 60, salt, deposit: 10n,
-      blockNumber: 7, logIndex: 0,
+      kind: 'ChannelOpened',
+      channelId,
+      consumer,
+      provider,
+      signer,
+      token: ZeroAddress,
+      challengePeriod: 60,
+      salt,
+      deposit: 10n,
+      blockNumber: 7,
+      logIndex: 0,
     });
     expect(toChannelEvent(log('ChannelToppedUp', [channelId, consumer, 5n, 15n]))).toMatchObject({
-      kind: 'ChannelToppedUp', payer: consumer, amount: 5n, deposit: 15n,
+      kind: 'ChannelToppedUp',
+      payer: consumer,
+      amount: 5n,
+      deposit: 15n,
     });
     expect(toChannelEvent(log('ChannelClaimed', [channelId, 4n, 9n]))).toMatchObject({ kind: 'ChannelClaimed', amount: 4n, claimed: 9n });
     expect(toChannelEvent(log('ChannelCloseStarted', [channelId, 1_790_000_000n]))).toMatchObject({
-      kind: 'ChannelCloseStarted', closesAt: 1_790_000_000,
+      kind: 'ChannelCloseStarted',
+      closesAt: 1_790_000_000,
     });
     expect(toChannelEvent(log('ChannelSettled', [channelId, 9n, 6n]))).toMatchObject({
-      kind: 'ChannelSettled', providerTotal: 9n, consumerRefund: 6n,
+      kind: 'ChannelSettled',
+      providerTotal: 9n,
+      consumerRefund: 6n,
     });
-    expect(toChannelEvent(log('PayoutDeferred', [ZeroAddress, provider, 3n]))).toMatchObject({ kind: 'PayoutDeferred', account: provider, amount: 3n });
-    expect(toChannelEvent(log('OwedWithdrawn', [ZeroAddress, provider, 3n]))).toMatchObject({ kind: 'OwedWithdrawn', account: provider, amount: 3n });
+    expect(toChannelEvent(log('PayoutDeferred', [ZeroAddress, provider, 3n]))).toMatchObject({
+      kind: 'PayoutDeferred',
+      account: provider,
+      amount: 3n,
+    });
+    expect(toChannelEvent(log('OwedWithdrawn', [ZeroAddress, provider, 3n]))).toMatchObject({
+      kind: 'OwedWithdrawn',
+      account: provider,
+      amount: 3n,
+    });
   });
 
   it('keeps the emitting address and position of a decoded event', () => {
     const event = decodeEvent(log('ChannelClaimed', [channelId, 4n, 9n], { blockNumber: 3, logIndex: 2 }))!;
-    expect(event).toMatchObject({ name: 'ChannelClaimed', address: '0xabcdef0000000000000000000000000000000001', blockNumber: 3, logIndex: 2 });
+    expect(event).toMatchObject({
+      name: 'ChannelClaimed',
+      address: '0xabcdef0000000000000000000000000000000001',
+      blockNumber: 3,
+      logIndex: 2,
+    });
     expect(event.args).toEqual({ channelId, amount: '4', claimed: '9' });
   });
 
   it('ignores logs it does not know (ERC-20 Transfer, EIP712DomainChanged)', () => {
     const transfer = {
       address: ZeroAddress,
-      topics: ['0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef', zeroPadValue(consumer, 32), zeroPadValue(provider, 32)],
+      topics: [
+        '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef',
+        zeroPadValue(consumer, 32),
+        zeroPadValue(provider, 32),
+      ],
       data: zeroPadValue('0x05', 32),
-      blockNumber: 1, logIndex: 0, transactionHash: '0x00',
+      blockNumber: 1,
+      logIndex: 0,
+      transactionHash: '0x00',
     };
     expect(decodeEvent(transfer)).toBeNull();
     expect(toChannelEvent(transfer)).toBeNull();

@@ -37,7 +37,16 @@ describeWithBrowser(`visualizer in headless Chromium${hasChromium ? '' : ` (skip
     scenario = await buildScenario(chain, { corsOrigins: [site.url] });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -69,7 +78,9 @@ describeWithBrowser(`visualizer in headless Chromium${hasChromium ? '' : ` (skip
     }
     expect(await row(scenario.channels.a.id).locator('[data-field="deposit"]').textContent()).toBe('0.01 ETH');
     expect(await row(scenario.channels.a.id).locator('[data-field="claimed"]').textContent()).toBe('0.004 ETH');
-    expect(await row(scenario.channels.b.id).locator('[data-field="countdown"]').textContent()).toMatch(/^closes in (59m \d\ds|1h 00m 00s)$/);
+    expect(await row(scenario.channels.b.id).locator('[data-field="countdown"]').textContent()).toMatch(
+      /^closes in (59m \d\ds|1h 00m 00s)$/,
+    );
     expect(await row(scenario.channels.c.id).locator('[data-field="refund"]').getAttribute('data-amount')).toBe(
       (scenario.channels.c.deposit - scenario.channels.c.claimed).toString(),
     );
@@ -121,7 +132,8 @@ describeWithBrowser(`visualizer in headless Chromium${hasChromium ? '' : ` (skip
     const a = scenario.channels.a;
     await scenario.payAndClaimOnA();
     await page.waitForFunction(
-      ({ id, claimed }) => document.querySelector(`tr[data-channel-id="${id}"] [data-field="claimed"]`)?.getAttribute('data-amount') === claimed,
+      ({ id, claimed }) =>
+        document.querySelector(`tr[data-channel-id="${id}"] [data-field="claimed"]`)?.getAttribute('data-amount') === claimed,
       { id: a.id, claimed: a.claimed.toString() },
       { timeout: 15_000 },
     );

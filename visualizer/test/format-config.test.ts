@@ -37,7 +37,10 @@ describe('formatting', () => {
 describe('names', () => {
   it('parses address:name lists and reports bad entries', () => {
     expect(parseNames(`${A.toUpperCase().replace('0X', '0x')}:public, ${B}:random-number,,bad:x,${A}:`)).toEqual({
-      names: [[A, 'public'], [B, 'random-number']],
+      names: [
+        [A, 'public'],
+        [B, 'random-number'],
+      ],
       invalid: ['bad:x', `${A}:`],
     });
   });
@@ -54,7 +57,14 @@ describe('names', () => {
 
 describe('config', () => {
   it('defaults to the local node', () => {
-    expect(parseConfig('')).toEqual({ rpcUrl: DEFAULT_RPC_URL, contract: null, paymentServerUrl: null, names: [], watch: [], problems: [] });
+    expect(parseConfig('')).toEqual({
+      rpcUrl: DEFAULT_RPC_URL,
+      contract: null,
+      paymentServerUrl: null,
+      names: [],
+      watch: [],
+      problems: [],
+    });
   });
   it('reads everything from the query, the hash overriding it', () => {
     const config = parseConfig(

@@ -64,14 +64,26 @@ describe('layoutGraph', () => {
   });
 
   it('counts an off-chain voucher above the claimed amount as flow', () => {
-    const withVouchers = layoutGraph(channels, { width: 600, height: 300, label, vouchers: new Map([['0x04', 300n], ['0x01', 10n]]) });
+    const withVouchers = layoutGraph(channels, {
+      width: 600,
+      height: 300,
+      label,
+      vouchers: new Map([
+        ['0x04', 300n],
+        ['0x01', 10n],
+      ]),
+    });
     const flows = withVouchers.edges.map((e) => e.flow);
     expect(flows).toEqual([100n, 25n, 300n]);
     expect(withVouchers.edges[2]!.width).toBeCloseTo(12);
   });
 
   it('bends edges between the same two services in opposite directions apart', () => {
-    const mutual = layoutGraph([channel('0x05', PUBLIC, RANDOM, 10n, 5n), channel('0x06', RANDOM, PUBLIC, 10n, 5n)], { width: 600, height: 300, label });
+    const mutual = layoutGraph([channel('0x05', PUBLIC, RANDOM, 10n, 5n), channel('0x06', RANDOM, PUBLIC, 10n, 5n)], {
+      width: 600,
+      height: 300,
+      label,
+    });
     expect(mutual.nodes).toHaveLength(2);
     const [there, back] = mutual.edges;
     const [a, b] = mutual.nodes;
@@ -81,10 +93,11 @@ describe('layoutGraph', () => {
   });
 
   it('keeps tokens apart and scales each against its own largest flow', () => {
-    const mixed = layoutGraph(
-      [channel('0x07', PUBLIC, RANDOM, 10n ** 18n, 10n ** 18n), channel('0x08', PUBLIC, RANDOM, 5n, 5n, TOKEN)],
-      { width: 600, height: 300, label },
-    );
+    const mixed = layoutGraph([channel('0x07', PUBLIC, RANDOM, 10n ** 18n, 10n ** 18n), channel('0x08', PUBLIC, RANDOM, 5n, 5n, TOKEN)], {
+      width: 600,
+      height: 300,
+      label,
+    });
     expect(mixed.edges).toHaveLength(2);
     expect(mixed.edges.map((e) => e.width)).toEqual([12, 12]);
     expect(mixed.edges[0]!.path).not.toBe(mixed.edges[1]!.path);
@@ -110,7 +123,19 @@ describe('ratio', () => {
 
 describe('layoutGraph on a generated network of twelve services', () => {
   // The Barabási–Albert tree of `ba:12,7`: s0 pays s1, s3, s4, s6; s1 → s2; s3 → s10; s4 → s5, s7; s5 → s8 → s9 → s11.
-  const tree: [number, number][] = [[0, 1], [0, 3], [0, 4], [0, 6], [1, 2], [3, 10], [4, 5], [4, 7], [5, 8], [8, 9], [9, 11]];
+  const tree: [number, number][] = [
+    [0, 1],
+    [0, 3],
+    [0, 4],
+    [0, 6],
+    [1, 2],
+    [3, 10],
+    [4, 5],
+    [4, 7],
+    [5, 8],
+    [8, 9],
+    [9, 11],
+  ];
   const address = (i: number) => `0x${(i + 1).toString(16).padStart(40, '0')}`;
   const layout = layoutGraph(
     tree.map(([a, b], k) => channel(`0x${k}`, address(a), address(b), 100n, 5n)),

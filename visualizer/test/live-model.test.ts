@@ -103,7 +103,10 @@ describe.each([
     // Watched by default: the channel parties and the contract, which holds exactly what is still locked.
     expect(new Set(s.watched)).toEqual(new Set([...Object.values(scenario.services), s.contract]));
     const held = s.balances.points(s.contract!);
-    expect(held[held.length - 1]).toEqual({ block: s.head, balance: s.totals.byToken.get('0x0000000000000000000000000000000000000000')!.locked });
+    expect(held[held.length - 1]).toEqual({
+      block: s.head,
+      balance: s.totals.byToken.get('0x0000000000000000000000000000000000000000')!.locked,
+    });
     expect(held[0]!.balance).toBe(0n);
     const persistence = s.balances.deltas(scenario.services.persistence);
     expect(persistence[persistence.length - 1]!.balance).toBeGreaterThan(0n);
@@ -144,7 +147,10 @@ describe.each([
   });
 
   test('reports an unreachable node as one clear error', async () => {
-    const m = new LiveModel({ rpcUrl: 'http://127.0.0.1:9', contract: null, paymentServerUrl: null, paymentServerToken: null, names: [], watch: [] }, () => {});
+    const m = new LiveModel(
+      { rpcUrl: 'http://127.0.0.1:9', contract: null, paymentServerUrl: null, paymentServerToken: null, names: [], watch: [] },
+      () => {},
+    );
     await expect(m.tick()).rejects.toThrow(/cannot reach the node at http:\/\/127.0.0.1:9/);
   });
 });

@@ -25,7 +25,10 @@ describe('static server', () => {
   });
 
   /** A raw request, so that paths like /../x reach the server unnormalised. */
-  function get(path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  function get(
+    path: string,
+    method = 'GET',
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
     return new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: server.port, path, method }, (res) => {
         let body = '';

@@ -16,7 +16,8 @@ const SCREENSHOT = process.env.UPDATE_SCREENSHOT
   ? join(VISUALIZER_DIR, '..', 'docs', 'images', 'visualizer-ba12.png')
   : join(tmpdir(), `chanpay-visualizer-ba12-${process.pid}.png`);
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) process.stderr.write(`visualizer topology e2e skipped: ${CHROMIUM} is missing (bash .ci/setup-chromium.sh installs it)\n`);
+if (!hasChromium)
+  process.stderr.write(`visualizer topology e2e skipped: ${CHROMIUM} is missing (bash .ci/setup-chromium.sh installs it)\n`);
 const describeWithBrowser = hasChromium ? describe : describe.skip;
 
 jest.setTimeout(180_000);
@@ -37,18 +38,32 @@ describeWithBrowser('visualizer on a generated twelve-service network', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    net = await startTopology('ba:12,7', { freePorts: true, dataDir: join(tmpdir(), `chanpay-visualizer-ba12-${process.pid}`), claimIntervalSeconds: 0 });
+    net = await startTopology('ba:12,7', {
+      freePorts: true,
+      dataDir: join(tmpdir(), `chanpay-visualizer-ba12-${process.pid}`),
+      claimIntervalSeconds: 0,
+    });
     for (let i = 1; i <= 4; i++) {
       const res = await fetch(net.entries[0]!.url, { headers: { 'x-request-id': String(i) } });
       if (res.status !== 200) throw new Error(`request ${i}: HTTP ${res.status} ${await res.text()}`);
     }
     // Claimed on chain, so that the page (reading the chain only) shows what flowed on every edge.
-    for (const s of net.topology.services.filter((x) => x.providerMode !== 'off')) await (await fetch(`${net.urls.services[s.name]}/redeem`)).text();
+    for (const s of net.topology.services.filter((x) => x.providerMode !== 'off'))
+      await (await fetch(`${net.urls.services[s.name]}/redeem`)).text();
     await buildIfNeeded({ quiet: true });
     site = await startStaticServer({ root: DIST_DIR, port: 0 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -66,7 +81,11 @@ describeWithBrowser('visualizer on a generated twelve-service network', () => {
     await page.goto(`${site.url}/?rpc=${encodeURIComponent(net.urls.chain!)}&contract=${net.contract}&names=${encodeURIComponent(names)}`);
     const edges = page.locator('[data-testid="graph"] g.edge');
     await edges.nth(net.topology.edges.length - 1).waitFor({ timeout: 30_000 });
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="graph"] g.edge:not(.edge-idle)').length === n, net.topology.edges.length, { timeout: 30_000 });
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid="graph"] g.edge:not(.edge-idle)').length === n,
+      net.topology.edges.length,
+      { timeout: 30_000 },
+    );
     expect(await edges.count()).toBe(11);
     const labels = await page.locator('[data-testid="graph"] .node-label').allTextContents();
     expect(labels.sort()).toEqual(net.topology.services.map((s) => s.name).sort());
@@ -83,7 +102,12 @@ describeWithBrowser('visualizer on a generated twelve-service network', () => {
       }),
     );
     const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
-    const clashes = boxes.flatMap((a, i) => boxes.slice(i + 1).filter((b) => overlap(a, b)).map((b) => `${a.label}/${b.label}`));
+    const clashes = boxes.flatMap((a, i) =>
+      boxes
+        .slice(i + 1)
+        .filter((b) => overlap(a, b))
+        .map((b) => `${a.label}/${b.label}`),
+    );
     expect(clashes).toEqual([]);
     const circles = await page.locator('[data-testid="graph"] g.node').evaluateAll((els) =>
       els.map((g) => {
@@ -91,7 +115,9 @@ describeWithBrowser('visualizer on a generated twelve-service network', () => {
         return { x: t.e, y: t.f, r: Number(g.querySelector('circle')!.getAttribute('r')) };
       }),
     );
-    const edgeLabels = await page.locator('[data-testid="graph"] .edge-label').evaluateAll((els) => els.map((e) => ({ x: Number(e.getAttribute('x')), y: Number(e.getAttribute('y')) })));
+    const edgeLabels = await page
+      .locator('[data-testid="graph"] .edge-label')
+      .evaluateAll((els) => els.map((e) => ({ x: Number(e.getAttribute('x')), y: Number(e.getAttribute('y')) })));
     for (const l of edgeLabels) for (const c of circles) expect(Math.hypot(l.x - c.x, l.y - c.y)).toBeGreaterThan(c.r);
   });
 

@@ -48,7 +48,8 @@ export interface AcceptanceInput {
 export function voucherRefusal(input: AcceptanceInput): ChanpayError | null {
   const { channel, voucher, price, paid, policy } = input;
   if (channel.state === 'settled') return new ChanpayError('CHANNEL_CLOSED', 'the channel is settled');
-  if (channel.state === 'closing' && !input.servedAlready) return new ChanpayError('CHANNEL_CLOSING', 'the consumer is closing the channel');
+  if (channel.state === 'closing' && !input.servedAlready)
+    return new ChanpayError('CHANNEL_CLOSING', 'the consumer is closing the channel');
   if (!policy.acceptsToken(channel.terms.token) || channel.terms.challengePeriod < policy.minChallengePeriod) {
     return new ChanpayError('TERMS_NOT_ACCEPTED', 'the channel token or challenge period is not accepted by this provider', {
       token: channel.terms.token,
@@ -58,7 +59,8 @@ export function voucherRefusal(input: AcceptanceInput): ChanpayError | null {
   }
   const signer = input.signerOf(voucher);
   if (!signer.ok) return new ChanpayError('BAD_SIGNATURE', signer.reason);
-  if (signer.address !== channel.terms.signer) return new ChanpayError('SIGNER_MISMATCH', 'the voucher is not signed by the channel signer');
+  if (signer.address !== channel.terms.signer)
+    return new ChanpayError('SIGNER_MISMATCH', 'the voucher is not signed by the channel signer');
   if (voucher.amount > channel.deposit) {
     return new ChanpayError('AMOUNT_EXCEEDS_DEPOSIT', 'the cumulative amount is above the deposit', {
       amount: voucher.amount.toString(),
@@ -88,7 +90,10 @@ export function recordAccepted(paid: PaidRanges, voucher: Voucher, price: bigint
  * up since the channel was last read. `attempt` checks (and records) synchronously; `refresh` re-reads the
  * channel. Answers synchronously when no refresh is needed (the hot path), so the caller need not yield.
  */
-export function acceptWithRefresh<T>(attempt: () => T | ChanpayError, refresh: () => Promise<unknown>): T | ChanpayError | Promise<T | ChanpayError> {
+export function acceptWithRefresh<T>(
+  attempt: () => T | ChanpayError,
+  refresh: () => Promise<unknown>,
+): T | ChanpayError | Promise<T | ChanpayError> {
   const first = attempt();
   if (!(first instanceof ChanpayError) || first.code !== 'AMOUNT_EXCEEDS_DEPOSIT') return first;
   return refresh().then(attempt);

@@ -25,7 +25,14 @@ export function termsTuple(t: ChannelTerms): [string, string, string, string, nu
  * Terms in the lower-case form we store and compare, from any source that has their fields (an API answer, a
  * contract event's arguments).
  */
-export function normalizeTerms(t: { consumer: string; provider: string; signer: string; token: string; challengePeriod: number | bigint; salt: string }): ChannelTerms {
+export function normalizeTerms(t: {
+  consumer: string;
+  provider: string;
+  signer: string;
+  token: string;
+  challengePeriod: number | bigint;
+  salt: string;
+}): ChannelTerms {
   return {
     consumer: normalizeAddress(t.consumer),
     provider: normalizeAddress(t.provider),

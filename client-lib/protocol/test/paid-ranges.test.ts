@@ -54,7 +54,7 @@ describe('PaidRanges: each voucher pays for (amount - price, amount]', () => {
     expect(r.fits(30n, 10n)).toBe(true);
   });
 
-  test('property: any arrival order of a consumer\'s vouchers charges each call exactly once, replays never', () => {
+  test("property: any arrival order of a consumer's vouchers charges each call exactly once, replays never", () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 60 }),
@@ -63,7 +63,10 @@ describe('PaidRanges: each voucher pays for (amount - price, amount]', () => {
           // The consumer signs cumulative amounts c_i = c_{i-1} + p_i.
           let c = 0n;
           const vouchers = prices.map((p) => ({ amount: (c += BigInt(p)), price: BigInt(p) }));
-          const order = vouchers.map((v, i) => ({ v, k: shuffle[i]! })).sort((a, b) => a.k - b.k).map((x) => x.v);
+          const order = vouchers
+            .map((v, i) => ({ v, k: shuffle[i]! }))
+            .sort((a, b) => a.k - b.k)
+            .map((x) => x.v);
           const r = new PaidRanges(0n, 1000);
           let charged = 0n;
           for (const v of order) {

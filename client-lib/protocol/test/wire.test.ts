@@ -1,7 +1,39 @@
 import fc from 'fast-check';
 import { AbiCoder, SigningKey, TypedDataEncoder, Wallet, hexlify, keccak256 } from 'ethers';
-import { MAX_UINT256, MAX_VOUCHER_HEADER_LENGTH, PAYMENT_SCHEME, decodeReceipt, decodeTerms, decodeVoucher, encodeReceipt, encodeTerms, encodeVoucher, termsTuple, type Address, type ChannelTerms, type PaymentTerms, type Voucher } from '@chanpay/protocol';
-import { DOMAIN_NAME, DOMAIN_VERSION, VOUCHER_TYPES, VoucherHasher, VoucherSigner, addressOfPrivateKey, bufferToHex, channelIdOf, hexToBuffer, keccak256 as keccak256Native, nativeCryptoLoaded, nativeKeccakLoaded, recoverSigner, signDigest, uint256Word, voucherSigner } from '@chanpay/protocol/node';
+import {
+  MAX_UINT256,
+  MAX_VOUCHER_HEADER_LENGTH,
+  PAYMENT_SCHEME,
+  decodeReceipt,
+  decodeTerms,
+  decodeVoucher,
+  encodeReceipt,
+  encodeTerms,
+  encodeVoucher,
+  termsTuple,
+  type Address,
+  type ChannelTerms,
+  type PaymentTerms,
+  type Voucher,
+} from '@chanpay/protocol';
+import {
+  DOMAIN_NAME,
+  DOMAIN_VERSION,
+  VOUCHER_TYPES,
+  VoucherHasher,
+  VoucherSigner,
+  addressOfPrivateKey,
+  bufferToHex,
+  channelIdOf,
+  hexToBuffer,
+  keccak256 as keccak256Native,
+  nativeCryptoLoaded,
+  nativeKeccakLoaded,
+  recoverSigner,
+  signDigest,
+  uint256Word,
+  voucherSigner,
+} from '@chanpay/protocol/node';
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const KEY = hexToBuffer('0x' + '11'.repeat(32));
@@ -44,17 +76,31 @@ describe('native crypto', () => {
 describe('voucher header', () => {
   it('round-trips through encode and decode', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }), hex(20), hex(32), uint256, hex(65), (chainId, contract, channelId, amount, signature) => {
-        const v: Voucher = { chainId, contract: contract as Address, channelId, amount, signature };
-        expect(decodeVoucher(encodeVoucher(v))).toEqual({ ok: true, voucher: v });
-      }),
+      fc.property(
+        fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }),
+        hex(20),
+        hex(32),
+        uint256,
+        hex(65),
+        (chainId, contract, channelId, amount, signature) => {
+          const v: Voucher = { chainId, contract: contract as Address, channelId, amount, signature };
+          expect(decodeVoucher(encodeVoucher(v))).toEqual({ ok: true, voucher: v });
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('normalizes hex to lower case and tolerates surrounding whitespace', () => {
     const v = voucher();
-    const upper = ['1', '1337', '0x' + CONTRACT.slice(2).toUpperCase(), '0x' + CHANNEL.slice(2).toUpperCase(), '42000', '0x' + v.signature.slice(2).toUpperCase()].join('.');
+    const upper = [
+      '1',
+      '1337',
+      '0x' + CONTRACT.slice(2).toUpperCase(),
+      '0x' + CHANNEL.slice(2).toUpperCase(),
+      '42000',
+      '0x' + v.signature.slice(2).toUpperCase(),
+    ].join('.');
     expect(decodeVoucher(`  ${upper}\t`)).toEqual({ ok: true, voucher: v });
   });
 
@@ -130,7 +176,7 @@ describe('signatures', () => {
     );
   });
 
-  it('recovers the signer, which equals the key\'s address', () => {
+  it("recovers the signer, which equals the key's address", () => {
     expect(addressOfPrivateKey(KEY)).toBe(KEY_ADDRESS);
     expect(recoverSigner(digest, signDigest(digest, KEY))).toEqual({ ok: true, address: KEY_ADDRESS });
     const v = voucher();
@@ -200,11 +246,19 @@ describe('EIP-712 digest and channel id equal what ethers (and so the contract) 
   it('channelIdOf equals keccak256 of the ABI-encoded Terms tuple', () => {
     const coder = AbiCoder.defaultAbiCoder();
     fc.assert(
-      fc.property(hex(20), hex(20), hex(20), hex(20), fc.integer({ min: 0, max: 2 ** 32 - 1 }), hex(32), (consumer, provider, signer, token, challengePeriod, salt) => {
-        const terms = { consumer, provider, signer, token, challengePeriod, salt } as ChannelTerms;
-        const encoded = coder.encode(['tuple(address,address,address,address,uint32,bytes32)'], [termsTuple(terms)]);
-        expect(channelIdOf(terms)).toBe(keccak256(encoded));
-      }),
+      fc.property(
+        hex(20),
+        hex(20),
+        hex(20),
+        hex(20),
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        hex(32),
+        (consumer, provider, signer, token, challengePeriod, salt) => {
+          const terms = { consumer, provider, signer, token, challengePeriod, salt } as ChannelTerms;
+          const encoded = coder.encode(['tuple(address,address,address,address,uint32,bytes32)'], [termsTuple(terms)]);
+          expect(channelIdOf(terms)).toBe(keccak256(encoded));
+        },
+      ),
       { numRuns: 200 },
     );
   });

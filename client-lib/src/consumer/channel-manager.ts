@@ -89,11 +89,15 @@ export class ChannelManager {
     const policy = this.opts.topUp;
     if (ch.topUp) await ch.topUp;
     if (ch.deposit - ch.signed - price < 0n) {
-      throw new ChanpayError('AMOUNT_EXCEEDS_DEPOSIT', policy ? 'the top-up did not cover this call' : 'the deposit is used up and top-ups are off', {
-        channelId: ch.id,
-        deposit: ch.deposit.toString(),
-        signed: ch.signed.toString(),
-      });
+      throw new ChanpayError(
+        'AMOUNT_EXCEEDS_DEPOSIT',
+        policy ? 'the top-up did not cover this call' : 'the deposit is used up and top-ups are off',
+        {
+          channelId: ch.id,
+          deposit: ch.deposit.toString(),
+          signed: ch.signed.toString(),
+        },
+      );
     }
   }
 
@@ -120,7 +124,8 @@ export class ChannelManager {
         this.log.info({ channelId: ch.id, amount: amount.toString(), deposit: ch.deposit.toString() }, 'channel topped up');
       } catch (e) {
         this.log.warn({ channelId: ch.id, err: (e as Error).message }, 'top-up failed');
-        if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED' || e.code === 'INVALID_STATE')) this.forget(ch);
+        if (e instanceof ChanpayError && (e.code === 'CHANNEL_CLOSING' || e.code === 'CHANNEL_CLOSED' || e.code === 'INVALID_STATE'))
+          this.forget(ch);
       } finally {
         ch.topUp = null;
       }
@@ -178,5 +183,12 @@ export class ChannelManager {
 }
 
 function walletOf(info: ChannelInfo, signed: bigint, openedHere: boolean): ChannelWallet {
-  return new ChannelWallet({ id: info.id.toLowerCase(), terms: normalizeTerms(info.terms), deposit: BigInt(info.deposit), signed, state: info.state, openedHere });
+  return new ChannelWallet({
+    id: info.id.toLowerCase(),
+    terms: normalizeTerms(info.terms),
+    deposit: BigInt(info.deposit),
+    signed,
+    state: info.state,
+    openedHere,
+  });
 }

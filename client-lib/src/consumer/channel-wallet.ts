@@ -80,7 +80,12 @@ export class ChannelWallet implements ConsumerChannel {
       const index = b.returned.length > 0 ? b.returned.pop()! : b.next < b.calls ? b.next++ : -1;
       if (index < 0) continue;
       if (b.next === b.calls && b.returned.length === 0) this.dropBlock(b);
-      return { kind: 'ticket', header: encodeTicket({ channelId: this.id, blockAmount: b.amount, index, preimage: b.links[index]! }), block: b, index };
+      return {
+        kind: 'ticket',
+        header: encodeTicket({ channelId: this.id, blockAmount: b.amount, index, preimage: b.links[index]! }),
+        block: b,
+        index,
+      };
     }
     return undefined;
   }

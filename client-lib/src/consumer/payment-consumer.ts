@@ -1,5 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { ChanpayError, inErrorGroup, isErrorCode, isHex, encodePrepay, toWei, IDEMPOTENCY_HEADER, type Amount, type ErrorCode, type PaymentTerms, type Receipt } from '@chanpay/protocol';
+import {
+  ChanpayError,
+  inErrorGroup,
+  isErrorCode,
+  isHex,
+  encodePrepay,
+  toWei,
+  IDEMPOTENCY_HEADER,
+  type Amount,
+  type ErrorCode,
+  type PaymentTerms,
+  type Receipt,
+} from '@chanpay/protocol';
 import { recoverSigner } from '@chanpay/protocol/node';
 import { PaymentServerClient, sleep, type PaymentServerClientOptions } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
@@ -9,7 +21,16 @@ import type { ConsumerChannel, PrepaidBlock } from './channel';
 import { ChannelManager } from './channel-manager';
 import type { ChannelWallet } from './channel-wallet';
 import { UNPAID, setPaymentHeaders, type ChannelPayment, type Payment, type RepeatedPayment, type VoucherPayment } from './payment';
-import { classifyAnswer, classifySendError, drain, readError, readTerms, receiptFor, type NoAnswer, type ProviderAnswer } from './provider-answer';
+import {
+  classifyAnswer,
+  classifySendError,
+  drain,
+  readError,
+  readTerms,
+  receiptFor,
+  type NoAnswer,
+  type ProviderAnswer,
+} from './provider-answer';
 import { prepare, prepareSync, routeOf, type PreparedRequest } from './request';
 import { blockSize, callsPerVoucher, checkTerms } from './terms-policy';
 import { LocalVoucherSource, RemoteVoucherSource, type SignedNext, type VoucherSource } from './voucher-source';
@@ -82,7 +103,8 @@ export class PaymentConsumer {
   private started: Started | null = null;
 
   constructor(opts: PaymentConsumerOptions) {
-    if (opts.mode === 'local' && !opts.voucherKey) throw new ChanpayError('VALIDATION_ERROR', 'local mode needs a voucherKey (VOUCHER_KEY): the hot key that signs vouchers');
+    if (opts.mode === 'local' && !opts.voucherKey)
+      throw new ChanpayError('VALIDATION_ERROR', 'local mode needs a voucherKey (VOUCHER_KEY): the hot key that signs vouchers');
     this.opts = opts;
     this.server = opts.paymentServer instanceof PaymentServerClient ? opts.paymentServer : new PaymentServerClient(opts.paymentServer);
     this.log = opts.logger ?? silentLogger;
@@ -98,7 +120,9 @@ export class PaymentConsumer {
       this.ready = (async () => {
         const ctx = await loadContext(this.server, { account: this.opts.account, waitMs: this.opts.startTimeoutMs });
         const source: VoucherSource =
-          this.opts.mode === 'local' ? new LocalVoucherSource(ctx, this.opts.voucherKey!) : new RemoteVoucherSource(this.server, ctx.account.signer);
+          this.opts.mode === 'local'
+            ? new LocalVoucherSource(ctx, this.opts.voucherKey!)
+            : new RemoteVoucherSource(this.server, ctx.account.signer);
         const deposit = toWei(this.opts.deposit);
         const topUp =
           this.opts.topUp === false
@@ -165,7 +189,9 @@ export class PaymentConsumer {
         channel = channels.openChannelFor(terms) ?? (await channels.channelFor(terms));
         const price = BigInt(terms.price);
         const blockCalls = budget.ticketRefusals > 0 ? callsPerVoucher(this.opts.prepay, terms) : 1;
-        const next = this.takePrepaid(channel, price, blockCalls, budget) ?? (await this.payAnew(channels, source, channel, price, blockCalls, budget));
+        const next =
+          this.takePrepaid(channel, price, blockCalls, budget) ??
+          (await this.payAnew(channels, source, channel, price, blockCalls, budget));
         if (next === LOOK_AGAIN) continue;
         if (next === OUT_OF_ATTEMPTS) break;
         payment = next;
@@ -182,7 +208,12 @@ export class PaymentConsumer {
       }
 
       const receipt = channel && res.status !== 402 ? receiptFor(res, channel.id) : null;
-      const answer = classifyAnswer(res.status, receipt, res.status === 402 ? await readTerms(res) : null, res.status === 503 && channel ? await readError(res) : null);
+      const answer = classifyAnswer(
+        res.status,
+        receipt,
+        res.status === 402 ? await readTerms(res) : null,
+        res.status === 503 && channel ? await readError(res) : null,
+      );
       if (answer.kind === 'terms-unreadable') {
         // Refused: a block this payment opened is given up, so that calls waiting for it go on.
         channel?.settle(payment, answer, key !== null);
@@ -228,7 +259,9 @@ export class PaymentConsumer {
     const res = await this.send(req);
     if (res.status !== 402) {
       await drain(res);
-      throw new ChanpayError('PAYMENT_REQUIRED', `${route} answered ${res.status}, not 402: it does not ask for payment`, { url: req.url.href });
+      throw new ChanpayError('PAYMENT_REQUIRED', `${route} answered ${res.status}, not 402: it does not ask for payment`, {
+        url: req.url.href,
+      });
     }
     const t = await readTerms(res);
     if (!t) throw new ChanpayError('PAYMENT_REQUIRED', `${route} answered 402 without readable payment terms`, { url: req.url.href });
@@ -308,7 +341,10 @@ export class PaymentConsumer {
         } catch (e) {
           // Concurrent calls took what a top-up added before this one could sign (or, remote, the server's count is
           // ahead of ours): wait for the next top-up, a few times.
-          if (!(e instanceof ChanpayError && e.code === 'AMOUNT_EXCEEDS_DEPOSIT' && topUps < 3 && (await channels.topUpNow(channel, charge)))) throw e;
+          if (
+            !(e instanceof ChanpayError && e.code === 'AMOUNT_EXCEEDS_DEPOSIT' && topUps < 3 && (await channels.topUpNow(channel, charge)))
+          )
+            throw e;
         }
       }
     } catch (e) {
@@ -360,7 +396,13 @@ export class PaymentConsumer {
   }
 
   /** What a voucher's refusal means for the channel: fail, resume above the provider's voucher, drop the channel, or wait. */
-  private async handleRefusal(channels: ChannelManager, ch: ChannelWallet, t: PaymentTerms, route: string, voucher?: VoucherPayment): Promise<void> {
+  private async handleRefusal(
+    channels: ChannelManager,
+    ch: ChannelWallet,
+    t: PaymentTerms,
+    route: string,
+    voucher?: VoucherPayment,
+  ): Promise<void> {
     const code = t.reason?.code ?? 'PAYMENT_REQUIRED';
     this.log.warn({ route, channelId: ch.id, code, reason: t.reason?.message }, 'voucher refused');
     if (inErrorGroup('FATAL', code)) {
@@ -400,7 +442,7 @@ export class PaymentConsumer {
       this.log.warn({ channelId: ch.id, amount: amount.toString() }, 'the provider reported a voucher we did not sign; ignored');
       return;
     }
-    this.log.info({ channelId: ch.id, from: ch.signed.toString(), to: amount.toString() }, 'resuming above the provider\'s latest voucher');
+    this.log.info({ channelId: ch.id, from: ch.signed.toString(), to: amount.toString() }, "resuming above the provider's latest voucher");
     ch.signed = amount;
   }
 

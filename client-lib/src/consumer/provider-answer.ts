@@ -1,4 +1,12 @@
-import { PAYMENT_REQUIRED_HEADER, RECEIPT_HEADER, decodeReceipt, decodeTerms, termsFromJson, type PaymentTerms, type Receipt } from '@chanpay/protocol';
+import {
+  PAYMENT_REQUIRED_HEADER,
+  RECEIPT_HEADER,
+  decodeReceipt,
+  decodeTerms,
+  termsFromJson,
+  type PaymentTerms,
+  type Receipt,
+} from '@chanpay/protocol';
 import { neverSent } from '../payment-server-client';
 
 /**
@@ -46,9 +54,15 @@ const NO_ANSWER: NoAnswer = { kind: 'no-answer' };
  * `error`: of a 503. The 503 comes before the receipt, as a provider that could not store the voucher is
  * retried with the same one (under an idempotency key) even if a handler sent a receipt.
  */
-export function classifyAnswer(status: number, receipt: Receipt | null, terms: PaymentTerms | null, error: AnswerError | null): ProviderAnswer {
+export function classifyAnswer(
+  status: number,
+  receipt: Receipt | null,
+  terms: PaymentTerms | null,
+  error: AnswerError | null,
+): ProviderAnswer {
   if (status === 402) return terms ? { kind: 'refused', terms } : TERMS_UNREADABLE;
-  if (status === 503 && error?.code === 'PAYMENT_SERVER_UNAVAILABLE') return { kind: 'not-stored', accepted: Boolean(error.details?.accepted), receipt };
+  if (status === 503 && error?.code === 'PAYMENT_SERVER_UNAVAILABLE')
+    return { kind: 'not-stored', accepted: Boolean(error.details?.accepted), receipt };
   if (receipt) return { kind: 'served', receipt };
   return status >= 500 && status !== 503 ? SERVER_ERROR : NOT_CHARGED;
 }
@@ -112,7 +126,10 @@ export async function readError(res: Response): Promise<AnswerError | null> {
     const body = (await res.clone().json()) as { error?: { code?: unknown; details?: unknown } };
     if (typeof body?.error?.code !== 'string') return null;
     const details = body.error.details;
-    return { code: body.error.code, details: typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : undefined };
+    return {
+      code: body.error.code,
+      details: typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : undefined,
+    };
   } catch {
     return null;
   }

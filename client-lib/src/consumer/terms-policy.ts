@@ -1,4 +1,13 @@
-import { ChanpayError, MAX_PREPAY_CALLS, PAYMENT_SCHEME, isHex, toWei, type Amount, type ErrorCode, type PaymentTerms } from '@chanpay/protocol';
+import {
+  ChanpayError,
+  MAX_PREPAY_CALLS,
+  PAYMENT_SCHEME,
+  isHex,
+  toWei,
+  type Amount,
+  type ErrorCode,
+  type PaymentTerms,
+} from '@chanpay/protocol';
 import type { PaymentContext } from '../context';
 
 /** What this consumer is willing to pay: `PaymentConsumerOptions.maxPrice` and `deposit`. */
@@ -18,12 +27,16 @@ export function checkTerms(t: PaymentTerms, ctx: PaymentContext, limits: TermsLi
   };
   if (t.scheme !== PAYMENT_SCHEME) refuse('TERMS_NOT_ACCEPTED', `unknown payment scheme ${String(t.scheme)}`);
   if (!/^\d{1,78}$/.test(String(t.chainId)) || BigInt(t.chainId) !== ctx.chainId || String(t.contract).toLowerCase() !== ctx.contract) {
-    refuse('WRONG_DOMAIN', `the provider is paid on chain ${t.chainId} contract ${t.contract}, our payment server uses chain ${ctx.chainId} contract ${ctx.contract}`);
+    refuse(
+      'WRONG_DOMAIN',
+      `the provider is paid on chain ${t.chainId} contract ${t.contract}, our payment server uses chain ${ctx.chainId} contract ${ctx.contract}`,
+    );
   }
   if (!isHex(String(t.provider), 20)) refuse('TERMS_NOT_ACCEPTED', 'the provider address is not an address');
   if (String(t.token).toLowerCase() !== ctx.token) refuse('TERMS_NOT_ACCEPTED', `the provider wants token ${t.token}`);
   if (!/^\d{1,78}$/.test(String(t.price)) || BigInt(t.price) <= 0n) refuse('TERMS_NOT_ACCEPTED', `invalid price ${t.price}`);
-  if (limits.maxPrice !== undefined && BigInt(t.price) > toWei(limits.maxPrice)) refuse('TERMS_NOT_ACCEPTED', `price ${t.price} is above our maximum ${limits.maxPrice}`);
+  if (limits.maxPrice !== undefined && BigInt(t.price) > toWei(limits.maxPrice))
+    refuse('TERMS_NOT_ACCEPTED', `price ${t.price} is above our maximum ${limits.maxPrice}`);
   if (!/^\d{1,78}$/.test(String(t.minDeposit)) || BigInt(t.minDeposit) > toWei(limits.deposit)) {
     refuse('TERMS_NOT_ACCEPTED', `the provider wants a deposit of at least ${t.minDeposit}, we deposit ${limits.deposit}`);
   }

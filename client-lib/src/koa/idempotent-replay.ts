@@ -21,7 +21,8 @@ export function cacheable(ctx: Context): CachedResponse | null {
   if (body === null || body === undefined) size = 0;
   else if (typeof body === 'string') size = Buffer.byteLength(body);
   else if (Buffer.isBuffer(body)) size = body.length;
-  else if (typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe !== 'function') size = Buffer.byteLength(JSON.stringify(body));
+  else if (typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe !== 'function')
+    size = Buffer.byteLength(JSON.stringify(body));
   else return null;
   if (size > MAX_CACHED_BODY) return null;
   const type = ctx.response.get('content-type');

@@ -1,5 +1,17 @@
 import type { Context, Middleware } from 'koa';
-import { ChanpayError, VOUCHER_HEADER, PREPAY_HEADER, TICKET_HEADER, IDEMPOTENCY_HEADER, PAYMENT_REQUIRED_HEADER, RECEIPT_HEADER, encodeTerms, type Receipt, toWei, type Amount } from '@chanpay/protocol';
+import {
+  ChanpayError,
+  VOUCHER_HEADER,
+  PREPAY_HEADER,
+  TICKET_HEADER,
+  IDEMPOTENCY_HEADER,
+  PAYMENT_REQUIRED_HEADER,
+  RECEIPT_HEADER,
+  encodeTerms,
+  type Receipt,
+  toWei,
+  type Amount,
+} from '@chanpay/protocol';
 import type { PaymentProvider } from '../provider/payment-provider';
 import { cacheable, replay } from './idempotent-replay';
 

@@ -15,7 +15,7 @@ export function requireAdmin(token: string | undefined): Middleware {
     const given = bearerDigest(ctx.get('authorization'));
     if (!given || !timingSafeEqual(given, expected)) {
       ctx.set('www-authenticate', 'Bearer');
-      throw new ChanpayError('UNAUTHORIZED', 'this route needs the service\'s admin token: authorization: Bearer <ADMIN_TOKEN>');
+      throw new ChanpayError('UNAUTHORIZED', "this route needs the service's admin token: authorization: Bearer <ADMIN_TOKEN>");
     }
     await next();
   };

@@ -1,4 +1,12 @@
-import { ChanpayError, acceptWithRefresh, recordAccepted, voucherRefusal, type AcceptancePolicy, type SignerOf, type Voucher } from '@chanpay/protocol';
+import {
+  ChanpayError,
+  acceptWithRefresh,
+  recordAccepted,
+  voucherRefusal,
+  type AcceptancePolicy,
+  type SignerOf,
+  type Voucher,
+} from '@chanpay/protocol';
 import { voucherSigner } from '@chanpay/protocol/node';
 import type { PaymentServerClient } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
@@ -76,7 +84,10 @@ export class LocalVerifier implements VoucherVerifier {
     if (this.stopped) throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'the provider is shutting down');
     if (this.outbox.overdue(Date.now())) {
       void this.outbox.flush();
-      throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'accepted vouchers cannot be stored at the payment server; not accepting more for now');
+      throw new ChanpayError(
+        'PAYMENT_SERVER_UNAVAILABLE',
+        'accepted vouchers cannot be stored at the payment server; not accepting more for now',
+      );
     }
     const channel = this.channels.get(voucher.channelId) ?? (await this.channels.load(voucher.channelId));
     // A top-up we have not seen yet: re-read once before refusing.
@@ -121,10 +132,14 @@ export class LocalVerifier implements VoucherVerifier {
     for (let attempt = 0; attempt < SYNC_FLUSH_ATTEMPTS && channel.durable < target; attempt++) await this.outbox.flush();
     if (channel.durable < target) {
       // The voucher stays accepted (and is stored later); `accepted` lets an idempotent retry be served free.
-      throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'the voucher could not be stored at the payment server; retry with the same Idempotency-Key', {
-        channelId: channel.id,
-        accepted: { amount: amount.toString(), price: price.toString() },
-      });
+      throw new ChanpayError(
+        'PAYMENT_SERVER_UNAVAILABLE',
+        'the voucher could not be stored at the payment server; retry with the same Idempotency-Key',
+        {
+          channelId: channel.id,
+          accepted: { amount: amount.toString(), price: price.toString() },
+        },
+      );
     }
   }
 

@@ -1,4 +1,17 @@
-import { ChanpayError, inErrorGroup, isValidIdempotencyKey, decodeVoucher, decodePrepay, decodeTicket, MAX_PREPAY_CALLS, type PrepayRequest, PAYMENT_SCHEME, encodeReceipt, type PaymentTerms, type Receipt } from '@chanpay/protocol';
+import {
+  ChanpayError,
+  inErrorGroup,
+  isValidIdempotencyKey,
+  decodeVoucher,
+  decodePrepay,
+  decodeTicket,
+  MAX_PREPAY_CALLS,
+  type PrepayRequest,
+  PAYMENT_SCHEME,
+  encodeReceipt,
+  type PaymentTerms,
+  type Receipt,
+} from '@chanpay/protocol';
 import type { ClaimAllResponse } from '@chanpay/protocol';
 import { PaymentServerClient, type PaymentServerClientOptions } from '../payment-server-client';
 import { silentLogger, type Logger } from '../logger';
@@ -141,11 +154,16 @@ export class PaymentProvider {
     const { ctx, verifier } = this.started ?? (await this.startForCall());
     if (req.price <= 0n) throw new ChanpayError('INTERNAL', 'charge() needs a positive price');
     if (req.ticket !== undefined) {
-      if (req.voucher !== undefined) return this.refuse(ctx, req.price, new ChanpayError('MALFORMED_TICKET', 'send a voucher or a ticket, not both'));
+      if (req.voucher !== undefined)
+        return this.refuse(ctx, req.price, new ChanpayError('MALFORMED_TICKET', 'send a voucher or a ticket, not both'));
       return this.chargeTicket(ctx, req, req.ticket);
     }
     if (!req.voucher) {
-      return this.refuse(ctx, req.price, new ChanpayError('PAYMENT_REQUIRED', `this call costs ${req.price} wei: send a voucher in the payment-voucher header`));
+      return this.refuse(
+        ctx,
+        req.price,
+        new ChanpayError('PAYMENT_REQUIRED', `this call costs ${req.price} wei: send a voucher in the payment-voucher header`),
+      );
     }
     const decoded = decodeVoucher(req.voucher);
     if (!decoded.ok) return this.refuse(ctx, req.price, new ChanpayError(decoded.code, decoded.message));
@@ -162,9 +180,23 @@ export class PaymentProvider {
     let prepay: PrepayRequest | null = null;
     if (req.prepay !== undefined) {
       prepay = decodePrepay(req.prepay);
-      if (!prepay) return this.refuse(ctx, req.price, new ChanpayError('MALFORMED_TICKET', `payment-prepay must be <calls>.<anchor>: 2 to ${MAX_PREPAY_CALLS} calls and a 32-byte hex anchor`));
+      if (!prepay)
+        return this.refuse(
+          ctx,
+          req.price,
+          new ChanpayError(
+            'MALFORMED_TICKET',
+            `payment-prepay must be <calls>.<anchor>: 2 to ${MAX_PREPAY_CALLS} calls and a 32-byte hex anchor`,
+          ),
+        );
       if (prepay.calls > this.maxPrepayCalls) {
-        return this.refuse(ctx, req.price, new ChanpayError('TERMS_NOT_ACCEPTED', `this provider takes at most ${this.maxPrepayCalls} prepaid calls per voucher`, { maxCalls: this.maxPrepayCalls }));
+        return this.refuse(
+          ctx,
+          req.price,
+          new ChanpayError('TERMS_NOT_ACCEPTED', `this provider takes at most ${this.maxPrepayCalls} prepaid calls per voucher`, {
+            maxCalls: this.maxPrepayCalls,
+          }),
+        );
       }
     }
     const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(voucher.channelId, req.voucher, req.idempotencyKey);
@@ -187,7 +219,12 @@ export class PaymentProvider {
       if (!(e instanceof ChanpayError)) throw e;
       if (inErrorGroup('PAYMENT_REFUSED', e.code)) {
         const latest = inErrorGroup('SHOWS_LATEST', e.code) ? await verifier.latest(voucher.channelId).catch(() => null) : null;
-        return this.refuse(ctx, req.price, e, latest ? { channelId: voucher.channelId, acceptedAmount: latest.amount.toString(), signature: latest.signature } : undefined);
+        return this.refuse(
+          ctx,
+          req.price,
+          e,
+          latest ? { channelId: voucher.channelId, acceptedAmount: latest.amount.toString(), signature: latest.signature } : undefined,
+        );
       }
       if (e.code === 'FORBIDDEN' || e.code === 'UNAUTHORIZED' || e.code === 'VALIDATION_ERROR') {
         this.log.error({ code: e.code, err: e.message }, 'the payment server refused this provider (check its token and account)');
@@ -205,7 +242,12 @@ export class PaymentProvider {
   /** A call paid by a prepaid ticket: one hash or a few, no signature and no round trip. */
   private async chargeTicket(ctx: PaymentContext, req: ChargeRequest, header: string): Promise<ChargeOutcome> {
     const ticket = decodeTicket(header);
-    if (!ticket) return this.refuse(ctx, req.price, new ChanpayError('MALFORMED_TICKET', 'payment-ticket must be <channelId>.<blockAmount>.<index>.<link>'));
+    if (!ticket)
+      return this.refuse(
+        ctx,
+        req.price,
+        new ChanpayError('MALFORMED_TICKET', 'payment-ticket must be <channelId>.<blockAmount>.<index>.<link>'),
+      );
     const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(ticket.channelId, header, req.idempotencyKey);
     if (reserved && 'kind' in reserved) return reserved;
     let price: bigint;
@@ -226,7 +268,8 @@ export class PaymentProvider {
    * one; a repeat of a call already answered or paid comes back as its outcome instead.
    */
   private async reserve(channelId: string, payment: string, key: string): Promise<IdempotencyRecord | ChargeOutcome> {
-    if (!isValidIdempotencyKey(key)) throw new ChanpayError('VALIDATION_ERROR', 'idempotency-key must be 1 to 128 visible ASCII characters');
+    if (!isValidIdempotencyKey(key))
+      throw new ChanpayError('VALIDATION_ERROR', 'idempotency-key must be 1 to 128 visible ASCII characters');
     for (let round = 0; round < 4; round++) {
       // Checked and reserved without yielding; an existing record is handled (and may be waited for) first.
       if (!this.idempotency.get(channelId, key)) return this.idempotency.begin(channelId, key, payment, null);

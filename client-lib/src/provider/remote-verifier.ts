@@ -17,7 +17,11 @@ export class RemoteVerifier implements VoucherVerifier {
    */
   async accept(voucher: Voucher, header: string, price: bigint): Promise<AcceptedVoucher> {
     const res = await this.server.verifyVoucher(header, price, randomUUID());
-    return { channelId: res.channelId ?? voucher.channelId, amount: BigInt(res.amount ?? voucher.amount), price: BigInt(res.price ?? price) };
+    return {
+      channelId: res.channelId ?? voucher.channelId,
+      amount: BigInt(res.amount ?? voucher.amount),
+      price: BigInt(res.price ?? price),
+    };
   }
 
   async latest(channelId: string): Promise<HeldVoucher | null> {

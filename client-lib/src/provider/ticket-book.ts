@@ -67,20 +67,31 @@ export class TicketBook {
     const list = this.channels.get(ticket.channelId);
     const blockIndex = list ? list.findIndex((candidate) => candidate.amount === ticket.blockAmount) : -1;
     if (blockIndex < 0) {
-      throw new ChanpayError('UNKNOWN_TICKET_BLOCK', 'no open block of prepaid calls with this amount (spent, forgotten, or opened before a restart): pay with a voucher', {
-        channelId: ticket.channelId,
-        blockAmount: ticket.blockAmount.toString(),
-      });
+      throw new ChanpayError(
+        'UNKNOWN_TICKET_BLOCK',
+        'no open block of prepaid calls with this amount (spent, forgotten, or opened before a restart): pay with a voucher',
+        {
+          channelId: ticket.channelId,
+          blockAmount: ticket.blockAmount.toString(),
+        },
+      );
     }
     const block = list![blockIndex]!;
-    if (ticket.index >= block.calls) throw new ChanpayError('BAD_TICKET', `the block has ${block.calls} calls; ticket ${ticket.index} is not one of them`);
+    if (ticket.index >= block.calls)
+      throw new ChanpayError('BAD_TICKET', `the block has ${block.calls} calls; ticket ${ticket.index} is not one of them`);
     if (block.used[ticket.index]) throw new ChanpayError('TICKET_USED', 'this ticket paid for a call already');
     if (block.price < price) {
-      throw new ChanpayError('AMOUNT_TOO_LOW', `the block prepaid calls of ${block.price} wei; this call costs ${price}`, { price: price.toString(), blockPrice: block.price.toString() });
+      throw new ChanpayError('AMOUNT_TOO_LOW', `the block prepaid calls of ${block.price} wei; this call costs ${price}`, {
+        price: price.toString(),
+        blockPrice: block.price.toString(),
+      });
     }
     const preimage = hexToBuffer(ticket.preimage);
-    const ok = ticket.index > block.hiIndex ? chainReaches(preimage, ticket.index - block.hiIndex, block.hiLink) : chainReaches(preimage, ticket.index, block.anchor);
-    if (!ok) throw new ChanpayError('BAD_TICKET', 'the ticket does not hash to the block\'s anchor');
+    const ok =
+      ticket.index > block.hiIndex
+        ? chainReaches(preimage, ticket.index - block.hiIndex, block.hiLink)
+        : chainReaches(preimage, ticket.index, block.anchor);
+    if (!ok) throw new ChanpayError('BAD_TICKET', "the ticket does not hash to the block's anchor");
     block.used[ticket.index] = 1;
     if (ticket.index > block.hiIndex) {
       block.hiIndex = ticket.index;

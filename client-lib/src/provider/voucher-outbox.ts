@@ -127,7 +127,10 @@ export class VoucherOutbox {
     } catch (e) {
       this.putBack(batch);
       this.failures++;
-      this.opts.logger.warn({ err: (e as Error).message, vouchers: batch.length, failures: this.failures }, 'storing vouchers failed; will retry');
+      this.opts.logger.warn(
+        { err: (e as Error).message, vouchers: batch.length, failures: this.failures },
+        'storing vouchers failed; will retry',
+      );
       this.scheduleFlush(Math.min(this.opts.flushIntervalMs * 2 ** this.failures, MAX_BACKOFF_MS));
       return;
     }
@@ -138,7 +141,10 @@ export class VoucherOutbox {
       if (result?.accepted || result?.error?.code === 'AMOUNT_TOO_LOW') {
         this.opts.onStored(channelId, voucher.amount);
       } else {
-        this.opts.logger.error({ channelId, amount: voucher.amount.toString(), error: result?.error }, 'payment server refused a voucher accepted in process');
+        this.opts.logger.error(
+          { channelId, amount: voucher.amount.toString(), error: result?.error },
+          'payment server refused a voucher accepted in process',
+        );
       }
     });
     this.opts.onChannelStates(res.channels);
@@ -169,7 +175,8 @@ export class VoucherOutbox {
     for (let attempt = 0; attempt < STOP_ATTEMPTS && this.pending.size > 0 && Date.now() < deadline; attempt++) {
       const failuresBefore = this.failures;
       await this.flush();
-      if (this.failures > failuresBefore) await new Promise((r) => setTimeout(r, Math.min(200 * (attempt + 1), Math.max(0, deadline - Date.now()))));
+      if (this.failures > failuresBefore)
+        await new Promise((r) => setTimeout(r, Math.min(200 * (attempt + 1), Math.max(0, deadline - Date.now()))));
     }
     if (this.pending.size === 0) return;
     this.opts.logger.error({ channels: this.pending.size }, 'stopping with vouchers the payment server has not stored');

@@ -35,15 +35,18 @@ const NON_NEGATIVE_INTEGER = /^\d+$/;
 
 /** A non-negative integer (digits only). */
 export function integerVariable(description: string, fallback: number) {
-  return variable(
-    z.string().regex(NON_NEGATIVE_INTEGER, 'must be a non-negative integer').transform(Number).prefault(String(fallback)),
-    { description, default: String(fallback) },
-  );
+  return variable(z.string().regex(NON_NEGATIVE_INTEGER, 'must be a non-negative integer').transform(Number).prefault(String(fallback)), {
+    description,
+    default: String(fallback),
+  });
 }
 
 /** A non-negative integer that may be left unset (then undefined: `unset` says what that means). */
 export function optionalIntegerVariable(description: string, unset: string) {
-  return variable(z.string().regex(NON_NEGATIVE_INTEGER, 'must be a non-negative integer').transform(Number).optional(), { description, unset });
+  return variable(z.string().regex(NON_NEGATIVE_INTEGER, 'must be a non-negative integer').transform(Number).optional(), {
+    description,
+    unset,
+  });
 }
 
 export function portVariable(fallback: number) {
@@ -58,7 +61,16 @@ export function portVariable(fallback: number) {
   );
 }
 
-const FLAG_VALUES: Record<string, boolean> = { '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false };
+const FLAG_VALUES: Record<string, boolean> = {
+  '1': true,
+  true: true,
+  yes: true,
+  on: true,
+  '0': false,
+  false: false,
+  no: false,
+  off: false,
+};
 
 /** A switch, off unless set to 1, true, yes or on. */
 export function flagVariable(description: string) {
@@ -117,7 +129,8 @@ export function parseEnv<V extends Variables>(variables: V, env: Environment): E
 export function parseEnvs<A extends Variables, B extends Variables>(first: A, second: B, env: Environment): [EnvOf<A>, EnvOf<B>] {
   const firstRead = readEnv(first, env);
   const secondRead = readEnv(second, env);
-  if (!firstRead.ok || !secondRead.ok) throw settingsError([...(firstRead.ok ? [] : firstRead.problems), ...(secondRead.ok ? [] : secondRead.problems)]);
+  if (!firstRead.ok || !secondRead.ok)
+    throw settingsError([...(firstRead.ok ? [] : firstRead.problems), ...(secondRead.ok ? [] : secondRead.problems)]);
   return [firstRead.env, secondRead.env];
 }
 
@@ -171,5 +184,7 @@ export function describeVariables(variables: Variables): string[] {
   });
   const nameWidth = Math.max(...rows.map(([name]) => name.length));
   const fallbackWidth = Math.max(...rows.map(([, fallback]) => fallback.length));
-  return rows.map(([name, fallback, description]) => `  ${name.padEnd(nameWidth)}  ${fallback.padEnd(fallbackWidth)}  ${description}`.trimEnd());
+  return rows.map(([name, fallback, description]) =>
+    `  ${name.padEnd(nameWidth)}  ${fallback.padEnd(fallbackWidth)}  ${description}`.trimEnd(),
+  );
 }

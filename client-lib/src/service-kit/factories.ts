@@ -40,7 +40,10 @@ export interface ConsumerSettings {
 /** The payment server of a paying mode, or a clear refusal naming the variables that give it. */
 function paymentServerOf(mode: PaymentMode, server: PaymentServerSettings | undefined) {
   if (!server?.url || !server.token) {
-    throw new ChanpayError('VALIDATION_ERROR', `payment mode ${mode} needs the payment server URL and token (PAYMENT_SERVER_URL, PAYMENT_SERVER_TOKEN)`);
+    throw new ChanpayError(
+      'VALIDATION_ERROR',
+      `payment mode ${mode} needs the payment server URL and token (PAYMENT_SERVER_URL, PAYMENT_SERVER_TOKEN)`,
+    );
   }
   return { paymentServer: { url: server.url, token: server.token, account: server.account }, account: server.account };
 }

@@ -1,5 +1,12 @@
 /** `@chanpay/client-lib/service-kit`: what the example services are built with (settings, start, signals). */
-export { providerFor, consumerFor, DEFAULT_DEPOSIT, type PaymentServerSettings, type ProviderSettings, type ConsumerSettings } from './factories';
+export {
+  providerFor,
+  consumerFor,
+  DEFAULT_DEPOSIT,
+  type PaymentServerSettings,
+  type ProviderSettings,
+  type ConsumerSettings,
+} from './factories';
 export { listen } from './listen';
 export { stopOnSignals } from './signals';
 export {

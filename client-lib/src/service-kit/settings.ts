@@ -30,11 +30,17 @@ const paymentModeName = z.string().refine(
 );
 
 /** 16 to 512 visible ASCII characters; 512 is the longest token a bearer header is read with (`bearerDigest`). */
-const ADMIN_TOKEN = variable(z.string().regex(/^[\x21-\x7e]{16,512}$/, 'must be 16 to 512 visible ASCII characters').optional(), {
-  description: 'bearer token of /redeem, /init and /terminate (they spend gas or deposits)',
-  unset: 'those routes are open',
-  secret: true,
-});
+const ADMIN_TOKEN = variable(
+  z
+    .string()
+    .regex(/^[\x21-\x7e]{16,512}$/, 'must be 16 to 512 visible ASCII characters')
+    .optional(),
+  {
+    description: 'bearer token of /redeem, /init and /terminate (they spend gas or deposits)',
+    unset: 'those routes are open',
+    secret: true,
+  },
+);
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -48,11 +54,18 @@ export function serviceVariables(defaultPort: number) {
       default: 'local',
     }),
     // Not emptied to "unset": the thesis's flag means off whenever it is there, even empty.
-    PAYMENT_INACTIVE: z.string().optional().register(variableHelp, { description: 'set to anything (the thesis\'s flag): PAYMENT=off', unset: 'PAYMENT decides' }),
+    PAYMENT_INACTIVE: z
+      .string()
+      .optional()
+      .register(variableHelp, { description: "set to anything (the thesis's flag): PAYMENT=off", unset: 'PAYMENT decides' }),
     PAYMENT_MODE: variable(paymentModeName.optional(), { description: 'read when PAYMENT is unset', unset: 'local' }),
-    PAYMENT_SERVER_URL: optionalUrlVariable('the service\'s own payment server, e.g. http://127.0.0.1:3001', 'required unless PAYMENT=off'),
-    PAYMENT_SERVER_TOKEN: variable(z.string().optional(), { description: 'bearer token of the service\'s account at that server', unset: 'required unless PAYMENT=off', secret: true }),
-    PAYMENT_ACCOUNT: optionalTextVariable('account name, when the token is bound to several accounts', 'the token\'s only account'),
+    PAYMENT_SERVER_URL: optionalUrlVariable("the service's own payment server, e.g. http://127.0.0.1:3001", 'required unless PAYMENT=off'),
+    PAYMENT_SERVER_TOKEN: variable(z.string().optional(), {
+      description: "bearer token of the service's account at that server",
+      unset: 'required unless PAYMENT=off',
+      secret: true,
+    }),
+    PAYMENT_ACCOUNT: optionalTextVariable('account name, when the token is bound to several accounts', "the token's only account"),
     ADMIN_TOKEN,
     LOG_LEVEL: variable(
       z
@@ -82,7 +95,9 @@ export function serviceBasics(env: ServiceEnv): ServiceBasics {
     port: env.PORT,
     host: env.HOST,
     mode: paymentModeFromEnv({ PAYMENT: env.PAYMENT, PAYMENT_INACTIVE: env.PAYMENT_INACTIVE, PAYMENT_MODE: env.PAYMENT_MODE }),
-    paymentServer: env.PAYMENT_SERVER_URL ? { url: env.PAYMENT_SERVER_URL, token: env.PAYMENT_SERVER_TOKEN ?? '', account: env.PAYMENT_ACCOUNT } : undefined,
+    paymentServer: env.PAYMENT_SERVER_URL
+      ? { url: env.PAYMENT_SERVER_URL, token: env.PAYMENT_SERVER_TOKEN ?? '', account: env.PAYMENT_ACCOUNT }
+      : undefined,
     adminToken: env.ADMIN_TOKEN,
     logLevel: logLevelFromEnv(env.LOG_LEVEL),
   };
@@ -113,13 +128,19 @@ export function providerSettings(basics: ServiceBasics & { logger?: Logger }, en
 
 /** The variables of a consumer service (public). */
 export const CONSUMER_VARIABLES = {
-  VOUCHER_KEY: variable(z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits').optional(), {
-    description: '(local mode) the hot key that signs vouchers; only its address leaves the process',
-    unset: 'required in local mode',
-    secret: true,
-  }),
+  VOUCHER_KEY: variable(
+    z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits')
+      .optional(),
+    {
+      description: '(local mode) the hot key that signs vouchers; only its address leaves the process',
+      unset: 'required in local mode',
+      secret: true,
+    },
+  ),
   DEPOSIT_WEI: weiVariable('deposit of each channel; top-ups add the same when a fifth is left', DEFAULT_DEPOSIT),
-  CHALLENGE_PERIOD: optionalIntegerVariable('challenge period (s) of new channels', 'the payment server\'s default'),
+  CHALLENGE_PERIOD: optionalIntegerVariable('challenge period (s) of new channels', "the payment server's default"),
   PREPAY_CALLS: integerVariable('calls each voucher pays ahead (prepaid tickets); 1: a voucher with every call', 1),
   IDEMPOTENCY_KEYS: flagVariable('send an idempotency-key with every upstream call (a 503 is then retried once, not charged twice)'),
 };

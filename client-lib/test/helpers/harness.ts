@@ -29,7 +29,11 @@ export interface Bench {
 export async function startBench(): Promise<Bench> {
   const dir = mkdtempSync(path.join(tmpdir(), 'chanpay-lib-'));
   const chain = await startEmbeddedChain({ accounts: 3 });
-  const [c, p, o] = chain.accounts as [{ privateKey: string; address: string }, { privateKey: string; address: string }, { privateKey: string; address: string }];
+  const [c, p, o] = chain.accounts as [
+    { privateKey: string; address: string },
+    { privateKey: string; address: string },
+    { privateKey: string; address: string },
+  ];
   let server: PaymentServer;
   try {
     server = await createPaymentServer({
@@ -153,7 +157,11 @@ export async function get(url: string, headers: Record<string, string> = {}): Pr
   return { status: res.status, body, headers: res.headers };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

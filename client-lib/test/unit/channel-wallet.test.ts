@@ -28,7 +28,14 @@ function voucher(w: ChannelWallet, calls = 1): VoucherPayment {
   const price = PRICE * BigInt(calls);
   w.signed += price;
   if (block) block.amount = w.signed;
-  return { kind: 'voucher', header: `voucher-${w.signed}`, amount: w.signed, price, block, prepay: block ? `${calls}.${block.links[0]}` : undefined };
+  return {
+    kind: 'voucher',
+    header: `voucher-${w.signed}`,
+    amount: w.signed,
+    price,
+    block,
+    prepay: block ? `${calls}.${block.links[0]}` : undefined,
+  };
 }
 
 function refused(code: string): AttemptOutcome {
@@ -37,10 +44,15 @@ function refused(code: string): AttemptOutcome {
 
 const receiptOf = (w: ChannelWallet, v: VoucherPayment): Receipt => ({ channelId: w.id, amount: v.amount, price: PRICE });
 const served = (w: ChannelWallet, v: VoucherPayment): AttemptOutcome => ({ kind: 'served', receipt: receiptOf(w, v) });
-const repeat = (w: ChannelWallet, of: VoucherPayment | TicketPayment): RepeatedPayment => ({ kind: 'repeat', of, channel: w, route: 'GET /x' });
+const repeat = (w: ChannelWallet, of: VoucherPayment | TicketPayment): RepeatedPayment => ({
+  kind: 'repeat',
+  of,
+  channel: w,
+  route: 'GET /x',
+});
 
 describe('tickets', () => {
-  test('none while the block\'s voucher is unanswered; once confirmed, each index once, and the block goes when used up', () => {
+  test("none while the block's voucher is unanswered; once confirmed, each index once, and the block goes when used up", () => {
     const w = wallet();
     const v = voucher(w, 4);
     expect(w.takeTicket(PRICE, 4)).toBeUndefined();
@@ -54,7 +66,7 @@ describe('tickets', () => {
     expect(w.blocks).toEqual([next.block]);
   });
 
-  test('each ticket reveals its link of the block\'s chain, which hashes back to the anchor', () => {
+  test("each ticket reveals its link of the block's chain, which hashes back to the anchor", () => {
     const w = wallet();
     const v = voucher(w, 4);
     w.settle(v, served(w, v), false);
@@ -106,7 +118,7 @@ describe('tickets', () => {
   });
 });
 
-describe('what an outcome does to a block\'s voucher', () => {
+describe("what an outcome does to a block's voucher", () => {
   const cases: [string, AttemptOutcome | 'served', 'confirmed' | 'dropped' | 'unspent'][] = [
     ['served', 'served', 'confirmed'],
     ['a 5xx without receipt (the handler failed after accepting)', { kind: 'server-error' }, 'confirmed'],
@@ -124,7 +136,13 @@ describe('what an outcome does to a block\'s voucher', () => {
     let settled = false;
     void v.block!.settled!.then(() => (settled = true));
     w.settle(v, outcome === 'served' ? served(w, v) : outcome, false);
-    const state = w.unspent.includes(v) ? 'unspent' : w.blocks.includes(v.block!) && v.block!.confirmed ? 'confirmed' : w.blocks.includes(v.block!) ? 'pending' : 'dropped';
+    const state = w.unspent.includes(v)
+      ? 'unspent'
+      : w.blocks.includes(v.block!) && v.block!.confirmed
+        ? 'confirmed'
+        : w.blocks.includes(v.block!)
+          ? 'pending'
+          : 'dropped';
     expect(state).toBe(expected);
     // Calls waiting for the block go on either way.
     return Promise.resolve().then(() => expect(settled).toBe(true));
@@ -142,7 +160,7 @@ describe('what an outcome does to a block\'s voucher', () => {
     expect(again.block!.confirmed).toBe(true);
   });
 
-  test('a 503 not stored under an idempotency key: kept for the caller\'s retry, not for another call', () => {
+  test("a 503 not stored under an idempotency key: kept for the caller's retry, not for another call", () => {
     const w = wallet();
     const v = voucher(w);
     w.settle(v, { kind: 'not-stored', accepted: false, receipt: null }, true);
@@ -160,7 +178,7 @@ describe('what an outcome does to a block\'s voucher', () => {
 });
 
 describe('unspent vouchers', () => {
-  test('handed out lowest first, each once, matched by the price of one call (a block\'s: by its calls\' price)', () => {
+  test("handed out lowest first, each once, matched by the price of one call (a block's: by its calls' price)", () => {
     const w = wallet();
     const [a, b, block] = [voucher(w), voucher(w), voucher(w, 5)];
     for (const v of [block, b, a]) w.settle(v, { kind: 'never-sent' }, false);

@@ -1,6 +1,16 @@
 import { ChanpayError, IDEMPOTENCY_HEADER } from '@chanpay/protocol';
 import { receiptOf } from '../../src';
-import { PRICE, answers, fakePaymentServer, fakeProvider, kindOf, startConsumer, url, type FakePaymentServer, type FakeProvider } from './helpers/fakes';
+import {
+  PRICE,
+  answers,
+  fakePaymentServer,
+  fakeProvider,
+  kindOf,
+  startConsumer,
+  url,
+  type FakePaymentServer,
+  type FakeProvider,
+} from './helpers/fakes';
 
 /**
  * The decisions of `PaymentConsumer.fetch`, without a chain: a canned payment server and a canned provider behind
@@ -38,7 +48,7 @@ describe('paying a route', () => {
     expect(kinds()).toEqual(['unpaid', 'voucher']);
   });
 
-  test('paid attempts are bounded by maxAttempts, and the error carries the provider\'s last reason', async () => {
+  test("paid attempts are bounded by maxAttempts, and the error carries the provider's last reason", async () => {
     for (const maxAttempts of [undefined, 5]) {
       provider.attempts.length = 0;
       const consumer = await startConsumer(server, provider, { maxAttempts });
@@ -55,7 +65,8 @@ describe('paying a route', () => {
     const consumer = await startConsumer(server, provider);
     await consumer.fetch(url());
     const higher = (PRICE * 3n) / 2n;
-    provider.script = (a, p) => (a.voucher!.amount === 2n * PRICE ? answers.refused(p, 'AMOUNT_TOO_LOW', { price: higher.toString() }) : answers.served(a, higher));
+    provider.script = (a, p) =>
+      a.voucher!.amount === 2n * PRICE ? answers.refused(p, 'AMOUNT_TOO_LOW', { price: higher.toString() }) : answers.served(a, higher);
     expect((await consumer.fetch(url())).status).toBe(200);
     expect(amounts()).toEqual([null, PRICE, 2n * PRICE, PRICE + higher]);
     // The receipt's price is the route's price from now on.
@@ -148,7 +159,7 @@ describe('vouchers the provider did not take are spent on a later call', () => {
 });
 
 describe('idempotency keys', () => {
-  test('the caller\'s retry with the same key sends the same voucher; another route with that key pays anew', async () => {
+  test("the caller's retry with the same key sends the same voucher; another route with that key pays anew", async () => {
     const consumer = await startConsumer(server, provider);
     const headers = { [IDEMPOTENCY_HEADER]: 'order-1' };
     await consumer.fetch(url(), { headers });
@@ -176,7 +187,7 @@ describe('idempotency keys', () => {
     expect(new Set(provider.attempts.slice(1).map((a) => a.key)).size).toBe(3);
   });
 
-  test('a payment sent under a key is never taken back: the caller\'s retry with that key may send it again', async () => {
+  test("a payment sent under a key is never taken back: the caller's retry with that key may send it again", async () => {
     const consumer = await startConsumer(server, provider);
     await consumer.fetch(url());
     const headers = { [IDEMPOTENCY_HEADER]: 'order-2' };
@@ -229,7 +240,7 @@ describe('prepaid tickets', () => {
     expect(consumer.channels()[0]!.signed).toBe(100n * PRICE);
   });
 
-  test('a 402 without readable terms, or with terms we refuse, to a block\'s voucher gives the block up (no call waits for it)', async () => {
+  test("a 402 without readable terms, or with terms we refuse, to a block's voucher gives the block up (no call waits for it)", async () => {
     const consumer = await startConsumer(server, provider, { prepay: 10 });
     provider.script = (a, p) => (a.prepay ? new Response('pay me', { status: 402 }) : answers.honest(a, p));
     await expect(consumer.fetch(url())).rejects.toMatchObject({ code: 'PAYMENT_REQUIRED' });
@@ -254,13 +265,14 @@ describe('prepaid tickets', () => {
     const consumer = await startConsumer(server, provider, { prepay: 10 });
     await consumer.fetch(url());
     let forgotten = true;
-    provider.script = (a, p) => (a.ticket && forgotten ? ((forgotten = false), answers.refused(p, 'UNKNOWN_TICKET_BLOCK')) : answers.honest(a, p));
+    provider.script = (a, p) =>
+      a.ticket && forgotten ? ((forgotten = false), answers.refused(p, 'UNKNOWN_TICKET_BLOCK')) : answers.honest(a, p);
     expect((await consumer.fetch(url())).status).toBe(200);
     expect(kinds()).toEqual(['unpaid', 'block', 'ticket', 'block']);
     expect(consumer.channels()[0]!.blocks).toHaveLength(1);
   });
 
-  test('a 5xx after a block\'s voucher keeps the block (the provider may hold it); a 4xx gives it up', async () => {
+  test("a 5xx after a block's voucher keeps the block (the provider may hold it); a 4xx gives it up", async () => {
     const consumer = await startConsumer(server, provider, { prepay: 10 });
     provider.script = (a, p) => (a.prepay ? answers.error(500) : answers.honest(a, p));
     expect((await consumer.fetch(url())).status).toBe(500);
@@ -301,7 +313,7 @@ describe('remote mode', () => {
     expect(consumer.channels().map((c) => c.id)).toEqual([second!.voucher!.channelId]);
   });
 
-  test('signing refused on every channel: the call fails after maxAttempts with the payment server\'s reason', async () => {
+  test("signing refused on every channel: the call fails after maxAttempts with the payment server's reason", async () => {
     const consumer = await startConsumer(server, provider, { mode: 'remote', voucherKey: undefined });
     await consumer.fetch(url());
     server.refuseSigning = { code: 'CHANNEL_CLOSED', times: 100 };

@@ -1,5 +1,14 @@
 import { freePort } from '@chanpay/devkit';
-import { PAYMENT_REQUIRED_HEADER, PAYMENT_SCHEME, RECEIPT_HEADER, ZERO_ADDRESS, encodeReceipt, encodeTerms, type PaymentTerms, type Receipt } from '@chanpay/protocol';
+import {
+  PAYMENT_REQUIRED_HEADER,
+  PAYMENT_SCHEME,
+  RECEIPT_HEADER,
+  ZERO_ADDRESS,
+  encodeReceipt,
+  encodeTerms,
+  type PaymentTerms,
+  type Receipt,
+} from '@chanpay/protocol';
 import {
   classifyAnswer,
   classifySendError,
@@ -37,9 +46,27 @@ describe('classifyAnswer', () => {
     ['a receipt on a 4xx the handler chose: served (charged)', [404, receipt, null, null], { kind: 'served', receipt }, true, false],
     ['402 with terms: refused', [402, null, terms, null], { kind: 'refused', terms }, false, false],
     ['402 without terms', [402, null, null, null], { kind: 'terms-unreadable' }, false, false],
-    ['503 PAYMENT_SERVER_UNAVAILABLE', [503, null, null, unavailable()], { kind: 'not-stored', accepted: false, receipt: null }, false, true],
-    ['503 PAYMENT_SERVER_UNAVAILABLE, accepted', [503, null, null, unavailable({ accepted: { amount: '1' } })], { kind: 'not-stored', accepted: true, receipt: null }, false, false],
-    ['503 PAYMENT_SERVER_UNAVAILABLE with a receipt', [503, receipt, null, unavailable()], { kind: 'not-stored', accepted: false, receipt }, true, false],
+    [
+      '503 PAYMENT_SERVER_UNAVAILABLE',
+      [503, null, null, unavailable()],
+      { kind: 'not-stored', accepted: false, receipt: null },
+      false,
+      true,
+    ],
+    [
+      '503 PAYMENT_SERVER_UNAVAILABLE, accepted',
+      [503, null, null, unavailable({ accepted: { amount: '1' } })],
+      { kind: 'not-stored', accepted: true, receipt: null },
+      false,
+      false,
+    ],
+    [
+      '503 PAYMENT_SERVER_UNAVAILABLE with a receipt',
+      [503, receipt, null, unavailable()],
+      { kind: 'not-stored', accepted: false, receipt },
+      true,
+      false,
+    ],
     ['503 for another reason', [503, null, null, { code: 'UPSTREAM_UNAVAILABLE' }], { kind: 'not-charged' }, false, false],
     ['500 without a receipt', [500, null, null, null], { kind: 'server-error' }, true, false],
     ['502 without a receipt', [502, null, null, null], { kind: 'server-error' }, true, false],
@@ -63,7 +90,10 @@ describe('reading an answer', () => {
   });
 
   test('terms from the header (the body is read to the end), else from the body, else none', async () => {
-    const withHeader = new Response(JSON.stringify({ other: true }), { status: 402, headers: { [PAYMENT_REQUIRED_HEADER]: encodeTerms(terms) } });
+    const withHeader = new Response(JSON.stringify({ other: true }), {
+      status: 402,
+      headers: { [PAYMENT_REQUIRED_HEADER]: encodeTerms(terms) },
+    });
     expect(await readTerms(withHeader)).toEqual(terms);
     expect(withHeader.bodyUsed).toBe(true);
     expect(await readTerms(new Response(JSON.stringify(terms), { status: 402 }))).toEqual(terms);

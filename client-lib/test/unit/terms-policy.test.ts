@@ -63,7 +63,7 @@ describe('checkTerms', () => {
 });
 
 describe('calls per voucher', () => {
-  test('the consumer\'s prepay, capped by what the provider takes; 1 when either side does not prepay', () => {
+  test("the consumer's prepay, capped by what the provider takes; 1 when either side does not prepay", () => {
     const taking = (maxCalls: unknown) => ({ ...terms, prepay: { maxCalls } }) as PaymentTerms;
     expect(callsPerVoucher(100, taking(256))).toBe(100);
     expect(callsPerVoucher(100, taking(20))).toBe(20);

@@ -13,10 +13,15 @@ function socketPath(): string {
 
 /** Why the Docker tests cannot run here, or null. Asks the engine's /_ping (2 s at most). */
 export function dockerSkipReason(needsCompose = false): string | null {
-  if (process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith('unix://')) return `DOCKER_HOST=${process.env.DOCKER_HOST} is not a unix socket`;
+  if (process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith('unix://'))
+    return `DOCKER_HOST=${process.env.DOCKER_HOST} is not a unix socket`;
   const probe = spawnSync(
     process.execPath,
-    ['-e', `require('http').get({ socketPath: process.argv[1], path: '/_ping', timeout: 2000 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)).on('timeout', () => process.exit(1))`, socketPath()],
+    [
+      '-e',
+      `require('http').get({ socketPath: process.argv[1], path: '/_ping', timeout: 2000 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)).on('timeout', () => process.exit(1))`,
+      socketPath(),
+    ],
     { timeout: 5000 },
   );
   if (probe.status !== 0) return `no Docker engine answers on ${socketPath()} (bash .ci/setup-docker.sh starts one)`;

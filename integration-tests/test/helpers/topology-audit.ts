@@ -60,7 +60,10 @@ export async function settle(net: RunningTopology, adminToken?: string): Promise
   const t = net.topology;
   const ids: string[] = [];
   for (const s of t.services.filter((x) => x.providerMode !== 'off')) {
-    const redeem = await fetch(`${net.urls.services[s.name]}/redeem`, { headers: adminHeaders(net, adminToken), signal: AbortSignal.timeout(60_000) });
+    const redeem = await fetch(`${net.urls.services[s.name]}/redeem`, {
+      headers: adminHeaders(net, adminToken),
+      signal: AbortSignal.timeout(60_000),
+    });
     if (!redeem.ok) throw new Error(`${s.name}/redeem: HTTP ${redeem.status} ${await redeem.text()}`);
     const account = net.accountOfService(s.name)!;
     const team = t.teams.find((x) => x.name === s.team)!;
@@ -77,6 +80,11 @@ export async function settle(net: RunningTopology, adminToken?: string): Promise
 export async function audit(net: RunningTopology, ids: string[]): Promise<{ report: ConservationReport; balanceProblems: string[] }> {
   const rpc = net.chain!.rpcUrl;
   const report = await conservation(rpc, net.contract!, ids);
-  const balanceProblems = await balancesMatchBooks(rpc, report, [...net.accounts.values()].map((a) => a.address), 0);
+  const balanceProblems = await balancesMatchBooks(
+    rpc,
+    report,
+    [...net.accounts.values()].map((a) => a.address),
+    0,
+  );
   return { report, balanceProblems };
 }

@@ -27,7 +27,18 @@ describe('REST API fuzzer (every endpoint of the payment server)', () => {
   let pools: Pools;
   let snapshotter: StateSnapshotter;
   let baseline: Snapshot;
-  const stats = { requests: 0, notSendable: 0, accepted: 0, rejected: 0, unauthenticated: 0, stateChecks: 0, http431: 0, http5xx: 0, byStatus: {} as Record<string, number>, byRoute: {} as Record<string, Record<string, number>> };
+  const stats = {
+    requests: 0,
+    notSendable: 0,
+    accepted: 0,
+    rejected: 0,
+    unauthenticated: 0,
+    stateChecks: 0,
+    http431: 0,
+    http5xx: 0,
+    byStatus: {} as Record<string, number>,
+    byRoute: {} as Record<string, Record<string, number>>,
+  };
   let stateChangesFound = 0;
   const routeKey = (req: FuzzRequest) => `${req.route.method.toUpperCase()} ${req.route.path}`;
   const elapsed = stopwatch();
@@ -44,18 +55,34 @@ describe('REST API fuzzer (every endpoint of the payment server)', () => {
     const { api, signer } = env;
     // Channels in every state, with the provider holding vouchers, and one to a provider this server does not serve.
     const live = await env.open(1000n * GWEI);
-    for (let i = 1n; i <= 3n; i++) await api.call('POST', '/vouchers/verify', TOKENS.provider, { voucher: encodeVoucher(signer.sign(live, i * GWEI)), price: GWEI.toString() });
+    for (let i = 1n; i <= 3n; i++)
+      await api.call('POST', '/vouchers/verify', TOKENS.provider, {
+        voucher: encodeVoucher(signer.sign(live, i * GWEI)),
+        price: GWEI.toString(),
+      });
     const closing = await env.open(10n * GWEI);
     await api.call('POST', '/vouchers/verify', TOKENS.provider, { voucher: encodeVoucher(signer.sign(closing, GWEI)), price: '0' });
     await api.call('POST', `/channels/${closing}/close`, TOKENS.consumer, {});
     const settled = await env.open(10n * GWEI);
     await api.call('POST', `/channels/${settled}/close`, TOKENS.provider, {});
-    const foreign = (await api.call('POST', '/channels', TOKENS.consumer, { provider: env.outsider.address, deposit: GWEI.toString() })).body.channel.id as string;
-    const ofOther = (await api.call('POST', '/channels', TOKENS.other, { provider: env.provider.address, deposit: GWEI.toString() })).body.channel.id as string;
-    const hook = await api.call('POST', '/webhooks', TOKENS.consumer, { url: sinkUrl, events: ['channel.opened', 'voucher.accepted', 'channel.claimed'] });
+    const foreign = (await api.call('POST', '/channels', TOKENS.consumer, { provider: env.outsider.address, deposit: GWEI.toString() }))
+      .body.channel.id as string;
+    const ofOther = (await api.call('POST', '/channels', TOKENS.other, { provider: env.provider.address, deposit: GWEI.toString() })).body
+      .channel.id as string;
+    const hook = await api.call('POST', '/webhooks', TOKENS.consumer, {
+      url: sinkUrl,
+      events: ['channel.opened', 'voucher.accepted', 'channel.claimed'],
+    });
     const ids = [live, closing, settled, foreign, ofOther];
     pools = {
-      addresses: [env.consumer.address, env.provider.address, env.other.address, env.outsider.address, env.contract, '0x' + '00'.repeat(20)],
+      addresses: [
+        env.consumer.address,
+        env.provider.address,
+        env.other.address,
+        env.outsider.address,
+        env.contract,
+        '0x' + '00'.repeat(20),
+      ],
       channelIds: ids,
       webhookIds: [hook.body.webhook.id],
       accountNames: ['consumer', 'provider', 'other', env.provider.address, 'nobody'],
@@ -84,7 +111,13 @@ describe('REST API fuzzer (every endpoint of the payment server)', () => {
       faults: 'none',
       inputs: `arbitrary paths, queries, headers, tokens (valid, missing, wrong) and JSON bodies: ${stats.rejected} rejected (4xx), ${stats.accepted} accepted, ${stats.http431} refused by node's parser (431, headers > 16 KiB); ${stats.unauthenticated} without a valid token`,
       lost: `${stats.http5xx} 5xx; ${stats.stateChecks - stateChangesFound} of ${stats.stateChecks} rejected requests left the state unchanged`,
-      numbers: { ...stats, byStatus: JSON.stringify(stats.byStatus), byRoute: JSON.stringify(stats.byRoute), seed: SEED, perRoute: PER_ROUTE },
+      numbers: {
+        ...stats,
+        byStatus: JSON.stringify(stats.byStatus),
+        byRoute: JSON.stringify(stats.byRoute),
+        seed: SEED,
+        perRoute: PER_ROUTE,
+      },
       durationMs: elapsed(),
     });
   });
@@ -96,7 +129,11 @@ describe('REST API fuzzer (every endpoint of the payment server)', () => {
   async function claimsSettled(): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      const list = (await env.api.call('GET', '/channels?role=provider', TOKENS.provider)).body.channels as { state: string; claimed: string; latestVoucher: { amount: string } | null }[];
+      const list = (await env.api.call('GET', '/channels?role=provider', TOKENS.provider)).body.channels as {
+        state: string;
+        claimed: string;
+        latestVoucher: { amount: string } | null;
+      }[];
       if (list.every((c) => c.state !== 'closing' || !c.latestVoucher || BigInt(c.claimed) >= BigInt(c.latestVoucher.amount))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -105,7 +142,12 @@ describe('REST API fuzzer (every endpoint of the payment server)', () => {
   /** Sends one request and checks every property; returns a description of the first violation. */
   async function check(req: FuzzRequest): Promise<string | undefined> {
     // Webhook URLs must stay on 127.0.0.1: a valid-looking URL that points elsewhere is not sent at all.
-    if (req.route.path === '/webhooks' && req.json && typeof req.json === 'object' && typeof (req.json as { url?: unknown }).url === 'string') {
+    if (
+      req.route.path === '/webhooks' &&
+      req.json &&
+      typeof req.json === 'object' &&
+      typeof (req.json as { url?: unknown }).url === 'string'
+    ) {
       try {
         const u = new URL((req.json as { url: string }).url);
         if (u.hostname !== '127.0.0.1') return undefined;
@@ -142,8 +184,10 @@ describe('REST API fuzzer (every endpoint of the payment server)', () => {
     if (req.route.auth && req.auth !== 'valid' && res.status < 400) return `served ${res.status} without a valid token`;
     if (res.status >= 400 && req.method !== 'HEAD') {
       const err = res.json?.error as { code?: unknown; message?: unknown } | undefined;
-      if (!err || typeof err.message !== 'string' || !isErrorCode(err.code)) return `4xx without a proper error body: ${res.status} ${res.text.slice(0, 300)}`;
-      if (ERROR_STATUS[err.code] !== res.status) return `code ${err.code} has status ${ERROR_STATUS[err.code]} in ERROR_STATUS, but came with ${res.status}`;
+      if (!err || typeof err.message !== 'string' || !isErrorCode(err.code))
+        return `4xx without a proper error body: ${res.status} ${res.text.slice(0, 300)}`;
+      if (ERROR_STATUS[err.code] !== res.status)
+        return `code ${err.code} has status ${ERROR_STATUS[err.code]} in ERROR_STATUS, but came with ${res.status}`;
     }
     stats.byRoute[routeKey(req)] ??= {};
     const perRoute = stats.byRoute[routeKey(req)]!;
@@ -165,7 +209,8 @@ describe('REST API fuzzer (every endpoint of the payment server)', () => {
     const diff = diffSnapshots(baseline, after);
     stats.stateChecks++;
     if (diff.length > 0) stateChangesFound++;
-    if (diff.length > 0) return `rejected with ${res.status} ${res.json?.error?.code} but the state changed: ${diff.slice(0, 8).join('; ')}`;
+    if (diff.length > 0)
+      return `rejected with ${res.status} ${res.json?.error?.code} but the state changed: ${diff.slice(0, 8).join('; ')}`;
     return undefined;
   }
 

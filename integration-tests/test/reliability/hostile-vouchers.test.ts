@@ -71,14 +71,27 @@ describe('hostile vouchers', () => {
     // A second deployment on the same chain, from an account the server does not serve.
     const second = await deploy(env.chain.rpcUrl, env.chainId, env.outsider.privateKey, artifact('PaymentChannels'));
     twin = {
-      signer: new VoucherSigner(new VoucherHasher({ chainId: env.chainId, contract: second.address as Address }), hexToBuffer(env.consumer.privateKey)),
+      signer: new VoucherSigner(
+        new VoucherHasher({ chainId: env.chainId, contract: second.address as Address }),
+        hexToBuffer(env.consumer.privateKey),
+      ),
       contract: second.contract.connect(new Wallet(env.consumer.privateKey, provider(env.chain.rpcUrl, env.chainId))) as Contract,
     };
     // Another chain where the server's deployer key deploys first: the contract gets the very same address.
-    otherChain = await startAnvilNode({ name: 'anvil-other', chainId: 31338, privateKeys: [env.consumer.privateKey, env.provider.privateKey] });
+    otherChain = await startAnvilNode({
+      name: 'anvil-other',
+      chainId: 31338,
+      privateKeys: [env.consumer.privateKey, env.provider.privateKey],
+    });
     const there = await deploy(otherChain.rpcUrl, otherChain.chainId, env.consumer.privateKey, artifact('PaymentChannels'));
     expect(there.address).toBe(env.contract);
-    foreign = { signer: new VoucherSigner(new VoucherHasher({ chainId: otherChain.chainId, contract: env.contract }), hexToBuffer(env.consumer.privateKey)), contract: there.contract };
+    foreign = {
+      signer: new VoucherSigner(
+        new VoucherHasher({ chainId: otherChain.chainId, contract: env.contract }),
+        hexToBuffer(env.consumer.privateKey),
+      ),
+      contract: there.contract,
+    };
   }, 120_000);
 
   afterAll(async () => {
@@ -107,38 +120,46 @@ describe('hostile vouchers', () => {
     tally.acceptedHonest++;
   });
 
-  test('reordered and repeated delivery follows the paid-range rule exactly; nothing is ever paid twice', async () => {
-    // A voucher of cumulative amount a for a call of price p pays for (a - p, a] (docs/protocol.md). With p = 2 gwei
-    // and amounts of whole gwei, neighbours overlap: a model of the rule says which must be accepted.
-    const price = 2n * GWEI;
-    const deposit = 16n * GWEI;
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 18 }), { minLength: 4, maxLength: 14 }), async (ks) => {
-        const { id } = await openWithTerms(deposit);
-        const paid: [bigint, bigint][] = [];
-        for (const k of ks) {
-          const amount = BigInt(k) * GWEI;
-          const v = header(env.signer.sign(id, amount));
-          const expected =
-            amount > deposit ? 'AMOUNT_EXCEEDS_DEPOSIT' : amount < price || paid.some(([lo, hi]) => lo < amount && amount - price < hi) ? 'AMOUNT_TOO_LOW' : 'accept';
-          if (expected === 'accept') {
-            const r = await verify(v, price);
-            expect({ k, status: r.status }).toEqual({ k, status: 200 });
-            paid.push([amount - price, amount]);
-            tally.acceptedHonest++;
-          } else {
-            await mustReject(v, expected, price);
+  test(
+    'reordered and repeated delivery follows the paid-range rule exactly; nothing is ever paid twice',
+    async () => {
+      // A voucher of cumulative amount a for a call of price p pays for (a - p, a] (docs/protocol.md). With p = 2 gwei
+      // and amounts of whole gwei, neighbours overlap: a model of the rule says which must be accepted.
+      const price = 2n * GWEI;
+      const deposit = 16n * GWEI;
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 18 }), { minLength: 4, maxLength: 14 }), async (ks) => {
+          const { id } = await openWithTerms(deposit);
+          const paid: [bigint, bigint][] = [];
+          for (const k of ks) {
+            const amount = BigInt(k) * GWEI;
+            const v = header(env.signer.sign(id, amount));
+            const expected =
+              amount > deposit
+                ? 'AMOUNT_EXCEEDS_DEPOSIT'
+                : amount < price || paid.some(([lo, hi]) => lo < amount && amount - price < hi)
+                  ? 'AMOUNT_TOO_LOW'
+                  : 'accept';
+            if (expected === 'accept') {
+              const r = await verify(v, price);
+              expect({ k, status: r.status }).toEqual({ k, status: 200 });
+              paid.push([amount - price, amount]);
+              tally.acceptedHonest++;
+            } else {
+              await mustReject(v, expected, price);
+            }
           }
-        }
-        const ch = await channel(id);
-        const highest = paid.reduce((m, [, hi]) => (hi > m ? hi : m), 0n);
-        expect({ calls: ch.calls, amount: ch.latestVoucher?.amount ?? '0' }).toEqual({ calls: paid.length, amount: highest.toString() });
-        // Never served more than what the claimable voucher pays for.
-        expect(BigInt(paid.length) * price).toBeLessThanOrEqual(highest);
-      }),
-      { numRuns: bound(4) },
-    );
-  }, timeoutMs(60_000));
+          const ch = await channel(id);
+          const highest = paid.reduce((m, [, hi]) => (hi > m ? hi : m), 0n);
+          expect({ calls: ch.calls, amount: ch.latestVoucher?.amount ?? '0' }).toEqual({ calls: paid.length, amount: highest.toString() });
+          // Never served more than what the claimable voucher pays for.
+          expect(BigInt(paid.length) * price).toBeLessThanOrEqual(highest);
+        }),
+        { numRuns: bound(4) },
+      );
+    },
+    timeoutMs(60_000),
+  );
 
   test('replays after a claim and after the settlement, through verify and through record', async () => {
     const { id } = await openWithTerms(20n * GWEI);
@@ -154,14 +175,15 @@ describe('hostile vouchers', () => {
     expect(rec.body.results.map((r: { accepted: boolean }) => r.accepted)).toEqual([false, false, true]);
 
     expect((await env.api.call('POST', `/channels/${id}/close`, TOKENS.provider, {})).body.state).toBe('settled');
-    for (const v of [...vs, header(env.signer.sign(id, 6n * GWEI)), header(env.signer.sign(id, 20n * GWEI))]) await mustReject(v, 'CHANNEL_CLOSED');
+    for (const v of [...vs, header(env.signer.sign(id, 6n * GWEI)), header(env.signer.sign(id, 20n * GWEI))])
+      await mustReject(v, 'CHANNEL_CLOSED');
     const before = await snapshotter.take();
     const late = await env.api.call('POST', '/vouchers', TOKENS.provider, { vouchers: [header(env.signer.sign(id, 7n * GWEI))] });
     expect(late.body.results[0]).toMatchObject({ accepted: false, error: { code: 'CHANNEL_CLOSED' } });
     expect(diffSnapshots(before, await snapshotter.take())).toEqual([]);
   });
 
-  test('a closing channel takes no new call (verify); a forged record is refused, a served call\'s record is kept', async () => {
+  test("a closing channel takes no new call (verify); a forged record is refused, a served call's record is kept", async () => {
     const { id } = await openWithTerms(20n * GWEI);
     expect((await verify(header(env.signer.sign(id, GWEI)))).status).toBe(200);
     tally.acceptedHonest++;
@@ -172,7 +194,16 @@ describe('hostile vouchers', () => {
     await mustReject(header(env.signer.sign(id, 2n * GWEI)), 'CHANNEL_CLOSING');
     const before = await snapshotter.take();
     tally.tried++;
-    const forged = await env.api.call('POST', '/vouchers', TOKENS.provider, { vouchers: [header(new VoucherSigner(new VoucherHasher({ chainId: env.chainId, contract: env.contract }), hexToBuffer(Wallet.createRandom().privateKey)).sign(id, 3n * GWEI))] });
+    const forged = await env.api.call('POST', '/vouchers', TOKENS.provider, {
+      vouchers: [
+        header(
+          new VoucherSigner(
+            new VoucherHasher({ chainId: env.chainId, contract: env.contract }),
+            hexToBuffer(Wallet.createRandom().privateKey),
+          ).sign(id, 3n * GWEI),
+        ),
+      ],
+    });
     expect(forged.body.results[0]).toMatchObject({ accepted: false, error: { code: 'SIGNER_MISMATCH' } });
     tally.rejected++;
     expect(diffSnapshots(before, await snapshotter.take())).toEqual([]);
@@ -185,29 +216,33 @@ describe('hostile vouchers', () => {
     expect((await channel(id)).claimed).toBe((3n * GWEI).toString());
   });
 
-  test('vouchers above the deposit while a top-up races them: never accepted beyond what is on chain', async () => {
-    const rounds = bound(3);
-    for (let round = 0; round < rounds; round++) {
-      const { id } = await openWithTerms(10n * GWEI);
-      expect((await verify(header(env.signer.sign(id, 10n * GWEI)), 0n)).status).toBe(200);
-      tally.acceptedHonest++;
-      const above = [11n, 12n, 13n, 14n, 15n].map((k) => header(env.signer.sign(id, k * GWEI)));
-      const [topUp, ...results] = await Promise.all([
-        env.api.call('POST', `/channels/${id}/topup`, TOKENS.consumer, { amount: (5n * GWEI).toString() }),
-        ...above.map((v) => verify(v)),
-      ]);
-      expect(topUp.status).toBe(200);
-      for (const r of results) {
-        expect([200, 409]).toContain(r.status);
-        if (r.status === 409) expect(['AMOUNT_EXCEEDS_DEPOSIT', 'AMOUNT_TOO_LOW']).toContain(r.body.error.code);
-        else tally.acceptedHonest++;
+  test(
+    'vouchers above the deposit while a top-up races them: never accepted beyond what is on chain',
+    async () => {
+      const rounds = bound(3);
+      for (let round = 0; round < rounds; round++) {
+        const { id } = await openWithTerms(10n * GWEI);
+        expect((await verify(header(env.signer.sign(id, 10n * GWEI)), 0n)).status).toBe(200);
+        tally.acceptedHonest++;
+        const above = [11n, 12n, 13n, 14n, 15n].map((k) => header(env.signer.sign(id, k * GWEI)));
+        const [topUp, ...results] = await Promise.all([
+          env.api.call('POST', `/channels/${id}/topup`, TOKENS.consumer, { amount: (5n * GWEI).toString() }),
+          ...above.map((v) => verify(v)),
+        ]);
+        expect(topUp.status).toBe(200);
+        for (const r of results) {
+          expect([200, 409]).toContain(r.status);
+          if (r.status === 409) expect(['AMOUNT_EXCEEDS_DEPOSIT', 'AMOUNT_TOO_LOW']).toContain(r.body.error.code);
+          else tally.acceptedHonest++;
+        }
+        const ch = await channel(id);
+        expect(BigInt(ch.latestVoucher.amount)).toBeLessThanOrEqual(15n * GWEI);
+        expect(ch.deposit).toBe((15n * GWEI).toString());
+        await mustReject(header(env.signer.sign(id, 15n * GWEI + 1n)), 'AMOUNT_EXCEEDS_DEPOSIT', 1n);
       }
-      const ch = await channel(id);
-      expect(BigInt(ch.latestVoucher.amount)).toBeLessThanOrEqual(15n * GWEI);
-      expect(ch.deposit).toBe((15n * GWEI).toString());
-      await mustReject(header(env.signer.sign(id, 15n * GWEI + 1n)), 'AMOUNT_EXCEEDS_DEPOSIT', 1n);
-    }
-  }, timeoutMs(60_000));
+    },
+    timeoutMs(60_000),
+  );
 
   test('extreme amounts and non-canonical encodings', async () => {
     const { id } = await openWithTerms(10n * GWEI);
@@ -223,7 +258,10 @@ describe('hostile vouchers', () => {
     await mustReject(g.replace(`.${GWEI}.`, `.1e9.`), 'MALFORMED_VOUCHER');
     await mustReject(g.replace(`.${GWEI}.`, `.-${GWEI}.`), 'MALFORMED_VOUCHER');
     await mustReject(g.replace(`.${GWEI}.`, `.${GWEI}.0.`), 'MALFORMED_VOUCHER');
-    await mustReject(g.replace(/\.0x[0-9a-f]{130}$/, (s) => s.slice(0, -2)), 'MALFORMED_VOUCHER'); // 64-byte signature (EIP-2098 form)
+    await mustReject(
+      g.replace(/\.0x[0-9a-f]{130}$/, (s) => s.slice(0, -2)),
+      'MALFORMED_VOUCHER',
+    ); // 64-byte signature (EIP-2098 form)
     const sig = hexToBuffer(good.signature);
     for (const v of [0, 1, 26, 29, 255]) {
       const bad = Buffer.from(sig);
@@ -231,14 +269,34 @@ describe('hostile vouchers', () => {
       await mustReject(header({ ...good, signature: '0x' + bad.toString('hex') }), 'BAD_SIGNATURE');
     }
     const s = BigInt('0x' + sig.subarray(32, 64).toString('hex'));
-    const twinSig = Buffer.concat([sig.subarray(0, 32), Buffer.from((HALF_N * 2n + 1n - s).toString(16).padStart(64, '0'), 'hex'), Buffer.from([sig[64] === 27 ? 28 : 27])]);
+    const twinSig = Buffer.concat([
+      sig.subarray(0, 32),
+      Buffer.from((HALF_N * 2n + 1n - s).toString(16).padStart(64, '0'), 'hex'),
+      Buffer.from([sig[64] === 27 ? 28 : 27]),
+    ]);
     await mustReject(header({ ...good, signature: '0x' + twinSig.toString('hex') }), 'BAD_SIGNATURE');
     await mustReject(header({ ...good, signature: '0x' + 'ff'.repeat(65) }), 'BAD_SIGNATURE');
     await mustReject(header({ ...good, amount: 0n }), /SIGNER_MISMATCH|AMOUNT_TOO_LOW/);
     await mustReject(header(env.signer.sign(id, 0n)), 'AMOUNT_TOO_LOW', 0n);
     // Forged: signed by keys that are not the channel's signer (the provider's own, a random one).
-    await mustReject(header(new VoucherSigner(new VoucherHasher({ chainId: env.chainId, contract: env.contract }), hexToBuffer(env.provider.privateKey)).sign(id, GWEI)), 'SIGNER_MISMATCH');
-    await mustReject(header(new VoucherSigner(new VoucherHasher({ chainId: env.chainId, contract: env.contract }), hexToBuffer(Wallet.createRandom().privateKey)).sign(id, GWEI)), 'SIGNER_MISMATCH');
+    await mustReject(
+      header(
+        new VoucherSigner(new VoucherHasher({ chainId: env.chainId, contract: env.contract }), hexToBuffer(env.provider.privateKey)).sign(
+          id,
+          GWEI,
+        ),
+      ),
+      'SIGNER_MISMATCH',
+    );
+    await mustReject(
+      header(
+        new VoucherSigner(
+          new VoucherHasher({ chainId: env.chainId, contract: env.contract }),
+          hexToBuffer(Wallet.createRandom().privateKey),
+        ).sign(id, GWEI),
+      ),
+      'SIGNER_MISMATCH',
+    );
     // A genuine signature moved onto another channel of the same parties.
     const { id: sibling } = await openWithTerms(10n * GWEI);
     await mustReject(header({ ...good, channelId: sibling }), 'SIGNER_MISMATCH');
@@ -248,8 +306,16 @@ describe('hostile vouchers', () => {
     const { id } = await openWithTerms(10n * GWEI);
     const g = header(env.signer.sign(id, GWEI));
     for (const bad of [
-      g.replace('.', ' .'), g.replace('.0x', '.0x\u200b'), g.replace(/\d/, '\uff11'), g.replace(/\.(\d)/, '.\u0661'), g + '\u0000',
-      g.replace(/\./g, '\u2024'), g.replace('.', '..'), g.split('.').slice(0, 5).join('.'), `${g}.${g}`, '\ud800' + g.slice(1),
+      g.replace('.', ' .'),
+      g.replace('.0x', '.0x\u200b'),
+      g.replace(/\d/, '\uff11'),
+      g.replace(/\.(\d)/, '.\u0661'),
+      g + '\u0000',
+      g.replace(/\./g, '\u2024'),
+      g.replace('.', '..'),
+      g.split('.').slice(0, 5).join('.'),
+      `${g}.${g}`,
+      '\ud800' + g.slice(1),
     ]) {
       await mustReject(bad, /MALFORMED_VOUCHER|UNSUPPORTED_VOUCHER_VERSION|VOUCHER_TOO_LARGE/);
     }
@@ -268,7 +334,12 @@ describe('hostile vouchers', () => {
     const body = JSON.stringify({ voucher: header(env.signer.sign(id, 2n * GWEI)), price: GWEI.toString() });
     const base = { method: 'POST', path: '/vouchers/verify', body };
     const json = { 'content-type': 'application/json' };
-    for (const auth of [`Bearer ${'a'.repeat(10_000)}`, `Bearer ${TOKENS.provider}\u00a0`, `Bearer \u00e9${TOKENS.provider}`, `Bearer ${TOKENS.provider.replace('-', '\u00ad')}`]) {
+    for (const auth of [
+      `Bearer ${'a'.repeat(10_000)}`,
+      `Bearer ${TOKENS.provider}\u00a0`,
+      `Bearer \u00e9${TOKENS.provider}`,
+      `Bearer ${TOKENS.provider.replace('-', '\u00ad')}`,
+    ]) {
       const before = await snapshotter.take();
       const r = await send({ ...base, headers: { ...json, authorization: auth } });
       expect(r.status).toBe(401);
@@ -288,7 +359,9 @@ describe('hostile vouchers', () => {
     expect(same.every((r) => r.status === 200)).toBe(true);
     expect(same.filter((r) => r.body.replayed === false)).toHaveLength(1);
     tally.acceptedHonest++;
-    const others = await Promise.all([2n, 3n, 4n, 5n].map((k) => verify(header(env.signer.sign(id, k * GWEI)), GWEI, { idempotencyKey: 'k-2' })));
+    const others = await Promise.all(
+      [2n, 3n, 4n, 5n].map((k) => verify(header(env.signer.sign(id, k * GWEI)), GWEI, { idempotencyKey: 'k-2' })),
+    );
     const ok = others.filter((r) => r.status === 200);
     expect(ok).toHaveLength(1);
     for (const r of others.filter((x) => x.status !== 200)) expect(['IDEMPOTENCY_CONFLICT', 'AMOUNT_TOO_LOW']).toContain(r.body.error.code);
@@ -296,49 +369,59 @@ describe('hostile vouchers', () => {
     expect((await channel(id)).calls).toBe(2);
   });
 
-  test('concurrent garbage around an honest stream: the garbage is never accepted, the stream always is', async () => {
-    const { id } = await openWithTerms(10_000n * GWEI);
-    const { id: other } = await openWithTerms(10n * GWEI);
-    const honest = bound(40);
-    const garbage = bound(300);
-    const forger = new VoucherSigner(new VoucherHasher({ chainId: env.chainId, contract: env.contract }), hexToBuffer(Wallet.createRandom().privateKey));
-    const accepted: string[] = [];
-    const makeGarbage = (i: number): { voucher: string; token: string } => {
-      const amount = BigInt(i + 1) * GWEI;
-      const kinds = [
-        () => header(forger.sign(id, amount)),
-        () => header(twin.signer.sign(id, amount)),
-        () => header({ ...foreign.signer.sign(id, amount), chainId: env.chainId }),
-        () => header(env.signer.sign(id, 20_000n * GWEI + amount)),
-        () => header({ ...env.signer.sign(id, amount), channelId: other }),
-        () => accepted[i % Math.max(1, accepted.length)] ?? header(env.signer.sign(id, 0n)),
-        () => header(env.signer.sign(id, amount)).slice(0, 40 + (i % 80)),
-        () => 'garbage'.repeat(i % 90),
-      ];
-      return { voucher: kinds[i % kinds.length]!(), token: i % 11 === 0 ? TOKENS.consumer : TOKENS.provider };
-    };
-    const honestRun = (async () => {
-      for (let k = 1; k <= honest; k++) {
-        const v = header(env.signer.sign(id, BigInt(k) * 10n * GWEI));
-        const r = await verify(v, 10n * GWEI);
-        expect(r.status).toBe(200);
-        accepted.push(v);
-      }
-    })();
-    const garbageResults = await pool(garbage, 30, async (i) => {
-      const g = makeGarbage(i);
-      const r = await env.api.call('POST', '/vouchers/verify', g.token, { voucher: g.voucher, price: GWEI.toString() });
-      return r.status;
-    });
-    await honestRun;
-    tally.tried += garbage;
-    tally.rejected += garbageResults.filter((s) => s >= 400 && s < 500).length;
-    tally.acceptedHonest += honest;
-    expect(garbageResults.filter((s) => s < 400 || s >= 500)).toEqual([]);
-    const ch = await channel(id);
-    expect({ calls: ch.calls, amount: ch.latestVoucher.amount }).toEqual({ calls: honest, amount: (BigInt(honest) * 10n * GWEI).toString() });
-    expect((await channel(other)).calls).toBe(0);
-  }, timeoutMs(60_000));
+  test(
+    'concurrent garbage around an honest stream: the garbage is never accepted, the stream always is',
+    async () => {
+      const { id } = await openWithTerms(10_000n * GWEI);
+      const { id: other } = await openWithTerms(10n * GWEI);
+      const honest = bound(40);
+      const garbage = bound(300);
+      const forger = new VoucherSigner(
+        new VoucherHasher({ chainId: env.chainId, contract: env.contract }),
+        hexToBuffer(Wallet.createRandom().privateKey),
+      );
+      const accepted: string[] = [];
+      const makeGarbage = (i: number): { voucher: string; token: string } => {
+        const amount = BigInt(i + 1) * GWEI;
+        const kinds = [
+          () => header(forger.sign(id, amount)),
+          () => header(twin.signer.sign(id, amount)),
+          () => header({ ...foreign.signer.sign(id, amount), chainId: env.chainId }),
+          () => header(env.signer.sign(id, 20_000n * GWEI + amount)),
+          () => header({ ...env.signer.sign(id, amount), channelId: other }),
+          () => accepted[i % Math.max(1, accepted.length)] ?? header(env.signer.sign(id, 0n)),
+          () => header(env.signer.sign(id, amount)).slice(0, 40 + (i % 80)),
+          () => 'garbage'.repeat(i % 90),
+        ];
+        return { voucher: kinds[i % kinds.length]!(), token: i % 11 === 0 ? TOKENS.consumer : TOKENS.provider };
+      };
+      const honestRun = (async () => {
+        for (let k = 1; k <= honest; k++) {
+          const v = header(env.signer.sign(id, BigInt(k) * 10n * GWEI));
+          const r = await verify(v, 10n * GWEI);
+          expect(r.status).toBe(200);
+          accepted.push(v);
+        }
+      })();
+      const garbageResults = await pool(garbage, 30, async (i) => {
+        const g = makeGarbage(i);
+        const r = await env.api.call('POST', '/vouchers/verify', g.token, { voucher: g.voucher, price: GWEI.toString() });
+        return r.status;
+      });
+      await honestRun;
+      tally.tried += garbage;
+      tally.rejected += garbageResults.filter((s) => s >= 400 && s < 500).length;
+      tally.acceptedHonest += honest;
+      expect(garbageResults.filter((s) => s < 400 || s >= 500)).toEqual([]);
+      const ch = await channel(id);
+      expect({ calls: ch.calls, amount: ch.latestVoucher.amount }).toEqual({
+        calls: honest,
+        amount: (BigInt(honest) * 10n * GWEI).toString(),
+      });
+      expect((await channel(other)).calls).toBe(0);
+    },
+    timeoutMs(60_000),
+  );
 
   test('top-ups racing a close: deposits on chain match the top-ups that succeeded', async () => {
     const { id } = await openWithTerms(10n * GWEI);
@@ -350,7 +433,8 @@ describe('hostile vouchers', () => {
     const close = results[5]!;
     expect(close.status).toBe(200);
     const topUps = results.filter((_, i) => i !== 5);
-    for (const t of topUps) if (t.status !== 200) expect({ status: t.status, code: t.body.error.code }).toEqual({ status: 409, code: 'CHANNEL_CLOSING' });
+    for (const t of topUps)
+      if (t.status !== 200) expect({ status: t.status, code: t.body.error.code }).toEqual({ status: 409, code: 'CHANNEL_CLOSING' });
     const ok = topUps.filter((t) => t.status === 200).length;
     const ch = await channel(id);
     expect(ch.state).toBe('closing');
@@ -378,7 +462,13 @@ describe('hostile vouchers', () => {
       faults: 'none (hostile input only)',
       inputs: `${tally.tried} hostile vouchers (forged, other contract, other chain, replays after claim and settle, reordered, above the deposit during a top-up, u256 max, leading zeros, unicode, 10k chars, idempotency-key reuse); ${tally.acceptedHonest} honest vouchers accepted`,
       lost: `hostile vouchers accepted: ${tally.tried - tally.rejected}; settled books off by 0 wei (deposits ${books.deposits} = payouts ${books.providerPayouts} + refunds ${books.consumerRefunds}); provider paid = accepted on every channel`,
-      numbers: { ...tally, channels: touched.size, deposits: books.deposits.toString(), payouts: books.providerPayouts.toString(), refunds: books.consumerRefunds.toString() },
+      numbers: {
+        ...tally,
+        channels: touched.size,
+        deposits: books.deposits.toString(),
+        payouts: books.providerPayouts.toString(),
+        refunds: books.consumerRefunds.toString(),
+      },
       durationMs: elapsed(),
     });
   });

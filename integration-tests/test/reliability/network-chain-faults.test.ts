@@ -6,7 +6,16 @@ import { startActionLoad } from './lib/fault-hooks';
 import { recordFigure, stopwatch } from './lib/figures';
 import { sleep, waitFor } from './lib/load';
 import { CONCURRENCY } from './lib/network-faults';
-import { HOPS, ReceiptBook, getJson, scenarioStart, servedMore, settleScenario, startFaultNetwork, type FaultNetwork } from './lib/network-scenario';
+import {
+  HOPS,
+  ReceiptBook,
+  getJson,
+  scenarioStart,
+  servedMore,
+  settleScenario,
+  startFaultNetwork,
+  type FaultNetwork,
+} from './lib/network-scenario';
 import { startAnvilNode, type AnvilNode } from './lib/processes';
 import { TextCollector } from './lib/secret-scan';
 import { TcpProxy } from './lib/tcp-proxy';
@@ -63,7 +72,12 @@ describe('example network on an anvil node: the chain unreachable, and kill -9 o
     const elapsed = stopwatch();
     const start = await scenarioStart(f);
     const book = new ReceiptBook();
-    const load = startActionLoad(f.net.urls.public!, { concurrency: CONCURRENCY, maxCalls: bound(6000), onResponse: book.onResponse, backoffMs: 20 });
+    const load = startActionLoad(f.net.urls.public!, {
+      concurrency: CONCURRENCY,
+      maxCalls: bound(6000),
+      onResponse: book.onResponse,
+      backoffMs: 20,
+    });
     let downMs = 0;
     let redeemWhileDown: { status: number; code?: string }[] = [];
     let catchUpMs = 0;
@@ -74,10 +88,12 @@ describe('example network on an anvil node: the chain unreachable, and kill -9 o
       await takeAway();
       await sleep(OUTAGE_MS / 2);
       // On-chain work fails cleanly while the node is away (the documented 503).
-      redeemWhileDown = await Promise.all(HOPS.map(async (hop) => {
-        const r = await getJson(`${f.net.urls[hop]}/redeem`);
-        return { status: r.status, code: r.body?.error?.code };
-      }));
+      redeemWhileDown = await Promise.all(
+        HOPS.map(async (hop) => {
+          const r = await getJson(`${f.net.urls[hop]}/redeem`);
+          return { status: r.status, code: r.body?.error?.code };
+        }),
+      );
       await sleep(Math.max(0, OUTAGE_MS - (Date.now() - away)));
       await bringBack();
       downMs = Date.now() - away;
@@ -93,13 +109,18 @@ describe('example network on an anvil node: the chain unreachable, and kill -9 o
     // The claimer (every second) catches up by itself: everything the providers hold gets claimed.
     for (const hop of HOPS) await getJson(`${f.net.urls[hop]}/payout`); // store what is pending now
     const back = Date.now();
-    await waitFor('the claims to catch up', async () => {
-      for (const ch of book.channels.values()) {
-        const v = await f.providerChannel(ch.hop, ch.id);
-        if (v.claimed !== v.latestVoucher?.amount || BigInt(v.claimed) < ch.highest) return false;
-      }
-      return true;
-    }, 30_000, 100);
+    await waitFor(
+      'the claims to catch up',
+      async () => {
+        for (const ch of book.channels.values()) {
+          const v = await f.providerChannel(ch.hop, ch.id);
+          if (v.claimed !== v.latestVoucher?.amount || BigInt(v.claimed) < ch.highest) return false;
+        }
+        return true;
+      },
+      30_000,
+      100,
+    );
     catchUpMs = Date.now() - back;
     const saved = (await f.saved()) - start.saved;
     const s = await settleScenario(f, start, book);
@@ -109,55 +130,77 @@ describe('example network on an anvil node: the chain unreachable, and kill -9 o
     return { elapsed, book, during, downMs, catchUpMs, s, saved, failures: book.failures };
   }
 
-  test('unreachable for a while (refused, then black-holed): calls flow off-chain, claims catch up, books balance', async () => {
-    const r = await chainAway(
-      'unreachable',
-      async () => {
-        await proxy.cut('refuse');
-        setTimeout(() => void proxy.restore().then(() => proxy.cut('blackhole')), OUTAGE_MS / 2).unref();
-      },
-      async () => {
-        await waitFor('the proxy to be black-holing', () => proxy.mode === 'blackhole', 5_000, 20);
-        await proxy.restore();
-      },
-    );
-    recordFigure({
-      scenario: 'Network: chain node unreachable (local, batched)',
-      chain: 'anvil behind a TCP proxy; claims every second',
-      load: `${r.book.served} /action calls served, ${CONCURRENCY} at a time; ${r.during.ok} of them while the node was unreachable, none failed`,
-      faults: `node unreachable for both payment servers for ${(r.downMs / 1000).toFixed(1)} s (connections refused, then accepted and never answered)`,
-      inputs: 'GET /redeem on both providers during the outage (503 CHAIN_UNAVAILABLE)',
-      lost: `0 wei: claims caught up ${(r.catchUpMs / 1000).toFixed(1)} s after the node came back; providers paid ≥ every receipt and every saved row (${r.saved}); payouts + refunds = deposits`,
-      numbers: { served: r.book.served, servedWhileDown: r.during.ok, downMs: r.downMs, catchUpMs: r.catchUpMs, deposits: r.s.books.deposits.toString(), payouts: r.s.books.providerPayouts.toString() },
-      durationMs: r.elapsed(),
-    });
-  }, timeoutMs(120_000));
+  test(
+    'unreachable for a while (refused, then black-holed): calls flow off-chain, claims catch up, books balance',
+    async () => {
+      const r = await chainAway(
+        'unreachable',
+        async () => {
+          await proxy.cut('refuse');
+          setTimeout(() => void proxy.restore().then(() => proxy.cut('blackhole')), OUTAGE_MS / 2).unref();
+        },
+        async () => {
+          await waitFor('the proxy to be black-holing', () => proxy.mode === 'blackhole', 5_000, 20);
+          await proxy.restore();
+        },
+      );
+      recordFigure({
+        scenario: 'Network: chain node unreachable (local, batched)',
+        chain: 'anvil behind a TCP proxy; claims every second',
+        load: `${r.book.served} /action calls served, ${CONCURRENCY} at a time; ${r.during.ok} of them while the node was unreachable, none failed`,
+        faults: `node unreachable for both payment servers for ${(r.downMs / 1000).toFixed(1)} s (connections refused, then accepted and never answered)`,
+        inputs: 'GET /redeem on both providers during the outage (503 CHAIN_UNAVAILABLE)',
+        lost: `0 wei: claims caught up ${(r.catchUpMs / 1000).toFixed(1)} s after the node came back; providers paid ≥ every receipt and every saved row (${r.saved}); payouts + refunds = deposits`,
+        numbers: {
+          served: r.book.served,
+          servedWhileDown: r.during.ok,
+          downMs: r.downMs,
+          catchUpMs: r.catchUpMs,
+          deposits: r.s.books.deposits.toString(),
+          payouts: r.s.books.providerPayouts.toString(),
+        },
+        durationMs: r.elapsed(),
+      });
+    },
+    timeoutMs(120_000),
+  );
 
-  test('kill -9 of the chain node and a restart from its state: calls flow, claims catch up, books balance', async () => {
-    const r = await chainAway(
-      'killed',
-      async () => {
-        await proxy.cut('refuse');
-        await sleep(300); // whatever was already sent is mined
-        await node.dumpState();
-        await node.kill9();
-      },
-      async () => {
-        await node.restart();
-        await proxy.restore();
-      },
-    );
-    recordFigure({
-      scenario: 'Network: kill -9 of the chain node (local, batched)',
-      chain: 'anvil with its state saved (no block lost), behind a TCP proxy; claims every second',
-      load: `${r.book.served} /action calls served, ${CONCURRENCY} at a time; ${r.during.ok} of them while the node was down, none failed`,
-      faults: `kill -9 of the node mid-load, restart on the same port from its state after ${(r.downMs / 1000).toFixed(1)} s`,
-      inputs: 'GET /redeem on both providers while the node was down (503 CHAIN_UNAVAILABLE)',
-      lost: `0 wei: claims caught up ${(r.catchUpMs / 1000).toFixed(1)} s after the restart; providers paid ≥ every receipt and every saved row (${r.saved}); payouts + refunds = deposits`,
-      numbers: { served: r.book.served, servedWhileDown: r.during.ok, downMs: r.downMs, catchUpMs: r.catchUpMs, deposits: r.s.books.deposits.toString(), payouts: r.s.books.providerPayouts.toString() },
-      durationMs: r.elapsed(),
-    });
-  }, timeoutMs(120_000));
+  test(
+    'kill -9 of the chain node and a restart from its state: calls flow, claims catch up, books balance',
+    async () => {
+      const r = await chainAway(
+        'killed',
+        async () => {
+          await proxy.cut('refuse');
+          await sleep(300); // whatever was already sent is mined
+          await node.dumpState();
+          await node.kill9();
+        },
+        async () => {
+          await node.restart();
+          await proxy.restore();
+        },
+      );
+      recordFigure({
+        scenario: 'Network: kill -9 of the chain node (local, batched)',
+        chain: 'anvil with its state saved (no block lost), behind a TCP proxy; claims every second',
+        load: `${r.book.served} /action calls served, ${CONCURRENCY} at a time; ${r.during.ok} of them while the node was down, none failed`,
+        faults: `kill -9 of the node mid-load, restart on the same port from its state after ${(r.downMs / 1000).toFixed(1)} s`,
+        inputs: 'GET /redeem on both providers while the node was down (503 CHAIN_UNAVAILABLE)',
+        lost: `0 wei: claims caught up ${(r.catchUpMs / 1000).toFixed(1)} s after the restart; providers paid ≥ every receipt and every saved row (${r.saved}); payouts + refunds = deposits`,
+        numbers: {
+          served: r.book.served,
+          servedWhileDown: r.during.ok,
+          downMs: r.downMs,
+          catchUpMs: r.catchUpMs,
+          deposits: r.s.books.deposits.toString(),
+          payouts: r.s.books.providerPayouts.toString(),
+        },
+        durationMs: r.elapsed(),
+      });
+    },
+    timeoutMs(120_000),
+  );
 
   test('no private key and no token in any output of any process of the run (the node included)', () => {
     expect(f.collector.size).toBeGreaterThan(100);

@@ -16,14 +16,23 @@ describe('example network, local, batched, prepaid tickets: faults under /action
 
   beforeAll(async () => {
     // `env` goes to every child; only the consumer (public) reads PREPAY_CALLS.
-    f = await startFaultNetwork({ mode: kind.mode, sync: kind.sync, claimIntervalSeconds: 1, env: { PREPAY_CALLS: String(kind.prepayCalls) } });
+    f = await startFaultNetwork({
+      mode: kind.mode,
+      sync: kind.sync,
+      claimIntervalSeconds: 1,
+      env: { PREPAY_CALLS: String(kind.prepayCalls) },
+    });
   }, 120_000);
 
   afterAll(async () => {
     await f?.stop();
   });
 
-  test('kill -9 of random-number and of persistence: every served call is paid, the consumer loses at most the prepaid rest, books balance to the wei', () => providerServiceKills(f, kind), timeoutMs(120_000));
+  test(
+    'kill -9 of random-number and of persistence: every served call is paid, the consumer loses at most the prepaid rest, books balance to the wei',
+    () => providerServiceKills(f, kind),
+    timeoutMs(120_000),
+  );
 
   test('no private key and no token in any output of any process of the run', () => {
     const hits = f.scanSecrets();

@@ -51,7 +51,14 @@ describe('regressions found by the network fault scenarios (fixed): the payment 
     const answers: { status: number; code?: string }[] = [];
     for (let round = 1; round <= 3; round++) {
       const id = await env.open(100n * GWEI);
-      expect((await env.api.call('POST', '/vouchers/verify', TOKENS.provider, { voucher: voucher(id, 5n * GWEI), price: (5n * GWEI).toString() })).status).toBe(200);
+      expect(
+        (
+          await env.api.call('POST', '/vouchers/verify', TOKENS.provider, {
+            voucher: voucher(id, 5n * GWEI),
+            price: (5n * GWEI).toString(),
+          })
+        ).status,
+      ).toBe(200);
       const all = await Promise.all(Array.from({ length: 8 }, () => env.api.call('POST', '/claims', TOKENS.provider, {})));
       answers.push(...all.map((a) => ({ status: a.status, code: a.body?.error?.code })));
       expect((await env.api.call('GET', `/channels/${id}`, TOKENS.provider)).body.channel.claimed).toBe((5n * GWEI).toString());

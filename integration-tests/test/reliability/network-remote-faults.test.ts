@@ -1,5 +1,11 @@
 import { timeoutMs } from './lib/bounds';
-import { closeWhileProviderServerDown, consumerRestart, paymentServerKills, providerServiceKills, type NetworkKind } from './lib/network-faults';
+import {
+  closeWhileProviderServerDown,
+  consumerRestart,
+  paymentServerKills,
+  providerServiceKills,
+  type NetworkKind,
+} from './lib/network-faults';
 import { startFaultNetwork, type FaultNetwork } from './lib/network-scenario';
 
 /**
@@ -23,13 +29,29 @@ describe('example network, remote: faults under /action load', () => {
     await f?.stop();
   });
 
-  test('kill -9 of random-number and of persistence: every served call is paid, books balance to the wei', () => providerServiceKills(f, kind), timeoutMs(120_000));
+  test(
+    'kill -9 of random-number and of persistence: every served call is paid, books balance to the wei',
+    () => providerServiceKills(f, kind),
+    timeoutMs(120_000),
+  );
 
-  test('kill -9 of payment-server-1 and of payment-server-2: nothing acknowledged is lost, books balance to the wei', () => paymentServerKills(f, kind), timeoutMs(120_000));
+  test(
+    'kill -9 of payment-server-1 and of payment-server-2: nothing acknowledged is lost, books balance to the wei',
+    () => paymentServerKills(f, kind),
+    timeoutMs(120_000),
+  );
 
-  test('kill -9 of the consumer (public) mid-stream: it continues from what its payment server signed, nothing paid twice', () => consumerRestart(f, kind), timeoutMs(120_000));
+  test(
+    'kill -9 of the consumer (public) mid-stream: it continues from what its payment server signed, nothing paid twice',
+    () => consumerRestart(f, kind),
+    timeoutMs(120_000),
+  );
 
-  test('the consumer closes while payment-server-1 is down; it comes back inside the challenge period and claims every served call', () => closeWhileProviderServerDown(f, kind), timeoutMs(120_000));
+  test(
+    'the consumer closes while payment-server-1 is down; it comes back inside the challenge period and claims every served call',
+    () => closeWhileProviderServerDown(f, kind),
+    timeoutMs(120_000),
+  );
 
   test('no private key and no token in any output of any process of the run', () => {
     expect(f.collector.size).toBeGreaterThan(100);

@@ -43,10 +43,17 @@ describe('regressions: bugs the reliability suite found, now fixed', () => {
     const tokenAddress = await token();
     const nonce = await nonceOf(env.chain.rpcUrl, env.consumer.address);
     const balance = await balanceAt(env.chain.rpcUrl, env.consumer.address);
-    const r = await env.api.call('POST', '/channels', TOKENS.consumer, { provider: providerOf(), deposit: GWEI.toString(), token: tokenAddress });
+    const r = await env.api.call('POST', '/channels', TOKENS.consumer, {
+      provider: providerOf(),
+      deposit: GWEI.toString(),
+      token: tokenAddress,
+    });
     expect(r.status).toBeGreaterThanOrEqual(400);
     expect(r.status).toBeLessThan(500);
-    expect({ nonce: await nonceOf(env.chain.rpcUrl, env.consumer.address), balance: await balanceAt(env.chain.rpcUrl, env.consumer.address) }).toEqual({ nonce, balance });
+    expect({
+      nonce: await nonceOf(env.chain.rpcUrl, env.consumer.address),
+      balance: await balanceAt(env.chain.rpcUrl, env.consumer.address),
+    }).toEqual({ nonce, balance });
   });
 
   test('a rejected top-up of a closing token channel spends no gas and sends no transaction', async () => {
@@ -74,10 +81,21 @@ describe('regressions: bugs the reliability suite found, now fixed', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const send = (method: string, path: string, body?: string) =>
       new Promise<number | string>((resolve) => {
-        const r = http.request({ host: '127.0.0.1', port, method, path, agent, timeout: 3000, headers: { authorization: `Bearer ${TOKENS.consumer}`, 'content-type': 'application/json' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const r = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            method,
+            path,
+            agent,
+            timeout: 3000,
+            headers: { authorization: `Bearer ${TOKENS.consumer}`, 'content-type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         r.on('timeout', () => r.destroy(new Error('no answer within 3 s')));
         r.on('error', (e) => resolve(e.message));
         if (body) r.write(body); // no Content-Length: node sends it chunked
@@ -127,13 +145,15 @@ describe.each([
   test('after the node forgets the last claim, the provider is still paid every accepted voucher', async () => {
     const id = await env.open(100n * GWEI);
     const v = (k: bigint) => encodeVoucher(env.signer.sign(id, k * GWEI));
-    for (let k = 1n; k <= 5n; k++) expect((await env.api.call('POST', '/vouchers/verify', TOKENS.provider, { voucher: v(k), price: GWEI.toString() })).status).toBe(200);
+    for (let k = 1n; k <= 5n; k++)
+      expect((await env.api.call('POST', '/vouchers/verify', TOKENS.provider, { voucher: v(k), price: GWEI.toString() })).status).toBe(200);
     await env.chain.dumpState();
     expect((await env.api.call('POST', `/channels/${id}/claim`, TOKENS.provider, {})).body.claimed).toBe((5n * GWEI).toString());
     await env.chain.kill9();
     await env.chain.restart(); // back from the saved state: the claim never happened
     await sleep(1_500); // the server's loops reconnect
-    for (let k = 6n; k <= 5n + extraVouchers; k++) expect((await env.api.call('POST', '/vouchers/verify', TOKENS.provider, { voucher: v(k), price: GWEI.toString() })).status).toBe(200);
+    for (let k = 6n; k <= 5n + extraVouchers; k++)
+      expect((await env.api.call('POST', '/vouchers/verify', TOKENS.provider, { voucher: v(k), price: GWEI.toString() })).status).toBe(200);
 
     const close = await env.api.call('POST', `/channels/${id}/close`, TOKENS.provider, {});
     expect({ status: close.status, code: close.body.error?.code }).toEqual({ status: 200, code: undefined });

@@ -6,7 +6,13 @@ import { timeTravel } from './lib/chain';
 import { recordFigure, stopwatch } from './lib/figures';
 import { jsonApi } from './lib/http';
 import { waitFor } from './lib/load';
-import { runPaymentServerToExit, startAnvilNode, startPaymentServerProcess, type AnvilNode, type PaymentServerProcess } from './lib/processes';
+import {
+  runPaymentServerToExit,
+  startAnvilNode,
+  startPaymentServerProcess,
+  type AnvilNode,
+  type PaymentServerProcess,
+} from './lib/processes';
 import { TextCollector, findSecrets, type Secret } from './lib/secret-scan';
 import { GWEI, QUIET_JOBS, tempDir } from './lib/setup';
 
@@ -44,15 +50,32 @@ describe('secrets never leave the payment server', () => {
     chain = await startAnvilNode({ accounts: 3, collector });
     const [c, p] = chain.accounts as [AnvilNode['accounts'][number], AnvilNode['accounts'][number]];
     const dir = tempDir();
-    const config = { ...QUIET_JOBS, claim: { ...QUIET_JOBS.claim, intervalSeconds: 1 }, defaults: { challengePeriod: 120, minChallengePeriod: 60 } };
+    const config = {
+      ...QUIET_JOBS,
+      claim: { ...QUIET_JOBS.claim, intervalSeconds: 1 },
+      defaults: { challengePeriod: 120, minChallengePeriod: 60 },
+    };
     consumerServer = await startPaymentServerProcess({
-      name: 'ps-consumer', rpcUrl: chain.rpcUrl, dbPath: path.join(dir, 'c.db'), logLevel: 'debug', collector, config,
-      accounts: [{ name: 'consumer', privateKey: c.privateKey, voucherKey }], tokens: [{ token: CONSUMER_TOKEN, accounts: ['consumer'] }],
+      name: 'ps-consumer',
+      rpcUrl: chain.rpcUrl,
+      dbPath: path.join(dir, 'c.db'),
+      logLevel: 'debug',
+      collector,
+      config,
+      accounts: [{ name: 'consumer', privateKey: c.privateKey, voucherKey }],
+      tokens: [{ token: CONSUMER_TOKEN, accounts: ['consumer'] }],
     });
     const contract = (await jsonApi(consumerServer.url).call('GET', '/status', null)).body.contract as string;
     providerServer = await startPaymentServerProcess({
-      name: 'ps-provider', rpcUrl: chain.rpcUrl, dbPath: path.join(dir, 'p.db'), logLevel: 'debug', collector, config, contractAddress: contract,
-      accounts: [{ name: 'provider', privateKey: p.privateKey }], tokens: [{ token: PROVIDER_TOKEN, accounts: ['provider'] }],
+      name: 'ps-provider',
+      rpcUrl: chain.rpcUrl,
+      dbPath: path.join(dir, 'p.db'),
+      logLevel: 'debug',
+      collector,
+      config,
+      contractAddress: contract,
+      accounts: [{ name: 'provider', privateKey: p.privateKey }],
+      tokens: [{ token: PROVIDER_TOKEN, accounts: ['provider'] }],
     });
     secrets = [
       ...chain.accounts.map((a, i) => ({ label: `account key ${i}`, kind: 'privateKey' as const, value: a.privateKey })),
@@ -73,19 +96,32 @@ describe('secrets never leave the payment server', () => {
     const c = jsonApi(consumerServer.url, collector);
     const p = jsonApi(() => providerServer.url, collector);
     const provider = chain.accounts[1]!.address;
-    for (const [api, token] of [[c, CONSUMER_TOKEN], [p, PROVIDER_TOKEN]] as const) {
-      for (const path of ['/status', '/config', '/openapi.json', '/metrics', '/funds', '/channels', '/webhooks']) expect((await api.call('GET', path, token)).status).toBe(200);
-      const hook = await api.call('POST', '/webhooks', token, { url: `http://127.0.0.1:${(sink.address() as { port: number }).port}/h`, events: ['channel.opened', 'channel.claimed', 'channel.closing', 'channel.settled', 'voucher.accepted', 'channel.topped_up'], secret: webhookSecret });
+    for (const [api, token] of [
+      [c, CONSUMER_TOKEN],
+      [p, PROVIDER_TOKEN],
+    ] as const) {
+      for (const path of ['/status', '/config', '/openapi.json', '/metrics', '/funds', '/channels', '/webhooks'])
+        expect((await api.call('GET', path, token)).status).toBe(200);
+      const hook = await api.call('POST', '/webhooks', token, {
+        url: `http://127.0.0.1:${(sink.address() as { port: number }).port}/h`,
+        events: ['channel.opened', 'channel.claimed', 'channel.closing', 'channel.settled', 'voucher.accepted', 'channel.topped_up'],
+        secret: webhookSecret,
+      });
       expect(hook.status).toBe(201);
     }
-    const id = (await c.call('POST', '/channels', CONSUMER_TOKEN, { provider, deposit: (100n * GWEI).toString(), challengePeriod: 60 })).body.channel.id as string;
+    const id = (await c.call('POST', '/channels', CONSUMER_TOKEN, { provider, deposit: (100n * GWEI).toString(), challengePeriod: 60 }))
+      .body.channel.id as string;
     expect((await c.call('POST', `/channels/${id}/topup`, CONSUMER_TOKEN, { amount: GWEI.toString() })).status).toBe(200);
     const headers: string[] = [];
     for (let i = 0; i < 20; i++) {
       const signed = await c.call('POST', `/channels/${id}/vouchers`, CONSUMER_TOKEN, { price: GWEI.toString() });
       expect(signed.status).toBe(201);
       headers.push(signed.body.header);
-      const r = await p.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: signed.body.header, price: GWEI.toString(), idempotencyKey: `call-${i}` });
+      const r = await p.call('POST', '/vouchers/verify', PROVIDER_TOKEN, {
+        voucher: signed.body.header,
+        price: GWEI.toString(),
+        idempotencyKey: `call-${i}`,
+      });
       expect(r.status).toBe(200);
     }
     expect((await p.call('POST', '/vouchers', PROVIDER_TOKEN, { vouchers: headers.slice(-3) })).status).toBe(200);
@@ -93,7 +129,11 @@ describe('secrets never leave the payment server', () => {
     // Errors of every kind, including tokens sent to the wrong server and in the wrong place.
     await c.call('GET', '/channels', PROVIDER_TOKEN);
     await c.call('GET', `/channels?token=${CONSUMER_TOKEN}`, CONSUMER_TOKEN);
-    await p.send({ method: 'GET', path: '/channels', headers: { authorization: `Basic ${Buffer.from(`x:${PROVIDER_TOKEN}`).toString('base64')}` } });
+    await p.send({
+      method: 'GET',
+      path: '/channels',
+      headers: { authorization: `Basic ${Buffer.from(`x:${PROVIDER_TOKEN}`).toString('base64')}` },
+    });
     await p.send({ method: 'GET', path: '/channels', headers: { authorization: `Bearer ${PROVIDER_TOKEN}x` } });
     await p.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: headers[0], price: GWEI.toString() });
     await p.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: 'garbage', price: 'x' });
@@ -104,15 +144,25 @@ describe('secrets never leave the payment server', () => {
     await providerServer.restart();
     for (let i = 20; i < 25; i++) {
       const signed = await c.call('POST', `/channels/${id}/vouchers`, CONSUMER_TOKEN, { price: GWEI.toString() });
-      expect((await p.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: signed.body.header, price: GWEI.toString() })).status).toBe(200);
+      expect(
+        (await p.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: signed.body.header, price: GWEI.toString() })).status,
+      ).toBe(200);
     }
     expect((await p.call('POST', '/claims', PROVIDER_TOKEN, {})).status).toBe(200);
     expect((await c.call('POST', `/channels/${id}/close`, CONSUMER_TOKEN, {})).status).toBe(200);
     await c.call('GET', `/channels/${id}/close-status`, CONSUMER_TOKEN);
     await timeTravel(chain.rpcUrl, 61);
-    await waitFor('the refund', async () => (await c.call('GET', `/channels/${id}`, CONSUMER_TOKEN)).body.channel.state === 'settled', 20_000);
-    for (const [api, token] of [[c, CONSUMER_TOKEN], [p, PROVIDER_TOKEN]] as const) {
-      for (const path of ['/funds', `/channels/${id}`, `/channels/${id}/vouchers/latest`, '/webhooks', '/metrics']) await api.call('GET', path, token);
+    await waitFor(
+      'the refund',
+      async () => (await c.call('GET', `/channels/${id}`, CONSUMER_TOKEN)).body.channel.state === 'settled',
+      20_000,
+    );
+    for (const [api, token] of [
+      [c, CONSUMER_TOKEN],
+      [p, PROVIDER_TOKEN],
+    ] as const) {
+      for (const path of ['/funds', `/channels/${id}`, `/channels/${id}/vouchers/latest`, '/webhooks', '/metrics'])
+        await api.call('GET', path, token);
     }
     await waitFor('webhook deliveries', () => collector.from('webhook delivery').length >= 10, 15_000);
   }, 120_000);
@@ -124,8 +174,19 @@ describe('secrets never leave the payment server', () => {
     const badPassword = 'pw-' + hexlify(randomBytes(12)).slice(2);
     const keystore = path.join(dir, 'ks.json');
     const w = new Wallet(good);
-    writeFileSync(keystore, await encryptKeystoreJson({ address: w.address, privateKey: w.privateKey }, 'right password', { scrypt: { N: 1024 } }));
-    writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify({ accounts: [{ name: 'k', keystore: { path: keystore, password: badPassword } }], tokens: [{ token: CONSUMER_TOKEN, accounts: ['k'] }], rpcUrl: chain.rpcUrl, dbPath: path.join(dir, 'x.db') }));
+    writeFileSync(
+      keystore,
+      await encryptKeystoreJson({ address: w.address, privateKey: w.privateKey }, 'right password', { scrypt: { N: 1024 } }),
+    );
+    writeFileSync(
+      path.join(dir, 'cfg.json'),
+      JSON.stringify({
+        accounts: [{ name: 'k', keystore: { path: keystore, password: badPassword } }],
+        tokens: [{ token: CONSUMER_TOKEN, accounts: ['k'] }],
+        rpcUrl: chain.rpcUrl,
+        dbPath: path.join(dir, 'x.db'),
+      }),
+    );
     const cases: Record<string, string>[] = [
       { PS_ACCOUNTS: `a:${outOfRange}`, PS_TOKENS: `${CONSUMER_TOKEN}:a` },
       { PS_ACCOUNTS: `a:${good.slice(0, -1)}`, PS_TOKENS: `${CONSUMER_TOKEN}:a` },
@@ -137,11 +198,17 @@ describe('secrets never leave the payment server', () => {
       { PS_CONFIG: path.join(dir, 'cfg.json') },
     ];
     for (const env of cases) {
-      const r = await runPaymentServerToExit({ PS_DB_PATH: path.join(dir, 'x.db'), PS_PORT: '0', PS_LOG_LEVEL: 'debug', ...env }, collector);
+      const r = await runPaymentServerToExit(
+        { PS_DB_PATH: path.join(dir, 'x.db'), PS_PORT: '0', PS_LOG_LEVEL: 'debug', ...env },
+        collector,
+      );
       expect(r.code).not.toBe(0);
       expect(r.output.length).toBeGreaterThan(0);
     }
-    secrets.push({ label: 'out-of-range key', kind: 'privateKey', value: outOfRange }, { label: 'keystore password', kind: 'other', value: badPassword });
+    secrets.push(
+      { label: 'out-of-range key', kind: 'privateKey', value: outOfRange },
+      { label: 'keystore password', kind: 'other', value: badPassword },
+    );
   }, 120_000);
 
   test('no private key or bearer token in any log line, response or webhook; the webhook secret only in its create response', () => {
@@ -164,7 +231,13 @@ describe('secrets never leave the payment server', () => {
       faults: 'kill -9 of the provider payment server',
       inputs: `${all.length} texts scanned (${logLines} log lines, ${collector.from('response ').length} responses, ${collector.from('webhook delivery').length} webhook deliveries) for ${secrets.length} secrets in hex (any case, with or without 0x), base64 and byte-list form`,
       lost: `secrets found: ${hits.length + secretHits.length}`,
-      numbers: { texts: all.length, logLines, responses: collector.from('response ').length, webhooks: collector.from('webhook delivery').length, secrets: secrets.length },
+      numbers: {
+        texts: all.length,
+        logLines,
+        responses: collector.from('response ').length,
+        webhooks: collector.from('webhook delivery').length,
+        secrets: secrets.length,
+      },
       durationMs: elapsed(),
     });
   });

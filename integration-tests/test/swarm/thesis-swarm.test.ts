@@ -37,7 +37,10 @@ interface ActionBody {
 }
 
 async function call<T = any>(url: string, adminToken?: string, timeoutMs = 30_000): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, { headers: adminToken ? { authorization: `Bearer ${adminToken}` } : {}, signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(url, {
+    headers: adminToken ? { authorization: `Bearer ${adminToken}` } : {},
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   const text = await res.text();
   try {
     return { status: res.status, body: JSON.parse(text) as T };
@@ -50,8 +53,13 @@ const opened = new Interface(PAYMENT_CHANNELS_ABI as never);
 
 /** Every channel the contract ever opened (the contract is this stack's own). */
 async function channelIds(rpcUrl: string, contract: string): Promise<string[]> {
-  const logs = await jsonRpc<{ topics: string[]; data: string }[]>(rpcUrl, 'eth_getLogs', [{ address: contract, fromBlock: '0x0', toBlock: 'latest' }]);
-  return logs.map((l) => opened.parseLog(l)).filter((p) => p?.name === 'ChannelOpened').map((p) => String(p!.args[0]).toLowerCase());
+  const logs = await jsonRpc<{ topics: string[]; data: string }[]>(rpcUrl, 'eth_getLogs', [
+    { address: contract, fromBlock: '0x0', toBlock: 'latest' },
+  ]);
+  return logs
+    .map((l) => opened.parseLog(l))
+    .filter((p) => p?.name === 'ChannelOpened')
+    .map((p) => String(p!.args[0]).toLowerCase());
 }
 
 describeSwarm('the thesis network on a three-node Docker Swarm (engines in network namespaces)', () => {
@@ -70,8 +78,16 @@ describeSwarm('the thesis network on a three-node Docker Swarm (engines in netwo
   beforeAll(async () => {
     if (reason) throw new Error(`CI must run the Swarm lab test, but: ${reason}`);
     await ensureImages();
-    lab = await SwarmLab.create({ nodes: thesisNodeLabels(3).map((labels) => ({ labels })), images: STACK_IMAGES.map((i) => imageRef(i)), log });
-    net = await deployThesis(lab, { statelessOn: 'n3', overrides: { CHALLENGE_PERIOD: '2', MIN_CHALLENGE_PERIOD: '2' }, timeoutMs: 150_000 });
+    lab = await SwarmLab.create({
+      nodes: thesisNodeLabels(3).map((labels) => ({ labels })),
+      images: STACK_IMAGES.map((i) => imageRef(i)),
+      log,
+    });
+    net = await deployThesis(lab, {
+      statelessOn: 'n3',
+      overrides: { CHALLENGE_PERIOD: '2', MIN_CHALLENGE_PERIOD: '2' },
+      timeoutMs: 150_000,
+    });
     admin = net.settings.ADMIN_TOKEN!;
   }, 280_000);
 
@@ -102,7 +118,10 @@ describeSwarm('the thesis network on a three-node Docker Swarm (engines in netwo
       expect(res.body.receipts.randomNumber).toMatchObject({ channelId: init.body.randomNumber, amount: (BigInt(i) * GWEI).toString() });
       expect(res.body.receipts.persistence).toMatchObject({ channelId: init.body.persistence, amount: (BigInt(i) * 2n * GWEI).toString() });
     }
-    for (const [service, channel, price] of [['random-number', init.body.randomNumber, GWEI], ['persistence', init.body.persistence, 2n * GWEI]] as const) {
+    for (const [service, channel, price] of [
+      ['random-number', init.body.randomNumber, GWEI],
+      ['persistence', init.body.persistence, 2n * GWEI],
+    ] as const) {
       const redeem = await call(await net.url(service, '/redeem'), admin, 120_000);
       expect(redeem.status).toBe(200);
       expect(redeem.body.channels).toEqual([channel]);
@@ -149,7 +168,9 @@ describeSwarm('the thesis network on a three-node Docker Swarm (engines in netwo
     log(`n3 marked down ${((Date.now() - crashAt) / 1000).toFixed(1)} s after the kill`);
 
     while (acked.length < CALLS_BEFORE_CRASH + CALLS_AFTER_CRASH && Date.now() < deadline) await attempt();
-    log(`load: ${acked.length} acknowledged, ${failedAttempts} failed after reaching public, ${unreachable} found no public; public answered again ${((Date.now() - crashAt) / 1000).toFixed(1)} s after the kill`);
+    log(
+      `load: ${acked.length} acknowledged, ${failedAttempts} failed after reaching public, ${unreachable} found no public; public answered again ${((Date.now() - crashAt) / 1000).toFixed(1)} s after the kill`,
+    );
     expect(acked.length).toBe(CALLS_BEFORE_CRASH + CALLS_AFTER_CRASH);
     for (const s of THESIS_STATELESS) expect(`${s} on ${await net.nodeOf(s)}`).toBe(`${s} on n2`);
     for (const a of acked) expect(a.savedNumber).toBe(a.number);

@@ -21,7 +21,9 @@ export async function startDevChain(opts: DevChainOptions): Promise<DevChain> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     devkit = require('@chanpay/devkit') as typeof devkit;
   } catch {
-    throw new Error('no Ethereum node configured (PS_RPC_URL) and the development chain (@chanpay/devkit) is not installed: set PS_RPC_URL');
+    throw new Error(
+      'no Ethereum node configured (PS_RPC_URL) and the development chain (@chanpay/devkit) is not installed: set PS_RPC_URL',
+    );
   }
   return devkit.startEmbeddedChain(opts);
 }

@@ -112,7 +112,10 @@ export class TxSender {
   private enqueue<T>(account: string, job: () => Promise<T>): Promise<T> {
     const prev = this.queues.get(account) ?? Promise.resolve();
     const next = prev.then(job, job);
-    this.queues.set(account, next.catch(() => undefined));
+    this.queues.set(
+      account,
+      next.catch(() => undefined),
+    );
     return next;
   }
 

@@ -39,7 +39,8 @@ export class ChainLedger {
 
   /** A channel from the store, or discovered on chain when this server has not seen it yet. */
   async lookup(id: string): Promise<ChannelRecord | undefined> {
-    if (!/^0x[0-9a-f]{64}$/.test(id)) throw new ChanpayError('VALIDATION_ERROR', 'channel id must be 0x followed by 64 lower-case hex digits');
+    if (!/^0x[0-9a-f]{64}$/.test(id))
+      throw new ChanpayError('VALIDATION_ERROR', 'channel id must be 0x followed by 64 lower-case hex digits');
     return this.deps.store.get(id) ?? this.discover(id);
   }
 
@@ -101,7 +102,8 @@ export class ChainLedger {
       }
     }
     const state = chainState.closesAt === FINALIZED ? 'settled' : chainState.closesAt > 0n ? 'closing' : 'open';
-    const closesAt = state === 'closing' ? Number(chainState.closesAt) : state === 'open' && authoritative ? null : (store.get(id)?.closesAt ?? null);
+    const closesAt =
+      state === 'closing' ? Number(chainState.closesAt) : state === 'open' && authoritative ? null : (store.get(id)?.closesAt ?? null);
     return store.updateChain(id, { deposit: chainState.deposit, claimed: chainState.claimed, state, closesAt }, authoritative);
   }
 
@@ -137,7 +139,8 @@ export class ChainLedger {
       case 'ChannelToppedUp': {
         const before = rec.deposit;
         store.updateChain(id, { deposit: parsed.args.deposit as bigint });
-        if (rec.deposit > before) events.publish('channel.topped_up', id, { deposit: rec.deposit.toString(), amount: (parsed.args.amount as bigint).toString() });
+        if (rec.deposit > before)
+          events.publish('channel.topped_up', id, { deposit: rec.deposit.toString(), amount: (parsed.args.amount as bigint).toString() });
         break;
       }
       case 'ChannelClaimed': {

@@ -60,8 +60,26 @@ export class ChannelService {
     this.ledger = new ChainLedger({ store, rpc, accounts, contract, fromBlock: config.fromBlock, events: channelEvents, metrics });
     this.access = new ChannelAccess(accounts, this.ledger);
     const common = { access: this.access, ledger: this.ledger, store };
-    this.consumer = new ConsumerOperations({ ...common, defaults: config.defaults, accounts, rpc, tx, hasher: this.hasher, contract, metrics, log });
-    this.provider = new VoucherVerification({ ...common, defaults: config.defaults, hasher: this.hasher, chainId, contract, events: channelEvents, metrics });
+    this.consumer = new ConsumerOperations({
+      ...common,
+      defaults: config.defaults,
+      accounts,
+      rpc,
+      tx,
+      hasher: this.hasher,
+      contract,
+      metrics,
+      log,
+    });
+    this.provider = new VoucherVerification({
+      ...common,
+      defaults: config.defaults,
+      hasher: this.hasher,
+      chainId,
+      contract,
+      events: channelEvents,
+      metrics,
+    });
     this.claims = new ClaimsAndCloses({ ...common, batchMax: config.claim.batchMax, consumer: this.consumer, rpc, tx, contract, log });
   }
 }

@@ -54,34 +54,37 @@ export class ClaimsAndCloses {
     if (mine.length === 0) return null;
     // Decide what is due under the channels' locks, from the contract itself: a claim that ran meanwhile (the
     // claim policy and a request at once) or events a node lost must not make us claim the same amount again.
-    return this.withChannelLocks(mine.map((r) => r.id), async () => {
-      for (const r of mine) await ledger.refresh(r.id);
-      const due = mine.filter(hasUnclaimedVoucher);
-      if (due.length === 0) return null;
-      const entries: ClaimEntry[] = due.map((r) => ({ terms: r.terms, amount: r.acceptedAmount, signature: r.acceptedSignature }));
-      const now = nowSeconds();
-      due.forEach((r) => store.recordClaimAttempt(r, now));
-      let sent: SentTx;
-      try {
-        sent = await this.sendClaim(account, entries);
-      } catch (e) {
-        if (entries.length === 1) throw e;
-        // One bad entry reverts a batch: fall back to claiming one by one, so the rest still get paid.
-        log.warn({ err: (e as Error).message, channels: due.length }, 'batch claim failed; claiming one by one');
-        let last: SentTx | null = null;
-        for (const entry of entries) {
-          try {
-            last = await this.sendClaim(account, [entry]);
-            ledger.applyReceipt(last);
-          } catch (err) {
-            log.warn({ err: (err as Error).message }, 'claim failed');
+    return this.withChannelLocks(
+      mine.map((r) => r.id),
+      async () => {
+        for (const r of mine) await ledger.refresh(r.id);
+        const due = mine.filter(hasUnclaimedVoucher);
+        if (due.length === 0) return null;
+        const entries: ClaimEntry[] = due.map((r) => ({ terms: r.terms, amount: r.acceptedAmount, signature: r.acceptedSignature }));
+        const now = nowSeconds();
+        due.forEach((r) => store.recordClaimAttempt(r, now));
+        let sent: SentTx;
+        try {
+          sent = await this.sendClaim(account, entries);
+        } catch (e) {
+          if (entries.length === 1) throw e;
+          // One bad entry reverts a batch: fall back to claiming one by one, so the rest still get paid.
+          log.warn({ err: (e as Error).message, channels: due.length }, 'batch claim failed; claiming one by one');
+          let last: SentTx | null = null;
+          for (const entry of entries) {
+            try {
+              last = await this.sendClaim(account, [entry]);
+              ledger.applyReceipt(last);
+            } catch (err) {
+              log.warn({ err: (err as Error).message }, 'claim failed');
+            }
           }
+          return last;
         }
-        return last;
-      }
-      ledger.applyReceipt(sent);
-      return sent;
-    });
+        ledger.applyReceipt(sent);
+        return sent;
+      },
+    );
   }
 
   /** Claim on request of one channel; NOTHING_TO_CLAIM when no voucher is above the claimed amount. */
@@ -89,7 +92,11 @@ export class ClaimsAndCloses {
     const { rec, account } = await this.deps.access.channelFor(p, id, 'provider');
     const before = rec.claimed;
     const sent = await this.claim(account, [rec]);
-    if (!sent) throw new ChanpayError('NOTHING_TO_CLAIM', 'no voucher above the claimed amount', { claimed: rec.claimed.toString(), accepted: rec.acceptedAmount.toString() });
+    if (!sent)
+      throw new ChanpayError('NOTHING_TO_CLAIM', 'no voucher above the claimed amount', {
+        claimed: rec.claimed.toString(),
+        accepted: rec.acceptedAmount.toString(),
+      });
     return { rec, sent, amount: rec.claimed - before };
   }
 
@@ -133,7 +140,13 @@ export class ClaimsAndCloses {
     return this.withChannelLocks([rec.id], async () => {
       await ledger.refresh(rec.id);
       const voucher = hasUnclaimedVoucher(rec) ? { amount: rec.acceptedAmount, signature: rec.acceptedSignature } : undefined;
-      const sent = await tx.send({ wallet: account.wallet, to: contract, data: encode.closeByProvider(rec.terms, voucher), gasLimit: GAS.closeByProvider, kind: 'closeByProvider' });
+      const sent = await tx.send({
+        wallet: account.wallet,
+        to: contract,
+        data: encode.closeByProvider(rec.terms, voucher),
+        gasLimit: GAS.closeByProvider,
+        kind: 'closeByProvider',
+      });
       ledger.applyReceipt(sent);
       return sent;
     });
@@ -141,7 +154,8 @@ export class ClaimsAndCloses {
 
   private sendClaim(account: Account, entries: ClaimEntry[]): Promise<SentTx> {
     const { tx, contract } = this.deps;
-    if (entries.length === 1) return tx.send({ wallet: account.wallet, to: contract, data: encode.claim(entries[0]!), gasLimit: GAS.claim, kind: 'claim' });
+    if (entries.length === 1)
+      return tx.send({ wallet: account.wallet, to: contract, data: encode.claim(entries[0]!), gasLimit: GAS.claim, kind: 'claim' });
     const gasLimit = GAS.claimBatchBase + GAS.claimBatchPerChannel * BigInt(entries.length);
     return tx.send({ wallet: account.wallet, to: contract, data: encode.claimBatch(entries), gasLimit, kind: 'claimBatch' });
   }

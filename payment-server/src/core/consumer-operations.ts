@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Interface } from 'ethers';
-import { ChanpayError, ZERO_ADDRESS, normalizeAddress, type Address, type ApiInput, type ChannelTerms, type Voucher } from '@chanpay/protocol';
+import {
+  ChanpayError,
+  ZERO_ADDRESS,
+  normalizeAddress,
+  type Address,
+  type ApiInput,
+  type ChannelTerms,
+  type Voucher,
+} from '@chanpay/protocol';
 import { channelIdOf, VoucherSigner, type VoucherHasher } from '@chanpay/protocol/node';
 import type { Account, Accounts } from '../accounts';
 import type { Config } from '../config';
@@ -34,7 +42,8 @@ export interface ConsumerOperationsDeps {
 }
 
 function refuseUnlessOpen(rec: ChannelRecord): void {
-  if (rec.state !== 'open') throw new ChanpayError(rec.state === 'closing' ? 'CHANNEL_CLOSING' : 'CHANNEL_CLOSED', `the channel is ${rec.state}`);
+  if (rec.state !== 'open')
+    throw new ChanpayError(rec.state === 'closing' ? 'CHANNEL_CLOSING' : 'CHANNEL_CLOSED', `the channel is ${rec.state}`);
 }
 
 /** The consumer's side of a channel: open and fund it, top it up, sign its vouchers, close it and take the refund. */
@@ -49,7 +58,8 @@ export class ConsumerOperations {
   async open(p: Principal, request: OpenChannelBody): Promise<ChannelRecord> {
     const { defaults, access, ledger, store, tx, contract, log } = this.deps;
     const account = access.actingAccount(p, request.account);
-    if (request.deposit < defaults.minDeposit) throw new ChanpayError('VALIDATION_ERROR', `deposit must be at least ${defaults.minDeposit}`);
+    if (request.deposit < defaults.minDeposit)
+      throw new ChanpayError('VALIDATION_ERROR', `deposit must be at least ${defaults.minDeposit}`);
     if (request.challengePeriod !== undefined && request.challengePeriod < defaults.minChallengePeriod) {
       throw new ChanpayError('VALIDATION_ERROR', `challengePeriod must be at least ${defaults.minChallengePeriod} s`);
     }
@@ -63,7 +73,8 @@ export class ConsumerOperations {
       salt: (request.salt ?? '0x' + randomBytes(32).toString('hex')).toLowerCase(),
     };
     if (terms.provider === terms.consumer) throw new ChanpayError('VALIDATION_ERROR', 'a channel to oneself is pointless');
-    if (terms.provider === ZERO_ADDRESS || terms.signer === ZERO_ADDRESS) throw new ChanpayError('VALIDATION_ERROR', 'provider and signer must not be the zero address');
+    if (terms.provider === ZERO_ADDRESS || terms.signer === ZERO_ADDRESS)
+      throw new ChanpayError('VALIDATION_ERROR', 'provider and signer must not be the zero address');
     if (request.deposit <= 0n) throw new ChanpayError('VALIDATION_ERROR', 'deposit must be positive');
     const id = channelIdOf(terms);
     const sent = await this.pay(account, token, request.deposit, (value) =>
@@ -95,7 +106,8 @@ export class ConsumerOperations {
     const { rec } = await access.channelFor(p, id, 'consumer');
     if (price <= 0n) throw new ChanpayError('VALIDATION_ERROR', 'price must be positive');
     const signer = this.signers.get(rec.terms.signer);
-    if (!signer) throw new ChanpayError('INVALID_STATE', 'this server does not hold the key of the channel signer (the service signs locally)');
+    if (!signer)
+      throw new ChanpayError('INVALID_STATE', 'this server does not hold the key of the channel signer (the service signs locally)');
     // No await from here on: the next amount is read, signed and stored atomically.
     refuseUnlessOpen(rec);
     const amount = rec.signedAmount + price;
@@ -153,7 +165,13 @@ export class ConsumerOperations {
       throw chainError('token check', e);
     }
     const approve = (value: bigint) =>
-      tx.send({ wallet: account.wallet, to: token, data: ERC20.encodeFunctionData('approve', [contract, value]), gasLimit: APPROVE_GAS, kind: 'approve' });
+      tx.send({
+        wallet: account.wallet,
+        to: token,
+        data: ERC20.encodeFunctionData('approve', [contract, value]),
+        gasLimit: APPROVE_GAS,
+        kind: 'approve',
+      });
     await approve(amount);
     try {
       return await pay();

@@ -32,7 +32,10 @@ export function channelTotals(address: string, records: readonly ChannelRecord[]
       deposited: sum(asConsumer, (r) => r.deposit),
       claimed: sum(asConsumer, (r) => r.claimed),
       signed: sum(asConsumer, (r) => r.signedAmount),
-      refundable: sum(asConsumer.filter((r) => r.state !== 'settled'), (r) => r.deposit - r.claimed),
+      refundable: sum(
+        asConsumer.filter((r) => r.state !== 'settled'),
+        (r) => r.deposit - r.claimed,
+      ),
     },
     asProvider: { channels: asProvider.length, claimed: sum(asProvider, (r) => r.claimed), unclaimed: sum(asProvider, unclaimedWei) },
   };

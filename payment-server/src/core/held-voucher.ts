@@ -15,6 +15,7 @@ export function sideOf(role: Role | null): Party {
 }
 
 export function latestHeldVoucher(rec: ChannelRecord, side: Party): HeldVoucher | null {
-  if (side === 'provider') return rec.acceptedSignature ? { amount: rec.acceptedAmount, signature: rec.acceptedSignature, at: rec.acceptedAt } : null;
+  if (side === 'provider')
+    return rec.acceptedSignature ? { amount: rec.acceptedAmount, signature: rec.acceptedSignature, at: rec.acceptedAt } : null;
   return rec.signedSignature ? { amount: rec.signedAmount, signature: rec.signedSignature, at: rec.signedAt } : null;
 }

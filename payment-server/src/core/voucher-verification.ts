@@ -82,7 +82,10 @@ export class VoucherVerification {
       const v = this.decode(request.voucher);
       const rec = await access.providerChannel(p, v.channelId);
       // The consumer may have topped up since we last looked.
-      const tried = acceptWithRefresh(() => this.acceptSync(rec, v, price, idempotencyKey), () => ledger.refresh(rec.id));
+      const tried = acceptWithRefresh(
+        () => this.acceptSync(rec, v, price, idempotencyKey),
+        () => ledger.refresh(rec.id),
+      );
       const result = tried instanceof Promise ? await tried : tried;
       if (result instanceof ChanpayError) throw result;
       metrics.verifyResult.inc({ result: 'accepted' });
@@ -113,7 +116,10 @@ export class VoucherVerification {
           continue;
         }
         // These calls were served already: record them while the provider can still claim (a closing channel too).
-        const tried = acceptWithRefresh(() => this.acceptSync(rec, v, 0n, undefined, calls, true), () => ledger.refresh(rec.id));
+        const tried = acceptWithRefresh(
+          () => this.acceptSync(rec, v, 0n, undefined, calls, true),
+          () => ledger.refresh(rec.id),
+        );
         const r = tried instanceof Promise ? await tried : tried;
         if (r instanceof ChanpayError) throw r;
         results.push({ channelId, accepted: true, amount: v.amount });
@@ -140,7 +146,14 @@ export class VoucherVerification {
   }
 
   /** Check and record without yielding; returns the error instead of throwing so callers can retry once. */
-  private acceptSync(rec: ChannelRecord, v: Voucher, price: bigint, idempotencyKey: string | undefined, calls = 1, servedAlready = false): VerifyResult | ChanpayError {
+  private acceptSync(
+    rec: ChannelRecord,
+    v: Voucher,
+    price: bigint,
+    idempotencyKey: string | undefined,
+    calls = 1,
+    servedAlready = false,
+  ): VerifyResult | ChanpayError {
     const { store, metrics } = this.deps;
     try {
       if (idempotencyKey) {
@@ -149,12 +162,26 @@ export class VoucherVerification {
           if (seen.amount !== v.amount) {
             throw new ChanpayError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used with another voucher');
           }
-          return { channelId: rec.id, amount: v.amount, price: seen.price, receipt: encodeReceipt({ channelId: rec.id, amount: v.amount, price: seen.price }), replayed: true };
+          return {
+            channelId: rec.id,
+            amount: v.amount,
+            price: seen.price,
+            receipt: encodeReceipt({ channelId: rec.id, amount: v.amount, price: seen.price }),
+            replayed: true,
+          };
         }
       }
       let paid = this.paid.get(rec.id);
       if (!paid) this.paid.set(rec.id, (paid = new PaidRanges(rec.acceptedAmount)));
-      const refusal = voucherRefusal({ channel: rec, voucher: v, price, paid, policy: this.policy, signerOf: this.signerOf, servedAlready });
+      const refusal = voucherRefusal({
+        channel: rec,
+        voucher: v,
+        price,
+        paid,
+        policy: this.policy,
+        signerOf: this.signerOf,
+        servedAlready,
+      });
       if (refusal) throw refusal;
       recordAccepted(paid, v, price);
       const increment = v.amount > rec.acceptedAmount ? v.amount - rec.acceptedAmount : 0n;
@@ -165,7 +192,13 @@ export class VoucherVerification {
       this.voucherEvent(rec, now);
       // A late voucher that fills a gap is covered by the higher one already held: the call is paid, the claim unchanged.
       const charged = price > 0n ? price : increment;
-      return { channelId: rec.id, amount: v.amount, price: charged, receipt: encodeReceipt({ channelId: rec.id, amount: v.amount, price: charged }), replayed: false };
+      return {
+        channelId: rec.id,
+        amount: v.amount,
+        price: charged,
+        receipt: encodeReceipt({ channelId: rec.id, amount: v.amount, price: charged }),
+        replayed: false,
+      };
     } catch (e) {
       if (e instanceof ChanpayError) return e;
       throw e;

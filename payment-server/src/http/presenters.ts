@@ -33,22 +33,45 @@ export function channelJson(rec: ChannelRecord, role: Role | null, windows: read
 }
 
 export function voucherJson(v: Voucher): VoucherInfo {
-  return { channelId: v.channelId, amount: v.amount.toString(), signature: v.signature, chainId: v.chainId.toString(), contract: v.contract, header: encodeVoucher(v) };
+  return {
+    channelId: v.channelId,
+    amount: v.amount.toString(),
+    signature: v.signature,
+    chainId: v.chainId.toString(),
+    contract: v.contract,
+    header: encodeVoucher(v),
+  };
 }
 
 export function verifyJson(r: VerifyResult): ApiResponse<'verifyVoucher'> {
-  return { accepted: true, channelId: r.channelId, amount: r.amount.toString(), price: r.price.toString(), replayed: r.replayed, header: r.receipt };
+  return {
+    accepted: true,
+    channelId: r.channelId,
+    amount: r.amount.toString(),
+    price: r.price.toString(),
+    replayed: r.replayed,
+    header: r.receipt,
+  };
 }
 
 /** Each voucher's result, and where each channel named stands now (so that a provider's cache follows closes and top-ups). */
-export function recordJson(results: readonly RecordResult[], channelOf: (id: string) => ChannelRecord | undefined): ApiResponse<'recordVouchers'> {
+export function recordJson(
+  results: readonly RecordResult[],
+  channelOf: (id: string) => ChannelRecord | undefined,
+): ApiResponse<'recordVouchers'> {
   const channels: ApiResponse<'recordVouchers'>['channels'] = {};
   for (const r of results) {
     const rec = r.channelId ? channelOf(r.channelId) : undefined;
-    if (rec) channels[rec.id] = { state: rec.state, deposit: rec.deposit.toString(), claimed: rec.claimed.toString(), closesAt: rec.closesAt };
+    if (rec)
+      channels[rec.id] = { state: rec.state, deposit: rec.deposit.toString(), claimed: rec.claimed.toString(), closesAt: rec.closesAt };
   }
   return {
-    results: results.map((r) => ({ channelId: r.channelId, accepted: r.accepted, ...(r.amount !== undefined ? { amount: r.amount.toString() } : {}), ...(r.error ? { error: r.error } : {}) })),
+    results: results.map((r) => ({
+      channelId: r.channelId,
+      accepted: r.accepted,
+      ...(r.amount !== undefined ? { amount: r.amount.toString() } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    })),
     channels,
   };
 }
@@ -64,7 +87,8 @@ export function claimAllJson(claimed: readonly { sent: SentTx; channels: string[
 
 export function closeJson(c: CloseOutcome): ApiResponse<'close'> {
   const { rec } = c;
-  if (c.by === 'provider') return { state: rec.state, txHash: c.sent.hash, claimed: rec.claimed.toString(), refund: (rec.deposit - rec.claimed).toString() };
+  if (c.by === 'provider')
+    return { state: rec.state, txHash: c.sent.hash, claimed: rec.claimed.toString(), refund: (rec.deposit - rec.claimed).toString() };
   return { state: rec.state, closesAt: rec.closesAt, txHash: c.sent?.hash ?? null };
 }
 
@@ -79,12 +103,22 @@ export function fundsJson(f: AccountFunds): ApiResponse<'funds'>['accounts'][num
     name: f.name,
     address: f.address,
     balance: f.balance.toString(),
-    asConsumer: { channels: c.channels, deposited: c.deposited.toString(), claimed: c.claimed.toString(), signed: c.signed.toString(), refundable: c.refundable.toString() },
+    asConsumer: {
+      channels: c.channels,
+      deposited: c.deposited.toString(),
+      claimed: c.claimed.toString(),
+      signed: c.signed.toString(),
+      refundable: c.refundable.toString(),
+    },
     asProvider: { channels: p.channels, claimed: p.claimed.toString(), unclaimed: p.unclaimed.toString() },
   };
 }
 
-export function configJson(accounts: readonly Account[], config: Config, chain: { chainId: bigint; contract: string }): ApiResponse<'config'> {
+export function configJson(
+  accounts: readonly Account[],
+  config: Config,
+  chain: { chainId: bigint; contract: string },
+): ApiResponse<'config'> {
   return {
     chainId: chain.chainId.toString(),
     contract: chain.contract,

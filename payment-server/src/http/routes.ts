@@ -10,7 +10,19 @@ import type { Webhooks } from '../jobs/webhooks';
 import type { Metrics } from '../metrics';
 import type { Config } from '../config';
 import type { Rpc } from '../chain/rpc';
-import { channelJson, claimAllJson, claimJson, closeJson, configJson, fundsJson, recordJson, verifyJson, voucherJson, webhookJson, withdrawJson } from './presenters';
+import {
+  channelJson,
+  claimAllJson,
+  claimJson,
+  closeJson,
+  configJson,
+  fundsJson,
+  recordJson,
+  verifyJson,
+  voucherJson,
+  webhookJson,
+  withdrawJson,
+} from './presenters';
 
 export interface RouteContext {
   service: ChannelService;
@@ -31,7 +43,10 @@ export interface HandlerContext {
   ctx: Context;
 }
 
-export type Handler<N extends ApiName> = (input: ApiInput<N> & HandlerContext, rc: RouteContext) => ApiResponse<N> | Promise<ApiResponse<N>>;
+export type Handler<N extends ApiName> = (
+  input: ApiInput<N> & HandlerContext,
+  rc: RouteContext,
+) => ApiResponse<N> | Promise<ApiResponse<N>>;
 
 /** One handler per endpoint of the API table (`API` in @chanpay/protocol); the router and OpenAPI come from that table. */
 export type ApiHandlers = { [N in ApiName]: Handler<N> };
@@ -61,10 +76,14 @@ export const HANDLERS: ApiHandlers = {
     ctx.type = rc.metrics.registry.contentType;
     return rc.metrics.registry.metrics();
   },
-  openChannel: async ({ principal, body }, rc) => ({ channel: channelView(rc, principal, await rc.service.consumer.open(principal, body), 60) }),
+  openChannel: async ({ principal, body }, rc) => ({
+    channel: channelView(rc, principal, await rc.service.consumer.open(principal, body), 60),
+  }),
   listChannels: ({ principal, query }, rc) => {
     const addresses = new Set(rc.service.access.actingAccounts(principal, query.account).map((a) => a.address));
-    return { channels: selectChannels(rc.service.store.all(), addresses, query).map((r) => channelView(rc, principal, r, query.windows ?? 0)) };
+    return {
+      channels: selectChannels(rc.service.store.all(), addresses, query).map((r) => channelView(rc, principal, r, query.windows ?? 0)),
+    };
   },
   channel: async ({ principal, params, query }, rc) => {
     const { rec } = await rc.service.access.channelFor(principal, params.id);
@@ -85,7 +104,8 @@ export const HANDLERS: ApiHandlers = {
     return { voucher: held ? voucherJson({ chainId, contract, channelId: rec.id, amount: held.amount, signature: held.signature }) : null };
   },
   verifyVoucher: async ({ principal, body }, rc) => verifyJson(await rc.service.provider.verify(principal, body)),
-  recordVouchers: async ({ principal, body }, rc) => recordJson(await rc.service.provider.recordMany(principal, body), (id) => rc.service.store.get(id)),
+  recordVouchers: async ({ principal, body }, rc) =>
+    recordJson(await rc.service.provider.recordMany(principal, body), (id) => rc.service.store.get(id)),
   claim: async ({ principal, params }, rc) => claimJson(await rc.service.claims.claimChannel(principal, params.id)),
   claimAll: async ({ principal, body }, rc) => claimAllJson(await rc.service.claims.claimAll(principal, body.account)),
   close: async ({ principal, params, body }, rc) => closeJson(await rc.service.claims.close(principal, params.id, body.account)),

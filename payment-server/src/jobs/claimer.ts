@@ -37,14 +37,20 @@ export class Claimer {
     for (const account of this.accounts.all()) {
       const due = this.service.store
         .all()
-        .filter((r) => r.terms.provider === account.address && isClaimDue(r, this.claim, chainNow, nowSeconds()) && !this.backingOff(r.id, now))
+        .filter(
+          (r) => r.terms.provider === account.address && isClaimDue(r, this.claim, chainNow, nowSeconds()) && !this.backingOff(r.id, now),
+        )
         // Closing channels first: their deadline is real.
         .sort((a, b) => (a.state === 'closing' ? 0 : 1) - (b.state === 'closing' ? 0 : 1));
       for (const batch of inBatches(due, this.claim.batchMax)) {
         try {
           const sent = await this.service.claims.claim(account, batch);
           batch.forEach((r) => this.backoff.delete(r.id));
-          if (sent) this.log.info({ account: account.name, channels: batch.length, txHash: sent.hash, gasUsed: sent.gasUsed.toString() }, 'claimed');
+          if (sent)
+            this.log.info(
+              { account: account.name, channels: batch.length, txHash: sent.hash, gasUsed: sent.gasUsed.toString() },
+              'claimed',
+            );
         } catch (e) {
           for (const r of batch) this.failed(r.id, now);
           this.log.warn({ err: (e as Error).message, account: account.name }, 'claim failed; will retry');

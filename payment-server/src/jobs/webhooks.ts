@@ -39,26 +39,47 @@ export class Webhooks {
     this.stmts = {
       insert: db.prepare('INSERT INTO webhooks (id, owner, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       list: db.prepare<[string], { id: string; owner: string; url: string; events: string; secret: string; created_at: number }>(
-        'SELECT * FROM webhooks WHERE owner = ? ORDER BY created_at'),
-      all: db.prepare<[], { id: string; owner: string; url: string; events: string; secret: string; created_at: number }>('SELECT * FROM webhooks'),
+        'SELECT * FROM webhooks WHERE owner = ? ORDER BY created_at',
+      ),
+      all: db.prepare<[], { id: string; owner: string; url: string; events: string; secret: string; created_at: number }>(
+        'SELECT * FROM webhooks',
+      ),
       del: db.prepare('DELETE FROM webhooks WHERE id = ? AND owner = ?'),
       enqueue: db.prepare("INSERT INTO webhook_deliveries (webhook_id, event_id, body, next_at, status) VALUES (?, ?, ?, ?, 'pending')"),
       due: db.prepare<[number], DeliveryRow>(`SELECT d.id, d.webhook_id, d.body, d.attempts, w.url, w.secret FROM webhook_deliveries d
         JOIN webhooks w ON w.id = d.webhook_id WHERE d.status = 'pending' AND d.next_at <= ? ORDER BY d.id LIMIT 100`),
       done: db.prepare("UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1 WHERE id = ?"),
       retry: db.prepare('UPDATE webhook_deliveries SET attempts = ?, next_at = ?, last_error = ?, status = ? WHERE id = ?'),
-      orphans: db.prepare("UPDATE webhook_deliveries SET status = 'failed', last_error = 'subscription removed' WHERE webhook_id = ? AND status = 'pending'"),
+      orphans: db.prepare(
+        "UPDATE webhook_deliveries SET status = 'failed', last_error = 'subscription removed' WHERE webhook_id = ? AND status = 'pending'",
+      ),
     };
   }
 
   create(owner: string, url: string, events: EventType[], secret?: string): Webhook {
-    const hook: Webhook = { id: randomUUID(), owner, url, events, secret: secret ?? randomBytes(24).toString('base64url'), createdAt: Math.floor(Date.now() / 1000) };
+    const hook: Webhook = {
+      id: randomUUID(),
+      owner,
+      url,
+      events,
+      secret: secret ?? randomBytes(24).toString('base64url'),
+      createdAt: Math.floor(Date.now() / 1000),
+    };
     this.stmts.insert.run(hook.id, owner, url, JSON.stringify(events), hook.secret, hook.createdAt);
     return hook;
   }
 
   list(owner: string): Webhook[] {
-    return this.stmts.list.all(owner).map((r) => ({ id: r.id, owner: r.owner, url: r.url, events: JSON.parse(r.events) as EventType[], secret: r.secret, createdAt: r.created_at }));
+    return this.stmts.list
+      .all(owner)
+      .map((r) => ({
+        id: r.id,
+        owner: r.owner,
+        url: r.url,
+        events: JSON.parse(r.events) as EventType[],
+        secret: r.secret,
+        createdAt: r.created_at,
+      }));
   }
 
   remove(owner: string, id: string): boolean {
@@ -73,7 +94,12 @@ export class Webhooks {
     if (hooks.length === 0) return;
     const now = Date.now();
     const eventId = randomUUID();
-    const body = JSON.stringify({ id: eventId, type: event.type, createdAt: Math.floor(now / 1000), data: { channelId: event.channelId, ...event.data } });
+    const body = JSON.stringify({
+      id: eventId,
+      type: event.type,
+      createdAt: Math.floor(now / 1000),
+      data: { channelId: event.channelId, ...event.data },
+    });
     this.db.transaction(() => {
       for (const h of hooks) {
         if (!(JSON.parse(h.events) as string[]).includes(event.type)) continue;
@@ -116,6 +142,9 @@ export class Webhooks {
     const delay = Math.min(1000 * 2 ** (attempts - 1), 600_000);
     this.stmts.retry.run(attempts, Date.now() + delay, error ?? 'unknown', failed ? 'failed' : 'pending', d.id);
     this.metrics.webhookDeliveries.inc({ result: failed ? 'failed' : 'retry' });
-    this.log.warn({ webhook: d.webhook_id, attempts, error }, failed ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
+    this.log.warn(
+      { webhook: d.webhook_id, attempts, error },
+      failed ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry',
+    );
   }
 }

@@ -28,10 +28,25 @@ export interface WiredServer {
  * tokens, webhooks fed by the service's events, and the loops of the watcher, the claimer and the webhook
  * dispatcher (a new event kicks the claimer, so that a close started on chain gets its claim at once).
  */
-export function wireServer(
-  { config, accounts, db, meta, chain, startBlock, metrics, log }:
-  { config: Config; accounts: Accounts; db: Db; meta: Meta; chain: ChainConnection; startBlock: number; metrics: Metrics; log: Logger },
-): WiredServer {
+export function wireServer({
+  config,
+  accounts,
+  db,
+  meta,
+  chain,
+  startBlock,
+  metrics,
+  log,
+}: {
+  config: Config;
+  accounts: Accounts;
+  db: Db;
+  meta: Meta;
+  chain: ChainConnection;
+  startBlock: number;
+  metrics: Metrics;
+  log: Logger;
+}): WiredServer {
   const store = new ChannelStore(db, config.statsWindowSeconds);
   const events = new EventBus();
   const service = new ChannelService({ config, accounts, store, chain, events, metrics, log });
@@ -45,8 +60,15 @@ export function wireServer(
   };
   const claimer = new Claimer(config.claim, accounts, service, chain.rpc, log);
   const claim = new Loop('claimer', config.claim.checkIntervalMs, () => claimer.run(), onError);
-  const watcher = new Watcher(chain.rpc, service.ledger, meta, chain.contract, startBlock, config.watcher.maxBlockRange, () => void claim.kick(), (was, now) =>
-    log.warn({ was, now }, 'the node is behind the last block we processed; re-reading every channel'),
+  const watcher = new Watcher(
+    chain.rpc,
+    service.ledger,
+    meta,
+    chain.contract,
+    startBlock,
+    config.watcher.maxBlockRange,
+    () => void claim.kick(),
+    (was, now) => log.warn({ was, now }, 'the node is behind the last block we processed; re-reading every channel'),
   );
   const watch = new Loop('watcher', config.watcher.pollIntervalMs, () => watcher.poll(), onError);
   const webhookLoop = new Loop('webhooks', WEBHOOK_DISPATCH_MS, () => webhooks.dispatch(), onError);

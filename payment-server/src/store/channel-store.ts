@@ -95,16 +95,23 @@ export class ChannelStore {
         state, closes_at, opened_block) VALUES (@id, @consumer, @provider, @signer, @token, @challenge_period, @salt, @deposit,
         @claimed, @state, @closes_at, @opened_block) ON CONFLICT (id) DO NOTHING`),
       chain: db.prepare('UPDATE channels SET deposit = ?, claimed = ?, state = ?, closes_at = ? WHERE id = ?'),
-      accepted: db.prepare('UPDATE channels SET accepted_amount = ?, accepted_signature = ?, accepted_at = ?, calls = calls + ? WHERE id = ?'),
+      accepted: db.prepare(
+        'UPDATE channels SET accepted_amount = ?, accepted_signature = ?, accepted_at = ?, calls = calls + ? WHERE id = ?',
+      ),
       calls: db.prepare('UPDATE channels SET calls = calls + ? WHERE id = ?'),
       signed: db.prepare('UPDATE channels SET signed_amount = ?, signed_signature = ?, signed_at = ? WHERE id = ?'),
       lastClaim: db.prepare('UPDATE channels SET last_claim_at = ? WHERE id = ?'),
-      windowGet: db.prepare<[string, number], { calls: number; amount: string }>('SELECT calls, amount FROM windows WHERE channel_id = ? AND start = ?'),
+      windowGet: db.prepare<[string, number], { calls: number; amount: string }>(
+        'SELECT calls, amount FROM windows WHERE channel_id = ? AND start = ?',
+      ),
       windowPut: db.prepare(`INSERT INTO windows (channel_id, start, calls, amount) VALUES (?, ?, ?, ?)
         ON CONFLICT (channel_id, start) DO UPDATE SET calls = excluded.calls, amount = excluded.amount`),
       windows: db.prepare<[string, number], { start: number; calls: number; amount: string }>(
-        'SELECT start, calls, amount FROM windows WHERE channel_id = ? ORDER BY start DESC LIMIT ?'),
-      idemGet: db.prepare<[string, string], { amount: string; price: string }>('SELECT amount, price FROM idempotency WHERE channel_id = ? AND key = ?'),
+        'SELECT start, calls, amount FROM windows WHERE channel_id = ? ORDER BY start DESC LIMIT ?',
+      ),
+      idemGet: db.prepare<[string, string], { amount: string; price: string }>(
+        'SELECT amount, price FROM idempotency WHERE channel_id = ? AND key = ?',
+      ),
       idemPut: db.prepare('INSERT INTO idempotency (channel_id, key, amount, price, created_at) VALUES (?, ?, ?, ?, ?)'),
     };
     for (const row of db.prepare<[], Row>('SELECT * FROM channels').all()) this.cache.set(row.id, fromRow(row));
@@ -136,9 +143,21 @@ export class ChannelStore {
       opened_block: openedBlock,
     });
     const rec: ChannelRecord = {
-      id, terms, deposit, claimed: 0n, state: 'open', closesAt: null, openedBlock,
-      acceptedAmount: 0n, acceptedSignature: null, acceptedAt: null, calls: 0,
-      signedAmount: 0n, signedSignature: null, signedAt: null, lastClaimAt: null,
+      id,
+      terms,
+      deposit,
+      claimed: 0n,
+      state: 'open',
+      closesAt: null,
+      openedBlock,
+      acceptedAmount: 0n,
+      acceptedSignature: null,
+      acceptedAt: null,
+      calls: 0,
+      signedAmount: 0n,
+      signedSignature: null,
+      signedAt: null,
+      lastClaimAt: null,
     };
     this.cache.set(id, rec);
     return rec;
@@ -156,7 +175,8 @@ export class ChannelStore {
   ): ChannelRecord | undefined {
     const rec = this.cache.get(id);
     if (!rec) return undefined;
-    const newer = <T>(value: T | undefined, current: T, isNewer: (v: T) => boolean) => (value !== undefined && (authoritative || isNewer(value)) ? value : current);
+    const newer = <T>(value: T | undefined, current: T, isNewer: (v: T) => boolean) =>
+      value !== undefined && (authoritative || isNewer(value)) ? value : current;
     const order = { open: 0, closing: 1, settled: 2 } as const;
     const deposit = newer(patch.deposit, rec.deposit, (v) => v > rec.deposit);
     const claimed = newer(patch.claimed, rec.claimed, (v) => v > rec.claimed);
@@ -171,7 +191,14 @@ export class ChannelStore {
    * Records an accepted voucher, its call count and per-window statistics in one transaction. A voucher below the
    * latest (a late one that filled a gap) counts its call but keeps the latest, which is what gets claimed.
    */
-  recordAccepted(rec: ChannelRecord, amount: bigint, signature: string, calls: number, now: number, idempotency?: { key: string; price: bigint }): void {
+  recordAccepted(
+    rec: ChannelRecord,
+    amount: bigint,
+    signature: string,
+    calls: number,
+    now: number,
+    idempotency?: { key: string; price: bigint },
+  ): void {
     const raises = amount > rec.acceptedAmount;
     const increment = raises ? amount - rec.acceptedAmount : 0n;
     const start = now - (now % this.windowSeconds);

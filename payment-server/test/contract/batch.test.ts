@@ -47,9 +47,7 @@ describe.each(NODES)('PaymentChannels claimBatch on $name', (node) => {
     expect((await f.balance(f.provider.address)) - ethBefore + feeOf(receipt)).toBe(50n);
     expect((await f.balance(f.provider.address, f.token)) - tokBefore).toBe(50n);
     const transfers = eventsOf(receipt, f.token);
-    expect(transfers).toEqual([
-      { name: 'Transfer', args: { from: f.channelsAddress, to: f.provider.address.toLowerCase(), value: 50n } },
-    ]);
+    expect(transfers).toEqual([{ name: 'Transfer', args: { from: f.channelsAddress, to: f.provider.address.toLowerCase(), value: 50n } }]);
     expect(eventsOf(receipt, f.channels).map((e) => e.args.channelId)).toEqual(order.map((c) => c.id));
   });
 
@@ -85,9 +83,10 @@ describe.each(NODES)('PaymentChannels claimBatch on $name', (node) => {
   it('reverts the whole batch when one entry fails (bad signature, nothing to claim, settled)', async () => {
     const [a, b] = await openMany(2);
     const good = claimEntry(a!.terms, 10n, f.voucher(a!.id, 10n));
-    expect(
-      await f.revert(f.tx(f.provider, 'claimBatch', [[good, claimEntry(b!.terms, 10n, f.voucher(b!.id, 10n, f.consumer))]])),
-    ).toEqual({ name: 'InvalidVoucherSignature', args: [b!.id] });
+    expect(await f.revert(f.tx(f.provider, 'claimBatch', [[good, claimEntry(b!.terms, 10n, f.voucher(b!.id, 10n, f.consumer))]]))).toEqual({
+      name: 'InvalidVoucherSignature',
+      args: [b!.id],
+    });
     expect(await f.revert(f.tx(f.provider, 'claimBatch', [[good, claimEntry(b!.terms, 0n, f.voucher(b!.id, 0n))]]))).toEqual({
       name: 'NothingToClaim',
       args: [b!.id, 0n, 0n],
@@ -104,7 +103,7 @@ describe.each(NODES)('PaymentChannels claimBatch on $name', (node) => {
     expect((await f.state(a!.id)).claimed).toBe(0n);
   });
 
-  it('reverts ChallengePeriodOver when an entry\'s challenge period has ended', async () => {
+  it("reverts ChallengePeriodOver when an entry's challenge period has ended", async () => {
     const [a] = await openMany(1);
     const [late] = await openMany(1, { challengePeriod: 30 });
     const started = await f.tx(f.consumer, 'startClose', [termsTuple(late!.terms)]);

@@ -87,9 +87,10 @@ describe.each(NODES)('PaymentChannels claim on $name', (node) => {
 
   it('reverts UnknownChannel for terms never opened and ChannelIsSettled after settlement', async () => {
     const unknown = f.terms();
-    expect(
-      await f.revert(f.tx(f.provider, 'claim', [termsTuple(unknown), 10n, f.voucher(channelIdOf(unknown), 10n)])),
-    ).toEqual({ name: 'UnknownChannel', args: [channelIdOf(unknown)] });
+    expect(await f.revert(f.tx(f.provider, 'claim', [termsTuple(unknown), 10n, f.voucher(channelIdOf(unknown), 10n)]))).toEqual({
+      name: 'UnknownChannel',
+      args: [channelIdOf(unknown)],
+    });
     const settled = f.terms();
     const { id } = await f.open(settled, 1_000n);
     await f.tx(f.provider, 'closeByProvider', [termsTuple(settled), 0n, '0x']);
@@ -144,7 +145,10 @@ describe.each(NODES)('PaymentChannels claim on $name', (node) => {
       ['64 bytes long', () => ({ amount: 10n, signature: f.voucher(id, 10n).slice(0, 130) })],
       ['66 bytes long', () => ({ amount: 10n, signature: f.voucher(id, 10n) + '00' })],
       ['empty', () => ({ amount: 10n, signature: '0x' })],
-      ['with v = 0/1 instead of 27/28', () => ({ amount: 10n, signature: withV(f.voucher(id, 10n), Number('0x' + f.voucher(id, 10n).slice(130)) - 27) })],
+      [
+        'with v = 0/1 instead of 27/28',
+        () => ({ amount: 10n, signature: withV(f.voucher(id, 10n), Number('0x' + f.voucher(id, 10n).slice(130)) - 27) }),
+      ],
       ['with v = 29', () => ({ amount: 10n, signature: withV(f.voucher(id, 10n), 29) })],
       ['with r = 0', () => ({ amount: 10n, signature: '0x' + '00'.repeat(32) + f.voucher(id, 10n).slice(66) })],
       ['the malleable high-s twin of a valid signature', () => ({ amount: 10n, signature: highS(f.voucher(id, 10n)) })],
@@ -170,7 +174,7 @@ describe.each(NODES)('PaymentChannels claim on $name', (node) => {
     });
   });
 
-  it('a forged claim mined on chain fails and changes nothing but the sender\'s gas', async () => {
+  it("a forged claim mined on chain fails and changes nothing but the sender's gas", async () => {
     const terms = f.terms();
     const { id } = await f.open(terms, 1_000n);
     const before = await f.balance(f.provider.address);

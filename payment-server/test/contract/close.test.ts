@@ -129,7 +129,7 @@ describe.each(NODES)('PaymentChannels close on $name', (node) => {
       expect(await f.balance(f.provider.address, f.token)).toBe(providerBefore);
     });
 
-    it('works while the consumer\'s close is pending, and reverts ChallengePeriodOver after it', async () => {
+    it("works while the consumer's close is pending, and reverts ChallengePeriodOver after it", async () => {
       const pending = f.terms({ challengePeriod: 600 });
       const { id: pendingId } = await f.open(pending, 1_000n);
       await f.tx(f.consumer, 'startClose', [termsTuple(pending)]);
@@ -169,9 +169,10 @@ describe.each(NODES)('PaymentChannels close on $name', (node) => {
         name: 'NotProvider',
         args: [f.consumer.address.toLowerCase()],
       });
-      expect(
-        await f.revert(f.tx(f.provider, 'closeByProvider', [termsTuple(terms), 10n, f.voucher(id, 10n, f.stranger)])),
-      ).toEqual({ name: 'InvalidVoucherSignature', args: [id] });
+      expect(await f.revert(f.tx(f.provider, 'closeByProvider', [termsTuple(terms), 10n, f.voucher(id, 10n, f.stranger)]))).toEqual({
+        name: 'InvalidVoucherSignature',
+        args: [id],
+      });
       await f.tx(f.provider, 'claim', [termsTuple(terms), 50n, f.voucher(id, 50n)]);
       expect(await f.revert(f.tx(f.provider, 'closeByProvider', [termsTuple(terms), 50n, f.voucher(id, 50n)]))).toEqual({
         name: 'NothingToClaim',

@@ -17,7 +17,10 @@ describe.each(NODES)('PaymentChannels open and topUp on $name', (node) => {
     it('opens an ETH channel: returns its id, stores the deposit, holds the ETH and emits ChannelOpened', async () => {
       const terms = f.terms({ challengePeriod: 7200 });
       const args = [termsTuple(terms), 5_000n] as const;
-      const returned = (await f.channels.connect(f.consumer).getFunction('open').staticCall(...args, { value: 5_000n })) as string;
+      const returned = (await f.channels
+        .connect(f.consumer)
+        .getFunction('open')
+        .staticCall(...args, { value: 5_000n })) as string;
       const before = await f.balance(f.channelsAddress);
       const { id, receipt } = await f.open(terms, 5_000n);
       expect(returned).toBe(id);

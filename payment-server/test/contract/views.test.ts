@@ -31,16 +31,17 @@ describe.each(NODES)('PaymentChannels views on $name', (node) => {
   });
 
   it('eip712Domain (ERC-5267) names the domain the wire code hashes', async () => {
-    const [fields, name, version, chainId, verifyingContract, salt, extensions] = (await f.channels.getFunction(
-      'eip712Domain',
-    )()) as [string, string, string, bigint, string, string, bigint[]];
+    const [fields, name, version, chainId, verifyingContract, salt, extensions] = (await f.channels.getFunction('eip712Domain')()) as [
+      string,
+      string,
+      string,
+      bigint,
+      string,
+      string,
+      bigint[],
+    ];
     expect(fields).toBe('0x0f'); // name, version, chainId, verifyingContract
-    expect([name, version, chainId, verifyingContract.toLowerCase()]).toEqual([
-      DOMAIN_NAME,
-      DOMAIN_VERSION,
-      f.chainId,
-      f.channelsAddress,
-    ]);
+    expect([name, version, chainId, verifyingContract.toLowerCase()]).toEqual([DOMAIN_NAME, DOMAIN_VERSION, f.chainId, f.channelsAddress]);
     expect(salt).toBe('0x' + '00'.repeat(32));
     expect(extensions).toEqual([]);
   });
@@ -71,10 +72,14 @@ describe.each(NODES)('PaymentChannels views on $name', (node) => {
     const terms = f.terms();
     const { id } = await f.open(terms, 10_000n);
     const domain = { name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId: f.chainId, verifyingContract: f.channelsAddress };
-    const signature = await f.signer.signTypedData(domain, { Voucher: [...VOUCHER_TYPES.Voucher] }, {
-      channelId: id,
-      cumulativeAmount: 2500n,
-    });
+    const signature = await f.signer.signTypedData(
+      domain,
+      { Voucher: [...VOUCHER_TYPES.Voucher] },
+      {
+        channelId: id,
+        cumulativeAmount: 2500n,
+      },
+    );
     // The wire code and ethers produce the same deterministic (RFC 6979) signature for the same digest.
     expect(signature).toBe(f.voucher(id, 2500n));
     expect(recoverSigner(f.hasher.digest(id, 2500n), signature)).toEqual({ ok: true, address: f.signer.address.toLowerCase() });

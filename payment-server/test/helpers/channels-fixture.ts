@@ -47,7 +47,11 @@ export async function startChannelsFixture(node: (typeof NODES)[number]): Promis
   const chain = await node.start({ accounts: 6, balanceEth: 1000 });
   const rpc = connect(chain);
   const [deployer, consumer, provider, signer, stranger] = chain.accounts.map((a) => new Wallet(a.privateKey, rpc)) as [
-    Wallet, Wallet, Wallet, Wallet, Wallet,
+    Wallet,
+    Wallet,
+    Wallet,
+    Wallet,
+    Wallet,
   ];
   const pc = await deploy(deployer, 'PaymentChannels');
   const tk = await deploy(deployer, 'TestToken');
@@ -74,8 +78,7 @@ export async function startChannelsFixture(node: (typeof NODES)[number]): Promis
     provider,
     signer,
     stranger,
-    terms: (overrides = {}) =>
-      makeTerms({ consumer: consumer.address, provider: provider.address, signer: signer.address }, overrides),
+    terms: (overrides = {}) => makeTerms({ consumer: consumer.address, provider: provider.address, signer: signer.address }, overrides),
     async open(terms, amount, from) {
       const wallet = from ?? wallets.get(terms.consumer.toLowerCase());
       if (!wallet) throw new Error(`no wallet for consumer ${terms.consumer}`);
@@ -95,8 +98,7 @@ export async function startChannelsFixture(node: (typeof NODES)[number]): Promis
       const [deposit, claimed, closesAt] = (await pc.contract.getFunction('channel')(id)) as [bigint, bigint, bigint];
       return { deposit, claimed, closesAt };
     },
-    balance: async (address, token) =>
-      token ? ((await token.getFunction('balanceOf')(address)) as bigint) : rpc.getBalance(address),
+    balance: async (address, token) => (token ? ((await token.getFunction('balanceOf')(address)) as bigint) : rpc.getBalance(address)),
     stop: async () => {
       rpc.destroy();
       await chain.stop();

@@ -9,9 +9,11 @@ const GWEI = 1_000_000_000n;
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 describe.each(CHAINS)('concurrent submissions on one channel on %s', (_name, startChain) => {
@@ -19,12 +21,17 @@ describe.each(CHAINS)('concurrent submissions on one channel on %s', (_name, sta
   let server: PaymentServer;
   let signer: VoucherSigner;
   const http = api(() => server.url);
-  const open = async () => (await http.call('POST', '/channels', CONSUMER_TOKEN, { provider: chain.accounts[1]!.address, deposit: (10_000n * GWEI).toString() })).body.channel.id as string;
+  const open = async () =>
+    (await http.call('POST', '/channels', CONSUMER_TOKEN, { provider: chain.accounts[1]!.address, deposit: (10_000n * GWEI).toString() }))
+      .body.channel.id as string;
 
   beforeAll(async () => {
     chain = await startChain(3);
     server = await startServer(chain, path.join(tempDir(), 'ps.db'));
-    signer = new VoucherSigner(new VoucherHasher({ chainId: server.chainId, contract: server.contract }), hexToBuffer(chain.accounts[0]!.privateKey));
+    signer = new VoucherSigner(
+      new VoucherHasher({ chainId: server.chainId, contract: server.contract }),
+      hexToBuffer(chain.accounts[0]!.privateKey),
+    );
   });
   afterAll(async () => {
     await server?.stop();
@@ -34,10 +41,15 @@ describe.each(CHAINS)('concurrent submissions on one channel on %s', (_name, sta
   test('the same voucher sent 50 times at once is accepted exactly once', async () => {
     const id = await open();
     const header = encodeVoucher(signer.sign(id, GWEI));
-    const results = await Promise.all(Array.from({ length: 50 }, () => http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: header, price: GWEI.toString() })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: header, price: GWEI.toString() })),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect(results.filter((r) => r.status === 409 && r.body.error.code === 'AMOUNT_TOO_LOW')).toHaveLength(49);
-    expect((await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel).toMatchObject({ calls: 1, latestVoucher: { amount: GWEI.toString() } });
+    expect((await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel).toMatchObject({
+      calls: 1,
+      latestVoucher: { amount: GWEI.toString() },
+    });
   });
 
   test('200 distinct vouchers at concurrency 20, arriving out of order: each call is charged exactly once', async () => {
@@ -50,7 +62,10 @@ describe.each(CHAINS)('concurrent submissions on one channel on %s', (_name, sta
     }
     const accepted: bigint[] = [];
     await pool(amounts, 20, async (amount) => {
-      const r = await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: encodeVoucher(signer.sign(id, amount)), price: GWEI.toString() });
+      const r = await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, {
+        voucher: encodeVoucher(signer.sign(id, amount)),
+        price: GWEI.toString(),
+      });
       expect(r.status).toBe(200);
       accepted.push(BigInt(r.body.amount));
     });
@@ -59,13 +74,21 @@ describe.each(CHAINS)('concurrent submissions on one channel on %s', (_name, sta
     expect(ch.calls).toBe(200);
     expect(ch.latestVoucher.amount).toBe((200n * GWEI).toString());
     // ...and none of them again.
-    const replays = await Promise.all(amounts.slice(0, 40).map((a) => http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: encodeVoucher(signer.sign(id, a)), price: GWEI.toString() })));
+    const replays = await Promise.all(
+      amounts
+        .slice(0, 40)
+        .map((a) =>
+          http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: encodeVoucher(signer.sign(id, a)), price: GWEI.toString() }),
+        ),
+    );
     expect(replays.every((r) => r.status === 409 && r.body.error.code === 'AMOUNT_TOO_LOW')).toBe(true);
   });
 
   test('100 concurrent sign requests get 100 distinct cumulative amounts', async () => {
     const id = await open();
-    const results = await Promise.all(Array.from({ length: 100 }, () => http.call('POST', `/channels/${id}/vouchers`, CONSUMER_TOKEN, { price: GWEI.toString() })));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => http.call('POST', `/channels/${id}/vouchers`, CONSUMER_TOKEN, { price: GWEI.toString() })),
+    );
     const amounts = results.map((r) => BigInt(r.body.voucher.amount)).sort((a, b) => (a < b ? -1 : 1));
     expect(amounts).toEqual(Array.from({ length: 100 }, (_, i) => BigInt(i + 1) * GWEI));
   });

@@ -23,9 +23,17 @@ describe('payment server secrets from files (PS_ACCOUNTS_FILE, PS_TOKENS_FILE: D
   });
 
   test.each([
-    ['a missing file', () => ({ PS_ACCOUNTS_FILE: path.join(dir, 'nope'), PS_TOKENS: `${TOKEN}:x` }), /PS_ACCOUNTS_FILE: cannot read .*nope \(ENOENT\)/],
+    [
+      'a missing file',
+      () => ({ PS_ACCOUNTS_FILE: path.join(dir, 'nope'), PS_TOKENS: `${TOKEN}:x` }),
+      /PS_ACCOUNTS_FILE: cannot read .*nope \(ENOENT\)/,
+    ],
     ['an empty file', () => ({ PS_ACCOUNTS: `x:${KEY}`, PS_TOKENS_FILE: file('empty', '\n') }), /PS_TOKENS_FILE: .*empty is empty/],
-    ['both the variable and its file', () => ({ PS_ACCOUNTS: `x:${KEY}`, PS_ACCOUNTS_FILE: file('both', `x:${KEY}`), PS_TOKENS: `${TOKEN}:x` }), /set PS_ACCOUNTS or PS_ACCOUNTS_FILE, not both/],
+    [
+      'both the variable and its file',
+      () => ({ PS_ACCOUNTS: `x:${KEY}`, PS_ACCOUNTS_FILE: file('both', `x:${KEY}`), PS_TOKENS: `${TOKEN}:x` }),
+      /set PS_ACCOUNTS or PS_ACCOUNTS_FILE, not both/,
+    ],
   ])('%s is a ConfigError that names the variable and not the secret', (_what, env, message) => {
     let error: unknown;
     try {

@@ -25,7 +25,16 @@ describe('payment server configuration', () => {
     [{ ...base, accounts: [{ name: 'a' }] }, 'give exactly one of privateKey or keystore'],
     [{ ...base, tokens: [{ token: 'short', accounts: ['a'] }] }, 'tokens.0.token'],
     [{ ...base, tokens: [{ token: 'a-token-of-16-chars-or-more', accounts: ['nobody'] }] }, 'unknown account "nobody"'],
-    [{ ...base, accounts: [{ name: 'a', privateKey: KEY }, { name: 'a', privateKey: KEY }] }, 'account names must be unique'],
+    [
+      {
+        ...base,
+        accounts: [
+          { name: 'a', privateKey: KEY },
+          { name: 'a', privateKey: KEY },
+        ],
+      },
+      'account names must be unique',
+    ],
     [{ ...base, defaults: { challengePeriod: 10, minChallengePeriod: 60 } }, 'must be at least minChallengePeriod'],
     [{ ...base, claim: { thresholdWei: '-5' } }, 'claim.thresholdWei'],
     [{ ...base, dbSync: 'sometimes' }, 'dbSync'],
@@ -35,7 +44,13 @@ describe('payment server configuration', () => {
   });
 
   test('environment overrides and compact key/token lists; secrets are not echoed in errors', () => {
-    const c = loadConfig({ PS_PORT: '3005', PS_HOST: '0.0.0.0', PS_ACCOUNTS: `x:${KEY},y:${KEY}:0x${'22'.repeat(32)}`, PS_TOKENS: 'tok-abcdefghijklmnop:x+y', PS_CLAIM_THRESHOLD_WEI: '1000' });
+    const c = loadConfig({
+      PS_PORT: '3005',
+      PS_HOST: '0.0.0.0',
+      PS_ACCOUNTS: `x:${KEY},y:${KEY}:0x${'22'.repeat(32)}`,
+      PS_TOKENS: 'tok-abcdefghijklmnop:x+y',
+      PS_CLAIM_THRESHOLD_WEI: '1000',
+    });
     expect(c.port).toBe(3005);
     expect(c.host).toBe('0.0.0.0');
     expect(c.accounts.map((a) => a.name)).toEqual(['x', 'y']);
@@ -64,7 +79,9 @@ describe('payment server configuration', () => {
 
   test('keys from an encrypted keystore file, with the password from the environment', async () => {
     const wallet = Wallet.createRandom();
-    const json = encryptKeystoreJsonSync({ address: wallet.address, privateKey: wallet.privateKey }, 'correct horse', { scrypt: { N: 1024 } });
+    const json = encryptKeystoreJsonSync({ address: wallet.address, privateKey: wallet.privateKey }, 'correct horse', {
+      scrypt: { N: 1024 },
+    });
     const file = path.join(tempDir(), 'key.json');
     writeFileSync(file, json);
     const config = parseConfig({ ...base, accounts: [{ name: 'a', keystore: { path: file, passwordEnv: 'KS_PASS' } }] });

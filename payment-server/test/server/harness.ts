@@ -50,7 +50,13 @@ export async function startServer(chain: EmbeddedChain, dbPath: string, extra: P
 }
 
 export interface Api {
-  call<T = any>(method: string, p: string, token: string | null, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  call<T = any>(
+    method: string,
+    p: string,
+    token: string | null,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: T }>;
 }
 
 export function api(baseUrl: () => string): Api {
@@ -58,7 +64,11 @@ export function api(baseUrl: () => string): Api {
     async call(method, p, token, body, headers = {}) {
       const res = await fetch(baseUrl() + p, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();
@@ -74,7 +84,11 @@ export function api(baseUrl: () => string): Api {
 }
 
 export async function rpc<T = any>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
   const body = (await res.json()) as { result: T; error?: { message: string } };
   if (body.error) throw new Error(body.error.message);
   return body.result;
@@ -100,7 +114,11 @@ export async function feesPaid(url: string, from: number, to: number): Promise<M
   return fees;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

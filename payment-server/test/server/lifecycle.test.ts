@@ -23,7 +23,10 @@ describe.each(CHAINS)('channel life cycle through the REST API on %s', (_name, s
   test('open, pay per call, claim, top up, close by consumer, auto-claim, refund: balances conserve to the wei', async () => {
     const [consumer, provider] = chain.accounts.map((a) => a.address) as [string, string];
     const startBlock = Number(await rpc(chain.rpcUrl, 'eth_blockNumber'));
-    const before = { consumer: BigInt(await rpc(chain.rpcUrl, 'eth_getBalance', [consumer, 'latest'])), provider: BigInt(await rpc(chain.rpcUrl, 'eth_getBalance', [provider, 'latest'])) };
+    const before = {
+      consumer: BigInt(await rpc(chain.rpcUrl, 'eth_getBalance', [consumer, 'latest'])),
+      provider: BigInt(await rpc(chain.rpcUrl, 'eth_getBalance', [provider, 'latest'])),
+    };
 
     const opened = await http.call('POST', '/channels', CONSUMER_TOKEN, { provider, deposit: DEPOSIT.toString(), challengePeriod: 120 });
     expect(opened.status).toBe(201);
@@ -59,7 +62,9 @@ describe.each(CHAINS)('channel life cycle through the REST API on %s', (_name, s
 
     for (let i = 11; i <= 15; i++) {
       const signed = await http.call('POST', `/channels/${id}/vouchers`, CONSUMER_TOKEN, { price: GWEI.toString() });
-      expect((await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: signed.body.header, price: GWEI.toString() })).status).toBe(200);
+      expect(
+        (await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: signed.body.header, price: GWEI.toString() })).status,
+      ).toBe(200);
     }
 
     // The consumer closes; the provider's claimer must claim the 5 unclaimed gwei inside the challenge period.
@@ -68,7 +73,10 @@ describe.each(CHAINS)('channel life cycle through the REST API on %s', (_name, s
     expect(closing.body.state).toBe('closing');
     const refused = await http.call('POST', `/channels/${id}/vouchers`, CONSUMER_TOKEN, { price: GWEI.toString() });
     expect(refused.body.error.code).toBe('CHANNEL_CLOSING');
-    await waitFor('the provider to claim during the challenge period', async () => (await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.claimed === (15n * GWEI).toString());
+    await waitFor(
+      'the provider to claim during the challenge period',
+      async () => (await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.claimed === (15n * GWEI).toString(),
+    );
 
     const early = await http.call('POST', `/channels/${id}/withdraw`, CONSUMER_TOKEN, {});
     expect(early.status).toBe(409);
@@ -78,11 +86,17 @@ describe.each(CHAINS)('channel life cycle through the REST API on %s', (_name, s
 
     await timeTravel(chain.rpcUrl, 121);
     await server.sync();
-    await waitFor('the consumer refund after the challenge period', async () => (await http.call('GET', `/channels/${id}`, CONSUMER_TOKEN)).body.channel.state === 'settled');
+    await waitFor(
+      'the consumer refund after the challenge period',
+      async () => (await http.call('GET', `/channels/${id}`, CONSUMER_TOKEN)).body.channel.state === 'settled',
+    );
 
     const endBlock = Number(await rpc(chain.rpcUrl, 'eth_blockNumber'));
     const fees = await feesPaid(chain.rpcUrl, startBlock + 1, endBlock);
-    const after = { consumer: BigInt(await rpc(chain.rpcUrl, 'eth_getBalance', [consumer, 'latest'])), provider: BigInt(await rpc(chain.rpcUrl, 'eth_getBalance', [provider, 'latest'])) };
+    const after = {
+      consumer: BigInt(await rpc(chain.rpcUrl, 'eth_getBalance', [consumer, 'latest'])),
+      provider: BigInt(await rpc(chain.rpcUrl, 'eth_getBalance', [provider, 'latest'])),
+    };
     const providerGain = after.provider - before.provider + (fees.get(provider) ?? 0n);
     const consumerSpend = before.consumer - after.consumer - (fees.get(consumer) ?? 0n);
     expect(providerGain).toBe(15n * GWEI);
@@ -108,7 +122,8 @@ describe.each(CHAINS)('channel life cycle through the REST API on %s', (_name, s
     const [, provider] = chain.accounts.map((a) => a.address);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const id = (await http.call('POST', '/channels', CONSUMER_TOKEN, { provider, deposit: DEPOSIT.toString() })).body.channel.id as string;
+      const id = (await http.call('POST', '/channels', CONSUMER_TOKEN, { provider, deposit: DEPOSIT.toString() })).body.channel
+        .id as string;
       const signed = await http.call('POST', `/channels/${id}/vouchers`, CONSUMER_TOKEN, { price: GWEI.toString() });
       await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: signed.body.header, price: GWEI.toString() });
       ids.push(id);
@@ -129,7 +144,9 @@ describe.each(CHAINS)('channel life cycle through the REST API on %s', (_name, s
     expect(BigInt(funds.body.accounts[0].asProvider.claimed)).toBeGreaterThan(0n);
     const openapi = await http.call('GET', '/openapi.json', CONSUMER_TOKEN);
     expect(openapi.body.openapi).toBe('3.1.0');
-    expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/channels', '/channels/{id}/vouchers', '/vouchers/verify', '/webhooks/{id}']));
+    expect(Object.keys(openapi.body.paths)).toEqual(
+      expect.arrayContaining(['/channels', '/channels/{id}/vouchers', '/vouchers/verify', '/webhooks/{id}']),
+    );
     const metrics = await http.call('GET', '/metrics', PROVIDER_TOKEN);
     expect(metrics.body).toMatch(/chanpay_paid_calls_total \d+/);
     expect(metrics.body).toMatch(/chanpay_voucher_verify_seconds_bucket/);

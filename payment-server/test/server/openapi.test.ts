@@ -34,14 +34,19 @@ describe('GET /openapi.json (ganache)', () => {
 
   test('has one operation per API table entry, each with its response schema, and no other', async () => {
     const doc = (await http.call('GET', '/openapi.json', null)).body as { paths: Record<string, Record<string, Operation>> };
-    const operations = Object.entries(doc.paths).flatMap(([p, methods]) => Object.entries(methods).map(([method, op]) => ({ path: p, method, op })));
+    const operations = Object.entries(doc.paths).flatMap(([p, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ path: p, method, op })),
+    );
     expect(operations.map((o) => o.op.operationId).sort()).toEqual(API_ROUTES.map((r) => r.name).sort());
     for (const r of API_ROUTES) {
       const op = doc.paths[r.path.replace(/:(\w+)/g, '{$1}')]?.[r.method];
       expect(op?.operationId).toBe(r.name);
       const success = op!.responses[String(r.status ?? 200)];
       const schema = success?.content?.[r.contentType ?? 'application/json']?.schema;
-      expect({ route: r.name, schema }).toEqual({ route: r.name, schema: z.toJSONSchema(r.response, { io: 'output', unrepresentable: 'any' }) });
+      expect({ route: r.name, schema }).toEqual({
+        route: r.name,
+        schema: z.toJSONSchema(r.response, { io: 'output', unrepresentable: 'any' }),
+      });
       // Public routes say so; the rest inherit the document's bearer requirement.
       expect({ route: r.name, security: op!.security }).toEqual({ route: r.name, security: r.auth ? undefined : [] });
     }

@@ -46,13 +46,24 @@ describe.each(CHAINS)('crashes and restarts on %s', (_name, startChain) => {
     };
     const http = api(() => `http://127.0.0.1:${port}`);
     let proc = spawnServer(env);
-    await waitFor('the server to listen', async () => (await http.call('GET', '/status', null).catch(() => ({ status: 0 }))).status === 200, 30_000);
-    const id = (await http.call('POST', '/channels', CONSUMER_TOKEN, { provider: p!.address, deposit: (1000n * GWEI).toString() })).body.channel.id as string;
+    await waitFor(
+      'the server to listen',
+      async () => (await http.call('GET', '/status', null).catch(() => ({ status: 0 }))).status === 200,
+      30_000,
+    );
+    const id = (await http.call('POST', '/channels', CONSUMER_TOKEN, { provider: p!.address, deposit: (1000n * GWEI).toString() })).body
+      .channel.id as string;
     const status = (await http.call('GET', '/status', null)).body;
-    const signer = new VoucherSigner(new VoucherHasher({ chainId: BigInt(status.chainId), contract: status.contract }), hexToBuffer(c!.privateKey));
+    const signer = new VoucherSigner(
+      new VoucherHasher({ chainId: BigInt(status.chainId), contract: status.contract }),
+      hexToBuffer(c!.privateKey),
+    );
     let acknowledged = 0n;
     for (let i = 1n; i <= 25n; i++) {
-      const r = await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: encodeVoucher(signer.sign(id, i * GWEI)), price: GWEI.toString() });
+      const r = await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, {
+        voucher: encodeVoucher(signer.sign(id, i * GWEI)),
+        price: GWEI.toString(),
+      });
       expect(r.status).toBe(200);
       acknowledged = i * GWEI;
     }
@@ -63,7 +74,11 @@ describe.each(CHAINS)('crashes and restarts on %s', (_name, startChain) => {
 
     proc = spawnServer(env);
     try {
-      await waitFor('the server to come back', async () => (await http.call('GET', '/status', null).catch(() => ({ status: 0 }))).status === 200, 30_000);
+      await waitFor(
+        'the server to come back',
+        async () => (await http.call('GET', '/status', null).catch(() => ({ status: 0 }))).status === 200,
+        30_000,
+      );
       const ch = (await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel;
       expect(ch.latestVoucher.amount).toBe(acknowledged.toString());
       expect(ch.calls).toBe(25);
@@ -81,28 +96,53 @@ describe.each(CHAINS)('crashes and restarts on %s', (_name, startChain) => {
     const dir = tempDir();
     const [c, p] = chain.accounts;
     const base = serverConfig(chain, '');
-    const consumerCfg = { ...base, dbPath: path.join(dir, 'consumer.db'), accounts: [{ name: 'consumer', privateKey: c!.privateKey }], tokens: [{ token: CONSUMER_TOKEN, accounts: ['consumer'] }] };
+    const consumerCfg = {
+      ...base,
+      dbPath: path.join(dir, 'consumer.db'),
+      accounts: [{ name: 'consumer', privateKey: c!.privateKey }],
+      tokens: [{ token: CONSUMER_TOKEN, accounts: ['consumer'] }],
+    };
     const consumerServer: PaymentServer = await createPaymentServer(consumerCfg, { logger: createLogger('silent') });
-    const providerCfg = { contractAddress: consumerServer.contract, dbPath: path.join(dir, 'provider.db'), accounts: [{ name: 'provider', privateKey: p!.privateKey }], tokens: [{ token: PROVIDER_TOKEN, accounts: ['provider'] }] };
+    const providerCfg = {
+      contractAddress: consumerServer.contract,
+      dbPath: path.join(dir, 'provider.db'),
+      accounts: [{ name: 'provider', privateKey: p!.privateKey }],
+      tokens: [{ token: PROVIDER_TOKEN, accounts: ['provider'] }],
+    };
     let providerServer: PaymentServer = await startServer(chain, '', providerCfg);
     const consumerApi = api(() => consumerServer.url);
     const providerApi = api(() => providerServer.url);
     try {
-      const id = (await consumerApi.call('POST', '/channels', CONSUMER_TOKEN, { provider: p!.address, deposit: (100n * GWEI).toString(), challengePeriod: 300 })).body.channel.id as string;
+      const id = (
+        await consumerApi.call('POST', '/channels', CONSUMER_TOKEN, {
+          provider: p!.address,
+          deposit: (100n * GWEI).toString(),
+          challengePeriod: 300,
+        })
+      ).body.channel.id as string;
       for (let i = 0; i < 4; i++) {
         const signed = await consumerApi.call('POST', `/channels/${id}/vouchers`, CONSUMER_TOKEN, { price: GWEI.toString() });
-        expect((await providerApi.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: signed.body.header, price: GWEI.toString() })).status).toBe(200);
+        expect(
+          (await providerApi.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: signed.body.header, price: GWEI.toString() }))
+            .status,
+        ).toBe(200);
       }
       await providerServer.stop();
       expect((await consumerApi.call('POST', `/channels/${id}/close`, CONSUMER_TOKEN, {})).body.state).toBe('closing');
       await timeTravel(chain.rpcUrl, 200); // most of the challenge period passes while the provider is down
 
       providerServer = await startServer(chain, '', providerCfg);
-      await waitFor('the restarted provider to claim', async () => (await providerApi.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.claimed === (4n * GWEI).toString());
+      await waitFor(
+        'the restarted provider to claim',
+        async () => (await providerApi.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.claimed === (4n * GWEI).toString(),
+      );
 
       await timeTravel(chain.rpcUrl, 101);
       await consumerServer.sync();
-      await waitFor('the consumer refund', async () => (await consumerApi.call('GET', `/channels/${id}`, CONSUMER_TOKEN)).body.channel.state === 'settled');
+      await waitFor(
+        'the consumer refund',
+        async () => (await consumerApi.call('GET', `/channels/${id}`, CONSUMER_TOKEN)).body.channel.state === 'settled',
+      );
       const ch = (await consumerApi.call('GET', `/channels/${id}`, CONSUMER_TOKEN)).body.channel;
       expect(BigInt(ch.claimed) + (100n * GWEI - BigInt(ch.claimed))).toBe(100n * GWEI);
       expect(ch.claimed).toBe((4n * GWEI).toString());

@@ -33,11 +33,19 @@ describe('start-up steps (ganache)', () => {
   });
 
   test('connectToNode reads the chain id of the configured node, and names a node that does not answer', async () => {
-    const config = parseConfig({ rpcUrl: chain.rpcUrl, accounts: [{ name: 'a', privateKey: chain.accounts[0]!.privateKey }], tokens: [{ token: 'startup-token-for-tests-01', accounts: ['a'] }] });
+    const config = parseConfig({
+      rpcUrl: chain.rpcUrl,
+      accounts: [{ name: 'a', privateKey: chain.accounts[0]!.privateKey }],
+      tokens: [{ token: 'startup-token-for-tests-01', accounts: ['a'] }],
+    });
     const accounts = await Accounts.load(config);
     const teardown = new Teardown();
     const node = await connectToNode(config, accounts, log, teardown);
-    expect({ chainId: node.chainId, rpcUrl: node.rpcUrl, embedded: node.embeddedChain }).toEqual({ chainId: chain.chainId, rpcUrl: chain.rpcUrl, embedded: undefined });
+    expect({ chainId: node.chainId, rpcUrl: node.rpcUrl, embedded: node.embeddedChain }).toEqual({
+      chainId: chain.chainId,
+      rpcUrl: chain.rpcUrl,
+      embedded: undefined,
+    });
 
     const silent = `http://127.0.0.1:${await freePort()}`;
     const unreachable = parseConfig({ ...config, rpcUrl: silent, chain: { ...config.chain, rpcTimeoutMs: 2_000 } });
@@ -66,10 +74,14 @@ describe('start-up steps (ganache)', () => {
 
     const other = await attachContract(choice, { meta: new Meta(openDb(':memory:')), rpc, tx, chainId: chain.chainId, log });
     expect(other.contract).not.toBe(contract);
-    await expect(attachContract({ ...choice, configured: other.contract }, { meta, rpc, tx, chainId: chain.chainId, log })).rejects.toThrow(`tracks contract ${contract}`);
+    await expect(attachContract({ ...choice, configured: other.contract }, { meta, rpc, tx, chainId: chain.chainId, log })).rejects.toThrow(
+      `tracks contract ${contract}`,
+    );
 
     const empty = '0x00000000000000000000000000000000000000e1' as Address;
-    await expect(attachContract({ ...choice, configured: empty }, { meta: new Meta(openDb(':memory:')), rpc, tx, chainId: chain.chainId, log })).rejects.toThrow(`no contract at ${empty}`);
+    await expect(
+      attachContract({ ...choice, configured: empty }, { meta: new Meta(openDb(':memory:')), rpc, tx, chainId: chain.chainId, log }),
+    ).rejects.toThrow(`no contract at ${empty}`);
   });
 });
 

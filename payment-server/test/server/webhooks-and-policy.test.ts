@@ -17,7 +17,9 @@ interface Delivery {
 }
 
 /** A webhook receiver on 127.0.0.1 that fails the first `failures` deliveries with a 503. */
-async function receiver(failures: number): Promise<{ url: string; deliveries: Delivery[]; attempts: () => number; close(): Promise<void> }> {
+async function receiver(
+  failures: number,
+): Promise<{ url: string; deliveries: Delivery[]; attempts: () => number; close(): Promise<void> }> {
   const deliveries: Delivery[] = [];
   let attempts = 0;
   const server: Server = createServer((req, res) => {
@@ -62,13 +64,23 @@ describe('webhooks and claim policies (ganache)', () => {
     server = await startServer(chain, path.join(tempDir(), 'ps.db'));
     const hook = await receiver(2);
     const secret = 'a-webhook-secret-of-some-length';
-    const created = await http.call('POST', '/webhooks', PROVIDER_TOKEN, { url: hook.url, events: ['channel.opened', 'voucher.accepted', 'channel.claimed', 'channel.closing', 'channel.settled'], secret });
+    const created = await http.call('POST', '/webhooks', PROVIDER_TOKEN, {
+      url: hook.url,
+      events: ['channel.opened', 'voucher.accepted', 'channel.claimed', 'channel.closing', 'channel.settled'],
+      secret,
+    });
     expect(created.status).toBe(201);
     const listed = await http.call('GET', '/webhooks', PROVIDER_TOKEN);
     expect(listed.body.webhooks.map((w: { id: string }) => w.id)).toEqual([created.body.webhook.id]);
     expect((await http.call('GET', '/webhooks', CONSUMER_TOKEN)).body.webhooks).toEqual([]);
 
-    const id = (await http.call('POST', '/channels', CONSUMER_TOKEN, { provider: chain.accounts[1]!.address, deposit: (100n * GWEI).toString(), challengePeriod: 60 })).body.channel.id;
+    const id = (
+      await http.call('POST', '/channels', CONSUMER_TOKEN, {
+        provider: chain.accounts[1]!.address,
+        deposit: (100n * GWEI).toString(),
+        challengePeriod: 60,
+      })
+    ).body.channel.id;
     const signed = await http.call('POST', `/channels/${id}/vouchers`, CONSUMER_TOKEN, { price: GWEI.toString() });
     await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: signed.body.header, price: GWEI.toString() });
     await http.call('POST', `/channels/${id}/claim`, PROVIDER_TOKEN, {});
@@ -93,17 +105,36 @@ describe('webhooks and claim policies (ganache)', () => {
 
   test('threshold policy: claims once the unclaimed amount reaches the threshold, batched across channels', async () => {
     // The claimer runs only when asked (sync), so that both channels are due in the same tick.
-    server = await startServer(chain, path.join(tempDir(), 'ps.db'), { claim: { thresholdWei: (5n * GWEI).toString(), intervalSeconds: 0, checkIntervalMs: 600_000 } });
-    const signer = new VoucherSigner(new VoucherHasher({ chainId: server.chainId, contract: server.contract }), hexToBuffer(chain.accounts[0]!.privateKey));
+    server = await startServer(chain, path.join(tempDir(), 'ps.db'), {
+      claim: { thresholdWei: (5n * GWEI).toString(), intervalSeconds: 0, checkIntervalMs: 600_000 },
+    });
+    const signer = new VoucherSigner(
+      new VoucherHasher({ chainId: server.chainId, contract: server.contract }),
+      hexToBuffer(chain.accounts[0]!.privateKey),
+    );
     const ids: string[] = [];
-    for (let i = 0; i < 2; i++) ids.push((await http.call('POST', '/channels', CONSUMER_TOKEN, { provider: chain.accounts[1]!.address, deposit: (100n * GWEI).toString() })).body.channel.id);
-    for (const id of ids) await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: encodeVoucher(signer.sign(id, 4n * GWEI)), price: GWEI.toString() });
+    for (let i = 0; i < 2; i++)
+      ids.push(
+        (await http.call('POST', '/channels', CONSUMER_TOKEN, { provider: chain.accounts[1]!.address, deposit: (100n * GWEI).toString() }))
+          .body.channel.id,
+      );
+    for (const id of ids)
+      await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, {
+        voucher: encodeVoucher(signer.sign(id, 4n * GWEI)),
+        price: GWEI.toString(),
+      });
     await server.sync();
     for (const id of ids) expect((await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.claimed).toBe('0');
-    for (const id of ids) await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: encodeVoucher(signer.sign(id, 5n * GWEI)), price: GWEI.toString() });
+    for (const id of ids)
+      await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, {
+        voucher: encodeVoucher(signer.sign(id, 5n * GWEI)),
+        price: GWEI.toString(),
+      });
     await server.sync();
     await waitFor('both channels claimed', async () => {
-      const claimed = await Promise.all(ids.map(async (id) => (await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.claimed));
+      const claimed = await Promise.all(
+        ids.map(async (id) => (await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.claimed),
+      );
       return claimed.every((c) => c === (5n * GWEI).toString());
     });
     const metrics = (await http.call('GET', '/metrics', PROVIDER_TOKEN)).body as string;
@@ -112,9 +143,21 @@ describe('webhooks and claim policies (ganache)', () => {
 
   test('interval policy: claims whatever is unclaimed once the interval has passed', async () => {
     server = await startServer(chain, path.join(tempDir(), 'ps.db'), { claim: { intervalSeconds: 1, checkIntervalMs: 100 } });
-    const signer = new VoucherSigner(new VoucherHasher({ chainId: server.chainId, contract: server.contract }), hexToBuffer(chain.accounts[0]!.privateKey));
-    const id = (await http.call('POST', '/channels', CONSUMER_TOKEN, { provider: chain.accounts[1]!.address, deposit: (100n * GWEI).toString() })).body.channel.id;
-    await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, { voucher: encodeVoucher(signer.sign(id, 3n * GWEI)), price: GWEI.toString() });
-    await waitFor('the interval claim', async () => (await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.claimed === (3n * GWEI).toString(), 10_000);
+    const signer = new VoucherSigner(
+      new VoucherHasher({ chainId: server.chainId, contract: server.contract }),
+      hexToBuffer(chain.accounts[0]!.privateKey),
+    );
+    const id = (
+      await http.call('POST', '/channels', CONSUMER_TOKEN, { provider: chain.accounts[1]!.address, deposit: (100n * GWEI).toString() })
+    ).body.channel.id;
+    await http.call('POST', '/vouchers/verify', PROVIDER_TOKEN, {
+      voucher: encodeVoucher(signer.sign(id, 3n * GWEI)),
+      price: GWEI.toString(),
+    });
+    await waitFor(
+      'the interval claim',
+      async () => (await http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.claimed === (3n * GWEI).toString(),
+      10_000,
+    );
   });
 });

@@ -5,7 +5,10 @@ describe('selectChannels', () => {
   const toProvider = channelRecord({ openedBlock: 10 });
   const toOther = channelRecord({ openedBlock: 30, terms: { ...channelRecord().terms, provider: OTHER } });
   const fromOther = channelRecord({ openedBlock: 20, state: 'settled', terms: { ...channelRecord().terms, consumer: OTHER } });
-  const strangers = channelRecord({ openedBlock: 40, terms: { ...channelRecord().terms, consumer: OTHER, provider: '0x00000000000000000000000000000000000000e4' as never } });
+  const strangers = channelRecord({
+    openedBlock: 40,
+    terms: { ...channelRecord().terms, consumer: OTHER, provider: '0x00000000000000000000000000000000000000e4' as never },
+  });
   const all = [toProvider, toOther, fromOther, strangers];
   const ids = (rs: { id: string }[]) => rs.map((r) => r.id);
 

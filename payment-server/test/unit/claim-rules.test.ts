@@ -42,7 +42,9 @@ describe('isClaimDue', () => {
     expect(isClaimDue(accepted(10n, { state: 'closing', closesAt: CHAIN_NOW }), NO_POLICY, CHAIN_NOW, NOW)).toBe(false);
     expect(isClaimDue(accepted(10n, { state: 'closing', closesAt: CHAIN_NOW - 1 }), NO_POLICY, CHAIN_NOW, NOW)).toBe(false);
     // The server's clock far ahead of the chain's does not matter for the deadline.
-    expect(isClaimDue(accepted(10n, { state: 'closing', closesAt: CHAIN_NOW + 1 }), NO_POLICY, CHAIN_NOW, CHAIN_NOW + 1_000_000)).toBe(true);
+    expect(isClaimDue(accepted(10n, { state: 'closing', closesAt: CHAIN_NOW + 1 }), NO_POLICY, CHAIN_NOW, CHAIN_NOW + 1_000_000)).toBe(
+      true,
+    );
   });
 
   test('a closing channel whose deadline is not known yet is due', () => {

@@ -11,7 +11,14 @@ describe('channelJson', () => {
   test('a provider sees the voucher it accepted and what it can still claim', () => {
     const json = channelJson(rec, 'provider', [{ start: 60, calls: 7, amount: 300n }]);
     expect(ApiResponses.ChannelJson.parse(json)).toEqual(json);
-    expect(json).toMatchObject({ role: 'provider', deposit: '1000', claimed: '100', unclaimed: '200', calls: 7, latestVoucher: { amount: '300', receivedAt: 1_000 } });
+    expect(json).toMatchObject({
+      role: 'provider',
+      deposit: '1000',
+      claimed: '100',
+      unclaimed: '200',
+      calls: 7,
+      latestVoucher: { amount: '300', receivedAt: 1_000 },
+    });
     expect(json.windows).toEqual([{ start: 60, calls: 7, amount: '300' }]);
   });
 
@@ -31,7 +38,10 @@ describe('channelJson', () => {
 
 describe('answers of claims, closes, records and funds', () => {
   test('claimAllJson lists each transaction and every channel it claimed', () => {
-    const json = claimAllJson([{ sent: sent(1), channels: ['0x' + 'a'.repeat(64)] }, { sent: sent(2), channels: ['0x' + 'b'.repeat(64), '0x' + 'c'.repeat(64)] }]);
+    const json = claimAllJson([
+      { sent: sent(1), channels: ['0x' + 'a'.repeat(64)] },
+      { sent: sent(2), channels: ['0x' + 'b'.repeat(64), '0x' + 'c'.repeat(64)] },
+    ]);
     expect(ApiResponses.ClaimAllResponse.parse(json)).toEqual(json);
     expect(json.channels).toEqual(['0x' + 'a'.repeat(64), '0x' + 'b'.repeat(64), '0x' + 'c'.repeat(64)]);
     expect(claimAllJson([])).toEqual({ transactions: [], channels: [] });
@@ -57,7 +67,10 @@ describe('answers of claims, closes, records and funds', () => {
       (id) => (id === rec.id ? rec : undefined),
     );
     expect(ApiResponses.RecordVouchersResponse.parse(json)).toEqual(json);
-    expect(json.results).toEqual([{ channelId: rec.id, accepted: true, amount: '5' }, { channelId: null, accepted: false, error: { code: 'MALFORMED_VOUCHER', message: 'bad' } }]);
+    expect(json.results).toEqual([
+      { channelId: rec.id, accepted: true, amount: '5' },
+      { channelId: null, accepted: false, error: { code: 'MALFORMED_VOUCHER', message: 'bad' } },
+    ]);
     expect(json.channels).toEqual({ [rec.id]: { state: 'open', deposit: '1000', claimed: '0', closesAt: null } });
   });
 

@@ -13,7 +13,14 @@ export function channelRecord(overrides: Partial<ChannelRecord> = {}): ChannelRe
   const n = next++;
   return {
     id: '0x' + n.toString(16).padStart(64, '0'),
-    terms: { consumer: CONSUMER, provider: PROVIDER, signer: CONSUMER, token: '0x0000000000000000000000000000000000000000' as Address, challengePeriod: 600, salt: '0x' + '11'.repeat(32) },
+    terms: {
+      consumer: CONSUMER,
+      provider: PROVIDER,
+      signer: CONSUMER,
+      token: '0x0000000000000000000000000000000000000000' as Address,
+      challengePeriod: 600,
+      salt: '0x' + '11'.repeat(32),
+    },
     deposit: 1000n,
     claimed: 0n,
     state: 'open',

@@ -18,7 +18,18 @@ export async function startAnvil(opts: EmbeddedChainOptions = {}): Promise<Embed
   const chainId = opts.chainId ?? 31337;
   const child: ChildProcess = spawn(
     anvilBinary(),
-    ['--host', host, '--port', String(port), '--chain-id', String(chainId), '--accounts', '0', '--silent', ...(opts.blockTime ? ['--block-time', String(opts.blockTime)] : [])],
+    [
+      '--host',
+      host,
+      '--port',
+      String(port),
+      '--chain-id',
+      String(chainId),
+      '--accounts',
+      '0',
+      '--silent',
+      ...(opts.blockTime ? ['--block-time', String(opts.blockTime)] : []),
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

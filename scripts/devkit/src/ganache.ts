@@ -37,8 +37,7 @@ export interface EmbeddedChainOptions {
 export async function startEmbeddedChain(opts: EmbeddedChainOptions = {}): Promise<EmbeddedChain> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ganache = require('ganache') as typeof import('ganache');
-  const keys =
-    opts.privateKeys ?? Array.from({ length: opts.accounts ?? 10 }, () => hexlify(randomBytes(32)));
+  const keys = opts.privateKeys ?? Array.from({ length: opts.accounts ?? 10 }, () => hexlify(randomBytes(32)));
   const balance = '0x' + (BigInt(Math.round((opts.balanceEth ?? 1000) * 1e6)) * 10n ** 12n).toString(16);
   const chainId = opts.chainId ?? 1337;
   const server = ganache.server({

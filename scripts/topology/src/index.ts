@@ -43,7 +43,14 @@ export { parseTotalWork, withTotalWork, workPerCall, type TotalWork } from './to
 export { topologyJsonSchema, topologyJsonSchemaText, SCHEMA_FILE } from './json-schema';
 export { activeTeams, needsPaymentServer, paysUpstreams, workerConfigOf, processMode } from './roles';
 export { makeCredentials, type AccountCredentials, type Credentials } from './credentials';
-export { startTopology, describeUrls, formatWei, type StartTopologyOptions, type RunningTopology, type TopologyUrls } from './builder/start';
+export {
+  startTopology,
+  describeUrls,
+  formatWei,
+  type StartTopologyOptions,
+  type RunningTopology,
+  type TopologyUrls,
+} from './builder/start';
 export { spawnTs, waitHealthy, stopChild, REPO_ROOT, type NetworkProcess } from './builder/processes';
 export type { InProcessPart, PartKind } from './builder/in-process';
 export { paymentServerEnv, serviceEnv, ENTRY_OF, type EnvContext } from './builder/env';

@@ -39,9 +39,7 @@ export const serviceHoldsVoucherKey = (a: Account) => a.voucherKey === 'both' ||
 
 /** The accounts a team's payment server holds: those of its services that are paid or pay. */
 export function accountsOfTeam(t: ResolvedTopology, team: Team): { account: Account; service: Service }[] {
-  return t.services
-    .filter((s) => s.team === team.name && needsPaymentServer(t, s))
-    .map((s) => ({ account: accountOf(t, s), service: s }));
+  return t.services.filter((s) => s.team === team.name && needsPaymentServer(t, s)).map((s) => ({ account: accountOf(t, s), service: s }));
 }
 
 /** public pays both upstreams through one consumer: the settings of its first edge are those of both. */

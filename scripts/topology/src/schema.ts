@@ -34,19 +34,37 @@ const LabelSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'lette
 
 export const PaymentSettingsSchema = z
   .strictObject({
-    mode: z.enum(PAYMENT_MODES as unknown as ['local', 'remote', 'off']).optional().describe('local: the services sign and verify; remote: their payment servers do; off: unpaid'),
-    prepay: z.number().int().min(1).max(MAX_PREPAY_CALLS).optional().describe('calls one voucher pays ahead (prepaid tickets); 1: a voucher with every call'),
+    mode: z
+      .enum(PAYMENT_MODES as unknown as ['local', 'remote', 'off'])
+      .optional()
+      .describe('local: the services sign and verify; remote: their payment servers do; off: unpaid'),
+    prepay: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_PREPAY_CALLS)
+      .optional()
+      .describe('calls one voucher pays ahead (prepaid tickets); 1: a voucher with every call'),
     deposit: AmountSchema.optional().describe('deposit of each channel the caller opens on this edge'),
     sync: z.boolean().optional().describe('the provider answers only after the voucher is stored by its payment server (local mode)'),
-    challengePeriod: z.number().int().min(1).max(4_294_967_295).optional().describe('challenge period (s) of the channels the caller opens'),
+    challengePeriod: z
+      .number()
+      .int()
+      .min(1)
+      .max(4_294_967_295)
+      .optional()
+      .describe('challenge period (s) of the channels the caller opens'),
     idempotencyKeys: z.boolean().optional().describe('send an idempotency key with every call (a 503 is retried without a second charge)'),
   })
   .describe('how the caller pays on an edge (defaults.payment fills what is left out)');
 
 export const ChainSchema = z
   .strictObject({
-    kind: z.enum(['ganache', 'anvil', 'external']).default('ganache').describe('ganache in process (default), anvil as a child, or an external JSON-RPC node'),
-    url: z.url().optional().describe('external only: the node\'s JSON-RPC URL'),
+    kind: z
+      .enum(['ganache', 'anvil', 'external'])
+      .default('ganache')
+      .describe('ganache in process (default), anvil as a child, or an external JSON-RPC node'),
+    url: z.url().optional().describe("external only: the node's JSON-RPC URL"),
     chainId: z.number().int().positive().default(1337),
     blockTime: z.number().int().min(0).max(600).default(0).describe('seconds between blocks; 0 mines each transaction at once'),
     port: PortSchema.optional(),
@@ -64,7 +82,9 @@ export const AccountSchema = z.strictObject({
   voucherKey: z
     .enum(VOUCHER_KEY_HOLDERS)
     .default('both')
-    .describe('where the hot voucher key lives: both (local and remote mode work), service (local only), payment-server (remote only), none (remote, signed with the account key)'),
+    .describe(
+      'where the hot voucher key lives: both (local and remote mode work), service (local only), payment-server (remote only), none (remote, signed with the account key)',
+    ),
 });
 
 export const TeamSchema = z.strictObject({
@@ -74,7 +94,12 @@ export const TeamSchema = z.strictObject({
       name: NameSchema.optional().describe('process and host name; default payment-server-<team>'),
       port: PortSchema.optional(),
       placement: LabelSchema.optional().describe('role label of the node it runs on (Swarm)'),
-      claimIntervalSeconds: z.number().int().min(0).optional().describe('claim whatever is unclaimed this often; 0 only on close or request'),
+      claimIntervalSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe('claim whatever is unclaimed this often; 0 only on close or request'),
       dbSync: z.enum(['normal', 'full']).optional(),
     })
     .default({}),
@@ -87,16 +112,26 @@ export const WorkSchema = z
     busyMicros: z.number().int().min(0).max(10_000_000).optional().describe('CPU per call: a busy loop of this many microseconds'),
     responseBytes: z.number().int().min(0).max(10_000_000).default(0).describe('bytes of payload in each answer'),
   })
-  .describe('what a worker does per call (µBench\'s internal service)');
+  .describe("what a worker does per call (µBench's internal service)");
 
 export const ServiceSchema = z.strictObject({
   name: NameSchema,
   kind: z.enum(SERVICE_KINDS),
   team: NameSchema,
   account: NameSchema.optional().describe('its account in the team; default the service name'),
-  price: AmountSchema.optional().describe('per call, in wei ("2000000000") or with a unit ("2 gwei"); default 1 gwei (random-number, worker) or 2 gwei (persistence); entries are free'),
+  price: AmountSchema.optional().describe(
+    'per call, in wei ("2000000000") or with a unit ("2 gwei"); default 1 gwei (random-number, worker) or 2 gwei (persistence); entries are free',
+  ),
   accepts: z
-    .strictObject({ prepaidTickets: z.number().int().min(0).max(MAX_PREPAY_CALLS).default(256).describe('most calls one voucher may prepay; 0 takes no tickets') })
+    .strictObject({
+      prepaidTickets: z
+        .number()
+        .int()
+        .min(0)
+        .max(MAX_PREPAY_CALLS)
+        .default(256)
+        .describe('most calls one voucher may prepay; 0 takes no tickets'),
+    })
     .optional(),
   replicas: z.number().int().min(1).max(64).default(1).describe('1 for now; kept for the Swarm deployment'),
   placement: LabelSchema.optional().describe('role label of the node it runs on (Swarm)'),
@@ -112,7 +147,12 @@ export const CallSchema = z.strictObject({
 
 export const CallGroupSchema = z
   .strictObject({
-    seqLen: z.number().int().min(1).optional().describe('µBench\'s seq_len: at most this many calls of the group, picked at random; default all'),
+    seqLen: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("µBench's seq_len: at most this many calls of the group, picked at random; default all"),
     calls: z.array(CallSchema).min(1),
   })
   .describe('calls in a group run in sequence; the groups of a service run in parallel');
@@ -122,7 +162,13 @@ export const TopologySchema = z
     $schema: z.string().optional(),
     name: NameSchema.default('topology'),
     description: z.string().max(2000).optional(),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).default(1).describe('seed of the workers\' call decisions (one PRNG per request id)'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .default(1)
+      .describe("seed of the workers' call decisions (one PRNG per request id)"),
     chain: ChainSchema.default({ kind: 'ganache', chainId: 1337, blockTime: 0, balanceEth: 1000, funderKeyEnv: 'CHAIN_FUNDER_KEY' }),
     defaults: z.strictObject({ payment: PaymentSettingsSchema.default({}) }).default({ payment: {} }),
     teams: z.array(TeamSchema).min(1),

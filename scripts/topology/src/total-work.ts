@@ -26,7 +26,8 @@ export function workPerCall(input: TopologyInput, total: TotalWork): { perCall: 
   const t = parseTopology(input);
   const visits = expectedCalls(t);
   const callsPerRequest = t.services.filter((s) => s.kind === 'worker').reduce((sum, s) => sum + visits.get(s.name)!, 0);
-  if (callsPerRequest === 0) throw new TopologyError([{ path: ['services'], message: 'total work is spread over the workers, and this topology has none' }]);
+  if (callsPerRequest === 0)
+    throw new TopologyError([{ path: ['services'], message: 'total work is spread over the workers, and this topology has none' }]);
   return { perCall: Math.round(total.amount / callsPerRequest), callsPerRequest };
 }
 

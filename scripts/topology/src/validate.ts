@@ -6,7 +6,17 @@
 import { parseAmount, type PaymentMode } from '@chanpay/protocol';
 import { TopologyError, formatPath, type TopologyIssue } from './errors';
 import { findCycle } from './graph';
-import { DEFAULT_PAYMENT, type Account, type CallGroup, type Edge, type EdgePayment, type FieldPath, type ResolvedTopology, type Service, type Team } from './model';
+import {
+  DEFAULT_PAYMENT,
+  type Account,
+  type CallGroup,
+  type Edge,
+  type EdgePayment,
+  type FieldPath,
+  type ResolvedTopology,
+  type Service,
+  type Team,
+} from './model';
 import { TopologySchema, type ServiceKind, type Topology } from './schema';
 
 /** Settings that replace those of every edge (`npm start -- --mode remote`, `--no-payment`, `--prepay 10`). */
@@ -60,7 +70,8 @@ export function applyOverrides(t: Topology, o: TopologyOverrides = {}): Topology
   if (Object.keys(set).length === 0) return t;
   const copy = structuredClone(t);
   copy.defaults.payment = { ...copy.defaults.payment, ...set };
-  for (const groups of Object.values(copy.calls)) for (const g of groups) for (const c of g.calls) if (c.payment) c.payment = { ...c.payment, ...set };
+  for (const groups of Object.values(copy.calls))
+    for (const g of groups) for (const c of g.calls) if (c.payment) c.payment = { ...c.payment, ...set };
   return copy;
 }
 
@@ -82,8 +93,16 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
       else seen.set(n, i);
     });
   };
-  uniqueNames('team', t.teams.map((x) => x.name), (i) => ['teams', i, 'name']);
-  uniqueNames('service', t.services.map((x) => x.name), (i) => ['services', i, 'name']);
+  uniqueNames(
+    'team',
+    t.teams.map((x) => x.name),
+    (i) => ['teams', i, 'name'],
+  );
+  uniqueNames(
+    'service',
+    t.services.map((x) => x.name),
+    (i) => ['services', i, 'name'],
+  );
 
   const teams: Team[] = t.teams.map((team) => ({
     name: team.name,
@@ -105,7 +124,11 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
     if (serviceNames.has(ps)) issue(path, `payment server name "${ps}" is also a service's name`);
     if (RESERVED_NAMES.includes(ps)) issue(path, `"${ps}" is reserved (${RESERVED_NAMES.join(', ')})`);
   });
-  uniqueNames('payment server', teams.map((x) => x.paymentServer.name), (i) => ['teams', i, 'paymentServer', 'name']);
+  uniqueNames(
+    'payment server',
+    teams.map((x) => x.paymentServer.name),
+    (i) => ['teams', i, 'paymentServer', 'name'],
+  );
   t.services.forEach((s, i) => {
     if (RESERVED_NAMES.includes(s.name)) issue(['services', i, 'name'], `"${s.name}" is reserved (${RESERVED_NAMES.join(', ')})`);
   });
@@ -113,7 +136,11 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
   teams.forEach((team, ti) =>
     team.accounts.forEach((a, ai) => {
       const other = accountOwner.get(a.name);
-      if (other !== undefined) issue(['teams', ti, 'accounts', ai, 'name'], `account "${a.name}" is also in team "${other}": account names are unique across teams`);
+      if (other !== undefined)
+        issue(
+          ['teams', ti, 'accounts', ai, 'name'],
+          `account "${a.name}" is also in team "${other}": account names are unique across teams`,
+        );
       else accountOwner.set(a.name, team.name);
     }),
   );
@@ -127,22 +154,33 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
     const account = s.account ?? s.name;
     if (!team) issue(path('team'), `unknown team "${s.team}"; teams are ${teams.map((x) => `"${x.name}"`).join(', ')}`);
     else if (!team.accounts.some((a) => a.name === account)) {
-      issue(path(s.account ? 'account' : 'name'), `team "${team.name}" has no account "${account}"${s.account ? '' : ' (a service uses the account named after it unless "account" says otherwise)'}`);
+      issue(
+        path(s.account ? 'account' : 'name'),
+        `team "${team.name}" has no account "${account}"${s.account ? '' : ' (a service uses the account named after it unless "account" says otherwise)'}`,
+      );
     }
     const user = accountUser.get(account);
-    if (user !== undefined) issue(path(s.account ? 'account' : 'name'), `account "${account}" is already the account of service "${user}": each service needs its own`);
+    if (user !== undefined)
+      issue(
+        path(s.account ? 'account' : 'name'),
+        `account "${account}" is already the account of service "${user}": each service needs its own`,
+      );
     else accountUser.set(account, s.name);
 
     let price = DEFAULT_PRICE[s.kind];
     if (s.price !== undefined) {
       price = parseAmount(s.price);
-      if (entries.has(s.name) && price > 0n) issue(path('price'), 'an entry is called by the load generator, which does not pay: an entry has no price');
+      if (entries.has(s.name) && price > 0n)
+        issue(path('price'), 'an entry is called by the load generator, which does not pay: an entry has no price');
     }
     if (entries.has(s.name)) price = 0n;
     if (s.kind === 'public' && s.price !== undefined && !entries.has(s.name)) issue(path('price'), 'a public service has no paid route');
-    if (s.work && s.kind !== 'worker') issue(path('work'), `only workers have configurable work; a ${s.kind} service does what it always does`);
-    if (s.work && s.work.keccakRounds !== undefined && s.work.busyMicros !== undefined) issue(path('work'), 'give keccakRounds or busyMicros, not both');
-    if (s.accepts && !PROVIDER_KINDS.includes(s.kind)) issue(path('accepts'), `a ${s.kind} service is paid by nobody, so it accepts nothing`);
+    if (s.work && s.kind !== 'worker')
+      issue(path('work'), `only workers have configurable work; a ${s.kind} service does what it always does`);
+    if (s.work && s.work.keccakRounds !== undefined && s.work.busyMicros !== undefined)
+      issue(path('work'), 'give keccakRounds or busyMicros, not both');
+    if (s.accepts && !PROVIDER_KINDS.includes(s.kind))
+      issue(path('accepts'), `a ${s.kind} service is paid by nobody, so it accepts nothing`);
     if (s.replicas > 1) issue(path('replicas'), 'more than one replica is not supported yet (one process per service); keep 1');
     return {
       name: s.name,
@@ -154,7 +192,10 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
       replicas: s.replicas,
       placement: s.placement ?? null,
       port: s.port ?? null,
-      work: s.kind === 'worker' ? { keccakRounds: s.work?.keccakRounds ?? 0, busyMicros: s.work?.busyMicros ?? 0, responseBytes: s.work?.responseBytes ?? 0 } : null,
+      work:
+        s.kind === 'worker'
+          ? { keccakRounds: s.work?.keccakRounds ?? 0, busyMicros: s.work?.busyMicros ?? 0, responseBytes: s.work?.responseBytes ?? 0 }
+          : null,
       groups: [],
       providerMode: 'off',
       providerSync: false,
@@ -176,7 +217,8 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
       continue;
     }
     groups.forEach((g, gi) => {
-      if (g.seqLen !== undefined && caller.kind !== 'worker') issue(['calls', from, gi, 'seqLen'], 'only workers pick calls at random; public always makes both');
+      if (g.seqLen !== undefined && caller.kind !== 'worker')
+        issue(['calls', from, gi, 'seqLen'], 'only workers pick calls at random; public always makes both');
       const group: CallGroup = { seqLen: g.seqLen ?? null, calls: [] };
       g.calls.forEach((c, ci) => {
         const path: FieldPath = ['calls', from, gi, 'calls', ci];
@@ -212,9 +254,15 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
     s.providerSync = first.payment.sync;
     for (const e of into.slice(1)) {
       if (e.payment.mode !== first.payment.mode) {
-        issue([...e.path, 'payment', 'mode'], `"${s.name}" is paid in ${first.payment.mode} mode by "${first.from}" (${formatPath(first.path)}) and in ${e.payment.mode} mode here: a provider runs one mode`);
+        issue(
+          [...e.path, 'payment', 'mode'],
+          `"${s.name}" is paid in ${first.payment.mode} mode by "${first.from}" (${formatPath(first.path)}) and in ${e.payment.mode} mode here: a provider runs one mode`,
+        );
       } else if (e.payment.sync !== first.payment.sync) {
-        issue([...e.path, 'payment', 'sync'], `"${s.name}" gets sync ${first.payment.sync} from "${first.from}" and ${e.payment.sync} here: a provider either waits for its payment server or not`);
+        issue(
+          [...e.path, 'payment', 'sync'],
+          `"${s.name}" gets sync ${first.payment.sync} from "${first.from}" and ${e.payment.sync} here: a provider either waits for its payment server or not`,
+        );
       }
     }
   }
@@ -224,7 +272,10 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
     const earlier = pairs.get(key);
     if (!earlier) pairs.set(key, e);
     else if (JSON.stringify(paymentJson(earlier.payment)) !== JSON.stringify(paymentJson(e.payment))) {
-      issue([...e.path, 'payment'], `"${e.from}" calls "${e.to}" also at ${formatPath(earlier.path)} with other payment settings: one channel per pair, one set of settings`);
+      issue(
+        [...e.path, 'payment'],
+        `"${e.from}" calls "${e.to}" also at ${formatPath(earlier.path)} with other payment settings: one channel per pair, one set of settings`,
+      );
     }
   }
 
@@ -236,13 +287,22 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
     const account = team?.accounts.find((a) => a.name === caller.account);
     const modePath: FieldPath = [...e.path, 'payment', 'mode'];
     if (account && e.payment.mode === 'local' && (account.voucherKey === 'payment-server' || account.voucherKey === 'none')) {
-      issue(modePath, `local mode needs a voucher key in service "${caller.name}", but account "${account.name}" of team "${team!.name}" has voucherKey "${account.voucherKey}" (use "service" or "both")`);
+      issue(
+        modePath,
+        `local mode needs a voucher key in service "${caller.name}", but account "${account.name}" of team "${team!.name}" has voucherKey "${account.voucherKey}" (use "service" or "both")`,
+      );
     }
     if (account && e.payment.mode === 'remote' && account.voucherKey === 'service') {
-      issue(modePath, `remote mode needs ${team!.paymentServer.name} to hold the signing key of account "${account.name}", but its voucher key is held by the service only (voucherKey "service"; use "both" or "payment-server")`);
+      issue(
+        modePath,
+        `remote mode needs ${team!.paymentServer.name} to hold the signing key of account "${account.name}", but its voucher key is held by the service only (voucherKey "service"; use "both" or "payment-server")`,
+      );
     }
     if (e.payment.mode !== 'off' && e.payment.prepay > 1 && e.payment.prepay > callee.maxPrepay) {
-      issue([...e.path, 'payment', 'prepay'], `"${callee.name}" takes at most ${callee.maxPrepay} prepaid calls per voucher (services.${callee.name}.accepts.prepaidTickets), not ${e.payment.prepay}`);
+      issue(
+        [...e.path, 'payment', 'prepay'],
+        `"${callee.name}" takes at most ${callee.maxPrepay} prepaid calls per voucher (services.${callee.name}.accepts.prepaidTickets), not ${e.payment.prepay}`,
+      );
     }
     if (e.payment.mode !== 'off' && callee.price === 0n) issue([...e.path, 'to'], `"${callee.name}" is paid on this edge but has no price`);
   }
@@ -254,7 +314,8 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
     if (entrySeen.has(name)) issue(['entry', i], `entry "${name}" is listed twice`);
     entrySeen.add(name);
     if (!s) issue(['entry', i], `unknown entry "${name}": no service has that name`);
-    else if (s.kind !== 'public' && s.kind !== 'worker') issue(['entry', i], `a ${s.kind} service cannot be an entry: load is sent unpaid, and it only serves paid calls`);
+    else if (s.kind !== 'public' && s.kind !== 'worker')
+      issue(['entry', i], `a ${s.kind} service cannot be an entry: load is sent unpaid, and it only serves paid calls`);
     else {
       const caller = edges.find((e) => e.to === name);
       if (caller) issue(['entry', i], `entry "${name}" is also called by "${caller.from}"; an entry is only called by the load generator`);
@@ -270,10 +331,18 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
   services.forEach((s, i) => {
     if (!reached.has(s.name)) issue(['services', i, 'name'], `service "${s.name}" is not an entry and no entry reaches it`);
   });
-  for (const s of services) if (s.kind === 'public' && !entries.has(s.name)) issue(['services', t.services.findIndex((x) => x.name === s.name), 'kind'], 'a public service has no paid route: it can only be an entry');
+  for (const s of services)
+    if (s.kind === 'public' && !entries.has(s.name))
+      issue(
+        ['services', t.services.findIndex((x) => x.name === s.name), 'kind'],
+        'a public service has no paid route: it can only be an entry',
+      );
 
   // ---- cycles
-  const cycle = findCycle(services.map((s) => s.name), edges);
+  const cycle = findCycle(
+    services.map((s) => s.name),
+    edges,
+  );
   if (cycle) issue([...cycle.closing.path, 'to'], `the calls form a cycle: ${cycle.names.join(' → ')}`);
 
   // ---- ports
@@ -290,11 +359,23 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
 
   // ---- chain
   if (t.chain.kind === 'external' && !t.chain.url) issue(['chain', 'url'], 'an external chain needs its JSON-RPC url');
-  if (t.chain.kind !== 'external' && t.chain.url) issue(['chain', 'url'], `a ${t.chain.kind} chain is started here; url is for kind "external"`);
-  if (t.chain.kind === 'external' && t.chain.port !== undefined) issue(['chain', 'port'], 'an external chain listens where it listens: give its url, not a port');
+  if (t.chain.kind !== 'external' && t.chain.url)
+    issue(['chain', 'url'], `a ${t.chain.kind} chain is started here; url is for kind "external"`);
+  if (t.chain.kind === 'external' && t.chain.port !== undefined)
+    issue(['chain', 'port'], 'an external chain listens where it listens: give its url, not a port');
 
   if (issues.length) throw new TopologyError(issues, source);
-  return { name: t.name, description: t.description ?? null, seed: t.seed, chain: t.chain, teams, services, edges, entry: t.entry, source: t };
+  return {
+    name: t.name,
+    description: t.description ?? null,
+    seed: t.seed,
+    chain: t.chain,
+    teams,
+    services,
+    edges,
+    entry: t.entry,
+    source: t,
+  };
 }
 
 function edgePayment(
@@ -307,7 +388,8 @@ function edgePayment(
   let deposit = DEFAULT_PAYMENT.deposit;
   if (merged.deposit !== undefined) {
     deposit = parseAmount(merged.deposit);
-    if (deposit === 0n) issue([...(own?.deposit !== undefined ? path : ['defaults', 'payment']), 'deposit'], 'a channel needs a deposit above 0');
+    if (deposit === 0n)
+      issue([...(own?.deposit !== undefined ? path : ['defaults', 'payment']), 'deposit'], 'a channel needs a deposit above 0');
   }
   return {
     mode: merged.mode ?? DEFAULT_PAYMENT.mode,
@@ -324,7 +406,13 @@ function checkPublicCalls(s: Service, t: Topology, byName: Map<string, Service>,
   const path: FieldPath = ['calls', s.name];
   const calls = s.groups.flatMap((g) => g.calls);
   const shape = calls.map((e) => byName.get(e.to)?.kind);
-  if (t.calls[s.name] === undefined || s.groups.length !== 1 || shape.length !== 2 || shape[0] !== 'random-number' || shape[1] !== 'persistence') {
+  if (
+    t.calls[s.name] === undefined ||
+    s.groups.length !== 1 ||
+    shape.length !== 2 ||
+    shape[0] !== 'random-number' ||
+    shape[1] !== 'persistence'
+  ) {
     issue(path, 'a public service makes one group of two calls: a random-number service, then a persistence service (as in the thesis)');
     return;
   }
@@ -332,7 +420,10 @@ function checkPublicCalls(s: Service, t: Topology, byName: Map<string, Service>,
     if (e.probability !== 1) issue([...e.path, 'probability'], 'a public service always makes both calls (probability 1)');
   });
   if (JSON.stringify(paymentJson(calls[0]!.payment)) !== JSON.stringify(paymentJson(calls[1]!.payment))) {
-    issue([...calls[1]!.path, 'payment'], 'a public service pays both upstreams through one consumer: give both calls the same payment settings');
+    issue(
+      [...calls[1]!.path, 'payment'],
+      'a public service pays both upstreams through one consumer: give both calls the same payment settings',
+    );
   }
 }
 

@@ -27,7 +27,13 @@ test('the thesis files use only the variables compose/.env.example sets', () => 
 });
 
 /** The services of a compose file, in order. */
-const servicesOf = (text: string) => [...text.slice(text.indexOf('\nservices:\n')).split('\nvolumes:\n')[0]!.matchAll(/^ {2}([a-z0-9-]+):$/gm)].map((m) => m[1]);
+const servicesOf = (text: string) =>
+  [
+    ...text
+      .slice(text.indexOf('\nservices:\n'))
+      .split('\nvolumes:\n')[0]!
+      .matchAll(/^ {2}([a-z0-9-]+):$/gm),
+  ].map((m) => m[1]);
 
 /** The WORKER_CONFIG of every worker in a file, with the file's defaults filled in for its variables. */
 function workerConfigs(text: string): ReturnType<typeof parseWorkerConfig>[] {
@@ -41,15 +47,26 @@ describe('a generated topology', () => {
 
   test('gets a service per worker with its WORKER_CONFIG, a payment server per team, the chain, deploy and the visualizer', () => {
     const services = servicesOf(files.payment.text);
-    expect(services).toEqual(['chain', 'deploy', 'payment-server-1', 'payment-server-2', ...Array.from({ length: 12 }, (_, i) => `s${i}`), 'visualizer']);
+    expect(services).toEqual([
+      'chain',
+      'deploy',
+      'payment-server-1',
+      'payment-server-2',
+      ...Array.from({ length: 12 }, (_, i) => `s${i}`),
+      'visualizer',
+    ]);
     const configs = workerConfigs(files.payment.text);
     expect(configs.map((c) => c.name)).toEqual(Array.from({ length: 12 }, (_, i) => `s${i}`));
     const t = loadTopology('ba:12,7');
     for (const c of configs) {
       const s = t.services.find((x) => x.name === c.name)!;
-      expect(c.groups.flatMap((g) => g.calls.map((call) => [call.to, call.url]))).toEqual(s.groups.flatMap((g) => g.calls.map((e) => [e.to, `http://${e.to}:${8100 + Number(e.to.slice(1))}`])));
+      expect(c.groups.flatMap((g) => g.calls.map((call) => [call.to, call.url]))).toEqual(
+        s.groups.flatMap((g) => g.calls.map((e) => [e.to, `http://${e.to}:${8100 + Number(e.to.slice(1))}`])),
+      );
       // One mode for every edge: PAYMENT switches them all, so the calls name none.
-      expect(c.groups.flatMap((g) => g.calls.map((call) => call.payment.mode))).toEqual(c.groups.flatMap((g) => g.calls.map(() => undefined)));
+      expect(c.groups.flatMap((g) => g.calls.map((call) => call.payment.mode))).toEqual(
+        c.groups.flatMap((g) => g.calls.map(() => undefined)),
+      );
     }
     expect(files.payment.text).toContain('PAYMENT: ${PAYMENT:-local}');
   });
@@ -62,7 +79,7 @@ describe('a generated topology', () => {
     expect(workerConfigs(files.noPayment.text).every((c) => c.price === '0')).toBe(true);
   });
 
-  test('the env file has a value for every variable the files require, and the deployer\'s contract address', () => {
+  test("the env file has a value for every variable the files require, and the deployer's contract address", () => {
     const env = Object.fromEntries([...files.env.text.matchAll(/^([A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
     const required = [...files.payment.text.matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1]!);
     expect(required.filter((v) => !env[v])).toEqual([]);
@@ -95,12 +112,18 @@ test('YAML scalars: plain where YAML reads them back, quoted where it would not'
 const composeInstalled = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
 if (!composeInstalled) process.stderr.write('compose config check of generated files skipped: no docker-compose\n');
 
-(composeInstalled ? test : test.skip).each(['ba:12,7', 'diamond', 'fanout:2,2,mode=remote', 'chain:3,prepay=5'])('%s: Compose 1.29 accepts both files (compose config)', (spec) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'chanpay-compose-'));
-  const files = composeOutput({ topology: spec, out: dir });
-  for (const f of [files.payment, files.noPayment, files.env]) writeFileSync(path.join(dir, f.name), f.text);
-  for (const f of [files.payment, files.noPayment]) {
-    const r = spawnSync('docker-compose', ['--env-file', path.join(dir, files.env.name), '-f', path.join(dir, f.name), 'config', '-q'], { encoding: 'utf8', timeout: 30_000 });
-    expect([f.name, r.status, r.stderr.trim()]).toEqual([f.name, 0, '']);
-  }
-});
+(composeInstalled ? test : test.skip).each(['ba:12,7', 'diamond', 'fanout:2,2,mode=remote', 'chain:3,prepay=5'])(
+  '%s: Compose 1.29 accepts both files (compose config)',
+  (spec) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'chanpay-compose-'));
+    const files = composeOutput({ topology: spec, out: dir });
+    for (const f of [files.payment, files.noPayment, files.env]) writeFileSync(path.join(dir, f.name), f.text);
+    for (const f of [files.payment, files.noPayment]) {
+      const r = spawnSync('docker-compose', ['--env-file', path.join(dir, files.env.name), '-f', path.join(dir, f.name), 'config', '-q'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect([f.name, r.status, r.stderr.trim()]).toEqual([f.name, 0, '']);
+    }
+  },
+);

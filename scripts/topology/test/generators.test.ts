@@ -1,13 +1,26 @@
 /** The generators: deterministic for a seed, the shapes their names promise, and µBench's rules. */
-import { barabasiAlbertTree, depths, expectedCalls, findCycle, generate, loadTopology, parseTopology, workPerCall, type ResolvedTopology } from '../src';
+import {
+  barabasiAlbertTree,
+  depths,
+  expectedCalls,
+  findCycle,
+  generate,
+  loadTopology,
+  parseTopology,
+  workPerCall,
+  type ResolvedTopology,
+} from '../src';
 
 const edges = (t: ResolvedTopology) => t.edges.map((e) => `${e.from}>${e.to}`);
 const childrenOf = (t: ResolvedTopology, name: string) => t.edges.filter((e) => e.from === name).map((e) => e.to);
 
 describe('determinism', () => {
-  test.each(['chain:5', 'fanout:3,2', 'ba:12,7', 'ba:40,123,groups=3,probability=random', 'diamond', 'thesis'])('%s gives the same topology every time', (spec) => {
-    expect(generate(spec)).toEqual(generate(spec));
-  });
+  test.each(['chain:5', 'fanout:3,2', 'ba:12,7', 'ba:40,123,groups=3,probability=random', 'diamond', 'thesis'])(
+    '%s gives the same topology every time',
+    (spec) => {
+      expect(generate(spec)).toEqual(generate(spec));
+    },
+  );
 
   test('another seed gives another Barabási–Albert graph, the same seed the same one', () => {
     const graphs = [1, 2, 3, 4].map((seed) => edges(loadTopology(`ba:20,${seed}`)).join(' '));
@@ -49,7 +62,12 @@ describe('shapes', () => {
     const t = loadTopology(`ba:${n},${seed}`);
     expect(t.services).toHaveLength(n);
     expect(t.edges).toHaveLength(n - 1);
-    expect(findCycle(t.services.map((s) => s.name), t.edges)).toBeNull();
+    expect(
+      findCycle(
+        t.services.map((s) => s.name),
+        t.edges,
+      ),
+    ).toBeNull();
     const reached = depths(t);
     expect(reached.size).toBe(n);
     for (const s of t.services.slice(1)) expect(t.edges.filter((e) => e.to === s.name)).toHaveLength(1);
@@ -57,7 +75,7 @@ describe('shapes', () => {
     for (const e of t.edges) expect(Number(e.from.slice(1))).toBeLessThan(Number(e.to.slice(1)));
   });
 
-  test('ba picks parents with weight d^power + zeroAppeal (igraph\'s rule): the second child joins s0 with (1 + a) / (1 + 2a)', () => {
+  test("ba picks parents with weight d^power + zeroAppeal (igraph's rule): the second child joins s0 with (1 + a) / (1 + 2a)", () => {
     const runs = 4000;
     let joined = 0;
     for (let seed = 0; seed < runs; seed++) if (barabasiAlbertTree(3, 0.05, 3.25, seed)[0]!.length === 2) joined++;
@@ -71,7 +89,10 @@ describe('shapes', () => {
     const hub = t.services.reduce((a, b) => (childrenOf(t, b.name).length > childrenOf(t, a.name).length ? b : a));
     // In the order the children joined (µBench's water filling goes by that order).
     const calls = childrenOf(t, hub.name).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
-    expect(hub.groups.map((g) => g.calls.map((e) => e.to))).toEqual([calls.filter((_, i) => i % 2 === 0), calls.filter((_, i) => i % 2 === 1)]);
+    expect(hub.groups.map((g) => g.calls.map((e) => e.to))).toEqual([
+      calls.filter((_, i) => i % 2 === 0),
+      calls.filter((_, i) => i % 2 === 1),
+    ]);
     expect(hub.groups.every((g) => g.seqLen === 1)).toBe(true);
   });
 
@@ -91,20 +112,27 @@ describe('shapes', () => {
   test('bad generator input says what is wrong', () => {
     expect(() => generate('chain:0')).toThrow('chain:0: D (hops) must be a whole number from 1 to 200, got "0"');
     expect(() => generate('fanout:3')).toThrow('fanout:3: D (depth) is missing (F (fan-out), D (depth))');
-    expect(() => generate('ba:12,7,colour=blue')).toThrow(/ba:12,7,colour=blue: unknown option "colour"; options: power, zeroAppeal, groups, seqLen, teams/);
+    expect(() => generate('ba:12,7,colour=blue')).toThrow(
+      /ba:12,7,colour=blue: unknown option "colour"; options: power, zeroAppeal, groups, seqLen, teams/,
+    );
     expect(() => generate('ba:12,7,price=lots')).toThrow(/price: "lots" is not an amount/);
-    expect(() => loadTopology('no-such-file.json')).toThrow(/"no-such-file.json" is neither a topology file nor a generator \(thesis, chain:D/);
+    expect(() => loadTopology('no-such-file.json')).toThrow(
+      /"no-such-file.json" is neither a topology file nor a generator \(thesis, chain:D/,
+    );
   });
 });
 
 describe('total work is held constant whatever the size (µBench)', () => {
-  test.each(['chain:1', 'chain:9', 'fanout:3,2', 'ba:12,7', 'diamond'])('%s with total=keccak:120000 burns 120000 rounds per request, split evenly', (spec) => {
-    const t = loadTopology(`${spec},total=keccak:120000`.replace(/^diamond,/, 'diamond:'));
-    const visits = expectedCalls(t);
-    const total = t.services.reduce((sum, s) => sum + visits.get(s.name)! * s.work!.keccakRounds, 0);
-    expect(Math.abs(total - 120_000)).toBeLessThanOrEqual(t.services.length);
-    expect(new Set(t.services.map((s) => s.work!.keccakRounds)).size).toBe(1);
-  });
+  test.each(['chain:1', 'chain:9', 'fanout:3,2', 'ba:12,7', 'diamond'])(
+    '%s with total=keccak:120000 burns 120000 rounds per request, split evenly',
+    (spec) => {
+      const t = loadTopology(`${spec},total=keccak:120000`.replace(/^diamond,/, 'diamond:'));
+      const visits = expectedCalls(t);
+      const total = t.services.reduce((sum, s) => sum + visits.get(s.name)! * s.work!.keccakRounds, 0);
+      expect(Math.abs(total - 120_000)).toBeLessThanOrEqual(t.services.length);
+      expect(new Set(t.services.map((s) => s.work!.keccakRounds)).size).toBe(1);
+    },
+  );
 
   test('expected calls weigh probabilities and seqLen: half the work goes where half the calls go', () => {
     const input = generate('chain:2,probability=0.5');
@@ -117,7 +145,11 @@ describe('total work is held constant whatever the size (µBench)', () => {
 
   test('--total-work applies to any topology with workers, and says so when it has none', () => {
     expect(loadTopology('chain:3', { totalWork: 'busy:4000' }).services.map((s) => s.work!.busyMicros)).toEqual([1000, 1000, 1000, 1000]);
-    expect(() => loadTopology('thesis', { totalWork: 'keccak:10' })).toThrow('total work is spread over the workers, and this topology has none');
-    expect(() => loadTopology('chain:3', { totalWork: 'lots' })).toThrow('total work must be keccak:<rounds> or busy:<microseconds> per request, got "lots"');
+    expect(() => loadTopology('thesis', { totalWork: 'keccak:10' })).toThrow(
+      'total work is spread over the workers, and this topology has none',
+    );
+    expect(() => loadTopology('chain:3', { totalWork: 'lots' })).toThrow(
+      'total work must be keccak:<rounds> or busy:<microseconds> per request, got "lots"',
+    );
   });
 });

@@ -14,7 +14,11 @@ test('the JSON Schema describes the file: required fields, kinds, no unknown key
   expect(service.properties.kind.enum).toEqual(['public', 'random-number', 'persistence', 'worker']);
   expect(service.properties.price.description).toMatch(/"2 gwei"/);
   expect(service.required).toEqual(['name', 'kind', 'team']);
-  expect(schema.properties.calls.additionalProperties.items.properties.calls.items.properties.payment.properties.mode.enum).toEqual(['local', 'remote', 'off']);
+  expect(schema.properties.calls.additionalProperties.items.properties.calls.items.properties.payment.properties.mode.enum).toEqual([
+    'local',
+    'remote',
+    'off',
+  ]);
 });
 
 test('the worked example of docs/topologies.md is valid and names the schema', () => {
@@ -27,11 +31,14 @@ test('the worked example of docs/topologies.md is valid and names the schema', (
   ]);
 });
 
-test.each(['thesis', 'chain:3', 'fanout:2,2', 'ba:12,7', 'diamond'])('what `npm run topology -- json %s` writes reads back as the same topology', (spec) => {
-  const t = loadTopology(spec);
-  const file = JSON.parse(JSON.stringify(t.source));
-  expect(TopologySchema.safeParse(file).success).toBe(true);
-  const again = parseTopology(file);
-  expect(again.edges.map((e) => [e.from, e.to, e.payment])).toEqual(t.edges.map((e) => [e.from, e.to, e.payment]));
-  expect(again.services).toEqual(t.services);
-});
+test.each(['thesis', 'chain:3', 'fanout:2,2', 'ba:12,7', 'diamond'])(
+  'what `npm run topology -- json %s` writes reads back as the same topology',
+  (spec) => {
+    const t = loadTopology(spec);
+    const file = JSON.parse(JSON.stringify(t.source));
+    expect(TopologySchema.safeParse(file).success).toBe(true);
+    const again = parseTopology(file);
+    expect(again.edges.map((e) => [e.from, e.to, e.payment])).toEqual(t.edges.map((e) => [e.from, e.to, e.payment]));
+    expect(again.services).toEqual(t.services);
+  },
+);

@@ -6,7 +6,14 @@
 import path from 'node:path';
 import { loadTopology, makeCredentials, paymentServerEnv, serviceEnv, ENTRY_OF, type EnvContext, type ResolvedTopology } from '../src';
 
-const PORTS: Record<string, number> = { chain: 8545, 'payment-server-1': 3001, 'payment-server-2': 3002, persistence: 8001, 'random-number': 8002, public: 8003 };
+const PORTS: Record<string, number> = {
+  chain: 8545,
+  'payment-server-1': 3001,
+  'payment-server-2': 3002,
+  persistence: 8001,
+  'random-number': 8002,
+  public: 8003,
+};
 const url = (name: string) => `http://127.0.0.1:${PORTS[name]}`;
 
 /** What the added variables mean when unset: the services' own defaults (services/README.md). */
@@ -45,8 +52,21 @@ function oldEnvironments(ctx: EnvContext, mode: 'local' | 'remote' | 'off', sync
     };
   }
   const c = (name: string) => ctx.credentials.get(name)!;
-  const ps = { PS_HOST: '127.0.0.1', PS_RPC_URL: ctx.rpcUrl, PS_LOG_LEVEL: 'warn', PS_WATCH_INTERVAL_MS: '200', PS_MIN_CHALLENGE_PERIOD: '30', PS_CLAIM_INTERVAL_SECONDS: '300' };
-  const provider = (name: string) => ({ ...common, PAYMENT: mode, PAYMENT_SERVER_URL: url('payment-server-1'), PAYMENT_SERVER_TOKEN: c(name).token, ...(sync ? { PAYMENT_SYNC: 'true' } : {}) });
+  const ps = {
+    PS_HOST: '127.0.0.1',
+    PS_RPC_URL: ctx.rpcUrl,
+    PS_LOG_LEVEL: 'warn',
+    PS_WATCH_INTERVAL_MS: '200',
+    PS_MIN_CHALLENGE_PERIOD: '30',
+    PS_CLAIM_INTERVAL_SECONDS: '300',
+  };
+  const provider = (name: string) => ({
+    ...common,
+    PAYMENT: mode,
+    PAYMENT_SERVER_URL: url('payment-server-1'),
+    PAYMENT_SERVER_TOKEN: c(name).token,
+    ...(sync ? { PAYMENT_SYNC: 'true' } : {}),
+  });
   return {
     'payment-server-1': {
       ...ps,
@@ -111,7 +131,7 @@ describe.each([
     ]);
   });
 
-  test('every variable the old builder set has the same value; the added ones hold the services\' defaults', () => {
+  test("every variable the old builder set has the same value; the added ones hold the services' defaults", () => {
     for (const [name, env] of Object.entries(before)) {
       const expected = env;
       for (const [k, v] of Object.entries(expected)) expect([name, k, now[name]![k]]).toEqual([name, k, v]);
@@ -132,8 +152,16 @@ test('the thesis prices, accounts and channel terms', () => {
     ['public', 0n, 8003, 'consumers'],
   ]);
   expect(t.edges.map((e) => [e.from, e.to, e.payment])).toEqual([
-    ['public', 'random-number', { mode: 'local', prepay: 1, deposit: 5_000_000_000_000_000n, sync: false, challengePeriod: 120, idempotencyKeys: false }],
-    ['public', 'persistence', { mode: 'local', prepay: 1, deposit: 5_000_000_000_000_000n, sync: false, challengePeriod: 120, idempotencyKeys: false }],
+    [
+      'public',
+      'random-number',
+      { mode: 'local', prepay: 1, deposit: 5_000_000_000_000_000n, sync: false, challengePeriod: 120, idempotencyKeys: false },
+    ],
+    [
+      'public',
+      'persistence',
+      { mode: 'local', prepay: 1, deposit: 5_000_000_000_000_000n, sync: false, challengePeriod: 120, idempotencyKeys: false },
+    ],
   ]);
   expect(t.teams.map((x) => [x.paymentServer.name, x.paymentServer.port])).toEqual([
     ['payment-server-1', 3001],

@@ -24,7 +24,10 @@ function issuesOf(input: unknown): string[] {
     parseTopology(input);
   } catch (e) {
     if (!(e instanceof TopologyError)) throw e;
-    return e.message.split('\n').slice(1).map((l) => l.trim());
+    return e.message
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim());
   }
   throw new Error('the topology was accepted');
 }
@@ -60,11 +63,15 @@ describe('each problem is named by its path', () => {
   });
 
   test('an unknown upstream', () => {
-    expect(issuesOf(edit((t) => (t.calls!.front![0]!.calls[0]!.to = 'nobody')))).toContain('calls.front[0].calls[0].to: unknown upstream "nobody": no service has that name');
+    expect(issuesOf(edit((t) => (t.calls!.front![0]!.calls[0]!.to = 'nobody')))).toContain(
+      'calls.front[0].calls[0].to: unknown upstream "nobody": no service has that name',
+    );
   });
 
   test('an unknown caller', () => {
-    expect(issuesOf(edit((t) => (t.calls!.ghost = [{ calls: [{ to: 'rn' }] }])))).toEqual(['calls.ghost: unknown caller "ghost": no service has that name']);
+    expect(issuesOf(edit((t) => (t.calls!.ghost = [{ calls: [{ to: 'rn' }] }])))).toEqual([
+      'calls.ghost: unknown caller "ghost": no service has that name',
+    ]);
   });
 
   test('an unknown team', () => {
@@ -78,12 +85,16 @@ describe('each problem is named by its path', () => {
   });
 
   test('a price that is not an amount', () => {
-    expect(issuesOf(edit((t) => (t.services[1]!.price = '2 gwie')))).toEqual([expect.stringMatching(/^services\[1\]\.price: unknown unit "gwie": use wei, .*gwei/)]);
+    expect(issuesOf(edit((t) => (t.services[1]!.price = '2 gwie')))).toEqual([
+      expect.stringMatching(/^services\[1\]\.price: unknown unit "gwie": use wei, .*gwei/),
+    ]);
     expect(issuesOf(edit((t) => (t.services[1]!.price = 'two')))[0]).toMatch(/^services\[1\]\.price: "two" is not an amount/);
   });
 
   test('a service calling itself', () => {
-    expect(issuesOf(edit((t) => t.calls!.mid![0]!.calls.push({ to: 'mid' })))).toEqual(['calls.mid[0].calls[1].to: service "mid" calls itself']);
+    expect(issuesOf(edit((t) => t.calls!.mid![0]!.calls.push({ to: 'mid' })))).toEqual([
+      'calls.mid[0].calls[1].to: service "mid" calls itself',
+    ]);
   });
 
   test('ports that collide', () => {
@@ -92,7 +103,10 @@ describe('each problem is named by its path', () => {
       t.teams[1]!.paymentServer = { port: 9000 };
       t.chain = { port: 9000 };
     });
-    expect(issuesOf(t)).toEqual(['teams[1].paymentServer.port: port 9000 is also the port of the chain', 'services[0].port: port 9000 is also the port of the chain']);
+    expect(issuesOf(t)).toEqual([
+      'teams[1].paymentServer.port: port 9000 is also the port of the chain',
+      'services[0].port: port 9000 is also the port of the chain',
+    ]);
   });
 
   test('remote mode whose payment server does not hold the signing key', () => {
@@ -131,16 +145,24 @@ describe('and the other rules', () => {
   });
 
   test('a service defined twice', () => {
-    expect(issuesOf(edit((t) => t.services.push({ name: 'rn', kind: 'random-number', team: 'b' })))).toContain('services[3].name: service "rn" is defined twice (also at index 2)');
+    expect(issuesOf(edit((t) => t.services.push({ name: 'rn', kind: 'random-number', team: 'b' })))).toContain(
+      'services[3].name: service "rn" is defined twice (also at index 2)',
+    );
   });
 
   test('an entry with a price, and an entry that is also called', () => {
-    expect(issuesOf(edit((t) => (t.services[0]!.price = '1 gwei')))).toEqual(['services[0].price: an entry is called by the load generator, which does not pay: an entry has no price']);
-    expect(issuesOf(edit((t) => (t.entry = ['front', 'mid'])))).toContain('entry[1]: entry "mid" is also called by "front"; an entry is only called by the load generator');
+    expect(issuesOf(edit((t) => (t.services[0]!.price = '1 gwei')))).toEqual([
+      'services[0].price: an entry is called by the load generator, which does not pay: an entry has no price',
+    ]);
+    expect(issuesOf(edit((t) => (t.entry = ['front', 'mid'])))).toContain(
+      'entry[1]: entry "mid" is also called by "front"; an entry is only called by the load generator',
+    );
   });
 
   test('a service nobody reaches', () => {
-    expect(issuesOf(edit((t) => t.services.push({ name: 'lonely', kind: 'worker', team: 'a' })))).toEqual(['services[3].name: service "lonely" is not an entry and no entry reaches it']);
+    expect(issuesOf(edit((t) => t.services.push({ name: 'lonely', kind: 'worker', team: 'a' })))).toEqual([
+      'services[3].name: service "lonely" is not an entry and no entry reaches it',
+    ]);
   });
 
   test('a provider paid in two modes', () => {
@@ -149,7 +171,9 @@ describe('and the other rules', () => {
       t.calls!.front2 = [{ calls: [{ to: 'mid', payment: { mode: 'remote' } }] }];
       t.entry.push('front2');
     });
-    expect(issuesOf(t)).toEqual(['calls.front2[0].calls[0].payment.mode: "mid" is paid in local mode by "front" (calls.front[0].calls[0]) and in remote mode here: a provider runs one mode']);
+    expect(issuesOf(t)).toEqual([
+      'calls.front2[0].calls[0].payment.mode: "mid" is paid in local mode by "front" (calls.front[0].calls[0]) and in remote mode here: a provider runs one mode',
+    ]);
   });
 
   test('more prepaid calls than the provider takes', () => {
@@ -157,7 +181,9 @@ describe('and the other rules', () => {
       t.services[2]!.accepts = { prepaidTickets: 10 };
       t.calls!.mid![0]!.calls[0]!.payment = { prepay: 20 };
     });
-    expect(issuesOf(t)).toEqual(['calls.mid[0].calls[0].payment.prepay: "rn" takes at most 10 prepaid calls per voucher (services.rn.accepts.prepaidTickets), not 20']);
+    expect(issuesOf(t)).toEqual([
+      'calls.mid[0].calls[0].payment.prepay: "rn" takes at most 10 prepaid calls per voucher (services.rn.accepts.prepaidTickets), not 20',
+    ]);
   });
 
   test('a random-number service that calls somebody, and a public service that calls a worker', () => {
@@ -165,13 +191,19 @@ describe('and the other rules', () => {
     const pub = edit((t) => {
       t.services[0]!.kind = 'public';
     });
-    expect(issuesOf(pub)).toEqual(['calls.front: a public service makes one group of two calls: a random-number service, then a persistence service (as in the thesis)']);
+    expect(issuesOf(pub)).toEqual([
+      'calls.front: a public service makes one group of two calls: a random-number service, then a persistence service (as in the thesis)',
+    ]);
   });
 
   test('replicas, an external chain without url, a zero deposit', () => {
-    expect(issuesOf(edit((t) => (t.services[1]!.replicas = 3)))).toEqual(['services[1].replicas: more than one replica is not supported yet (one process per service); keep 1']);
+    expect(issuesOf(edit((t) => (t.services[1]!.replicas = 3)))).toEqual([
+      'services[1].replicas: more than one replica is not supported yet (one process per service); keep 1',
+    ]);
     expect(issuesOf(edit((t) => (t.chain = { kind: 'external' })))).toEqual(['chain.url: an external chain needs its JSON-RPC url']);
-    expect(issuesOf(edit((t) => (t.defaults = { payment: { deposit: '0' } })))).toEqual(['defaults.payment.deposit: a channel needs a deposit above 0']);
+    expect(issuesOf(edit((t) => (t.defaults = { payment: { deposit: '0' } })))).toEqual([
+      'defaults.payment.deposit: a channel needs a deposit above 0',
+    ]);
   });
 
   test('every problem at once, in one error', () => {
@@ -186,7 +218,12 @@ describe('and the other rules', () => {
 
   test('the builder refuses a bad topology before it starts anything', async () => {
     const dataDir = path.join(mkdtempSync(path.join(tmpdir(), 'chanpay-topology-')), 'never');
-    await expect(startTopology(edit((t) => (t.services[1]!.team = 'c')), { dataDir })).rejects.toThrow(TopologyError);
+    await expect(
+      startTopology(
+        edit((t) => (t.services[1]!.team = 'c')),
+        { dataDir },
+      ),
+    ).rejects.toThrow(TopologyError);
     expect(existsSync(dataDir)).toBe(false);
   });
 });

@@ -31,7 +31,13 @@ export interface RunningPersistenceService {
 const NUMBER_RE = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 /** Builds the app; `provider` null runs it without payments (same routes and code path otherwise). */
-export function createPersistenceApp(store: NumberStore, provider: PaymentProvider | null, price: Price = DEFAULT_PRICE, logger?: Logger, adminToken?: string): Koa {
+export function createPersistenceApp(
+  store: NumberStore,
+  provider: PaymentProvider | null,
+  price: Price = DEFAULT_PRICE,
+  logger?: Logger,
+  adminToken?: string,
+): Koa {
   const router = new Router();
   const { paymentRequired } = createKoaPayments(provider);
   router.get('/status', (ctx) => {
@@ -63,7 +69,11 @@ export function createPersistenceApp(store: NumberStore, provider: PaymentProvid
 export async function startPersistenceService(opts: PersistenceServiceOptions): Promise<RunningPersistenceService> {
   const service = await startProviderService(opts, DEFAULT_PORT, (provider) => {
     const store = new NumberStore(opts.dbPath ?? DEFAULT_DB_PATH);
-    return { app: createPersistenceApp(store, provider, opts.price ?? DEFAULT_PRICE, opts.logger, opts.adminToken), store, close: () => store.close() };
+    return {
+      app: createPersistenceApp(store, provider, opts.price ?? DEFAULT_PRICE, opts.logger, opts.adminToken),
+      store,
+      close: () => store.close(),
+    };
   });
   return { url: service.url, provider: service.provider, store: service.opened.store, stop: () => service.stop() };
 }

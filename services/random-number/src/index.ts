@@ -23,7 +23,12 @@ export interface RunningService {
 }
 
 /** Builds the app; `provider` null runs it without payments (same routes and code path otherwise). */
-export function createRandomNumberApp(provider: PaymentProvider | null, price: Price = DEFAULT_PRICE, logger?: Logger, adminToken?: string): Koa {
+export function createRandomNumberApp(
+  provider: PaymentProvider | null,
+  price: Price = DEFAULT_PRICE,
+  logger?: Logger,
+  adminToken?: string,
+): Koa {
   const router = new Router();
   const { paymentRequired } = createKoaPayments(provider);
   router.get('/status', (ctx) => {
@@ -37,5 +42,7 @@ export function createRandomNumberApp(provider: PaymentProvider | null, price: P
 
 /** Starts the service (port 0 picks a free one; default 8002). */
 export function startRandomNumberService(opts: RandomNumberServiceOptions): Promise<RunningService> {
-  return startProviderService(opts, DEFAULT_PORT, (provider) => ({ app: createRandomNumberApp(provider, opts.price ?? DEFAULT_PRICE, opts.logger, opts.adminToken) }));
+  return startProviderService(opts, DEFAULT_PORT, (provider) => ({
+    app: createRandomNumberApp(provider, opts.price ?? DEFAULT_PRICE, opts.logger, opts.adminToken),
+  }));
 }

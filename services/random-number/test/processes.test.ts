@@ -114,7 +114,8 @@ describe('the three services run as processes from environment variables (PAYMEN
     const all = table('All services:');
     const providers = table('Providers (');
     const consumer = table('Consumer (');
-    const names = (rows: { name: string; only?: string }[], service: string) => rows.filter((r) => !r.only || r.only === service).map((r) => r.name);
+    const names = (rows: { name: string; only?: string }[], service: string) =>
+      rows.filter((r) => !r.only || r.only === service).map((r) => r.name);
     return {
       'random-number': [...names(all, 'random-number'), ...names(providers, 'random-number')],
       persistence: [...names(all, 'persistence'), ...names(providers, 'persistence')],

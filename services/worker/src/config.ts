@@ -36,7 +36,12 @@ export const WorkerConfigSchema = z.strictObject({
   /** Per call, wei; 0 serves free (an entry). */
   price: wei.default('0'),
   /** Seeds the per-request decisions (which calls are made). */
-  seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(1),
   work: z
     .strictObject({
       keccakRounds: z.number().int().min(0).max(100_000_000).default(0),
@@ -76,7 +81,10 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     : env.WORKER_CONFIG_FILE
       ? [`WORKER_CONFIG_FILE ${env.WORKER_CONFIG_FILE}`, readText(env.WORKER_CONFIG_FILE)]
       : (() => {
-          throw new ChanpayError('VALIDATION_ERROR', 'the worker needs its configuration: WORKER_CONFIG (JSON) or WORKER_CONFIG_FILE (a JSON file)');
+          throw new ChanpayError(
+            'VALIDATION_ERROR',
+            'the worker needs its configuration: WORKER_CONFIG (JSON) or WORKER_CONFIG_FILE (a JSON file)',
+          );
         })();
   let json: unknown;
   try {

@@ -23,11 +23,30 @@ import {
   type PaymentServerSettings,
   type ProviderSettings,
 } from '@chanpay/client-lib';
-import { callUpstream, planCalls, REQUEST_ID_HEADER, round, UpstreamError, type CallTiming, type HopReceipt, type HopTrace, type Pay } from './calls';
+import {
+  callUpstream,
+  planCalls,
+  REQUEST_ID_HEADER,
+  round,
+  UpstreamError,
+  type CallTiming,
+  type HopReceipt,
+  type HopTrace,
+  type Pay,
+} from './calls';
 import type { UpstreamCall, WorkerConfig } from './config';
 import { doWork, payloadOf } from './work';
 
-export { parseWorkerConfig, workerConfigFromEnv, WorkerConfigSchema, UPSTREAM_KINDS, type WorkerConfig, type WorkerConfigInput, type UpstreamCall, type UpstreamKind } from './config';
+export {
+  parseWorkerConfig,
+  workerConfigFromEnv,
+  WorkerConfigSchema,
+  UPSTREAM_KINDS,
+  type WorkerConfig,
+  type WorkerConfigInput,
+  type UpstreamCall,
+  type UpstreamKind,
+} from './config';
 export { planCalls, REQUEST_ID_HEADER, type HopReceipt, type HopTrace, type CallTiming, type PlannedCall } from './calls';
 export { seededRandom, seedOf, pickIndexes } from './prng';
 export { doWork } from './work';
@@ -118,7 +137,8 @@ export function createWorkerApp(opts: WorkerServiceOptions, provider: PaymentPro
     // A malformed request id is refused before payment, so it is never charged.
     async (ctx, next) => {
       const given = ctx.get(REQUEST_ID_HEADER);
-      if (given && !REQUEST_ID_RE.test(given)) throw new ChanpayError('VALIDATION_ERROR', `${REQUEST_ID_HEADER} must be 1 to 128 visible ASCII characters`);
+      if (given && !REQUEST_ID_RE.test(given))
+        throw new ChanpayError('VALIDATION_ERROR', `${REQUEST_ID_HEADER} must be 1 to 128 visible ASCII characters`);
       ctx.state.requestId = given || String(++counter);
       await next();
     },
@@ -159,7 +179,14 @@ export function createWorkerApp(opts: WorkerServiceOptions, provider: PaymentPro
         ctx.body = { error: { code: f.code, message: f.message, details: { upstream: f.upstream } }, receipts, trace };
         return;
       }
-      ctx.body = { service: config.name, requestId, digest: work.digest, payload: payloadOf(config.work.responseBytes), receipts, trace } satisfies WorkAnswer;
+      ctx.body = {
+        service: config.name,
+        requestId,
+        digest: work.digest,
+        payload: payloadOf(config.work.responseBytes),
+        receipts,
+        trace,
+      } satisfies WorkAnswer;
     },
   );
 

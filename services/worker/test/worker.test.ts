@@ -5,7 +5,16 @@ import path from 'node:path';
 import { keccak256 } from '@chanpay/protocol/node';
 import { startPersistenceService } from '@chanpay/service-persistence';
 import { startRandomNumberService } from '@chanpay/service-random-number';
-import { doWork, parseWorkerConfig, planCalls, startWorkerService, workerConfigFromEnv, type HopTrace, type RunningWorkerService, type WorkerConfigInput } from '../src';
+import {
+  doWork,
+  parseWorkerConfig,
+  planCalls,
+  startWorkerService,
+  workerConfigFromEnv,
+  type HopTrace,
+  type RunningWorkerService,
+  type WorkerConfigInput,
+} from '../src';
 
 const off = { payment: { mode: 'off' as const }, consumer: { mode: 'off' as const } };
 
@@ -25,9 +34,13 @@ describe('configuration', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'chanpay-worker-')), 'w.json');
     writeFileSync(file, json);
     expect(workerConfigFromEnv({ WORKER_CONFIG_FILE: file }).name).toBe('w');
-    expect(() => workerConfigFromEnv({})).toThrow('the worker needs its configuration: WORKER_CONFIG (JSON) or WORKER_CONFIG_FILE (a JSON file)');
+    expect(() => workerConfigFromEnv({})).toThrow(
+      'the worker needs its configuration: WORKER_CONFIG (JSON) or WORKER_CONFIG_FILE (a JSON file)',
+    );
     expect(() => workerConfigFromEnv({ WORKER_CONFIG: '{' })).toThrow(/WORKER_CONFIG is not JSON/);
-    expect(() => parseWorkerConfig({ name: 'w', groups: [{ calls: [{ to: 'x', kind: 'public', url: 'http://127.0.0.1:1' }] }] })).toThrow(/groups\.0\.calls\.0\.kind: Invalid option/);
+    expect(() => parseWorkerConfig({ name: 'w', groups: [{ calls: [{ to: 'x', kind: 'public', url: 'http://127.0.0.1:1' }] }] })).toThrow(
+      /groups\.0\.calls\.0\.kind: Invalid option/,
+    );
     expect(() => parseWorkerConfig({ name: 'w', price: '1 gwei' })).toThrow(/price: wei as a decimal string/);
   });
 });
@@ -37,7 +50,12 @@ describe('decisions per request id', () => {
     name: 'w',
     seed: 7,
     groups: [
-      { calls: [{ to: 'a', kind: 'worker', url: 'http://127.0.0.1:1', probability: 0.5 }, { to: 'b', kind: 'worker', url: 'http://127.0.0.1:2', probability: 0.25 }] },
+      {
+        calls: [
+          { to: 'a', kind: 'worker', url: 'http://127.0.0.1:1', probability: 0.5 },
+          { to: 'b', kind: 'worker', url: 'http://127.0.0.1:2', probability: 0.25 },
+        ],
+      },
       { seqLen: 2, calls: ['c', 'd', 'e', 'f'].map((to) => ({ to, kind: 'worker' as const, url: 'http://127.0.0.1:3' })) },
     ],
   });
@@ -46,11 +64,13 @@ describe('decisions per request id', () => {
   test('the same request id makes the same calls; the seed changes them', () => {
     for (const id of ['1', '2', 'abc']) expect(names(id)).toEqual(names(id));
     const all = Array.from({ length: 50 }, (_, i) => JSON.stringify(names(String(i))));
-    const reseeded = Array.from({ length: 50 }, (_, i) => JSON.stringify(planCalls({ ...config, seed: 8 }, String(i)).map((g) => g.map((p) => p.call.to))));
+    const reseeded = Array.from({ length: 50 }, (_, i) =>
+      JSON.stringify(planCalls({ ...config, seed: 8 }, String(i)).map((g) => g.map((p) => p.call.to))),
+    );
     expect(reseeded).not.toEqual(all);
   });
 
-  test('each call with its probability, seqLen calls of a group picked at random, in the group\'s order', () => {
+  test("each call with its probability, seqLen calls of a group picked at random, in the group's order", () => {
     const runs = 4000;
     let a = 0;
     let b = 0;
@@ -93,7 +113,14 @@ describe('a network of workers without payment', () => {
     leafUrl = leaf.url;
     const mid = await worker({
       name: 'mid',
-      groups: [{ calls: [{ to: 'leaf', kind: 'worker', url: leaf.url }, { to: 'persistence', kind: 'persistence', url: ps.url }] }],
+      groups: [
+        {
+          calls: [
+            { to: 'leaf', kind: 'worker', url: leaf.url },
+            { to: 'persistence', kind: 'persistence', url: ps.url },
+          ],
+        },
+      ],
     });
     stops.push(() => mid.stop());
     entry = await worker({
@@ -101,7 +128,12 @@ describe('a network of workers without payment', () => {
       work: { busyMicros: 100, responseBytes: 10 },
       groups: [
         { calls: [{ to: 'mid', kind: 'worker', url: mid.url }] },
-        { calls: [{ to: 'random-number', kind: 'random-number', url: rn.url }, { to: 'never', kind: 'worker', url: 'http://127.0.0.1:9', probability: 0 }] },
+        {
+          calls: [
+            { to: 'random-number', kind: 'random-number', url: rn.url },
+            { to: 'never', kind: 'worker', url: 'http://127.0.0.1:9', probability: 0 },
+          ],
+        },
       ],
     });
     stops.push(() => entry.stop());
@@ -151,7 +183,17 @@ describe('a network of workers without payment', () => {
   });
 
   test('an upstream that cannot be reached: 502 with its code, its name, and the trace so far', async () => {
-    const broken = await worker({ name: 'broken', groups: [{ calls: [{ to: 'leaf', kind: 'worker', url: leafUrl }, { to: 'gone', kind: 'worker', url: 'http://127.0.0.1:9' }] }] });
+    const broken = await worker({
+      name: 'broken',
+      groups: [
+        {
+          calls: [
+            { to: 'leaf', kind: 'worker', url: leafUrl },
+            { to: 'gone', kind: 'worker', url: 'http://127.0.0.1:9' },
+          ],
+        },
+      ],
+    });
     try {
       const r = await get(`${broken.url}/work`);
       expect(r.status).toBe(502);

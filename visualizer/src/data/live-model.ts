@@ -90,9 +90,7 @@ export class LiveModel {
     this.balanceBlocks = opts.balanceBlocks ?? 300;
     this.balancePoints = opts.balancePoints ?? 60;
     this.maxWatched = opts.maxWatched ?? 8;
-    this.server = opts.paymentServerUrl
-      ? new PaymentServerClient(opts.paymentServerUrl, opts.paymentServerToken)
-      : null;
+    this.server = opts.paymentServerUrl ? new PaymentServerClient(opts.paymentServerUrl, opts.paymentServerToken) : null;
     for (const [address, name] of opts.names) this.names.set(address, name);
     this.snapshot = {
       phase: 'connecting',

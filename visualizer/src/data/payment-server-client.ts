@@ -102,7 +102,11 @@ export class PaymentServerClient {
     }
     const parsed = API[name].response.safeParse(body);
     if (!parsed.success) {
-      throw new PaymentServerError(response.status, 'BAD_RESPONSE', `${path} answered in a form this page does not know: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      throw new PaymentServerError(
+        response.status,
+        'BAD_RESPONSE',
+        `${path} answered in a form this page does not know: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      );
     }
     return parsed.data as ApiResponse<N>;
   }

@@ -71,9 +71,7 @@ export class ChannelBook {
 
   /** Newest first. */
   channels(): ChannelView[] {
-    return [...this.byId.values()]
-      .map((c) => ({ ...c }))
-      .sort((a, b) => b.openedAtBlock - a.openedAtBlock || a.id.localeCompare(b.id));
+    return [...this.byId.values()].map((c) => ({ ...c })).sort((a, b) => b.openedAtBlock - a.openedAtBlock || a.id.localeCompare(b.id));
   }
 
   owed(): OwedEntry[] {

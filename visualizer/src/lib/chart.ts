@@ -50,9 +50,7 @@ export function lineChart(series: readonly Series[], box: ChartBox, tickCount = 
   const lines = series.map((s) => {
     const points = s.points.map((p) => ({ x: round(px(p.x)), y: round(py(p.y)) }));
     // A step line: a balance holds until the block that changes it.
-    const d = points
-      .map((p, i) => (i === 0 ? `M ${p.x} ${p.y}` : `H ${p.x} V ${p.y}`))
-      .join(' ');
+    const d = points.map((p, i) => (i === 0 ? `M ${p.x} ${p.y}` : `H ${p.x} V ${p.y}`)).join(' ');
     return { key: s.key, d, last: points[points.length - 1] ?? null };
   });
 

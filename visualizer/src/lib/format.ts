@@ -13,13 +13,16 @@ export function formatUnits(value: bigint, decimals: number, maxFraction = 6): s
   let whole = abs / base;
   const scale = 10n ** BigInt(Math.min(maxFraction, decimals));
   // Round half up at the last kept digit.
-  let fraction = (abs % base) * scale * 2n / base;
+  let fraction = ((abs % base) * scale * 2n) / base;
   fraction = (fraction + 1n) / 2n;
   if (fraction >= scale) {
     whole += 1n;
     fraction -= scale;
   }
-  let fractionText = fraction.toString().padStart(scale.toString().length - 1, '0').replace(/0+$/, '');
+  let fractionText = fraction
+    .toString()
+    .padStart(scale.toString().length - 1, '0')
+    .replace(/0+$/, '');
   if (fraction === 0n) fractionText = '';
   const wholeText = whole.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return (negative ? '-' : '') + wholeText + (fractionText ? '.' + fractionText : '');
@@ -62,5 +65,8 @@ export function formatDuration(seconds: number): string {
 
 /** Seconds since the epoch as "2025-01-02 03:04:05 UTC". */
 export function formatTimestamp(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(seconds * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }

@@ -106,9 +106,7 @@ export function layoutGraph(channels: readonly GraphChannel[], opts: GraphOption
     const width = minWidth + (maxWidth - minWidth) * Math.sqrt(share);
     const from = byAddress.get(e.from)!;
     const to = byAddress.get(e.to)!;
-    const parallel = rawEdges.filter(
-      (o) => (o.from === e.from && o.to === e.to) || (o.from === e.to && o.to === e.from),
-    );
+    const parallel = rawEdges.filter((o) => (o.from === e.from && o.to === e.to) || (o.from === e.to && o.to === e.from));
     const index = parallel.filter((o) => o.from === e.from && o.to === e.to).indexOf(e);
     const span = Math.abs(to.layer - from.layer);
     let bend = 0;

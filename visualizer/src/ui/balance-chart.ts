@@ -28,7 +28,9 @@ export function renderBalances(snapshot: Snapshot, mode: BalanceMode, onMode: (m
     'svg',
     { viewBox: `0 0 ${BOX.width} ${BOX.height}`, class: 'chart', 'data-testid': 'balance-chart' },
     ...chart.yTicks.map((t) =>
-      svg('g', {},
+      svg(
+        'g',
+        {},
         svg('line', { x1: BOX.left, x2: BOX.width - BOX.right, y1: t.position, y2: t.position, class: 'grid' }),
         svg('text', { x: BOX.left - 6, y: t.position, dy: '0.32em', 'text-anchor': 'end', class: 'tick' }, tickLabel(t.value)),
       ),
@@ -57,7 +59,11 @@ export function renderBalances(snapshot: Snapshot, mode: BalanceMode, onMode: (m
       return h(
         'li',
         { title: address },
-        svg('svg', { class: 'swatch', viewBox: '0 0 10 10' }, svg('rect', { width: 10, height: 10, rx: 2, fill: PALETTE[i % PALETTE.length]! })),
+        svg(
+          'svg',
+          { class: 'swatch', viewBox: '0 0 10 10' },
+          svg('rect', { width: 10, height: 10, rx: 2, fill: PALETTE[i % PALETTE.length]! }),
+        ),
         h('span', { class: 'legend-name' }, snapshot.names.label(address)),
         h('span', { class: 'legend-value' }, formatWei(last)),
         h('span', { class: change < 0n ? 'legend-change negative' : 'legend-change' }, `${change < 0n ? '' : '+'}${formatWei(change)}`),
@@ -69,7 +75,11 @@ export function renderBalances(snapshot: Snapshot, mode: BalanceMode, onMode: (m
     'div',
     { class: 'segmented' },
     ...(['change', 'absolute'] as const).map((m) => {
-      const button = h('button', { type: 'button', class: m === mode ? 'active' : '' }, m === 'change' ? `Change since #${firstBlock}` : 'Absolute');
+      const button = h(
+        'button',
+        { type: 'button', class: m === mode ? 'active' : '' },
+        m === 'change' ? `Change since #${firstBlock}` : 'Absolute',
+      );
       button.addEventListener('click', () => onMode(m));
       return button;
     }),

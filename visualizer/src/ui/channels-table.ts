@@ -4,11 +4,7 @@ import { formatDuration, formatTimestamp, shortHash, ZERO_ADDRESS, shortAddress 
 import { h } from './dom';
 import { addressTag, amountTag, chainNow, emptyNote } from './common';
 
-export function renderChannels(
-  snapshot: Snapshot,
-  selected: string | null,
-  onSelect: (id: string) => void,
-): HTMLElement {
+export function renderChannels(snapshot: Snapshot, selected: string | null, onSelect: (id: string) => void): HTMLElement {
   if (snapshot.channels.length === 0) {
     return emptyNote(snapshot.contract ? 'No channel has been opened on this contract yet.' : 'Waiting for a contract…');
   }
@@ -41,7 +37,11 @@ export function renderChannels(
       h('td', {}, stateCell(c, now)),
       offchain
         ? [
-            h('td', { class: 'num' }, off?.latestVoucher ? amountTag(off.latestVoucher.amount, c.token, 'voucher') : h('span', { class: 'muted' }, '—')),
+            h(
+              'td',
+              { class: 'num' },
+              off?.latestVoucher ? amountTag(off.latestVoucher.amount, c.token, 'voucher') : h('span', { class: 'muted' }, '—'),
+            ),
             h('td', { class: 'num', 'data-field': 'calls' }, off ? String(off.calls) : '—'),
           ]
         : [],
@@ -57,7 +57,12 @@ function stateCell(c: ChannelView, now: number): HTMLElement {
   const countdown = closeCountdown(c, now);
   if (countdown) {
     const text = countdown.canWithdraw ? 'challenge over: consumer can withdraw' : `closes in ${formatDuration(countdown.secondsLeft)}`;
-    return h('span', { class: 'state' }, badge, h('span', { class: 'countdown', 'data-field': 'countdown', title: `at ${formatTimestamp(c.closesAt!)}` }, text));
+    return h(
+      'span',
+      { class: 'state' },
+      badge,
+      h('span', { class: 'countdown', 'data-field': 'countdown', title: `at ${formatTimestamp(c.closesAt!)}` }, text),
+    );
   }
   if (c.state === 'settled' && c.refund !== null) {
     return h('span', { class: 'state' }, badge, h('span', { class: 'muted small' }, 'refund '), amountTag(c.refund, c.token, 'refund'));

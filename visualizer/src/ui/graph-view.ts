@@ -39,10 +39,18 @@ export function renderGraph(snapshot: Snapshot): Element {
         'data-flow': e.flow.toString(),
         'data-channels': e.channels,
       },
-      svg('title', {}, `${snapshot.names.label(e.from)} → ${snapshot.names.label(e.to)}: ${e.channels} channel(s), paid ${formatAmount(e.claimed, e.token)} of ${formatAmount(e.deposit, e.token)} deposited`),
+      svg(
+        'title',
+        {},
+        `${snapshot.names.label(e.from)} → ${snapshot.names.label(e.to)}: ${e.channels} channel(s), paid ${formatAmount(e.claimed, e.token)} of ${formatAmount(e.deposit, e.token)} deposited`,
+      ),
       svg('path', { d: e.path, 'stroke-width': e.width.toFixed(1), class: 'edge-line' }),
       svg('polygon', { points: e.arrow, class: 'edge-arrow' }),
-      svg('text', { x: e.labelX, y: e.labelY, class: 'edge-label', 'text-anchor': 'middle', 'dominant-baseline': 'central' }, formatAmount(e.flow, e.token)),
+      svg(
+        'text',
+        { x: e.labelX, y: e.labelY, class: 'edge-label', 'text-anchor': 'middle', 'dominant-baseline': 'central' },
+        formatAmount(e.flow, e.token),
+      ),
     ),
   );
   const nodes = layout.nodes.map((n) => {

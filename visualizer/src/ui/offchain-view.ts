@@ -36,13 +36,33 @@ export function renderOffchain(snapshot: Snapshot, selected: string | null): HTM
     h(
       'div',
       { class: 'grid' },
-      h('div', {}, h('div', { class: 'chart-title' }, `Calls per window (${span})`), bars(timeline, (w) => w.calls, String, token)),
-      h('div', {}, h('div', { class: 'chart-title' }, `Amount per window (${span})`), bars(timeline, (w) => w.amount, (v) => formatAmount(v, token), token)),
+      h(
+        'div',
+        {},
+        h('div', { class: 'chart-title' }, `Calls per window (${span})`),
+        bars(timeline, (w) => w.calls, String, token),
+      ),
+      h(
+        'div',
+        {},
+        h('div', { class: 'chart-title' }, `Amount per window (${span})`),
+        bars(
+          timeline,
+          (w) => w.amount,
+          (v) => formatAmount(v, token),
+          token,
+        ),
+      ),
     ),
   );
 }
 
-function bars<T extends number | bigint>(timeline: WindowStat[], value: (w: WindowStat) => T, label: (v: T) => string, token: string): SVGElement {
+function bars<T extends number | bigint>(
+  timeline: WindowStat[],
+  value: (w: WindowStat) => T,
+  label: (v: T) => string,
+  token: string,
+): SVGElement {
   const values = timeline.map(value);
   const max = values.reduce((m, v) => (v > m ? v : m), values[0]!);
   const plotWidth = BOX.width - BOX.left - BOX.right;
@@ -62,11 +82,21 @@ function bars<T extends number | bigint>(timeline: WindowStat[], value: (w: Wind
         'g',
         {},
         svg('title', {}, `${formatTimestamp(w.start)}: ${w.calls} calls, ${formatAmount(w.amount, token)}`),
-        svg('rect', { x: BOX.left + i * slot + 1, y: baseline - height, width: Math.max(1, slot - 2), height: Math.max(0, height), class: 'bar' }),
+        svg('rect', {
+          x: BOX.left + i * slot + 1,
+          y: baseline - height,
+          width: Math.max(1, slot - 2),
+          height: Math.max(0, height),
+          class: 'bar',
+        }),
       );
     }),
     svg('line', { x1: BOX.left, x2: BOX.width - BOX.right, y1: baseline, y2: baseline, class: 'baseline' }),
     svg('text', { x: BOX.left, y: BOX.height - 6, class: 'tick' }, formatTimestamp(timeline[0]!.start).slice(11, 16)),
-    svg('text', { x: BOX.width - BOX.right, y: BOX.height - 6, 'text-anchor': 'end', class: 'tick' }, `${formatTimestamp(timeline[timeline.length - 1]!.start).slice(11, 16)} UTC`),
+    svg(
+      'text',
+      { x: BOX.width - BOX.right, y: BOX.height - 6, 'text-anchor': 'end', class: 'tick' },
+      `${formatTimestamp(timeline[timeline.length - 1]!.start).slice(11, 16)} UTC`,
+    ),
   );
 }

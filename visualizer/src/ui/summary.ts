@@ -11,8 +11,11 @@ export function renderSummary(snapshot: Snapshot): HTMLElement[] {
       ? [h('div', { class: 'card-value' }, '0 ETH')]
       : tokens.map((token) => h('div', { class: 'card-value' }, formatAmount(t.byToken.get(token)![field], token)));
   return [
-    card('Channels', [h('div', { class: 'card-value', 'data-field': 'channel-count' }, String(t.channels))],
-      `${t.open} open · ${t.closing} closing · ${t.settled} settled`),
+    card(
+      'Channels',
+      [h('div', { class: 'card-value', 'data-field': 'channel-count' }, String(t.channels))],
+      `${t.open} open · ${t.closing} closing · ${t.settled} settled`,
+    ),
     card('Deposited', sum('deposited'), 'into channels, in total'),
     card('Paid to providers', sum('claimed'), 'claimed on chain'),
     card('Locked', sum('locked'), 'in open and closing channels'),

@@ -83,7 +83,11 @@ export async function buildScenario(chain: EmbeddedChain, opts: { corsOrigins?: 
   }
 
   async function open(token: string, provider: string, deposit: bigint, challengePeriod?: number): Promise<string> {
-    const body = await call('POST', '/channels', token, { provider, deposit: deposit.toString(), ...(challengePeriod ? { challengePeriod } : {}) });
+    const body = await call('POST', '/channels', token, {
+      provider,
+      deposit: deposit.toString(),
+      ...(challengePeriod ? { challengePeriod } : {}),
+    });
     return body.channel.id as string;
   }
 
@@ -133,8 +137,23 @@ export async function buildScenario(chain: EmbeddedChain, opts: { corsOrigins?: 
     await call('POST', `/channels/${c}/close`, TOKENS.persistence, {});
     await server.sync();
 
-    const expected = (id: string, consumer: string, provider: string, deposit: bigint, claimedCalls: number, calls: number, state: ExpectedChannel['state']): ExpectedChannel => ({
-      id, consumer, provider, deposit, claimed: BigInt(claimedCalls) * PRICE, voucher: BigInt(calls) * PRICE, calls, state,
+    const expected = (
+      id: string,
+      consumer: string,
+      provider: string,
+      deposit: bigint,
+      claimedCalls: number,
+      calls: number,
+      state: ExpectedChannel['state'],
+    ): ExpectedChannel => ({
+      id,
+      consumer,
+      provider,
+      deposit,
+      claimed: BigInt(claimedCalls) * PRICE,
+      voucher: BigInt(calls) * PRICE,
+      calls,
+      state,
     });
     const channels = {
       a: expected(a, pub!.address, rnd!.address, milli(10n), 8, 10, 'open'),
@@ -168,7 +187,11 @@ export async function buildScenario(chain: EmbeddedChain, opts: { corsOrigins?: 
 }
 
 async function chainRpc(url: string, method: string, params: unknown[]): Promise<unknown> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
   const body = (await res.json()) as { result?: unknown; error?: { message: string } };
   if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result;

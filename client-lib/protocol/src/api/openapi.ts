@@ -10,7 +10,10 @@ export function buildOpenApi(version: string): Record<string, unknown> {
   for (const r of API_ROUTES) {
     const path = r.path.replace(/:(\w+)/g, '{$1}');
     const parameters: unknown[] = [];
-    for (const [where, schema] of [['path', r.params], ['query', r.query]] as const) {
+    for (const [where, schema] of [
+      ['path', r.params],
+      ['query', r.query],
+    ] as const) {
       if (!schema) continue;
       const js = input(schema) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, s] of Object.entries(js.properties ?? {})) {
@@ -25,7 +28,10 @@ export function buildOpenApi(version: string): Record<string, unknown> {
       ...(parameters.length ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: input(r.body) } } } } : {}),
       responses: {
-        [String(r.status ?? 200)]: { description: 'success', content: { [r.contentType ?? 'application/json']: { schema: output(r.response) } } },
+        [String(r.status ?? 200)]: {
+          description: 'success',
+          content: { [r.contentType ?? 'application/json']: { schema: output(r.response) } },
+        },
         '4XX': { description: 'client error', content: errorContent },
         '503': { description: 'the Ethereum node is unreachable', content: errorContent },
       },
@@ -33,7 +39,11 @@ export function buildOpenApi(version: string): Record<string, unknown> {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'chanpay payment server', version, description: 'Payment channels for per-call payments between services. See docs/api.md.' },
+    info: {
+      title: 'chanpay payment server',
+      version,
+      description: 'Payment channels for per-call payments between services. See docs/api.md.',
+    },
     security: [{ bearer: [] }],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: { Error: output(ErrorResponse) } },
     paths,

@@ -60,7 +60,14 @@ export const ChannelResponse = z.object({ channel: ChannelJson });
 export const ChannelListResponse = z.object({ channels: z.array(ChannelJson) });
 export const TopUpResponse = z.object({ channel: ChannelJson, txHash: Bytes32 });
 
-export const VoucherJson = z.object({ channelId: Bytes32, amount: Amount, signature: Hex, chainId: z.string(), contract: Address, header: z.string() });
+export const VoucherJson = z.object({
+  channelId: Bytes32,
+  amount: Amount,
+  signature: Hex,
+  chainId: z.string(),
+  contract: Address,
+  header: z.string(),
+});
 export const SignedVoucherResponse = z.object({ voucher: VoucherJson, header: z.string() });
 export const LatestVoucherResponse = z.object({ voucher: VoucherJson.nullable() });
 
@@ -77,7 +84,9 @@ export const VerifyResponse = z.object({
 export const ErrorJson = z.object({ code: z.string(), message: z.string() });
 export const ChannelBrief = z.object({ state: ChannelStateSchema, deposit: Amount, claimed: Amount, closesAt: UnixSeconds.nullable() });
 export const RecordVouchersResponse = z.object({
-  results: z.array(z.object({ channelId: Bytes32.nullable(), accepted: z.boolean(), amount: Amount.optional(), error: ErrorJson.optional() })),
+  results: z.array(
+    z.object({ channelId: Bytes32.nullable(), accepted: z.boolean(), amount: Amount.optional(), error: ErrorJson.optional() }),
+  ),
   /** Where each channel named above stands now, so that a provider's cache follows closes and top-ups. */
   channels: z.record(z.string(), ChannelBrief),
 });
@@ -121,4 +130,6 @@ export const DeletedResponse = z.object({ deleted: z.literal(true) });
 export const AnyJson = z.unknown();
 export const PrometheusText = z.string();
 
-export const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) });
+export const ErrorResponse = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+});

@@ -14,9 +14,7 @@ export const VOUCHER_TYPES = {
   ],
 } as const;
 
-const DOMAIN_TYPEHASH = keccak256Utf8(
-  'EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)',
-);
+const DOMAIN_TYPEHASH = keccak256Utf8('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)');
 const VOUCHER_TYPEHASH = keccak256Utf8(VOUCHER_TYPE);
 const NAME_HASH = keccak256Utf8(DOMAIN_NAME);
 const VERSION_HASH = keccak256Utf8(DOMAIN_VERSION);
@@ -35,13 +33,7 @@ export class VoucherHasher {
   readonly separator: Buffer;
 
   constructor(readonly domain: VoucherDomain) {
-    this.separator = keccak256(
-      DOMAIN_TYPEHASH,
-      NAME_HASH,
-      VERSION_HASH,
-      uint256Word(domain.chainId),
-      addressWord(domain.contract),
-    );
+    this.separator = keccak256(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, uint256Word(domain.chainId), addressWord(domain.contract));
   }
 
   /** The 32-byte digest the voucher signer signs. `channelId` is a 0x-prefixed 32-byte hex string. */

@@ -7,7 +7,8 @@ import { keccak256 } from './keccak';
  * pays call i of the block. See `../tickets.ts` for the scheme.
  */
 export function makeTicketChain(calls: number): string[] {
-  if (!Number.isInteger(calls) || calls < 2 || calls > MAX_PREPAY_CALLS) throw new RangeError(`a block prepays 2 to ${MAX_PREPAY_CALLS} calls`);
+  if (!Number.isInteger(calls) || calls < 2 || calls > MAX_PREPAY_CALLS)
+    throw new RangeError(`a block prepays 2 to ${MAX_PREPAY_CALLS} calls`);
   const links = new Array<Buffer>(calls);
   links[calls - 1] = randomBytes(32);
   for (let i = calls - 1; i > 0; i--) links[i - 1] = keccak256(links[i]!);

@@ -67,10 +67,20 @@ export function fakePaymentServer(opts: { serverSignerKey?: string } = {}): Fake
   const serverSigner = addressOfPrivateKey(serverKey);
   const voucherSigner = new VoucherSigner(new VoucherHasher({ chainId: CHAIN_ID, contract }), serverKey);
   const channels = new Map<string, { json: ReturnType<typeof channelJson>; signed: bigint }>();
-  const fake: FakePaymentServer = { client: null as unknown as PaymentServerClient, fetch: null as unknown as typeof fetch, contract, consumer, requests: [], refuseSigning: null };
+  const fake: FakePaymentServer = {
+    client: null as unknown as PaymentServerClient,
+    fetch: null as unknown as typeof fetch,
+    contract,
+    consumer,
+    requests: [],
+    refuseSigning: null,
+  };
 
   const answer = (name: ApiName, status: number, body: unknown) => json(status, API[name].response.parse(body));
-  const channelJson = (id: string, body: { provider: string; deposit: string; token?: string; challengePeriod?: number; signer?: string }) => ({
+  const channelJson = (
+    id: string,
+    body: { provider: string; deposit: string; token?: string; challengePeriod?: number; signer?: string },
+  ) => ({
     id,
     terms: {
       consumer,
@@ -95,7 +105,15 @@ export function fakePaymentServer(opts: { serverSignerKey?: string } = {}): Fake
   const serve = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input));
     const method = init?.method ?? 'GET';
-    const body = (init?.body ? JSON.parse(String(init.body)) : {}) as { provider: string; deposit: string; token?: string; challengePeriod?: number; signer?: string; amount?: string; price?: string };
+    const body = (init?.body ? JSON.parse(String(init.body)) : {}) as {
+      provider: string;
+      deposit: string;
+      token?: string;
+      challengePeriod?: number;
+      signer?: string;
+      amount?: string;
+      price?: string;
+    };
     fake.requests.push(`${method} ${url.pathname}`);
     const [, first, id, action] = url.pathname.split('/');
     if (method === 'GET' && url.pathname === '/config') {
@@ -128,7 +146,14 @@ export function fakePaymentServer(opts: { serverSignerKey?: string } = {}): Fake
       }
       known.signed += BigInt(body.price!);
       const header = encodeVoucher(voucherSigner.sign(known.json.id, known.signed));
-      const v = { channelId: known.json.id, amount: known.signed.toString(), signature: header.split('.')[5]!, chainId: CHAIN_ID.toString(), contract, header };
+      const v = {
+        channelId: known.json.id,
+        amount: known.signed.toString(),
+        signature: header.split('.')[5]!,
+        chainId: CHAIN_ID.toString(),
+        contract,
+        header,
+      };
       return answer('signVoucher', 201, { voucher: v, header });
     }
     return json(404, { error: { code: 'NOT_FOUND', message: url.pathname } });
@@ -218,7 +243,10 @@ export const answers = {
   },
   paymentRequired(terms: PaymentTerms, reason?: PaymentTerms['reason'], extra: Partial<PaymentTerms> = {}): Response {
     const body: PaymentTerms = { ...terms, ...extra, ...(reason ? { reason } : {}) };
-    return new Response(JSON.stringify(body), { status: 402, headers: { [PAYMENT_REQUIRED_HEADER]: encodeTerms(body), 'content-type': 'application/json' } });
+    return new Response(JSON.stringify(body), {
+      status: 402,
+      headers: { [PAYMENT_REQUIRED_HEADER]: encodeTerms(body), 'content-type': 'application/json' },
+    });
   },
   refused(p: FakeProvider, code: string, extra: Partial<PaymentTerms> = {}): Response {
     return answers.paymentRequired(p.terms, { code, message: `refused: ${code}` }, extra);
@@ -227,11 +255,20 @@ export const answers = {
     const receipt = a.ticket
       ? { channelId: a.ticket.channelId, amount: a.ticket.blockAmount, price }
       : { channelId: a.voucher!.channelId, amount: a.voucher!.amount, price };
-    return new Response(JSON.stringify({ ok: true }), { status, headers: { [RECEIPT_HEADER]: encodeReceipt(receipt), 'content-type': 'application/json' } });
+    return new Response(JSON.stringify({ ok: true }), {
+      status,
+      headers: { [RECEIPT_HEADER]: encodeReceipt(receipt), 'content-type': 'application/json' },
+    });
   },
   /** 503 PAYMENT_SERVER_UNAVAILABLE; `accepted`: the provider took the voucher and stores it later. */
   notStored(accepted = false): Response {
-    return json(503, { error: { code: 'PAYMENT_SERVER_UNAVAILABLE', message: 'the provider cannot use its payment server', ...(accepted ? { details: { accepted: { amount: '1', price: '1' } } } : {}) } });
+    return json(503, {
+      error: {
+        code: 'PAYMENT_SERVER_UNAVAILABLE',
+        message: 'the provider cannot use its payment server',
+        ...(accepted ? { details: { accepted: { amount: '1', price: '1' } } } : {}),
+      },
+    });
   },
   error(status: number, code = 'INTERNAL'): Response {
     return json(status, { error: { code, message: `failed with ${status}` } });
@@ -239,7 +276,11 @@ export const answers = {
 };
 
 /** A started consumer paying `provider` through `server`, local mode unless told otherwise. */
-export async function startConsumer(server: FakePaymentServer, provider: FakeProvider, opts: Partial<PaymentConsumerOptions> = {}): Promise<PaymentConsumer> {
+export async function startConsumer(
+  server: FakePaymentServer,
+  provider: FakeProvider,
+  opts: Partial<PaymentConsumerOptions> = {},
+): Promise<PaymentConsumer> {
   const consumer = new PaymentConsumer({
     mode: 'local',
     paymentServer: server.client,

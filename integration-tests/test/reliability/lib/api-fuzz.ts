@@ -68,14 +68,56 @@ const U256 = (1n << 256n) - 1n;
 
 /** Numbers as strings: what an "amount" field may receive. */
 const amountStrings = fc.oneof(
-  fc.constantFrom('0', '1', '1000000000', '5000000000000000', '-1', '1.5', '1e18', '0x10', ' 1', '1 ', '01', '+1', '', 'NaN', 'Infinity', '١٢', '１',
-    U256.toString(), (U256 + 1n).toString(), '9'.repeat(78), '9'.repeat(100), ((1n << 96n) - 1n).toString(), (1n << 96n).toString()),
+  fc.constantFrom(
+    '0',
+    '1',
+    '1000000000',
+    '5000000000000000',
+    '-1',
+    '1.5',
+    '1e18',
+    '0x10',
+    ' 1',
+    '1 ',
+    '01',
+    '+1',
+    '',
+    'NaN',
+    'Infinity',
+    '١٢',
+    '１',
+    U256.toString(),
+    (U256 + 1n).toString(),
+    '9'.repeat(78),
+    '9'.repeat(100),
+    ((1n << 96n) - 1n).toString(),
+    (1n << 96n).toString(),
+  ),
   fc.bigInt({ min: 0n, max: U256 }).map(String),
   fc.bigInt({ min: -(1n << 80n), max: 1n << 80n }).map(String),
 );
 
 const numbers = fc.oneof(
-  fc.constantFrom(0, -0, 1, -1, 1.5, 59, 60, 61, 600, 3600, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53 + 1, 1e21, 1e308, -1e308, Number.MIN_VALUE),
+  fc.constantFrom(
+    0,
+    -0,
+    1,
+    -1,
+    1.5,
+    59,
+    60,
+    61,
+    600,
+    3600,
+    2 ** 31,
+    2 ** 32 - 1,
+    2 ** 32,
+    2 ** 53 + 1,
+    1e21,
+    1e308,
+    -1e308,
+    Number.MIN_VALUE,
+  ),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
 );
@@ -87,7 +129,10 @@ export const wildJson: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 1, arbitrary: numbers },
   { weight: 1, arbitrary: amountStrings },
-  { weight: 1, arbitrary: fc.constantFrom(null, true, false, [], {}, '', ' ', '\u0000', '\u202e', '\ufeff', 'x'.repeat(5000), '__proto__') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(null, true, false, [], {}, '', ' ', '\u0000', '\u202e', '\ufeff', 'x'.repeat(5000), '__proto__'),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 200 }).map((n) => JSON.parse('['.repeat(n) + ']'.repeat(n)) as unknown) },
 );
 
@@ -125,7 +170,10 @@ function validValue(name: string, schema: JsonSchema, pools: Pools, depth: numbe
   if (name === 'account') return pick(pools.accountNames, 'nobody');
   if (schema.pattern && ADDRESS_RE.test(schema.pattern)) return pick(pools.addresses, '0x' + '00'.repeat(20));
   if (schema.pattern && BYTES32_RE.test(schema.pattern)) {
-    return fc.oneof(pick(pools.channelIds, '0x' + '00'.repeat(32)), fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => '0x' + Buffer.from(b).toString('hex')));
+    return fc.oneof(
+      pick(pools.channelIds, '0x' + '00'.repeat(32)),
+      fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => '0x' + Buffer.from(b).toString('hex')),
+    );
   }
   if (schema.pattern && /\[0-9\]|\\d/.test(schema.pattern)) return validAmounts;
   if (schema.format === 'uri' || name === 'url') return pick(pools.urls, 'http://127.0.0.1:9/');
@@ -133,9 +181,15 @@ function validValue(name: string, schema: JsonSchema, pools: Pools, depth: numbe
   if (type === 'integer' || type === 'number') {
     const min = schema.minimum ?? 1;
     const max = Math.min(schema.maximum ?? 2 ** 31, 2 ** 31);
-    return fc.oneof(fc.constantFrom(min, max, 60, 600, 3600).filter((n) => n >= min && n <= max), fc.integer({ min, max }));
+    return fc.oneof(
+      fc.constantFrom(min, max, 60, 600, 3600).filter((n) => n >= min && n <= max),
+      fc.integer({ min, max }),
+    );
   }
-  if (type === 'string') return fc.string({ minLength: schema.minLength ?? 0, maxLength: Math.min(schema.maxLength ?? 40, 40) }).filter((x) => x.length >= (schema.minLength ?? 0));
+  if (type === 'string')
+    return fc
+      .string({ minLength: schema.minLength ?? 0, maxLength: Math.min(schema.maxLength ?? 40, 40) })
+      .filter((x) => x.length >= (schema.minLength ?? 0));
   if (type === 'array' && schema.items && depth < 3) {
     const item = validValue(name, schema.items, pools, depth + 1);
     return item ? fc.array(item, { minLength: Math.max(1, schema.minItems ?? 1), maxLength: 4 }) : undefined;
@@ -153,19 +207,41 @@ function invalidValue(name: string, schema: JsonSchema, pools: Pools, depth: num
   if (variants && depth < 3) out.push(...variants.map((v) => invalidValue(name, v, pools, depth + 1)));
   if (schema.enum) out.push(fc.constantFrom('', 'ADMIN', 'open ', 'channel.*', 'Consumer'));
   if (schema.pattern && ADDRESS_RE.test(schema.pattern)) {
-    out.push(pick(pools.addresses, '0x' + '00'.repeat(20)).chain(mutateHex), fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => '0x' + Buffer.from(b).toString('hex')));
+    out.push(
+      pick(pools.addresses, '0x' + '00'.repeat(20)).chain(mutateHex),
+      fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => '0x' + Buffer.from(b).toString('hex')),
+    );
   } else if (schema.pattern && BYTES32_RE.test(schema.pattern)) {
     out.push(pick(pools.channelIds, '0x' + '00'.repeat(32)).chain(mutateHex));
   } else if (schema.pattern && /\[0-9\]|\\d/.test(schema.pattern)) {
     out.push(amountStrings);
   }
   if (schema.format === 'uri' || name === 'url') {
-    out.push(fc.constantFrom('file:///etc/passwd', 'javascript:alert(1)', 'http://', 'ftp://127.0.0.1/', 'http://127.0.0.1:0/x', '//127.0.0.1/', 'http://[::1', 'h'.repeat(3000)));
+    out.push(
+      fc.constantFrom(
+        'file:///etc/passwd',
+        'javascript:alert(1)',
+        'http://',
+        'ftp://127.0.0.1/',
+        'http://127.0.0.1:0/x',
+        '//127.0.0.1/',
+        'http://[::1',
+        'h'.repeat(3000),
+      ),
+    );
   }
-  if (name === 'account') out.push(pick(pools.addresses, '0x'), fc.constantFrom('', 'x'.repeat(65), 'nobody', 'CONSUMER', 'consumer ', '__proto__'));
+  if (name === 'account')
+    out.push(pick(pools.addresses, '0x'), fc.constantFrom('', 'x'.repeat(65), 'nobody', 'CONSUMER', 'consumer ', '__proto__'));
   if (name === 'voucher') {
-    out.push(pick(pools.vouchers, '1').map((v) => v.toUpperCase()), fc.constantFrom('', '1', '1.....', '1.' + 'x'.repeat(600), 'x'.repeat(5000)));
-    out.push(pick(pools.vouchers, '1').chain((v) => fc.integer({ min: 0, max: v.length - 1 }).map((i) => v.slice(0, i) + (v[i] === 'a' ? 'b' : 'a') + v.slice(i + 1))));
+    out.push(
+      pick(pools.vouchers, '1').map((v) => v.toUpperCase()),
+      fc.constantFrom('', '1', '1.....', '1.' + 'x'.repeat(600), 'x'.repeat(5000)),
+    );
+    out.push(
+      pick(pools.vouchers, '1').chain((v) =>
+        fc.integer({ min: 0, max: v.length - 1 }).map((i) => v.slice(0, i) + (v[i] === 'a' ? 'b' : 'a') + v.slice(i + 1)),
+      ),
+    );
   }
   if (type === 'integer' || type === 'number') out.push(numbers, amountStrings);
   if (type === 'string') {
@@ -190,7 +266,10 @@ export function fieldValue(name: string, schema: JsonSchema, pools: Pools, depth
   return valid ? fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: invalid }) : invalid;
 }
 
-const EXTRA_KEYS = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'extra', 'privateKey', 'token', 'id', ''), fc.string({ maxLength: 10 }));
+const EXTRA_KEYS = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'extra', 'privateKey', 'token', 'id', ''),
+  fc.string({ maxLength: 10 }),
+);
 
 export type ObjectMode = 'valid' | 'one-wrong' | 'loose';
 
@@ -209,7 +288,12 @@ export function objectFor(schema: JsonSchema, pools: Pools, mode: ObjectMode = '
   if (mode === 'valid') {
     const fields = props.map(([name, s]) => {
       const v = validValue(name, s, pools, depth) ?? fc.constant(undefined);
-      return required.has(name) ? v.map((x) => [name, x] as const) : fc.option(v.map((x) => [name, x] as const), { freq: 2, nil: undefined });
+      return required.has(name)
+        ? v.map((x) => [name, x] as const)
+        : fc.option(
+            v.map((x) => [name, x] as const),
+            { freq: 2, nil: undefined },
+          );
     });
     return fc.tuple(...fields).map((fs) => {
       const o: Record<string, unknown> = {};
@@ -220,7 +304,15 @@ export function objectFor(schema: JsonSchema, pools: Pools, mode: ObjectMode = '
   if (mode === 'one-wrong') {
     const names = props.map(([n]) => n);
     const change = fc.oneof(
-      ...(names.length ? [fc.constantFrom(...names).chain((n) => fc.tuple(fc.constant(n), fc.oneof(invalidValue(n, schema.properties![n]!, pools, depth), fc.constant(undefined))))] : []),
+      ...(names.length
+        ? [
+            fc
+              .constantFrom(...names)
+              .chain((n) =>
+                fc.tuple(fc.constant(n), fc.oneof(invalidValue(n, schema.properties![n]!, pools, depth), fc.constant(undefined))),
+              ),
+          ]
+        : []),
       fc.tuple(EXTRA_KEYS, wildJson),
     );
     return fc.tuple(objectFor(schema, pools, 'valid', depth), change).map(([o, [k, v]]) => {
@@ -231,7 +323,10 @@ export function objectFor(schema: JsonSchema, pools: Pools, mode: ObjectMode = '
     });
   }
   const fields = props.map(([name, s]) =>
-    fc.option(fieldValue(name, s, pools, depth).map((v) => [name, v] as const), { freq: required.has(name) ? 8 : 2, nil: undefined }),
+    fc.option(
+      fieldValue(name, s, pools, depth).map((v) => [name, v] as const),
+      { freq: required.has(name) ? 8 : 2, nil: undefined },
+    ),
   );
   const extra = fc.option(fc.array(fc.tuple(EXTRA_KEYS, wildJson), { maxLength: 3 }), { freq: 5, nil: undefined });
   return fc.tuple(fc.tuple(...fields), extra).map(([fs, ex]) => {
@@ -246,7 +341,9 @@ const PATH_SPECIALS = ['', '%', '%zz', '%00', '%2e%2e', '..', '%2F', 'null', 'un
 
 function paramValue(name: string, schema: JsonSchema | undefined, pools: Pools): fc.Arbitrary<{ value: string; encoded: boolean }> {
   const enc = (a: fc.Arbitrary<string>) => a.map((v) => ({ value: encodeURIComponent(v), encoded: true }));
-  const plausible = schema ? fieldValue(name, schema, pools).map((v) => (typeof v === 'string' ? v : JSON.stringify(v) ?? '')) : fc.string();
+  const plausible = schema
+    ? fieldValue(name, schema, pools).map((v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? '')))
+    : fc.string();
   return fc.oneof(
     { weight: 6, arbitrary: enc(plausible) },
     { weight: 2, arbitrary: enc(fc.string({ unit: 'grapheme', maxLength: 80 })) },
@@ -257,11 +354,35 @@ function paramValue(name: string, schema: JsonSchema | undefined, pools: Pools):
 }
 
 const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'HEAD'];
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/vnd.chanpay+json', 'text/plain',
-  'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', ''];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'application/vnd.chanpay+json',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/jsonx',
+  '',
+];
 /** Headers the node client must manage itself, or that would make a request hang rather than fail. */
-const RESERVED_HEADERS = new Set(['content-length', 'transfer-encoding', 'host', 'connection', 'expect', 'upgrade', 'te', 'trailer', 'keep-alive',
-  'authorization', 'content-type', 'proxy-authorization', 'proxy-connection', 'http2-settings', 'content-encoding']);
+const RESERVED_HEADERS = new Set([
+  'content-length',
+  'transfer-encoding',
+  'host',
+  'connection',
+  'expect',
+  'upgrade',
+  'te',
+  'trailer',
+  'keep-alive',
+  'authorization',
+  'content-type',
+  'proxy-authorization',
+  'proxy-connection',
+  'http2-settings',
+  'content-encoding',
+]);
 
 const headerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/).filter((n) => !RESERVED_HEADERS.has(n));
 const headerValue = fc.oneof(
@@ -274,8 +395,13 @@ const extraHeaders = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.constantFrom<Record<string, string>>(
-      { 'x-forwarded-for': '10.0.0.1' }, { origin: 'http://evil.example' }, { 'x-http-method-override': 'DELETE' },
-      { accept: 'text/html' }, { 'accept-encoding': 'gzip, br' }, { cookie: 'a=b' }, { range: 'bytes=0-1' },
+      { 'x-forwarded-for': '10.0.0.1' },
+      { origin: 'http://evil.example' },
+      { 'x-http-method-override': 'DELETE' },
+      { accept: 'text/html' },
+      { 'accept-encoding': 'gzip, br' },
+      { cookie: 'a=b' },
+      { range: 'bytes=0-1' },
     ),
   },
 );
@@ -284,16 +410,37 @@ function authHeader(pools: Pools): fc.Arbitrary<{ kind: AuthKind; value?: string
   const token = pick(pools.tokens, 'x'.repeat(20));
   return fc.oneof(
     { weight: 6, arbitrary: token.map((t) => ({ kind: 'valid' as const, value: `Bearer ${t}` })) },
-    { weight: 1, arbitrary: token.chain((t) => fc.constantFrom(`bearer ${t}`, `BEARER ${t}`, `Bearer ${t}\t`).map((value) => ({ kind: 'valid' as const, value }))) },
+    {
+      weight: 1,
+      arbitrary: token.chain((t) =>
+        fc.constantFrom(`bearer ${t}`, `BEARER ${t}`, `Bearer ${t}\t`).map((value) => ({ kind: 'valid' as const, value })),
+      ),
+    },
     { weight: 2, arbitrary: fc.constant({ kind: 'missing' as const }) },
     {
       weight: 3,
       arbitrary: token.chain((t) =>
         fc
           .oneof(
-            fc.constantFrom('', 'Bearer', 'Bearer ', `Bearer  ${t}`, `Basic ${Buffer.from(`${t}:`).toString('base64')}`, `Token ${t}`, t,
-              `Bearer ${t}x`, `Bearer ${t.slice(0, -1)}`, `Bearer ${t.toUpperCase()}`, `Bearer ${t},${t}`, `Bearer ${'a'.repeat(600)}`,
-              `Bearer ${'a'.repeat(10_000)}`, `Bearer ${t} ${t}`, 'Bearer null', 'Bearer undefined', `Bearer\u00a0${t}`),
+            fc.constantFrom(
+              '',
+              'Bearer',
+              'Bearer ',
+              `Bearer  ${t}`,
+              `Basic ${Buffer.from(`${t}:`).toString('base64')}`,
+              `Token ${t}`,
+              t,
+              `Bearer ${t}x`,
+              `Bearer ${t.slice(0, -1)}`,
+              `Bearer ${t.toUpperCase()}`,
+              `Bearer ${t},${t}`,
+              `Bearer ${'a'.repeat(600)}`,
+              `Bearer ${'a'.repeat(10_000)}`,
+              `Bearer ${t} ${t}`,
+              'Bearer null',
+              'Bearer undefined',
+              `Bearer\u00a0${t}`,
+            ),
             fc.stringMatching(/^[A-Za-z0-9._~+/=-]{1,40}$/).map((w) => `Bearer ${w}`),
           )
           .map((value) => ({ kind: (value === '' ? 'missing' : 'wrong') as AuthKind, value })),
@@ -309,12 +456,31 @@ function bodyFor(route: FuzzRoute, pools: Pools): fc.Arbitrary<{ kind: string; b
     { weight: 2, arbitrary: wildJson.map(asJson('any JSON')) },
     {
       weight: 1,
-      arbitrary: fc.oneof(
-        fc.constantFrom('{', '{"a":', 'null', '[]', '""', 'undefined', '{"a":1}{"b":2}', '\u0000', '{"__proto__":{"polluted":1}}', '1e999999', '[' + '1,'.repeat(20000) + '1]'),
-        fc.string({ unit: 'binary', maxLength: 200 }),
-      ).map((body) => ({ kind: 'raw text', body })),
+      arbitrary: fc
+        .oneof(
+          fc.constantFrom(
+            '{',
+            '{"a":',
+            'null',
+            '[]',
+            '""',
+            'undefined',
+            '{"a":1}{"b":2}',
+            '\u0000',
+            '{"__proto__":{"polluted":1}}',
+            '1e999999',
+            '[' + '1,'.repeat(20000) + '1]',
+          ),
+          fc.string({ unit: 'binary', maxLength: 200 }),
+        )
+        .map((body) => ({ kind: 'raw text', body })),
     },
-    { weight: 1, arbitrary: fc.constantFrom(65 * 1024, 64 * 1024 + 1, 200 * 1024).map((n) => ({ kind: 'oversized', body: JSON.stringify({ x: 'a'.repeat(n) }) })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(65 * 1024, 64 * 1024 + 1, 200 * 1024)
+        .map((n) => ({ kind: 'oversized', body: JSON.stringify({ x: 'a'.repeat(n) }) })),
+    },
   ];
   if (route.body) {
     options.push(
@@ -328,18 +494,41 @@ function bodyFor(route: FuzzRoute, pools: Pools): fc.Arbitrary<{ kind: string; b
 
 function queryFor(route: FuzzRoute, pools: Pools): fc.Arbitrary<string> {
   const shaped = route.query
-    ? fc.oneof(objectFor(route.query, pools, 'valid'), objectFor(route.query, pools, 'one-wrong'), objectFor(route.query, pools, 'loose')).map((o) => {
-        const q = new URLSearchParams();
-        for (const [k, v] of Object.entries(o)) for (const one of Array.isArray(v) ? v : [v]) q.append(k, typeof one === 'string' ? one : JSON.stringify(one) ?? '');
-        const s = q.toString();
-        return s ? `?${s}` : '';
-      })
+    ? fc
+        .oneof(objectFor(route.query, pools, 'valid'), objectFor(route.query, pools, 'one-wrong'), objectFor(route.query, pools, 'loose'))
+        .map((o) => {
+          const q = new URLSearchParams();
+          for (const [k, v] of Object.entries(o))
+            for (const one of Array.isArray(v) ? v : [v]) q.append(k, typeof one === 'string' ? one : (JSON.stringify(one) ?? ''));
+          const s = q.toString();
+          return s ? `?${s}` : '';
+        })
     : fc.constant('');
   return fc.oneof(
     { weight: 4, arbitrary: fc.constant('') },
     { weight: route.query ? 6 : 0, arbitrary: shaped },
-    { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 20 }), { maxKeys: 3 }).map((d) => `?${new URLSearchParams(d).toString()}`) },
-    { weight: 1, arbitrary: fc.constantFrom('?', '?&&', '?a', '?%zz=1', '?windows=1e3', '?windows=-0', '?windows=0x10', '?role[]=x', '?__proto__[x]=1', '?constructor=1', `?${'a=1&'.repeat(2000)}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 20 }), { maxKeys: 3 })
+        .map((d) => `?${new URLSearchParams(d).toString()}`),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '?',
+        '?&&',
+        '?a',
+        '?%zz=1',
+        '?windows=1e3',
+        '?windows=-0',
+        '?windows=0x10',
+        '?role[]=x',
+        '?__proto__[x]=1',
+        '?constructor=1',
+        `?${'a=1&'.repeat(2000)}`,
+      ),
+    },
   );
 }
 
@@ -349,12 +538,19 @@ export function requestFor(route: FuzzRoute, pools: Pools): fc.Arbitrary<FuzzReq
   const params = fc.tuple(...names.map((n) => paramValue(n, route.params?.properties?.[n], pools)));
   return fc
     .record({
-      method: fc.oneof({ weight: 9, arbitrary: fc.constant(route.method.toUpperCase()) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) }),
+      method: fc.oneof(
+        { weight: 9, arbitrary: fc.constant(route.method.toUpperCase()) },
+        { weight: 1, arbitrary: fc.constantFrom(...METHODS) },
+      ),
       params,
       query: queryFor(route, pools),
       auth: authHeader(pools),
       headers: extraHeaders,
-      contentType: fc.oneof({ weight: 6, arbitrary: fc.constant('application/json') }, { weight: 2, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: fc.constantFrom(...CONTENT_TYPES) }),
+      contentType: fc.oneof(
+        { weight: 6, arbitrary: fc.constant('application/json') },
+        { weight: 2, arbitrary: fc.constant(undefined) },
+        { weight: 2, arbitrary: fc.constantFrom(...CONTENT_TYPES) },
+      ),
       body: bodyFor(route, pools),
     })
     .map(({ method, params, query, auth, headers, contentType, body }) => {

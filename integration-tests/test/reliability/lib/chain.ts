@@ -29,7 +29,12 @@ async function receipt(rpcUrl: string, hash: string): Promise<{ status: string; 
 }
 
 /** Deploys an artifact from `privateKey` and returns a Contract bound to that wallet. */
-export async function deploy(rpcUrl: string, chainId: bigint, privateKey: string, a: Artifact): Promise<{ address: string; contract: Contract; wallet: Wallet }> {
+export async function deploy(
+  rpcUrl: string,
+  chainId: bigint,
+  privateKey: string,
+  a: Artifact,
+): Promise<{ address: string; contract: Contract; wallet: Wallet }> {
   const wallet = new Wallet(privateKey, provider(rpcUrl, chainId));
   const factory = new ContractFactory(a.abi as InterfaceAbi, a.bytecode, wallet);
   const tx = await wallet.sendTransaction({ ...(await factory.getDeployTransaction()), gasLimit: 5_000_000n });

@@ -32,9 +32,16 @@ export interface ConservationReport {
  * provider total + consumer refund = deposits, and the provider total = the sum of its claims (what the provider was
  * paid while live plus what the settlement paid it). `expectSettled` makes an unsettled channel a problem.
  */
-export async function conservation(rpcUrl: string, contract: string, ids: string[], { expectSettled = true } = {}): Promise<ConservationReport> {
+export async function conservation(
+  rpcUrl: string,
+  contract: string,
+  ids: string[],
+  { expectSettled = true } = {},
+): Promise<ConservationReport> {
   const want = new Set(ids.map((i) => i.toLowerCase()));
-  const logs = await jsonRpc<{ topics: string[]; data: string }[]>(rpcUrl, 'eth_getLogs', [{ address: contract, fromBlock: '0x0', toBlock: 'latest' }]);
+  const logs = await jsonRpc<{ topics: string[]; data: string }[]>(rpcUrl, 'eth_getLogs', [
+    { address: contract, fromBlock: '0x0', toBlock: 'latest' },
+  ]);
   const book = new Map<string, ChannelLedger>();
   for (const log of logs) {
     const parsed = iface.parseLog(log);
@@ -44,8 +51,14 @@ export async function conservation(rpcUrl: string, contract: string, ids: string
     const a = parsed.args as unknown as Record<string, bigint | string>;
     if (parsed.name === 'ChannelOpened') {
       book.set(id, {
-        id, consumer: String(a.consumer).toLowerCase(), provider: String(a.provider).toLowerCase(),
-        deposits: a.deposit as bigint, claimedPayouts: 0n, settled: false, providerTotal: 0n, consumerRefund: 0n,
+        id,
+        consumer: String(a.consumer).toLowerCase(),
+        provider: String(a.provider).toLowerCase(),
+        deposits: a.deposit as bigint,
+        claimedPayouts: 0n,
+        settled: false,
+        providerTotal: 0n,
+        consumerRefund: 0n,
       });
       continue;
     }
@@ -77,14 +90,23 @@ export async function conservation(rpcUrl: string, contract: string, ids: string
   }
   const channels = [...book.values()];
   const sum = (f: (c: ChannelLedger) => bigint) => channels.reduce((s, c) => s + f(c), 0n);
-  return { channels, deposits: sum((c) => c.deposits), providerPayouts: sum((c) => c.providerTotal), consumerRefunds: sum((c) => c.consumerRefund), problems };
+  return {
+    channels,
+    deposits: sum((c) => c.deposits),
+    providerPayouts: sum((c) => c.providerTotal),
+    consumerRefunds: sum((c) => c.consumerRefund),
+    problems,
+  };
 }
 
 /** Gas fees paid by each sender in blocks [from, to] (to check balances to the wei). */
 export async function feesPaid(rpcUrl: string, from: number, to: number): Promise<Map<string, bigint>> {
   const fees = new Map<string, bigint>();
   for (let n = from; n <= to; n++) {
-    const block = await jsonRpc<{ transactions: { hash: string; from: string }[] }>(rpcUrl, 'eth_getBlockByNumber', ['0x' + n.toString(16), true]);
+    const block = await jsonRpc<{ transactions: { hash: string; from: string }[] }>(rpcUrl, 'eth_getBlockByNumber', [
+      '0x' + n.toString(16),
+      true,
+    ]);
     for (const tx of block.transactions) {
       const r = await jsonRpc<{ gasUsed: string; effectiveGasPrice: string }>(rpcUrl, 'eth_getTransactionReceipt', [tx.hash]);
       const a = tx.from.toLowerCase();

@@ -80,7 +80,10 @@ export interface FaultRecord {
 }
 
 /** kill -9 of `target`, `downMs` of downtime, restart; names the load's phases so its figures split by them. */
-export async function injectFault(target: FaultTarget, { downMs = 1000, load }: { downMs?: number; load?: { phase(name: string): void } } = {}): Promise<FaultRecord> {
+export async function injectFault(
+  target: FaultTarget,
+  { downMs = 1000, load }: { downMs?: number; load?: { phase(name: string): void } } = {},
+): Promise<FaultRecord> {
   load?.phase(`${target.name} down`);
   const killedAt = Date.now();
   await target.kill9();
@@ -169,13 +172,20 @@ export function scanNetworkOutputs(net: NetworkLike, secrets: Secret[], extra: {
  * The end of every fault scenario: all `channelIds` settled, payouts + refunds = deposits to the wei, and each
  * provider paid exactly what its payment server accepted (`accepted`, from GET /channels/:id). Empty when all holds.
  */
-export async function conservationProblems(rpcUrl: string, contract: string, channelIds: string[], accepted?: Map<string, bigint>): Promise<string[]> {
+export async function conservationProblems(
+  rpcUrl: string,
+  contract: string,
+  channelIds: string[],
+  accepted?: Map<string, bigint>,
+): Promise<string[]> {
   const books = await conservation(rpcUrl, contract, channelIds);
   const problems = [...books.problems];
-  if (books.providerPayouts + books.consumerRefunds !== books.deposits) problems.push(`payouts ${books.providerPayouts} + refunds ${books.consumerRefunds} != deposits ${books.deposits}`);
+  if (books.providerPayouts + books.consumerRefunds !== books.deposits)
+    problems.push(`payouts ${books.providerPayouts} + refunds ${books.consumerRefunds} != deposits ${books.deposits}`);
   for (const c of books.channels) {
     const want = accepted?.get(c.id);
-    if (want !== undefined && c.providerTotal !== want) problems.push(`${c.id}: provider paid ${c.providerTotal}, its server accepted ${want}`);
+    if (want !== undefined && c.providerTotal !== want)
+      problems.push(`${c.id}: provider paid ${c.providerTotal}, its server accepted ${want}`);
   }
   return problems;
 }

@@ -26,7 +26,10 @@ export function recordFigure(figure: Figure): void {
   const dir = process.env.CHANPAY_FAULTS_FIGURES;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
-  const file = figure.scenario.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const file = figure.scenario
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   writeFileSync(path.join(dir, `${file}.json`), JSON.stringify(figure, null, 2) + '\n');
 }
 

@@ -39,7 +39,15 @@ export function rawClient(baseUrl: string | (() => string), collector?: TextColl
       // Always frame a body: node sends a GET body unframed, which is garbage on the wire, not a hostile input.
       if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
       try {
-        r = http.request({ host: '127.0.0.1', port: Number(u.port), method: req.method, path: req.path, headers, agent: req.agent ?? agent, timeout: timeoutMs });
+        r = http.request({
+          host: '127.0.0.1',
+          port: Number(u.port),
+          method: req.method,
+          path: req.path,
+          headers,
+          agent: req.agent ?? agent,
+          timeout: timeoutMs,
+        });
       } catch (e) {
         reject(new NotSendable((e as Error).message));
         return;

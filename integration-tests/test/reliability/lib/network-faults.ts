@@ -50,10 +50,20 @@ export interface NetworkKind {
 const strict = (k: NetworkKind) => k.mode === 'remote' || k.sync;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-const failures = (book: ReceiptBook) => (book.failures ? `${book.failures} failed (${Object.entries(book.failed).map(([k, v]) => `${v} x ${k}`).join(', ')})` : 'none failed');
+const failures = (book: ReceiptBook) =>
+  book.failures
+    ? `${book.failures} failed (${Object.entries(book.failed)
+        .map(([k, v]) => `${v} x ${k}`)
+        .join(', ')})`
+    : 'none failed';
 
 function loadFor(f: FaultNetwork, book: ReceiptBook) {
-  return startActionLoad(f.net.urls.public!, { concurrency: CONCURRENCY, maxCalls: bound(6000), onResponse: book.onResponse, backoffMs: 20 });
+  return startActionLoad(f.net.urls.public!, {
+    concurrency: CONCURRENCY,
+    maxCalls: bound(6000),
+    onResponse: book.onResponse,
+    backoffMs: 20,
+  });
 }
 
 /**
@@ -76,7 +86,10 @@ async function consumerStatus(f: FaultNetwork): Promise<ChannelStatus[]> {
   return r.body.channels as ChannelStatus[];
 }
 
-const attemptsIn = (stats: ActionLoadStats, prefix: string) => Object.entries(stats.byPhase).filter(([k]) => k.endsWith(prefix)).reduce((a, [, v]) => a + v.calls, 0);
+const attemptsIn = (stats: ActionLoadStats, prefix: string) =>
+  Object.entries(stats.byPhase)
+    .filter(([k]) => k.endsWith(prefix))
+    .reduce((a, [, v]) => a + v.calls, 0);
 
 // ------------------------------------------------------------------------------------------------ provider services
 
@@ -100,7 +113,8 @@ export async function providerServiceKills(f: FaultNetwork, kind: NetworkKind): 
   let sampling = prepay > 1;
   const sampler = (async () => {
     while (sampling) {
-      for (const c of await consumerStatus(f).catch(() => [])) prepaidInHand.set(c.id.toLowerCase(), Math.max(prepaidInHand.get(c.id.toLowerCase()) ?? 0, c.prepaidCalls));
+      for (const c of await consumerStatus(f).catch(() => []))
+        prepaidInHand.set(c.id.toLowerCase(), Math.max(prepaidInHand.get(c.id.toLowerCase()) ?? 0, c.prepaidCalls));
       await sleep(100);
     }
   })();
@@ -135,7 +149,12 @@ export async function providerServiceKills(f: FaultNetwork, kind: NetworkKind): 
         await servedMore(book, 30);
         // The consumer kept signing above everything it signed before: the next vouchers the restarted service
         // stores cover whatever the crash left unstored.
-        await waitFor('the receipts answered before the kill to be covered again', async () => uncovered(await heldByProviders(f, book), highestBefore).length === 0, 10_000, 50);
+        await waitFor(
+          'the receipts answered before the kill to be covered again',
+          async () => uncovered(await heldByProviders(f, book), highestBefore).length === 0,
+          10_000,
+          50,
+        );
       }
     }
     // The last crash: both services at once, and the consumer calls no more (it closes): what was not stored is lost
@@ -151,7 +170,8 @@ export async function providerServiceKills(f: FaultNetwork, kind: NetworkKind): 
   for (const hop of HOPS) await networkProcessTarget(f.net, PROCESS_OF[hop]).restart();
   const saved = (await f.saved()) - start.saved;
   // What the consumer signed and got receipts for, per channel, before it closes (settleScenario's GET /terminate).
-  const consumerEnd = prepay > 1 ? (await consumerStatus(f)).filter((c) => c.state === 'open' && !start.earlierChannels.has(c.id.toLowerCase())) : [];
+  const consumerEnd =
+    prepay > 1 ? (await consumerStatus(f)).filter((c) => c.state === 'open' && !start.earlierChannels.has(c.id.toLowerCase())) : [];
   const s = await settleScenario(f, start, book);
   expect(s.problems).toEqual([]);
   // Receipts the providers are not paid for: none in strict modes; in batched mode only calls answered within
@@ -188,19 +208,31 @@ export async function providerServiceKills(f: FaultNetwork, kind: NetworkKind): 
   expect(cutOff).toBeLessThanOrEqual(maxUnanswered);
   const prepaid = prepay > 1 ? prepaidFigures(book, consumerEnd, s, prepaidInHand) : null;
   // Tickets the restarted providers refused (blocks they forgot), by code, from the consumer's log.
-  const refused = Object.entries(ticketRefusals(f)).map(([code, n]) => [code, n - (refusedBefore[code] ?? 0)] as const).filter(([, n]) => n > 0);
+  const refused = Object.entries(ticketRefusals(f))
+    .map(([code, n]) => [code, n - (refusedBefore[code] ?? 0)] as const)
+    .filter(([, n]) => n > 0);
   if (prepaid) {
     // What the consumer signed beyond the calls it got receipts for (its own count, including /randomNumber calls
     // of failed /actions), per channel, in calls of that channel's price.
-    expect(prepaid.channels.filter((c) => c.signedBeyond > maxUnanswered).map((c) => `${c.hop} ${c.id}: signed ${c.signedBeyond} calls beyond its receipts (bound ${maxUnanswered})`)).toEqual([]);
+    expect(
+      prepaid.channels
+        .filter((c) => c.signedBeyond > maxUnanswered)
+        .map((c) => `${c.hop} ${c.id}: signed ${c.signedBeyond} calls beyond its receipts (bound ${maxUnanswered})`),
+    ).toEqual([]);
     // Never more paid out than the consumer signed. (Not "at least its receipts": in batched mode the final crash
     // may lose a block voucher not yet stored, the documented bound checked above.)
-    expect(prepaid.channels.filter((c) => c.paidOut > c.signed).map((c) => `${c.hop} ${c.id}: paid out ${c.paidOut}, signed ${c.signed}`)).toEqual([]);
+    expect(
+      prepaid.channels.filter((c) => c.paidOut > c.signed).map((c) => `${c.hop} ${c.id}: paid out ${c.paidOut}, signed ${c.signed}`),
+    ).toEqual([]);
     // Tickets were really used: on each channel most receipted calls carry a voucher amount already seen (one
     // voucher, many calls), and the consumer had calls paid ahead in hand.
     for (const hop of HOPS) {
       const t = prepaid.byHop[hop];
-      expect({ hop, ticketShare: t.receipted > 0 && t.ticketCalls / t.receipted >= 0.5, inHand: t.maxInHand > 0 }).toEqual({ hop, ticketShare: true, inHand: true });
+      expect({ hop, ticketShare: t.receipted > 0 && t.ticketCalls / t.receipted >= 0.5, inHand: t.maxInHand > 0 }).toEqual({
+        hop,
+        ticketShare: true,
+        inHand: true,
+      });
     }
   }
   const atRisk = kills.reduce((a, k) => a + k.atRisk, 0);
@@ -212,24 +244,44 @@ export async function providerServiceKills(f: FaultNetwork, kind: NetworkKind): 
     load: `${book.served} /action calls served, ${CONCURRENCY} at a time; ${failures(book)} while a service was down`,
     faults: `${kills.length} x kill -9 (${ROUNDS} of random-number, ${ROUNDS} of persistence) mid-load, ${DOWN_MS} ms down, restart in ${median(kills.map((k) => k.restartMs))} ms (median); then both at once, and the consumer closes`,
     inputs: 'none',
-    lost: (strict(kind)
-      ? `0 wei: at every kill the providers' payment server already held every receipt returned; paid ≥ every receipt and every saved row (${saved})`
-      : `at the mid-load kills ${atRisk} served calls (${atRiskWei} wei) were not yet stored, the oldest answered ${oldest} ms before the kill; the consumer's next voucher covered them (0 wei). At the final crash, with no call after it: ` +
-        (prepaid
-          ? `${lost.calls} served calls (${lost.servedWei} wei at their prices) were paid only by block vouchers not yet stored (${lost.wei} wei with the blocks' unused calls), the oldest answered ${lost.oldestMs} ms before the kill (bound: ${MAX_UNFLUSHED_MS} ms); ${prepaid.channels.every((c) => c.paidOut >= c.paid) ? 'still, on every channel the provider was paid at least the prices of all calls the consumer got receipts for (the unused rest of blocks forgotten at earlier restarts made up for them)' : '**on some channel the provider was paid less than the prices of the calls the consumer got receipts for**'}`
-          : `${lost.calls} served calls (${lost.wei} wei) lost, the oldest answered ${lost.oldestMs} ms before the kill (bound: ${MAX_UNFLUSHED_MS} ms)`)) +
+    lost:
+      (strict(kind)
+        ? `0 wei: at every kill the providers' payment server already held every receipt returned; paid ≥ every receipt and every saved row (${saved})`
+        : `at the mid-load kills ${atRisk} served calls (${atRiskWei} wei) were not yet stored, the oldest answered ${oldest} ms before the kill; the consumer's next voucher covered them (0 wei). At the final crash, with no call after it: ` +
+          (prepaid
+            ? `${lost.calls} served calls (${lost.servedWei} wei at their prices) were paid only by block vouchers not yet stored (${lost.wei} wei with the blocks' unused calls), the oldest answered ${lost.oldestMs} ms before the kill (bound: ${MAX_UNFLUSHED_MS} ms); ${prepaid.channels.every((c) => c.paidOut >= c.paid) ? 'still, on every channel the provider was paid at least the prices of all calls the consumer got receipts for (the unused rest of blocks forgotten at earlier restarts made up for them)' : '**on some channel the provider was paid less than the prices of the calls the consumer got receipts for**'}`
+            : `${lost.calls} served calls (${lost.wei} wei) lost, the oldest answered ${lost.oldestMs} ms before the kill (bound: ${MAX_UNFLUSHED_MS} ms)`)) +
       `; payouts + refunds = deposits. ` +
       (prepaid
         ? `Prepaid tickets: ${prepaid.ticketCalls} of ${prepaid.receipted} receipted /action calls paid by a ticket (${prepaid.vouchers} voucher amounts), up to ${prepaid.maxInHand} calls paid ahead in hand on a channel; the restarted providers refused ${refused.map(([c, n]) => `${n} x ${c}`).join(', ') || 'no'} tickets. Consumer (by design): signed ${prepaid.byHop.randomNumber.signedBeyond} random-number / ${prepaid.byHop.persistence.signedBeyond} persistence calls beyond its receipts (bound ${maxUnanswered} per channel), of which the providers were paid ${prepaid.byHop.randomNumber.paidBeyond} / ${prepaid.byHop.persistence.paidBeyond}; persistence paid ${cutOff} calls more than the rows it saved`
         : `Consumer: paid ${cutOff} /save calls a crash cut off`),
     numbers: {
-      served: book.served, failed: JSON.stringify(book.failed), kills: kills.length + 2, savedRows: saved, atRiskCalls: atRisk, atRiskWei: atRiskWei.toString(),
-      oldestAtRiskMs: oldest, finalLostCalls: lost.calls, finalLostWei: lost.wei.toString(), finalLostServedWei: lost.servedWei.toString(), finalLostOldestMs: lost.oldestMs, lostRows, cutOffCalls: cutOff,
-      deposits: s.books.deposits.toString(), payouts: s.books.providerPayouts.toString(), refunds: s.books.consumerRefunds.toString(),
+      served: book.served,
+      failed: JSON.stringify(book.failed),
+      kills: kills.length + 2,
+      savedRows: saved,
+      atRiskCalls: atRisk,
+      atRiskWei: atRiskWei.toString(),
+      oldestAtRiskMs: oldest,
+      finalLostCalls: lost.calls,
+      finalLostWei: lost.wei.toString(),
+      finalLostServedWei: lost.servedWei.toString(),
+      finalLostOldestMs: lost.oldestMs,
+      lostRows,
+      cutOffCalls: cutOff,
+      deposits: s.books.deposits.toString(),
+      payouts: s.books.providerPayouts.toString(),
+      refunds: s.books.consumerRefunds.toString(),
       ...(prepaid
         ? {
-            prepayCalls: prepay, ticketCalls: prepaid.ticketCalls, receiptedCalls: prepaid.receipted, voucherAmounts: prepaid.vouchers, maxPrepaidInHand: prepaid.maxInHand,
-            signedBeyondBoundCalls: maxUnanswered, ticketsRefused: JSON.stringify(Object.fromEntries(refused)), prepaidChannels: JSON.stringify(prepaid.channels, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+            prepayCalls: prepay,
+            ticketCalls: prepaid.ticketCalls,
+            receiptedCalls: prepaid.receipted,
+            voucherAmounts: prepaid.vouchers,
+            maxPrepaidInHand: prepaid.maxInHand,
+            signedBeyondBoundCalls: maxUnanswered,
+            ticketsRefused: JSON.stringify(Object.fromEntries(refused)),
+            prepaidChannels: JSON.stringify(prepaid.channels, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
           }
         : {}),
     },
@@ -274,14 +326,29 @@ function prepaidFigures(book: ReceiptBook, consumerEnd: ChannelStatus[], s: Sett
     const signed = BigInt(c.signed);
     const paid = BigInt(c.paid);
     const paidOut = s.books.channels.find((x) => x.id === id)?.providerTotal ?? 0n;
-    return { id, hop, signed, paid, paidOut, signedBeyond: Number((signed - paid) / PRICE[hop]), paidBeyond: Number((paidOut - paid) / PRICE[hop]) };
+    return {
+      id,
+      hop,
+      signed,
+      paid,
+      paidOut,
+      signedBeyond: Number((signed - paid) / PRICE[hop]),
+      paidBeyond: Number((paidOut - paid) / PRICE[hop]),
+    };
   });
   for (const c of channels) {
     byHop[c.hop].signedBeyond += c.signedBeyond;
     byHop[c.hop].paidBeyond += c.paidBeyond;
   }
   const sum = (k: 'receipted' | 'ticketCalls') => HOPS.reduce((a, h) => a + byHop[h][k], 0);
-  return { byHop, channels, vouchers, receipted: sum('receipted'), ticketCalls: sum('ticketCalls'), maxInHand: Math.max(...HOPS.map((h) => byHop[h].maxInHand)) };
+  return {
+    byHop,
+    channels,
+    vouchers,
+    receipted: sum('receipted'),
+    ticketCalls: sum('ticketCalls'),
+    maxInHand: Math.max(...HOPS.map((h) => byHop[h].maxInHand)),
+  };
 }
 
 // ------------------------------------------------------------------------------------------------ payment servers
@@ -314,7 +381,13 @@ export async function paymentServerKills(f: FaultNetwork, kind: NetworkKind): Pr
         const highest = book.highestNow();
         const restarted = Date.now();
         if (strict(kind)) expect(uncovered(await heldByProviders(f, book), highest)).toEqual([]);
-        else await waitFor('the services to store what they served meanwhile', async () => uncovered(await heldByProviders(f, book), highest).length === 0, 15_000, 50);
+        else
+          await waitFor(
+            'the services to store what they served meanwhile',
+            async () => uncovered(await heldByProviders(f, book), highest).length === 0,
+            15_000,
+            50,
+          );
         kills.push({ name, servedWhileDown, restartMs, storedAfterMs: Date.now() - restarted });
         await servedMore(book, 30);
       }
@@ -338,8 +411,15 @@ export async function paymentServerKills(f: FaultNetwork, kind: NetworkKind): Pr
     inputs: 'none',
     lost: `0 acknowledged vouchers lost: after each restart payment-server-1 held every receipt returned (${strict(kind) ? 'at once' : `after ${Math.max(...kills.map((k) => k.storedAfterMs))} ms at most, when the services' retried POST /vouchers arrived`}); providers paid ≥ every receipt and every saved row (${saved}); payouts + refunds = deposits. Consumer: paid ${cutOff} /save calls not served (of ${attempted} tried during the outages)`,
     numbers: {
-      served: book.served, failed: JSON.stringify(book.failed), savedRows: saved, cutOffCalls: cutOff, attemptedWhileDown: attempted,
-      kills: JSON.stringify(kills), deposits: s.books.deposits.toString(), payouts: s.books.providerPayouts.toString(), refunds: s.books.consumerRefunds.toString(),
+      served: book.served,
+      failed: JSON.stringify(book.failed),
+      savedRows: saved,
+      cutOffCalls: cutOff,
+      attemptedWhileDown: attempted,
+      kills: JSON.stringify(kills),
+      deposits: s.books.deposits.toString(),
+      payouts: s.books.providerPayouts.toString(),
+      refunds: s.books.consumerRefunds.toString(),
     },
     durationMs: elapsed(),
   });
@@ -397,7 +477,16 @@ export async function consumerRestart(f: FaultNetwork, kind: NetworkKind): Promi
     faults: `${ROUNDS} x kill -9 of the public service mid-load, ${DOWN_MS} ms down; restart in ${median(restartMs)} ms (median)`,
     inputs: 'none',
     lost: `0 wei, nothing paid twice: ${kind.mode === 'local' ? `the restarted consumer adopted its open channels ${adopted} times, starting from what was claimed on chain; where the provider held more, its first voucher was refused (AMOUNT_TOO_LOW with the provider's latest voucher) and it resumed above that (${resumed} times)` : 'the restarted consumer continued from what its payment server had signed'}; persistence was paid for exactly its ${saved} saved rows + ${cutOff} voucher(s) signed but not sent when the consumer died; payouts + refunds = deposits`,
-    numbers: { served: book.served, failed: JSON.stringify(book.failed), savedRows: saved, adoptedChannels: adopted, resumedChannels: resumed, unsentAtDeath: cutOff, deposits: s.books.deposits.toString(), payouts: s.books.providerPayouts.toString() },
+    numbers: {
+      served: book.served,
+      failed: JSON.stringify(book.failed),
+      savedRows: saved,
+      adoptedChannels: adopted,
+      resumedChannels: resumed,
+      unsentAtDeath: cutOff,
+      deposits: s.books.deposits.toString(),
+      payouts: s.books.providerPayouts.toString(),
+    },
     durationMs: elapsed(),
   });
 }
@@ -446,7 +535,10 @@ export async function closeWhileProviderServerDown(f: FaultNetwork, kind: Networ
   await ps1.restart();
   // The services store what they served (their batched POST /vouchers are retried with a backoff of up to 5 s;
   // GET /payout makes them do it now); payment-server-1 claims it.
-  const refusedLines = () => HOPS.flatMap((h) => f.collector.from(`log ${PROCESS_OF[h]}`)).filter((l) => l.text.includes('payment server refused a voucher accepted in process')).length;
+  const refusedLines = () =>
+    HOPS.flatMap((h) => f.collector.from(`log ${PROCESS_OF[h]}`)).filter((l) =>
+      l.text.includes('payment server refused a voucher accepted in process'),
+    ).length;
   const refusedBefore = refusedLines();
   const restarted = Date.now();
   for (const hop of HOPS) await getJson(`${f.net.urls[hop]}/payout`);
@@ -461,22 +553,36 @@ export async function closeWhileProviderServerDown(f: FaultNetwork, kind: Networ
   };
   // Done when every served call is claimed, or as soon as it cannot be any more: a service reports that
   // payment-server-1 refused vouchers it had accepted, and what the server holds is below what was served.
-  await waitFor('payment-server-1 to claim every served call', async () => (await covered('claimed')) || (refusedLines() > refusedBefore && !(await covered('held'))), 20_000, 100);
+  await waitFor(
+    'payment-server-1 to claim every served call',
+    async () => (await covered('claimed')) || (refusedLines() > refusedBefore && !(await covered('held'))),
+    20_000,
+    100,
+  );
   // Whatever it holds, it claims before the challenge period ends.
-  await waitFor('payment-server-1 to claim what it holds', async () => {
-    for (const id of ids) {
-      const v = await f.providerChannel(book.channels.get(id)?.hop ?? (await hopByAsking(f, id)), id);
-      if (v.claimed !== (v.latestVoucher?.amount ?? '0')) return false;
-    }
-    return true;
-  }, 15_000, 100);
+  await waitFor(
+    'payment-server-1 to claim what it holds',
+    async () => {
+      for (const id of ids) {
+        const v = await f.providerChannel(book.channels.get(id)?.hop ?? (await hopByAsking(f, id)), id);
+        if (v.claimed !== (v.latestVoucher?.amount ?? '0')) return false;
+      }
+      return true;
+    },
+    15_000,
+    100,
+  );
   const claimedMs = Date.now() - restarted;
   const refused = refusedLines() - refusedBefore;
   // Served calls whose vouchers payment-server-1 does not hold (and so can never claim).
   let lostCalls = 0;
   let lostWei = 0n;
   const accepted = new Map<string, bigint>();
-  for (const id of ids) accepted.set(id, BigInt((await f.providerChannel(book.channels.get(id)?.hop ?? (await hopByAsking(f, id)), id)).latestVoucher?.amount ?? 0));
+  for (const id of ids)
+    accepted.set(
+      id,
+      BigInt((await f.providerChannel(book.channels.get(id)?.hop ?? (await hopByAsking(f, id)), id)).latestVoucher?.amount ?? 0),
+    );
   for (const ch of book.channels.values()) {
     const held = accepted.get(ch.id) ?? 0n;
     const above = ch.receipts.filter((r) => r.amount > held);
@@ -492,10 +598,21 @@ export async function closeWhileProviderServerDown(f: FaultNetwork, kind: Networ
     load: `${book.served} /action calls served, ${CONCURRENCY} at a time, then GET /terminate`,
     faults: `kill -9 of payment-server-1 mid-load; the close starts while it is down; ${passed} s of the ${f.challengePeriod} s challenge period pass before it restarts`,
     inputs: 'none',
-    lost: lostCalls === 0
-      ? `0 wei: the restarted payment-server-1 claimed every served call ${claimedMs} ms after its restart, inside the challenge period${refused ? ` (it refused ${refused} batch(es) of vouchers accepted but never served: their calls had been answered 503)` : ''}; payouts ${s.books.providerPayouts} + refunds = deposits`
-      : `**${lostCalls} served calls (${lostWei} wei) never paid**: the services' batches of vouchers for calls served before the close reached the restarted payment-server-1 after it had seen the close, and it refused them (CHANNEL_CLOSING, bug 4); payouts + refunds = deposits`,
-    numbers: { served: book.served, savedRows: saved, claimedMs, refusedBatches: refused, lostCalls, lostWei: lostWei.toString(), deposits: s.books.deposits.toString(), payouts: s.books.providerPayouts.toString(), refunds: s.books.consumerRefunds.toString() },
+    lost:
+      lostCalls === 0
+        ? `0 wei: the restarted payment-server-1 claimed every served call ${claimedMs} ms after its restart, inside the challenge period${refused ? ` (it refused ${refused} batch(es) of vouchers accepted but never served: their calls had been answered 503)` : ''}; payouts ${s.books.providerPayouts} + refunds = deposits`
+        : `**${lostCalls} served calls (${lostWei} wei) never paid**: the services' batches of vouchers for calls served before the close reached the restarted payment-server-1 after it had seen the close, and it refused them (CHANNEL_CLOSING, bug 4); payouts + refunds = deposits`,
+    numbers: {
+      served: book.served,
+      savedRows: saved,
+      claimedMs,
+      refusedBatches: refused,
+      lostCalls,
+      lostWei: lostWei.toString(),
+      deposits: s.books.deposits.toString(),
+      payouts: s.books.providerPayouts.toString(),
+      refunds: s.books.consumerRefunds.toString(),
+    },
     durationMs: elapsed(),
   });
   expect({ lostCalls, everyServedCallClaimed }).toEqual({ lostCalls: 0, everyServedCallClaimed: true });

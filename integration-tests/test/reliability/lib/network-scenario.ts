@@ -49,7 +49,9 @@ export class ReceiptBook {
 
   /** For `startActionLoad({ onResponse })`. Never throws. */
   readonly onResponse = (status: number, body: string): void => {
-    let parsed: { receipts?: Partial<Record<Hop, { channelId: string; amount: string; price: string } | null>>; error?: { code?: string } } | undefined;
+    let parsed:
+      | { receipts?: Partial<Record<Hop, { channelId: string; amount: string; price: string } | null>>; error?: { code?: string } }
+      | undefined;
     try {
       parsed = JSON.parse(body);
     } catch {
@@ -245,7 +247,9 @@ export async function heldByProviders(f: FaultNetwork, book: ReceiptBook): Promi
 
 /** Channels whose provider holds less than the highest receipt the services returned (empty: every receipt covered). */
 export function uncovered(held: Map<string, bigint>, highest: Map<string, bigint>): string[] {
-  return [...highest].filter(([id, h]) => (held.get(id) ?? 0n) < h).map(([id, h]) => `${id}: receipt up to ${h}, provider holds ${held.get(id) ?? 0n}`);
+  return [...highest]
+    .filter(([id, h]) => (held.get(id) ?? 0n) < h)
+    .map(([id, h]) => `${id}: receipt up to ${h}, provider holds ${held.get(id) ?? 0n}`);
 }
 
 export interface Settlement {
@@ -286,7 +290,8 @@ export async function settleScenario(f: FaultNetwork, start: ScenarioStart, book
   const term = await getJson(`${f.net.urls.public}/terminate`);
   if (term.status !== 200) throw new Error(`GET /terminate: ${term.status} ${JSON.stringify(term.body)}`);
   const stillOpen = (await f.consumerChannels()).filter((c) => ids.includes(c.id.toLowerCase()) && c.state === 'open');
-  if (stillOpen.length) throw new Error(`GET /terminate left channels open: ${stillOpen.map((c) => c.id).join(', ')} (${JSON.stringify(term.body)})`);
+  if (stillOpen.length)
+    throw new Error(`GET /terminate left channels open: ${stillOpen.map((c) => c.id).join(', ')} (${JSON.stringify(term.body)})`);
   await timeTravel(f.rpcUrl(), f.challengePeriod + 1);
   const s = await finishSettlement(f, ids, accepted, book);
   return { ...s, settleMs: Date.now() - t0 };
@@ -296,21 +301,31 @@ export async function settleScenario(f: FaultNetwork, start: ScenarioStart, book
  * After the challenge period of `ids`: waits for the consumer's payment server to withdraw (asks it once if it is
  * slow), then reads the books. `accepted`: what the provider's payment server held for each channel.
  */
-export async function finishSettlement(f: FaultNetwork, ids: string[], accepted: Map<string, bigint>, book: ReceiptBook): Promise<Settlement> {
+export async function finishSettlement(
+  f: FaultNetwork,
+  ids: string[],
+  accepted: Map<string, bigint>,
+  book: ReceiptBook,
+): Promise<Settlement> {
   const t0 = Date.now();
   const deadline = Date.now() + 30_000;
   for (const id of ids) {
     let nudged = false;
-    await waitFor(`${id} settled`, async () => {
-      const view = (await f.api('public').call('GET', `/channels/${id}`)).body.channel as ChannelView;
-      if (view.state === 'settled') return true;
-      // The server withdraws by itself; after a few seconds, ask it once.
-      if (!nudged && Date.now() > deadline - 25_000) {
-        nudged = true;
-        await f.api('public').call('POST', `/channels/${id}/withdraw`, {});
-      }
-      return false;
-    }, Math.max(1000, deadline - Date.now()), 100);
+    await waitFor(
+      `${id} settled`,
+      async () => {
+        const view = (await f.api('public').call('GET', `/channels/${id}`)).body.channel as ChannelView;
+        if (view.state === 'settled') return true;
+        // The server withdraws by itself; after a few seconds, ask it once.
+        if (!nudged && Date.now() > deadline - 25_000) {
+          nudged = true;
+          await f.api('public').call('POST', `/channels/${id}/withdraw`, {});
+        }
+        return false;
+      },
+      Math.max(1000, deadline - Date.now()),
+      100,
+    );
   }
   const hopOf = new Map<string, Hop>();
   for (const id of ids) hopOf.set(id, book.channels.get(id)?.hop ?? (await hopByAsking(f, id)));
@@ -323,7 +338,8 @@ export async function finishSettlement(f: FaultNetwork, ids: string[], accepted:
       continue;
     }
     const paid = books.channels.find((c) => c.id === ch.id)?.providerTotal ?? 0n;
-    if (paid < ch.highest || paid < ch.paid) unpaidReceipts.push(`${ch.id} (${ch.hop}): paid ${paid}, receipts up to ${ch.highest}, sum of prices ${ch.paid}`);
+    if (paid < ch.highest || paid < ch.paid)
+      unpaidReceipts.push(`${ch.id} (${ch.hop}): paid ${paid}, receipts up to ${ch.highest}, sum of prices ${ch.paid}`);
   }
   const paidTo: Record<Hop, bigint> = { randomNumber: 0n, persistence: 0n };
   for (const c of books.channels) paidTo[hopOf.get(c.id)!] += c.providerTotal;
@@ -340,4 +356,3 @@ export async function servedMore(book: ReceiptBook, n: number, timeoutMs = 30_00
   const from = book.served;
   await waitFor(`${n} more served calls (have ${book.served - from})`, () => book.served - from >= n, timeoutMs, 20);
 }
-

@@ -211,8 +211,16 @@ export interface PaymentServerSpec {
  * Runs the payment server binary once with the given environment and returns its output when it exits (for
  * configurations that must make it refuse to start). Killed after `timeoutMs`.
  */
-export async function runPaymentServerToExit(env: Record<string, string>, collector?: TextCollector, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', PAYMENT_SERVER_MAIN], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runPaymentServerToExit(
+  env: Record<string, string>,
+  collector?: TextCollector,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', PAYMENT_SERVER_MAIN], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const proc = new LoggedProcess('payment-server (bad config)', child, collector);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await proc.exited;
@@ -268,7 +276,12 @@ export async function startPaymentServerProcess(spec: PaymentServerSpec): Promis
     const child = spawn(process.execPath, ['--import', 'tsx', PAYMENT_SERVER_MAIN], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const proc = new LoggedProcess(`${spec.name}#${history.length + 1}`, child, spec.collector);
     history.push(proc);
-    await waitUntil('the payment server to listen', proc, async () => (await fetch(`${url}/status`, { signal: AbortSignal.timeout(2000) })).status === 200, 60_000);
+    await waitUntil(
+      'the payment server to listen',
+      proc,
+      async () => (await fetch(`${url}/status`, { signal: AbortSignal.timeout(2000) })).status === 200,
+      60_000,
+    );
     return proc;
   };
   let proc = await launch();

@@ -12,7 +12,12 @@ interface OpenApiParam {
  * (`API` in @chanpay/protocol) and the OpenAPI document built from it: a new endpoint is fuzzed as soon as it is added there.
  */
 export function paymentServerRoutes(): FuzzRoute[] {
-  const doc = buildOpenApi('fuzz') as unknown as { paths: Record<string, Record<string, { parameters?: OpenApiParam[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>> };
+  const doc = buildOpenApi('fuzz') as unknown as {
+    paths: Record<
+      string,
+      Record<string, { parameters?: OpenApiParam[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>
+    >;
+  };
   return API_ROUTES.map((r) => {
     const op = doc.paths[r.path.replace(/:(\w+)/g, '{$1}')]?.[r.method];
     if (!op) throw new Error(`no OpenAPI operation for ${r.method} ${r.path}`);

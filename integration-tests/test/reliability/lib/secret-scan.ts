@@ -42,7 +42,8 @@ function needles(secret: Secret): { form: string; needle: string; caseInsensitiv
     ];
   }
   const out = [{ form: 'raw', needle: secret.value, caseInsensitive: false }];
-  if (secret.value.length >= 8) out.push({ form: 'base64', needle: Buffer.from(secret.value).toString('base64').replace(/=+$/, ''), caseInsensitive: false });
+  if (secret.value.length >= 8)
+    out.push({ form: 'base64', needle: Buffer.from(secret.value).toString('base64').replace(/=+$/, ''), caseInsensitive: false });
   return out;
 }
 
@@ -58,7 +59,11 @@ export function findSecrets(sources: Iterable<TextSource>, secrets: Secret[]): S
         const haystack = n.caseInsensitive ? variant.toLowerCase() : variant;
         const at = haystack.indexOf(n.caseInsensitive ? n.lower : n.needle);
         if (at < 0) continue;
-        const context = (variant.slice(Math.max(0, at - 40), at) + '<SECRET>' + variant.slice(at + n.needle.length, at + n.needle.length + 40)).replace(/\n/g, ' ');
+        const context = (
+          variant.slice(Math.max(0, at - 40), at) +
+          '<SECRET>' +
+          variant.slice(at + n.needle.length, at + n.needle.length + 40)
+        ).replace(/\n/g, ' ');
         hits.push({ label: n.label, source, form: n.form, context });
         break;
       }

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { type Address } from '@chanpay/protocol';
 import { VoucherHasher, VoucherSigner, hexToBuffer } from '@chanpay/protocol/node';
 import { jsonApi, type JsonApi } from './http';
-import { startAnvilNode, startPaymentServerProcess, type AnvilNode, type AnvilOptions, type PaymentServerProcess, type PaymentServerSpec } from './processes';
+import {
+  startAnvilNode,
+  startPaymentServerProcess,
+  type AnvilNode,
+  type AnvilOptions,
+  type PaymentServerProcess,
+  type PaymentServerSpec,
+} from './processes';
 import type { TextCollector } from './secret-scan';
 
 export const GWEI = 1_000_000_000n;
@@ -199,7 +206,11 @@ export async function startTwoServers(opts: TwoServersOptions = {}): Promise<Two
       consumer,
       provider,
       async open(deposit, extra = {}) {
-        const r = await consumerApi.call('POST', '/channels', TOKENS.consumer, { provider: provider.address, deposit: deposit.toString(), ...extra });
+        const r = await consumerApi.call('POST', '/channels', TOKENS.consumer, {
+          provider: provider.address,
+          deposit: deposit.toString(),
+          ...extra,
+        });
         if (r.status !== 201) throw new Error(`open failed: ${r.status} ${JSON.stringify(r.body)}`);
         return r.body.channel.id as string;
       },

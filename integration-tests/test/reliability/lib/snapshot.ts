@@ -68,13 +68,21 @@ export class StateSnapshotter {
 
   private dbState(): Snapshot['db'] {
     const db = this.open();
-    const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
+    const tables = db
+      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .all();
     const out: Snapshot['db'] = {};
     for (const { name } of tables) {
-      const cols = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${name}')`).all().map((c) => c.name);
+      const cols = db
+        .prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${name}')`)
+        .all()
+        .map((c) => c.name);
       const kept = cols.filter((c) => !(VOLATILE_COLUMNS[name] ?? []).includes(c));
       const where = VOLATILE_ROWS[name] ? ` WHERE ${VOLATILE_ROWS[name]}` : '';
-      const rows = db.prepare(`SELECT ${kept.map((c) => `"${c}"`).join(', ')} FROM "${name}"${where} ORDER BY rowid`).raw().all();
+      const rows = db
+        .prepare(`SELECT ${kept.map((c) => `"${c}"`).join(', ')} FROM "${name}"${where} ORDER BY rowid`)
+        .raw()
+        .all();
       out[name] = { rows: rows.length, digest: createHash('sha256').update(JSON.stringify(rows)).digest('hex').slice(0, 16) };
     }
     return out;
@@ -94,7 +102,8 @@ export function diffSnapshots(a: unknown, b: unknown, path = ''): string[] {
   }
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   const out: string[] = [];
-  for (const k of keys) out.push(...diffSnapshots((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+  for (const k of keys)
+    out.push(...diffSnapshots((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
   return out;
 }
 
@@ -114,7 +123,8 @@ export async function settledSnapshot(s: StateSnapshotter, { quietMs = 300, time
     await new Promise((r) => setTimeout(r, quietMs));
     const next = await s.take();
     if (diffSnapshots(last, next).length === 0) return next;
-    if (Date.now() > deadline) throw new Error(`state still changing after ${timeoutMs} ms: ${diffSnapshots(last, next).slice(0, 5).join('; ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`state still changing after ${timeoutMs} ms: ${diffSnapshots(last, next).slice(0, 5).join('; ')}`);
     last = next;
   }
 }

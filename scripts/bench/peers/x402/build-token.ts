@@ -30,7 +30,9 @@ function main(): void {
   }
   const artifact = compileToken();
   writeFileSync(TOKEN_ARTIFACT_PATH, JSON.stringify(artifact, null, 2) + '\n');
-  console.log(`${artifact.contractName}: ${(artifact.deployedBytecode.length - 2) / 2} bytes deployed (${artifact.compiler}) -> ${relative}`);
+  console.log(
+    `${artifact.contractName}: ${(artifact.deployedBytecode.length - 2) / 2} bytes deployed (${artifact.compiler}) -> ${relative}`,
+  );
 }
 
 main();

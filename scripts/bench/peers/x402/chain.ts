@@ -43,7 +43,12 @@ export async function startLocalChain(opts: LocalChainOptions): Promise<LocalCha
     const chain = await startEmbeddedChain({ privateKeys: fundedKeys });
     return { kind: 'ganache', rpcUrl: chain.rpcUrl, chainId: Number(chain.chainId), fundedKeys, pid: null, stop: chain.stop };
   }
-  const spawned = spawnTs('chain', 'scripts/chain.ts', { CHAIN_PORT: '0', CHAIN_PRIVATE_KEYS: fundedKeys.join(',') }, opts.verbose ?? false);
+  const spawned = spawnTs(
+    'chain',
+    'scripts/chain.ts',
+    { CHAIN_PORT: '0', CHAIN_PRIVATE_KEYS: fundedKeys.join(',') },
+    opts.verbose ?? false,
+  );
   const rpcUrl = await waitForLine(spawned.child, spawned.output, /CHAIN_READY (http:\/\/\S+)/, 60_000);
   // scripts/chain.ts starts ganache with its default chain id.
   return { kind: 'ganache', rpcUrl, chainId: 1337, fundedKeys, pid: spawned.child.pid ?? null, stop: () => stopChild(spawned.child) };
@@ -86,5 +91,9 @@ export function localViemChain(chainId: number, rpcUrl: string): Chain {
 export const LOCAL_POLLING_INTERVAL_MS = 20;
 
 export function localPublicClient(chainId: number, rpcUrl: string): PublicClient {
-  return createPublicClient({ chain: localViemChain(chainId, rpcUrl), transport: http(rpcUrl), pollingInterval: LOCAL_POLLING_INTERVAL_MS });
+  return createPublicClient({
+    chain: localViemChain(chainId, rpcUrl),
+    transport: http(rpcUrl),
+    pollingInterval: LOCAL_POLLING_INTERVAL_MS,
+  });
 }

@@ -24,7 +24,9 @@ export function createX402Client(opts: PayingClientOptions): x402Client {
   const account = privateKeyToAccount(opts.privateKey);
   return new x402Client()
     .register(opts.network, new ExactEvmScheme(account))
-    .setSpendControls({ allowedAssets: [{ network: opts.network, asset: opts.token, maxAmountPerPayment: opts.maxAmountPerPayment.toString() }] });
+    .setSpendControls({
+      allowedAssets: [{ network: opts.network, asset: opts.token, maxAmountPerPayment: opts.maxAmountPerPayment.toString() }],
+    });
 }
 
 export function createPayingFetch(opts: PayingClientOptions): PayingFetch {

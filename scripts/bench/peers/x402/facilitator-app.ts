@@ -21,7 +21,8 @@ async function readPaymentBody(ctx: Context): Promise<{ paymentPayload: PaymentP
   const payload = PaymentPayloadV2Schema.safeParse(body?.paymentPayload);
   if (!payload.success) throw new ChanpayError('VALIDATION_ERROR', `paymentPayload: ${payload.error.issues[0]?.message ?? 'invalid'}`);
   const requirements = PaymentRequirementsV2Schema.safeParse(body?.paymentRequirements);
-  if (!requirements.success) throw new ChanpayError('VALIDATION_ERROR', `paymentRequirements: ${requirements.error.issues[0]?.message ?? 'invalid'}`);
+  if (!requirements.success)
+    throw new ChanpayError('VALIDATION_ERROR', `paymentRequirements: ${requirements.error.issues[0]?.message ?? 'invalid'}`);
   // The schemas check `network` against CAIP-2 (`eip155:1337`) but type it as a plain string.
   return { paymentPayload: payload.data as PaymentPayload, paymentRequirements: requirements.data as PaymentRequirements };
 }
@@ -54,7 +55,13 @@ export function createFacilitatorApp(local: LocalFacilitator, logger?: Logger): 
     } catch (e) {
       if (!isUnregistered(e)) throw e;
       ctx.status = 400;
-      ctx.body = { success: false, errorReason: 'unsupported_scheme', errorMessage: (e as Error).message, transaction: '', network: paymentRequirements.network };
+      ctx.body = {
+        success: false,
+        errorReason: 'unsupported_scheme',
+        errorMessage: (e as Error).message,
+        transaction: '',
+        network: paymentRequirements.network,
+      };
     }
   });
   const app = new Koa();

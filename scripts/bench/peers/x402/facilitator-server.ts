@@ -10,7 +10,9 @@ export interface RunningFacilitator {
   stop(): Promise<void>;
 }
 
-export async function startFacilitatorServer(opts: LocalFacilitatorOptions & { port?: number; host?: string }): Promise<RunningFacilitator> {
+export async function startFacilitatorServer(
+  opts: LocalFacilitatorOptions & { port?: number; host?: string },
+): Promise<RunningFacilitator> {
   const local = createLocalFacilitator(opts);
   const server = await listen(createFacilitatorApp(local), opts.port ?? 0, opts.host ?? '127.0.0.1');
   return { url: server.url, address: local.address, stop: () => server.close() };

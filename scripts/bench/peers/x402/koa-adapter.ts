@@ -76,7 +76,8 @@ function respond(ctx: Context, response: HTTPResponseInstructions): void {
 function bodyBytes(body: unknown): Buffer | undefined {
   if (Buffer.isBuffer(body)) return body;
   if (typeof body === 'string') return Buffer.from(body);
-  if (body !== null && typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe !== 'function') return Buffer.from(JSON.stringify(body));
+  if (body !== null && typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe !== 'function')
+    return Buffer.from(JSON.stringify(body));
   return undefined;
 }
 
@@ -100,7 +101,8 @@ export function x402KoaMiddleware(httpServer: x402HTTPResourceServer, opts: { af
       const key = `${auth.from.toLowerCase()}:${auth.nonce.toLowerCase()}`;
       const now = Date.now();
       for (const [k, at] of seen) if (now - at > SEEN_AUTHORIZATION_TTL_MS) seen.delete(k);
-      if (seen.has(key)) return { abort: true, reason: 'authorization_already_presented', message: 'this authorization already paid for a call' };
+      if (seen.has(key))
+        return { abort: true, reason: 'authorization_already_presented', message: 'this authorization already paid for a call' };
       seen.set(key, now);
     });
   }
@@ -142,20 +144,27 @@ export function x402KoaMiddleware(httpServer: x402HTTPResourceServer, opts: { af
       if (headers) ctx.set(headers);
       return;
     }
-    const transport = { request: context, responseBody: bodyBytes(ctx.body), responseHeaders: ctx.response.headers as Record<string, string> };
-    const settle = () => httpServer.processSettlement(paymentPayload, paymentRequirements, declaredExtensions, transport, undefined, beforeHandlerSettlement);
+    const transport = {
+      request: context,
+      responseBody: bodyBytes(ctx.body),
+      responseHeaders: ctx.response.headers as Record<string, string>,
+    };
+    const settle = () =>
+      httpServer.processSettlement(paymentPayload, paymentRequirements, declaredExtensions, transport, undefined, beforeHandlerSettlement);
 
     if (opts.after === 'after-response') {
       counts.pending++;
       const done = new Promise<void>((resolve) => {
         ctx.res.once('close', () => {
-          settle().then(
-            (s) => (s.success ? counts.settled++ : fail(s.errorReason)),
-            (e: unknown) => fail((e as Error).message),
-          ).finally(() => {
-            counts.pending--;
-            resolve();
-          });
+          settle()
+            .then(
+              (s) => (s.success ? counts.settled++ : fail(s.errorReason)),
+              (e: unknown) => fail((e as Error).message),
+            )
+            .finally(() => {
+              counts.pending--;
+              resolve();
+            });
         });
       });
       pending.add(done);

@@ -62,8 +62,8 @@ export async function measureX402(net: X402Network, opts: MeasureOptions): Promi
       const res = await net.fetchWithPayment(net.entryUrl, { signal: AbortSignal.timeout(60_000) });
       const body = await res.text();
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (res.status !== 200) return fail(`HTTP ${res.status}`), null;
-      if (typeof (JSON.parse(body) as { number?: unknown }).number !== 'number') return fail('paid answer without a number'), null;
+      if (res.status !== 200) return (fail(`HTTP ${res.status}`), null);
+      if (typeof (JSON.parse(body) as { number?: unknown }).number !== 'number') return (fail('paid answer without a number'), null);
       return ms;
     } catch (e) {
       fail((e as Error).message.split('\n')[0]!.slice(0, 160));
@@ -98,7 +98,9 @@ export async function measureX402(net: X402Network, opts: MeasureOptions): Promi
   const settlements = await net.drainSettlements(60_000);
   const after = await net.readBalances();
   const endBlock = await blockNumber(net.rpcUrl);
-  const txs = (await collectTransactions(net.rpcUrl, null, startBlock + 1, endBlock)).filter((t) => t.from === net.addresses.facilitator.toLowerCase());
+  const txs = (await collectTransactions(net.rpcUrl, null, startBlock + 1, endBlock)).filter(
+    (t) => t.from === net.addresses.facilitator.toLowerCase(),
+  );
   const settled = txs.filter((t) => t.status);
   // Reverted settlements cost gas too: every facilitator transaction counts, spread over the calls paid.
   const totalGas = txs.reduce((a, t) => a + t.gasUsed, 0n);

@@ -131,7 +131,10 @@ export async function startX402Network(opts: X402NetworkOptions = {}): Promise<X
       const service = await startPaidService({ ...serviceSettings, facilitatorUrl, port: opts.ports?.service ?? 0 });
       stops.push(service.stop);
       serviceUrl = service.url;
-      processes.push({ name: 'x402-facilitator', pid: null, url: facilitatorUrl }, { name: 'x402-paid-service', pid: null, url: serviceUrl });
+      processes.push(
+        { name: 'x402-facilitator', pid: null, url: facilitatorUrl },
+        { name: 'x402-paid-service', pid: null, url: serviceUrl },
+      );
     } else {
       const launch = async (name: X402Process['name'], entry: string, env: Record<string, string>, ready: RegExp) => {
         const spawned = spawnTs(name, entry, { HOST: '127.0.0.1', ...env }, verbose);
@@ -140,21 +143,31 @@ export async function startX402Network(opts: X402NetworkOptions = {}): Promise<X
         processes.push({ name, pid: spawned.child.pid ?? null, url });
         return url;
       };
-      facilitatorUrl = await launch('x402-facilitator', 'scripts/bench/peers/x402/facilitator-main.ts', {
-        X402_RPC_URL: chain.rpcUrl,
-        X402_CHAIN_ID: String(chain.chainId),
-        X402_FACILITATOR_KEY: facilitatorKey,
-        PORT: String(opts.ports?.facilitator ?? 0),
-      }, /X402_FACILITATOR_READY (http:\/\/\S+)/);
-      serviceUrl = await launch('x402-paid-service', 'scripts/bench/peers/x402/paid-service-main.ts', {
-        X402_FACILITATOR_URL: facilitatorUrl,
-        X402_NETWORK: network,
-        X402_TOKEN: addresses.token,
-        X402_PAY_TO: addresses.provider,
-        X402_PRICE: price.toString(),
-        X402_ORDER: order,
-        PORT: String(opts.ports?.service ?? 0),
-      }, /X402_SERVICE_READY (http:\/\/\S+)/);
+      facilitatorUrl = await launch(
+        'x402-facilitator',
+        'scripts/bench/peers/x402/facilitator-main.ts',
+        {
+          X402_RPC_URL: chain.rpcUrl,
+          X402_CHAIN_ID: String(chain.chainId),
+          X402_FACILITATOR_KEY: facilitatorKey,
+          PORT: String(opts.ports?.facilitator ?? 0),
+        },
+        /X402_FACILITATOR_READY (http:\/\/\S+)/,
+      );
+      serviceUrl = await launch(
+        'x402-paid-service',
+        'scripts/bench/peers/x402/paid-service-main.ts',
+        {
+          X402_FACILITATOR_URL: facilitatorUrl,
+          X402_NETWORK: network,
+          X402_TOKEN: addresses.token,
+          X402_PAY_TO: addresses.provider,
+          X402_PRICE: price.toString(),
+          X402_ORDER: order,
+          PORT: String(opts.ports?.service ?? 0),
+        },
+        /X402_SERVICE_READY (http:\/\/\S+)/,
+      );
     }
 
     const payer: PayingClientOptions = { privateKey: clientKey, network, token: addresses.token, maxAmountPerPayment: price };
@@ -179,7 +192,10 @@ export async function startX402Network(opts: X402NetworkOptions = {}): Promise<X
       processes,
       addresses: { ...addresses, token: getAddress(addresses.token) },
       async readBalances() {
-        const [c, p] = await Promise.all([tokenBalance(client, addresses.token, addresses.client), tokenBalance(client, addresses.token, addresses.provider)]);
+        const [c, p] = await Promise.all([
+          tokenBalance(client, addresses.token, addresses.client),
+          tokenBalance(client, addresses.token, addresses.provider),
+        ]);
         return { client: c, provider: p };
       },
       settlements,

@@ -60,7 +60,10 @@ export async function createPaidApp(opts: PaidServiceOptions): Promise<PaidApp> 
       mimeType: 'application/json',
     },
   };
-  const resourceServer = new x402ResourceServer(new HTTPFacilitatorClient({ url: opts.facilitatorUrl })).register(opts.network, new ExactEvmScheme());
+  const resourceServer = new x402ResourceServer(new HTTPFacilitatorClient({ url: opts.facilitatorUrl })).register(
+    opts.network,
+    new ExactEvmScheme(),
+  );
   const httpServer = new x402HTTPResourceServer(resourceServer, routes);
   // Fetches the facilitator's /supported and checks the route against it: fails here rather than on the first call.
   await httpServer.initialize();

@@ -57,8 +57,10 @@ function parse(argv: string[]): RunArgs | null {
     },
   });
   if (values.help) return null;
-  if (!(SETTLEMENT_ORDERS as readonly string[]).includes(values.mode)) throw new Error(`--mode must be one of ${SETTLEMENT_ORDERS.join(', ')}, got "${values.mode}"`);
-  if (!(CHAIN_KINDS as readonly string[]).includes(values.chain)) throw new Error(`--chain must be one of ${CHAIN_KINDS.join(', ')}, got "${values.chain}"`);
+  if (!(SETTLEMENT_ORDERS as readonly string[]).includes(values.mode))
+    throw new Error(`--mode must be one of ${SETTLEMENT_ORDERS.join(', ')}, got "${values.mode}"`);
+  if (!(CHAIN_KINDS as readonly string[]).includes(values.chain))
+    throw new Error(`--chain must be one of ${CHAIN_KINDS.join(', ')}, got "${values.chain}"`);
   if (!/^[1-9][0-9]*$/.test(values.price)) throw new Error(`--price must be a positive integer, got "${values.price}"`);
   if (!/^[0-9]+$/.test(values.warmup)) throw new Error(`--warmup must be a whole number, got "${values.warmup}"`);
   return {
@@ -80,7 +82,9 @@ function report(r: MeasureResult): string {
     `  latency per paid call (ms): p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  max ${l.max}  mean ${l.mean}`,
     `  gas: ${r.gas.settlementTransactions} settlement transactions (${r.gas.failedTransactions} reverted), ${r.gas.gasPerCall} gas per paid call`,
     `  books: expected ${r.books.expected}, provider +${r.books.providerGained}, client -${r.books.clientSpent}: ${r.books.balanced ? 'balanced' : 'NOT BALANCED'}`,
-    ...(r.settlements.failed ? [`  after-response settlements failed: ${r.settlements.failed} (${r.settlements.failures.join('; ')})`] : []),
+    ...(r.settlements.failed
+      ? [`  after-response settlements failed: ${r.settlements.failed} (${r.settlements.failures.join('; ')})`]
+      : []),
     ...(r.failed ? [`  failures: ${JSON.stringify(r.failures)}`] : []),
   ].join('\n');
 }

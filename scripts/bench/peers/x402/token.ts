@@ -19,11 +19,26 @@ export const TOKEN_DECIMALS = 6;
 export const MULTICALL3_ADDRESS: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
 
 export const ERC20_BALANCE_ABI = [
-  { type: 'function', name: 'balanceOf', stateMutability: 'view', inputs: [{ name: 'account', type: 'address' }], outputs: [{ name: '', type: 'uint256' }] },
+  {
+    type: 'function',
+    name: 'balanceOf',
+    stateMutability: 'view',
+    inputs: [{ name: 'account', type: 'address' }],
+    outputs: [{ name: '', type: 'uint256' }],
+  },
 ] as const;
 
 const MINT_ABI = [
-  { type: 'function', name: 'mint', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [] },
+  {
+    type: 'function',
+    name: 'mint',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: 'to', type: 'address' },
+      { name: 'amount', type: 'uint256' },
+    ],
+    outputs: [],
+  },
 ] as const;
 
 export interface ChainTarget {
@@ -32,7 +47,11 @@ export interface ChainTarget {
 }
 
 function walletFor(target: ChainTarget, key: Hex) {
-  return createWalletClient({ account: privateKeyToAccount(key), chain: localViemChain(target.chainId, target.rpcUrl), transport: http(target.rpcUrl) });
+  return createWalletClient({
+    account: privateKeyToAccount(key),
+    chain: localViemChain(target.chainId, target.rpcUrl),
+    transport: http(target.rpcUrl),
+  });
 }
 
 async function confirmed(client: PublicClient, hash: Hex, what: string): Promise<{ contractAddress?: Address | null }> {
@@ -46,7 +65,11 @@ export async function deployToken(target: ChainTarget, deployerKey: Hex): Promis
   const artifact = loadTokenArtifact();
   const wallet = walletFor(target, deployerKey);
   const client = localPublicClient(target.chainId, target.rpcUrl);
-  const hash = await wallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args: [TOKEN_NAME, TOKEN_SYMBOL, wallet.account.address] });
+  const hash = await wallet.deployContract({
+    abi: artifact.abi,
+    bytecode: artifact.bytecode,
+    args: [TOKEN_NAME, TOKEN_SYMBOL, wallet.account.address],
+  });
   const receipt = await confirmed(client, hash, 'token deployment');
   if (!receipt.contractAddress) throw new Error('token deployment left no contract address');
   return getAddress(receipt.contractAddress);

@@ -22,7 +22,13 @@ export async function startChainOf(t: ResolvedTopology, o: ChainStart): Promise<
   switch (c.kind) {
     case 'ganache':
       if (o.chainProcess) return startChainProcess(t, o);
-      return startEmbeddedChain({ port: o.port, privateKeys: o.privateKeys, chainId: c.chainId, blockTime: c.blockTime, balanceEth: c.balanceEth });
+      return startEmbeddedChain({
+        port: o.port,
+        privateKeys: o.privateKeys,
+        chainId: c.chainId,
+        blockTime: c.blockTime,
+        balanceEth: c.balanceEth,
+      });
     case 'anvil':
       return startAnvil({ port: o.port, privateKeys: o.privateKeys, chainId: c.chainId, blockTime: c.blockTime, balanceEth: c.balanceEth });
     case 'external':
@@ -68,12 +74,15 @@ async function useExternalChain(t: ResolvedTopology, privateKeys: string[]): Pro
   const url = t.chain.url!;
   const funderKey = process.env[t.chain.funderKeyEnv];
   if (!funderKey || !/^0x[0-9a-fA-F]{64}$/.test(funderKey)) {
-    throw new Error(`chain: an external chain needs a funded key in ${t.chain.funderKeyEnv} (0x + 64 hex) to fund the network's ${privateKeys.length} accounts`);
+    throw new Error(
+      `chain: an external chain needs a funded key in ${t.chain.funderKeyEnv} (0x + 64 hex) to fund the network's ${privateKeys.length} accounts`,
+    );
   }
   const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, polling: true, pollingInterval: 100 });
   try {
     const chainId = Number(await provider.send('eth_chainId', []));
-    if (chainId !== t.chain.chainId) throw new Error(`chain.chainId: the topology says ${t.chain.chainId}, the node at ${url} is chain ${chainId}`);
+    if (chainId !== t.chain.chainId)
+      throw new Error(`chain.chainId: the topology says ${t.chain.chainId}, the node at ${url} is chain ${chainId}`);
     const funder = new Wallet(funderKey, provider);
     const value = parseEther(String(t.chain.balanceEth));
     let nonce = await provider.getTransactionCount(funder.address, 'pending');

@@ -56,7 +56,10 @@ export function paymentServerEnv(ctx: EnvContext, team: Team, contract: string |
     ...(contract ? { PS_CONTRACT_ADDRESS: contract } : {}),
     // In remote mode a payment server signs with the account's hot voucher key when it holds one.
     PS_ACCOUNTS: held
-      .map(({ account, creds }) => `${account.name}:${creds.privateKey}${creds.voucherKey && serverHoldsVoucherKey(account) ? `:${creds.voucherKey}` : ''}`)
+      .map(
+        ({ account, creds }) =>
+          `${account.name}:${creds.privateKey}${creds.voucherKey && serverHoldsVoucherKey(account) ? `:${creds.voucherKey}` : ''}`,
+      )
       .join(','),
     PS_TOKENS: held.map(({ account, creds }) => `${creds.token}:${account.name}`).join(','),
   };

@@ -95,7 +95,10 @@ export interface RunningTopology {
 }
 
 /** Builds a topology given as a resolved topology, a topology input, or a spec (`chain:5`, a file path). */
-export async function startTopology(topology: ResolvedTopology | TopologyInput | string, opts: StartTopologyOptions = {}): Promise<RunningTopology> {
+export async function startTopology(
+  topology: ResolvedTopology | TopologyInput | string,
+  opts: StartTopologyOptions = {},
+): Promise<RunningTopology> {
   const t = resolve(topology, opts);
   const verbose = opts.verbose ?? false;
   const url = (port: number) => `http://127.0.0.1:${port}`;
@@ -105,7 +108,11 @@ export async function startTopology(topology: ResolvedTopology | TopologyInput |
 
   const paid = isPaid(t);
   const teams = paid ? activeTeams(t) : [];
-  const ports = await assignPorts(t, teams.map((x) => x.paymentServer.name), opts);
+  const ports = await assignPorts(
+    t,
+    teams.map((x) => x.paymentServer.name),
+    opts,
+  );
   const credentials: Credentials = paid ? makeCredentials(t) : new Map();
 
   const processes: NetworkProcess[] = [];
@@ -234,7 +241,9 @@ export async function startTopology(topology: ResolvedTopology | TopologyInput |
       const [first, ...others] = teams;
       const ps1 = await launch(first!.paymentServer.name, 'payment-server/src/main.ts', paymentServerEnv(ctx(), first!, null));
       contract = ((await (await fetch(`${ps1.url}/status`)).json()) as { contract: string }).contract;
-      await Promise.all(others.map((team) => launch(team.paymentServer.name, 'payment-server/src/main.ts', paymentServerEnv(ctx(), team, contract))));
+      await Promise.all(
+        others.map((team) => launch(team.paymentServer.name, 'payment-server/src/main.ts', paymentServerEnv(ctx(), team, contract))),
+      );
     }
     await limited(t.services, opts.startConcurrency ?? 4, async (s) => {
       await launch(s.name, ENTRY_OF[s.kind], serviceEnv(ctx(), s));
@@ -249,7 +258,8 @@ export async function startTopology(topology: ResolvedTopology | TopologyInput |
 
 function resolve(topology: ResolvedTopology | TopologyInput | string, opts: StartTopologyOptions): ResolvedTopology {
   if (typeof topology === 'string') return loadTopology(topology, { overrides: opts.overrides, totalWork: opts.totalWork });
-  if ('edges' in topology && 'source' in topology) return opts.overrides ? parseTopology(topology.source, { overrides: opts.overrides }) : topology;
+  if ('edges' in topology && 'source' in topology)
+    return opts.overrides ? parseTopology(topology.source, { overrides: opts.overrides }) : topology;
   return parseTopology(topology, { overrides: opts.overrides });
 }
 
@@ -267,7 +277,8 @@ async function assignPorts(t: ResolvedTopology, paymentServers: string[], opts: 
   const taken = new Set<number>();
   for (const [name, port] of wanted) {
     if (port === null) continue;
-    if (taken.has(port)) throw new Error(`port ${port} is given to two processes (${[...out].find(([, p]) => p === port)![0]} and ${name})`);
+    if (taken.has(port))
+      throw new Error(`port ${port} is given to two processes (${[...out].find(([, p]) => p === port)![0]} and ${name})`);
     taken.add(port);
     out.set(name, port);
   }
@@ -287,7 +298,10 @@ export function describeUrls(net: RunningTopology): string[] {
   const lines: string[] = [];
   const width = Math.max(20, ...t.services.map((s) => s.name.length + 1), ...t.teams.map((x) => x.paymentServer.name.length + 1));
   const pad = (s: string) => s.padEnd(width);
-  if (net.urls.chain) lines.push(`  ${pad('chain')} ${net.urls.chain}   (${t.chain.kind}${t.chain.blockTime ? `, a block every ${t.chain.blockTime} s` : ''})   contract ${net.contract}`);
+  if (net.urls.chain)
+    lines.push(
+      `  ${pad('chain')} ${net.urls.chain}   (${t.chain.kind}${t.chain.blockTime ? `, a block every ${t.chain.blockTime} s` : ''})   contract ${net.contract}`,
+    );
   for (const team of t.teams) {
     const u = net.urls.paymentServers[team.paymentServer.name];
     if (!u) continue;

@@ -52,7 +52,8 @@ export const envStem = (name: string) => name.toUpperCase().replace(/-/g, '_');
 
 /** File names: the thesis keeps the names it always had. */
 export function composeFileNames(t: ResolvedTopology): { payment: string; noPayment: string; env: string } {
-  if (t.name === 'thesis') return { payment: 'docker-compose.example-network.yml', noPayment: 'docker-compose.no-payment.yml', env: '.env.example' };
+  if (t.name === 'thesis')
+    return { payment: 'docker-compose.example-network.yml', noPayment: 'docker-compose.no-payment.yml', env: '.env.example' };
   return { payment: `docker-compose.${t.name}.yml`, noPayment: `docker-compose.${t.name}.no-payment.yml`, env: `${t.name}.env.example` };
 }
 
@@ -97,8 +98,12 @@ export class Vars {
 
   private claim(name: string, what: string, fallback: string | null): void {
     const other = this.used.get(name);
-    if (other !== undefined && other.what !== what) throw new Error(`compose: ${other.what} and ${what} would both use the variable ${name}; rename one of them`);
-    if (other !== undefined && other.fallback !== fallback) throw new Error(`compose: ${name} (${what}) would default to ${other.fallback} in one place and ${fallback} in another; give the services the same setting`);
+    if (other !== undefined && other.what !== what)
+      throw new Error(`compose: ${other.what} and ${what} would both use the variable ${name}; rename one of them`);
+    if (other !== undefined && other.fallback !== fallback)
+      throw new Error(
+        `compose: ${name} (${what}) would default to ${other.fallback} in one place and ${fallback} in another; give the services the same setting`,
+      );
     this.used.set(name, { what, fallback });
   }
 }
@@ -112,7 +117,8 @@ interface Context {
 const port = (c: Context, name: string) => c.vars.withDefault(`${envStem(name)}_PORT`, c.ports.get(name)!, `the port of ${name}`);
 const url = (c: Context, name: string) => `http://${name}:${port(c, name)}`;
 const keyOf = (c: Context, account: string) => c.vars.required(`${envStem(account)}_KEY`, `the key of account ${account}`);
-const voucherKeyOf = (c: Context, account: string) => c.vars.required(`${envStem(account)}_VOUCHER_KEY`, `the voucher key of account ${account}`);
+const voucherKeyOf = (c: Context, account: string) =>
+  c.vars.required(`${envStem(account)}_VOUCHER_KEY`, `the voucher key of account ${account}`);
 const tokenOf = (c: Context, account: string) => c.vars.required(`${envStem(account)}_TOKEN`, `the token of account ${account}`);
 
 function healthcheck(test: string[], retries = 60): string[] {
@@ -130,10 +136,18 @@ function env(entries: [string, string][]): string[] {
 
 const image = (target: string) => [`    image: chanpay/${target}:\${CHANPAY_TAG:-latest}`, `    build: { <<: *build, target: ${target} }`];
 const published = (c: Context, name: string) => `    ports: ["\${BIND_ADDRESS:-127.0.0.1}:${port(c, name)}:${port(c, name)}"]`;
-const TARGET_OF: Record<Service['kind'], string> = { public: 'public', 'random-number': 'random-number', persistence: 'persistence', worker: 'worker' };
+const TARGET_OF: Record<Service['kind'], string> = {
+  public: 'public',
+  'random-number': 'random-number',
+  persistence: 'persistence',
+  worker: 'worker',
+};
 
 function chainService(c: Context, teams: Team[]): string[] {
-  const keys = [c.vars.required('DEPLOYER_KEY', 'the deployer key'), ...teams.flatMap((team) => accountsOfTeam(c.t, team).map(({ account }) => keyOf(c, account.name)))];
+  const keys = [
+    c.vars.required('DEPLOYER_KEY', 'the deployer key'),
+    ...teams.flatMap((team) => accountsOfTeam(c.t, team).map(({ account }) => keyOf(c, account.name))),
+  ];
   return [
     '  chain:',
     ...image('chain'),
@@ -156,7 +170,7 @@ function rpcUrl(c: Context): string {
 
 function deployService(c: Context): string[] {
   return [
-    '  # One-shot: deploys PaymentChannels at the deployer\'s nonce-0 address (CONTRACT_ADDRESS), or finds it there.',
+    "  # One-shot: deploys PaymentChannels at the deployer's nonce-0 address (CONTRACT_ADDRESS), or finds it there.",
     '  deploy:',
     ...image('payment-server'),
     '    command: ["node", "--import", "tsx", "scripts/docker/deploy-contract.ts"]',
@@ -184,12 +198,22 @@ function paymentServerService(c: Context, team: Team): string[] {
       ['PS_PORT', port(c, name)],
       ['PS_RPC_URL', rpcUrl(c)],
       ['PS_CONTRACT_ADDRESS', c.vars.required('CONTRACT_ADDRESS', 'the contract address')],
-      ['PS_ACCOUNTS', held.map(({ account, service }) => `${account.name}:${keyOf(c, account.name)}${paysUpstreams(c.t, service) && serverHoldsVoucherKey(account) ? `:${voucherKeyOf(c, account.name)}` : ''}`).join(',')],
+      [
+        'PS_ACCOUNTS',
+        held
+          .map(
+            ({ account, service }) =>
+              `${account.name}:${keyOf(c, account.name)}${paysUpstreams(c.t, service) && serverHoldsVoucherKey(account) ? `:${voucherKeyOf(c, account.name)}` : ''}`,
+          )
+          .join(','),
+      ],
       ['PS_TOKENS', held.map(({ account }) => `${tokenOf(c, account.name)}:${account.name}`).join(',')],
       // The default of channels opened without one; the consumers here always name theirs.
       ['PS_CHALLENGE_PERIOD', c.vars.withDefault('CHALLENGE_PERIOD', defaultChallengePeriod(c.t), 'the challenge period')],
       ['PS_MIN_CHALLENGE_PERIOD', c.vars.withDefault('MIN_CHALLENGE_PERIOD', minPeriod, 'the shortest challenge period')],
-      ...(team.paymentServer.claimIntervalSeconds !== null ? [['PS_CLAIM_INTERVAL_SECONDS', String(team.paymentServer.claimIntervalSeconds)] as [string, string]] : []),
+      ...(team.paymentServer.claimIntervalSeconds !== null
+        ? [['PS_CLAIM_INTERVAL_SECONDS', String(team.paymentServer.claimIntervalSeconds)] as [string, string]]
+        : []),
       ...(team.paymentServer.dbSync ? [['PS_DB_SYNC', team.paymentServer.dbSync] as [string, string]] : []),
       ['PS_CORS_ORIGINS', `http://127.0.0.1:${port(c, 'visualizer')},http://localhost:${port(c, 'visualizer')}`],
       ['PS_LOG_LEVEL', c.vars.withDefault('LOG_LEVEL', 'info', 'the log level')],
@@ -239,12 +263,14 @@ function serviceService(c: Context, s: Service, switchable: boolean): string[] {
         ['DEPOSIT_WEI', c.vars.withDefault('DEPOSIT_WEI', pc.payment.deposit.toString(), 'the deposit')],
         ['CHALLENGE_PERIOD', c.vars.withDefault('CHALLENGE_PERIOD', pc.payment.challengePeriod, 'the challenge period')],
       );
-      if (pc.payment.prepay !== 1) entries.push(['PREPAY_CALLS', c.vars.withDefault('PREPAY_CALLS', pc.payment.prepay, 'the calls per voucher')]);
+      if (pc.payment.prepay !== 1)
+        entries.push(['PREPAY_CALLS', c.vars.withDefault('PREPAY_CALLS', pc.payment.prepay, 'the calls per voucher')]);
       if (pc.payment.idempotencyKeys) entries.push(['IDEMPOTENCY_KEYS', 'true']);
     }
     entries.push(['RANDOM_NUMBER_URL', url(c, pc.randomNumber)], ['PERSISTENCE_URL', url(c, pc.persistence)]);
   }
-  if (s.kind === 'worker') entries.push(['WORKER_CONFIG', JSON.stringify(workerConfigOf(t, s, { urlOf: (n) => url(c, n), inheritMode: switchable }))]);
+  if (s.kind === 'worker')
+    entries.push(['WORKER_CONFIG', JSON.stringify(workerConfigOf(t, s, { urlOf: (n) => url(c, n), inheritMode: switchable }))]);
 
   const upstreams = [...new Set(t.edges.filter((e) => e.from === s.name).map((e) => e.to))];
   return [
@@ -254,7 +280,10 @@ function serviceService(c: Context, s: Service, switchable: boolean): string[] {
     published(c, s.name),
     ...(s.kind === 'persistence' ? [`    volumes: ["${s.name}-data:/data"]`] : []),
     ...healthcheck(['CMD', 'node', 'docker/healthcheck.js', `http://127.0.0.1:${port(c, s.name)}/status`]),
-    ...dependsOn([...(paid ? [[team.paymentServer.name, 'service_healthy'] as [string, 'service_healthy']] : []), ...upstreams.map((u) => [u, 'service_healthy'] as [string, 'service_healthy'])]),
+    ...dependsOn([
+      ...(paid ? [[team.paymentServer.name, 'service_healthy'] as [string, 'service_healthy']] : []),
+      ...upstreams.map((u) => [u, 'service_healthy'] as [string, 'service_healthy']),
+    ]),
   ];
 }
 
@@ -298,8 +327,12 @@ function header(t: ResolvedTopology, file: string, paid: boolean, opts: ComposeO
     ...comment(`${file} ${what}`),
     `#   docker-compose --env-file ${envFile} -f ${opts.outDir ?? 'compose'}/${file} up -d`,
     `#   ${calls.join(' ; ')}`,
-    ...(t.name === 'thesis' ? [`# or: npm run scenario -- ${paid ? 'payment' : 'no-payment'} up|smoke|logs|down      (see docs/docker.md)`] : []),
-    ...(paid ? ['# Order without sleeps: chain healthy -> deploy done -> payment servers healthy -> providers healthy -> their callers.'] : []),
+    ...(t.name === 'thesis'
+      ? [`# or: npm run scenario -- ${paid ? 'payment' : 'no-payment'} up|smoke|logs|down      (see docs/docker.md)`]
+      : []),
+    ...(paid
+      ? ['# Order without sleeps: chain healthy -> deploy done -> payment servers healthy -> providers healthy -> their callers.']
+      : []),
     ...comment(`Generated by \`${opts.command}\` from its topology (docs/topologies.md): edit that and generate again, not this file.`),
   ];
 }
@@ -320,7 +353,11 @@ function comment(text: string): string[] {
 }
 
 /** The two compose files (with payment, and without) of a topology, and an env file with fresh development keys. */
-export function composeFiles(paidTopology: ResolvedTopology, unpaidTopology: ResolvedTopology, opts: ComposeOptions): { payment: ComposeFile; noPayment: ComposeFile; env: ComposeFile } {
+export function composeFiles(
+  paidTopology: ResolvedTopology,
+  unpaidTopology: ResolvedTopology,
+  opts: ComposeOptions,
+): { payment: ComposeFile; noPayment: ComposeFile; env: ComposeFile } {
   const names = composeFileNames(paidTopology);
   const payment = render(paidTopology, names.payment, true, opts);
   const noPayment = render(unpaidTopology, names.noPayment, false, opts);
@@ -340,7 +377,8 @@ function envExample(t: ResolvedTopology, vars: Vars['used'], command: string): s
     else if (name.endsWith('_KEY')) values.set(name, Wallet.createRandom().privateKey);
     else if (name.endsWith('_TOKEN')) values.set(name, randomBytes(24).toString('base64url'));
   }
-  if (values.has('DEPLOYER_KEY')) values.set('CONTRACT_ADDRESS', getCreateAddress({ from: new Wallet(values.get('DEPLOYER_KEY')!).address, nonce: 0 }).toLowerCase());
+  if (values.has('DEPLOYER_KEY'))
+    values.set('CONTRACT_ADDRESS', getCreateAddress({ from: new Wallet(values.get('DEPLOYER_KEY')!).address, nonce: 0 }).toLowerCase());
   const lines = [
     `# Settings of the compose files of the topology ${t.name}, written by \`${command}\`.`,
     '# THE KEYS BELOW ARE FRESH DEVELOPMENT KEYS IN A PLAIN FILE: use them only on the local chain these files start.',

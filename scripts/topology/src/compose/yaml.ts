@@ -9,7 +9,12 @@ const SPECIAL_WORDS = /^(y|n|yes|no|on|off|true|false|null|~)$/i;
 
 export function scalar(value: string): string {
   if (value === '' || SPECIAL_WORDS.test(value) || /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value)) return `"${value}"`;
-  const plain = /^[A-Za-z0-9_./$][A-Za-z0-9_./:${}?,@=+()' -]*$/.test(value) && !value.includes(': ') && !value.includes(' #') && !value.endsWith(':') && !value.endsWith(' ');
+  const plain =
+    /^[A-Za-z0-9_./$][A-Za-z0-9_./:${}?,@=+()' -]*$/.test(value) &&
+    !value.includes(': ') &&
+    !value.includes(' #') &&
+    !value.endsWith(':') &&
+    !value.endsWith(' ');
   return plain ? value : `'${value.replace(/'/g, "''")}'`;
 }
 

@@ -25,8 +25,21 @@ export function baTopology(args: string): TopologyInput {
   const groups = extra.has('groups') ? intIn(spec, 'groups', extra.get('groups')!, 1, 64) : 1;
   const seqLen = extra.has('seqLen') ? intIn(spec, 'seqLen', extra.get('seqLen')!, 1, 500) : null;
   const children = barabasiAlbertTree(n, power, zeroAppeal, seed);
-  const nodes: GeneratedNode[] = children.map((c, i) => ({ name: `s${i}`, groups: spread(c.map((k) => `s${k}`), groups) }));
-  const t = workerTopology(`ba-${n}-${seed}`, `A Barabási–Albert service graph of ${n} services (seed ${seed}, power ${power}, zero appeal ${zeroAppeal})`, nodes, ['s0'], common, seed);
+  const nodes: GeneratedNode[] = children.map((c, i) => ({
+    name: `s${i}`,
+    groups: spread(
+      c.map((k) => `s${k}`),
+      groups,
+    ),
+  }));
+  const t = workerTopology(
+    `ba-${n}-${seed}`,
+    `A Barabási–Albert service graph of ${n} services (seed ${seed}, power ${power}, zero appeal ${zeroAppeal})`,
+    nodes,
+    ['s0'],
+    common,
+    seed,
+  );
   if (seqLen !== null) for (const g of Object.values(t.calls ?? {}).flat()) g.seqLen = seqLen;
   return t;
 }

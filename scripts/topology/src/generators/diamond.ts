@@ -15,5 +15,12 @@ export function diamondTopology(args: string): TopologyInput {
     { name: 'shared', groups: [['back']] },
     { name: 'back', groups: [] },
   ];
-  return workerTopology('diamond', 'Two entries share a provider that pays another: front-a → shared ← front-b, shared → back', nodes, ['front-a', 'front-b'], common, 1);
+  return workerTopology(
+    'diamond',
+    'Two entries share a provider that pays another: front-a → shared ← front-b, shared → back',
+    nodes,
+    ['front-a', 'front-b'],
+    common,
+    1,
+  );
 }

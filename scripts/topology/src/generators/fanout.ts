@@ -24,7 +24,14 @@ export function fanoutTopology(args: string): TopologyInput {
     if (levelOf(i, fan) < depth) for (let k = 0; k < fan; k++) children.push(`s${next++}`);
     nodes.push({ name: `s${i}`, groups: spread(children, groups) });
   }
-  return workerTopology(`fanout-${fan}-${depth}`, `A tree: every service down to depth ${depth} calls ${fan} others (${size} services)`, nodes, ['s0'], common, 1);
+  return workerTopology(
+    `fanout-${fan}-${depth}`,
+    `A tree: every service down to depth ${depth} calls ${fan} others (${size} services)`,
+    nodes,
+    ['s0'],
+    common,
+    1,
+  );
 }
 
 /** Depth of node i in a breadth-first numbered F-ary tree. */

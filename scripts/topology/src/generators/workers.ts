@@ -47,7 +47,14 @@ export interface GeneratedNode {
 }
 
 /** A topology of workers from nodes (the first `entries` of them are the entries). */
-export function workerTopology(name: string, description: string, nodes: GeneratedNode[], entries: string[], p: CommonParams, seed: number): TopologyInput {
+export function workerTopology(
+  name: string,
+  description: string,
+  nodes: GeneratedNode[],
+  entries: string[],
+  p: CommonParams,
+  seed: number,
+): TopologyInput {
   const teams = Math.max(1, Math.min(p.teams, nodes.length));
   const teamOf = (i: number) => `team-${(i % teams) + 1}`;
   const random = seededRandom('probability', seed);
@@ -64,7 +71,10 @@ export function workerTopology(name: string, description: string, nodes: Generat
     seed,
     chain: { kind: 'ganache', port: 8545 },
     defaults: { payment: { mode: p.mode, prepay: p.prepay, deposit: p.deposit, challengePeriod: 120 } },
-    teams: Array.from({ length: teams }, (_, i) => ({ name: `team-${i + 1}`, paymentServer: { name: `payment-server-${i + 1}`, port: PAYMENT_SERVER_BASE_PORT + i } })),
+    teams: Array.from({ length: teams }, (_, i) => ({
+      name: `team-${i + 1}`,
+      paymentServer: { name: `payment-server-${i + 1}`, port: PAYMENT_SERVER_BASE_PORT + i },
+    })),
     services: nodes.map((n, i) => ({
       name: n.name,
       kind: 'worker' as const,
@@ -80,7 +90,11 @@ export function workerTopology(name: string, description: string, nodes: Generat
 }
 
 /** Parses `a,b,key=value,…`: the positionals by name, then the common options. */
-export function parseParams(spec: string, args: string, positional: { name: string; min: number; max: number; required: boolean }[]): { values: number[]; common: CommonParams; extra: Map<string, string> } {
+export function parseParams(
+  spec: string,
+  args: string,
+  positional: { name: string; min: number; max: number; required: boolean }[],
+): { values: number[]; common: CommonParams; extra: Map<string, string> } {
   const parts = args === '' ? [] : args.split(',').map((s) => s.trim());
   const values: number[] = [];
   const common: CommonParams = { ...COMMON_DEFAULTS };
@@ -92,11 +106,13 @@ export function parseParams(spec: string, args: string, positional: { name: stri
     values.push(intIn(spec, def.name, parts[i]!, def.min, def.max));
   }
   positional.forEach((def, k) => {
-    if (def.required && values[k] === undefined) throw new Error(`${spec}: ${def.name} is missing (${positional.map((p) => p.name).join(', ')})`);
+    if (def.required && values[k] === undefined)
+      throw new Error(`${spec}: ${def.name} is missing (${positional.map((p) => p.name).join(', ')})`);
   });
   for (; i < parts.length; i++) {
     const [key, value, ...rest] = parts[i]!.split('=');
-    if (!key || value === undefined || rest.length) throw new Error(`${spec}: "${parts[i]}" is not key=value (options come after the numbers)`);
+    if (!key || value === undefined || rest.length)
+      throw new Error(`${spec}: "${parts[i]}" is not key=value (options come after the numbers)`);
     switch (key) {
       case 'teams':
         common.teams = intIn(spec, key, value, 1, 64);
@@ -120,7 +136,8 @@ export function parseParams(spec: string, args: string, positional: { name: stri
         common.bytes = intIn(spec, key, value, 0, 10_000_000);
         break;
       case 'mode':
-        if (value !== 'local' && value !== 'remote' && value !== 'off') throw new Error(`${spec}: mode must be local, remote or off, got "${value}"`);
+        if (value !== 'local' && value !== 'remote' && value !== 'off')
+          throw new Error(`${spec}: mode must be local, remote or off, got "${value}"`);
         common.mode = value;
         break;
       case 'prepay':
@@ -130,7 +147,8 @@ export function parseParams(spec: string, args: string, positional: { name: stri
         if (value === 'random') common.probability = 'random';
         else {
           const p = Number(value);
-          if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(value) || p < 0 || p > 1) throw new Error(`${spec}: probability must be a number from 0 to 1 or "random", got "${value}"`);
+          if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(value) || p < 0 || p > 1)
+            throw new Error(`${spec}: probability must be a number from 0 to 1 or "random", got "${value}"`);
           common.probability = p;
         }
         break;
@@ -148,18 +166,22 @@ export function parseParams(spec: string, args: string, positional: { name: stri
 export function noOtherOptions(spec: string, extra: Map<string, string>, known: string[] = []): void {
   for (const key of extra.keys()) {
     if (!known.includes(key)) {
-      throw new Error(`${spec}: unknown option "${key}"; options: ${[...known, 'teams', 'price', 'keccak', 'busy', 'bytes', 'mode', 'prepay', 'deposit', 'probability', 'total'].join(', ')}`);
+      throw new Error(
+        `${spec}: unknown option "${key}"; options: ${[...known, 'teams', 'price', 'keccak', 'busy', 'bytes', 'mode', 'prepay', 'deposit', 'probability', 'total'].join(', ')}`,
+      );
     }
   }
 }
 
 export function intIn(spec: string, name: string, text: string, min: number, max: number): number {
-  if (!/^\d{1,9}$/.test(text) || Number(text) < min || Number(text) > max) throw new Error(`${spec}: ${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+  if (!/^\d{1,9}$/.test(text) || Number(text) < min || Number(text) > max)
+    throw new Error(`${spec}: ${name} must be a whole number from ${min} to ${max}, got "${text}"`);
   return Number(text);
 }
 
 export function numberIn(spec: string, name: string, text: string, min: number, max: number): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new Error(`${spec}: ${name} must be a number from ${min} to ${max}, got "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+    throw new Error(`${spec}: ${name} must be a number from ${min} to ${max}, got "${text}"`);
   return n;
 }
