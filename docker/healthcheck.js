@@ -1,7 +1,7 @@
 // Container health probe, in plain JS so it starts fast and needs no curl or wget in the image:
 //   node docker/healthcheck.js <url>        healthy when GET <url> answers 2xx
 //   node docker/healthcheck.js <url> rpc    healthy when <url> answers the JSON-RPC call eth_chainId
-'use strict';
+
 const [url, kind] = process.argv.slice(2);
 const rpc = kind === 'rpc';
 const init = rpc

@@ -444,7 +444,7 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
           return null;
         };
 
-        const build = async (plan: Plan, i: number): Promise<{ payment: Payment; copies: number; kind: Kind }> => {
+        const build = async (plan: Plan): Promise<{ payment: Payment; copies: number; kind: Kind }> => {
           const ch = chans[plan.channel]!;
           const other = chans[1 - plan.channel]!;
           const route = plan.route;
@@ -807,7 +807,7 @@ describe.each(['local', 'remote'] as const)('fuzzing prepaid tickets, %s mode', 
         let sent = 0;
         for (const [i, plan] of plans.entries()) {
           if (sent >= REQUESTS) break;
-          const built = await build(plan, i);
+          const built = await build(plan);
           const payment = applyKey(built.payment, plan, i);
           const kind: string = payment !== built.payment && model.keyed.includes(payment) ? 'repeat of a keyed call' : built.kind;
           stats.byKind[kind] = (stats.byKind[kind] ?? 0) + 1;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Wallet } from 'ethers';
-import { type Address } from '@chanpay/protocol';
+import type { Address } from '@chanpay/protocol';
 import { addressOfPrivateKey, hexToBuffer } from '@chanpay/protocol/node';
 import { ConfigError, type Config } from './config';
 

@@ -15,8 +15,8 @@ const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v
 
 /** A log-10 axis from lo to hi with ticks at 1, 2, 5 × 10^k. */
 function logScale(lo: number, hi: number, top: number, bottom: number) {
-  const min = Math.pow(10, Math.floor(Math.log10(Math.max(lo, 1e-3))));
-  const max = Math.pow(10, Math.ceil(Math.log10(Math.max(hi, min * 10))));
+  const min = 10 ** Math.floor(Math.log10(Math.max(lo, 1e-3)));
+  const max = 10 ** Math.ceil(Math.log10(Math.max(hi, min * 10)));
   const y = (v: number) =>
     bottom - ((Math.log10(Math.max(v, min)) - Math.log10(min)) / (Math.log10(max) - Math.log10(min))) * (bottom - top);
   const ticks: number[] = [];
@@ -28,8 +28,8 @@ function logScale(lo: number, hi: number, top: number, bottom: number) {
 function linearScale(hi: number, top: number, bottom: number) {
   const raw = hi > 0 ? hi : 1;
   const step =
-    Math.pow(10, Math.floor(Math.log10(raw))) *
-    (raw / Math.pow(10, Math.floor(Math.log10(raw))) > 5 ? 2 : raw / Math.pow(10, Math.floor(Math.log10(raw))) > 2 ? 1 : 0.5);
+    10 ** Math.floor(Math.log10(raw)) *
+    (raw / 10 ** Math.floor(Math.log10(raw)) > 5 ? 2 : raw / 10 ** Math.floor(Math.log10(raw)) > 2 ? 1 : 0.5);
   const max = Math.ceil(raw / step) * step;
   const ticks: number[] = [];
   for (let v = 0; v <= max + step / 2; v += step) ticks.push(v);

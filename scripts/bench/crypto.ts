@@ -4,7 +4,7 @@
  * digest + native recover + address compare. The thesis's comparable figures are its §9.3 table.
  */
 import { randomBytes } from 'node:crypto';
-import { type Address } from '@chanpay/protocol';
+import type { Address } from '@chanpay/protocol';
 import {
   VoucherHasher,
   addressOfPrivateKey,

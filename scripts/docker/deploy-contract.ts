@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     );
   const tx = await wallet.sendTransaction({ data: PAYMENT_CHANNELS_BYTECODE, gasLimit: GAS.deploy, nonce: 0 });
   const receipt = await tx.wait(1, 120_000);
-  if (!receipt || receipt.status !== 1 || receipt.contractAddress?.toLowerCase() !== address) {
+  if (receipt?.status !== 1 || receipt.contractAddress?.toLowerCase() !== address) {
     throw new Error(`deploy transaction ${tx.hash} failed`);
   }
   console.log(

@@ -225,8 +225,9 @@ export class SwarmLab {
   async down(): Promise<string[]> {
     const t0 = Date.now();
     const failed = await this.cleanup.run();
-    this.timings['teardown'] = (Date.now() - t0) / 1000;
-    this.log(`teardown: ${this.timings['teardown'].toFixed(1)} s${failed.length ? ` (${failed.length} steps failed)` : ''}`);
+    const teardown = (Date.now() - t0) / 1000;
+    this.timings.teardown = teardown;
+    this.log(`teardown: ${teardown.toFixed(1)} s${failed.length ? ` (${failed.length} steps failed)` : ''}`);
     return failed;
   }
 }

@@ -24,8 +24,8 @@ const withCli = hasDockerCli ? test : test.skip;
 function serviceBlocks(rendered: string): Record<string, string> {
   const section = rendered.split(/^services:$/m)[1]?.split(/^\S/m)[0] ?? '';
   const blocks: Record<string, string> = {};
-  for (const part of section.split(/^(?=  [a-z0-9-]+:$)/m)) {
-    const name = /^  ([a-z0-9-]+):$/m.exec(part)?.[1];
+  for (const part of section.split(/^(?= {2}[a-z0-9-]+:$)/m)) {
+    const name = /^ {2}([a-z0-9-]+):$/m.exec(part)?.[1];
     if (name) blocks[name] = part;
   }
   return blocks;

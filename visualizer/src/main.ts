@@ -78,7 +78,10 @@ function render(force: boolean): void {
     mount(byId('graph'), renderGraph(s));
     mount(
       byId('balances'),
-      renderBalances(s, ui.balanceMode, (mode) => ((ui.balanceMode = mode), render(true))),
+      renderBalances(s, ui.balanceMode, (mode) => {
+        ui.balanceMode = mode;
+        render(true);
+      }),
     );
     byId('offchain-panel').hidden = s.offchain.status === 'off';
     mount(byId('offchain'), renderOffchain(s, ui.selectedChannel));
@@ -87,7 +90,10 @@ function render(force: boolean): void {
   if (dataChanged || closing) {
     mount(
       byId('channels'),
-      renderChannels(s, ui.selectedChannel, (id) => ((ui.selectedChannel = id), render(true))),
+      renderChannels(s, ui.selectedChannel, (id) => {
+        ui.selectedChannel = id;
+        render(true);
+      }),
     );
   }
   if (force || !last || s.blocks !== last.blocks) mount(byId('transactions'), renderTransactions(s, ui.openTransactions));

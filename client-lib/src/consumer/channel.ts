@@ -1,4 +1,4 @@
-import { type Address, type ChannelTerms } from '@chanpay/protocol';
+import type { Address, ChannelTerms } from '@chanpay/protocol';
 
 /** The consumer's view of one of its channels (what `PaymentConsumer.channels()` shows; `ChannelWallet` holds it). */
 export interface ConsumerChannel {

@@ -1,4 +1,4 @@
-import { type Receipt } from '@chanpay/protocol';
+import type { Receipt } from '@chanpay/protocol';
 
 /** A response kept so that a retried call gets the same answer without being served (or charged) again. */
 export interface CachedResponse {

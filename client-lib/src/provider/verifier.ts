@@ -1,4 +1,4 @@
-import { type Voucher } from '@chanpay/protocol';
+import type { Voucher } from '@chanpay/protocol';
 
 export interface AcceptedVoucher {
   channelId: string;

@@ -265,8 +265,11 @@ describe('prepaid tickets', () => {
     const consumer = await startConsumer(server, provider, { prepay: 10 });
     await consumer.fetch(url());
     let forgotten = true;
-    provider.script = (a, p) =>
-      a.ticket && forgotten ? ((forgotten = false), answers.refused(p, 'UNKNOWN_TICKET_BLOCK')) : answers.honest(a, p);
+    provider.script = (a, p) => {
+      if (!a.ticket || !forgotten) return answers.honest(a, p);
+      forgotten = false;
+      return answers.refused(p, 'UNKNOWN_TICKET_BLOCK');
+    };
     expect((await consumer.fetch(url())).status).toBe(200);
     expect(kinds()).toEqual(['unpaid', 'block', 'ticket', 'block']);
     expect(consumer.channels()[0]!.blocks).toHaveLength(1);

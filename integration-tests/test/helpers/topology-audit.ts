@@ -46,7 +46,7 @@ export async function sendRequests(net: RunningTopology, n: number): Promise<Edg
   return book;
 }
 
-const adminHeaders = (net: RunningTopology, token?: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+const adminHeaders = (token?: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 
 /** A provider's own view of what it was paid (`GET /payout`). */
 export async function payout(net: RunningTopology, service: string): Promise<{ claimed: string; unclaimed: string }> {
@@ -61,7 +61,7 @@ export async function settle(net: RunningTopology, adminToken?: string): Promise
   const ids: string[] = [];
   for (const s of t.services.filter((x) => x.providerMode !== 'off')) {
     const redeem = await fetch(`${net.urls.services[s.name]}/redeem`, {
-      headers: adminHeaders(net, adminToken),
+      headers: adminHeaders(adminToken),
       signal: AbortSignal.timeout(60_000),
     });
     if (!redeem.ok) throw new Error(`${s.name}/redeem: HTTP ${redeem.status} ${await redeem.text()}`);

@@ -68,7 +68,7 @@ describe('example network on an anvil node: the chain unreachable, and kill -9 o
   });
 
   /** Runs `whileDown` with the chain away (under load), then checks that calls flowed and claims caught up. */
-  async function chainAway(name: string, takeAway: () => Promise<void>, bringBack: () => Promise<void>) {
+  async function chainAway(takeAway: () => Promise<void>, bringBack: () => Promise<void>) {
     const elapsed = stopwatch();
     const start = await scenarioStart(f);
     const book = new ReceiptBook();
@@ -134,7 +134,6 @@ describe('example network on an anvil node: the chain unreachable, and kill -9 o
     'unreachable for a while (refused, then black-holed): calls flow off-chain, claims catch up, books balance',
     async () => {
       const r = await chainAway(
-        'unreachable',
         async () => {
           await proxy.cut('refuse');
           setTimeout(() => void proxy.restore().then(() => proxy.cut('blackhole')), OUTAGE_MS / 2).unref();
@@ -169,7 +168,6 @@ describe('example network on an anvil node: the chain unreachable, and kill -9 o
     'kill -9 of the chain node and a restart from its state: calls flow, claims catch up, books balance',
     async () => {
       const r = await chainAway(
-        'killed',
         async () => {
           await proxy.cut('refuse');
           await sleep(300); // whatever was already sent is mined

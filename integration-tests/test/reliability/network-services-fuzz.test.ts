@@ -214,14 +214,12 @@ describe('fuzzing the services of the example network (local mode), then a secre
       const addresses = f.net.addresses!;
       const channel: Record<Hop, string> = { randomNumber: '', persistence: '' };
       for (const hop of ['randomNumber', 'persistence'] as const) {
-        const r = await f
-          .api('public')
-          .call('POST', '/channels', {
-            provider: addresses[hop],
-            deposit: DEPOSIT.toString(),
-            challengePeriod: 120,
-            signer: addressOfPrivateKey(hexToBuffer(fuzzKey)),
-          });
+        const r = await f.api('public').call('POST', '/channels', {
+          provider: addresses[hop],
+          deposit: DEPOSIT.toString(),
+          challengePeriod: 120,
+          signer: addressOfPrivateKey(hexToBuffer(fuzzKey)),
+        });
         expect(r.status).toBe(201);
         channel[hop] = r.body.channel.id;
       }

@@ -1,6 +1,6 @@
 import { Transaction, type Wallet } from 'ethers';
 import { ChanpayError, type ErrorCode } from '@chanpay/protocol';
-import { Rpc, RpcError, RpcUnavailableError, hexNum, revertData, type RpcReceipt } from './rpc';
+import { type Rpc, RpcError, RpcUnavailableError, hexNum, revertData, type RpcReceipt } from './rpc';
 import { decodeRevert } from './contract';
 
 export interface TxRequest {

@@ -175,7 +175,7 @@ export class ChainLedger {
   /** Stores a ChannelOpened log if one of our accounts is a party. */
   private applyOpened(log: ContractLog): void {
     const parsed = parseLog(log);
-    if (!parsed || parsed.name !== 'ChannelOpened') return;
+    if (parsed?.name !== 'ChannelOpened') return;
     const { store, accounts, events } = this.deps;
     const a = parsed.args;
     const terms = normalizeTerms({

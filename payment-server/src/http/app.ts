@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import { Router } from '@koa/router';
-import { ZodError, type ZodType } from 'zod';
+import type { ZodError, ZodType } from 'zod';
 import { API_ROUTES, ChanpayError, type ApiName, type ApiRoute } from '@chanpay/protocol';
 import type { Logger } from '../logger';
 import { readJson } from './body';
@@ -74,7 +74,7 @@ export function createApp(rc: RouteContext, tokens: TokenRegistry, log: Logger):
       const principal = r.auth ? tokens.authenticate(ctx.get('authorization') || undefined) : { id: 'public', accounts: [] };
       const params = validate(r.params, ctx.params, 'path');
       const query = validate(r.query, { ...ctx.query }, 'query');
-      let body: unknown = undefined;
+      let body: unknown;
       if (r.method !== 'get') body = validate(r.body ?? undefined, await readJson(ctx), 'body');
       const result = await handler({ principal, params, query, body, ctx } as Parameters<Handler<ApiName>>[0], rc);
       if (rc.validateResponses) checkResponse(r, result);

@@ -70,16 +70,14 @@ export class Webhooks {
   }
 
   list(owner: string): Webhook[] {
-    return this.stmts.list
-      .all(owner)
-      .map((r) => ({
-        id: r.id,
-        owner: r.owner,
-        url: r.url,
-        events: JSON.parse(r.events) as EventType[],
-        secret: r.secret,
-        createdAt: r.created_at,
-      }));
+    return this.stmts.list.all(owner).map((r) => ({
+      id: r.id,
+      owner: r.owner,
+      url: r.url,
+      events: JSON.parse(r.events) as EventType[],
+      secret: r.secret,
+      createdAt: r.created_at,
+    }));
   }
 
   remove(owner: string, id: string): boolean {

@@ -1,4 +1,4 @@
-import { type ChannelTerms, type Address } from '@chanpay/protocol';
+import type { ChannelTerms, Address } from '@chanpay/protocol';
 import type { Db } from './db';
 
 export type ChannelState = 'open' | 'closing' | 'settled';

@@ -43,7 +43,7 @@ export function accountsOfTeam(t: ResolvedTopology, team: Team): { account: Acco
 }
 
 /** public pays both upstreams through one consumer: the settings of its first edge are those of both. */
-export function publicConsumer(t: ResolvedTopology, s: Service): { payment: EdgePayment; randomNumber: string; persistence: string } {
+export function publicConsumer(s: Service): { payment: EdgePayment; randomNumber: string; persistence: string } {
   const [rn, ps] = s.groups[0]!.calls;
   return { payment: rn!.payment, randomNumber: rn!.to, persistence: ps!.to };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EmbeddedChain } from '@chanpay/devkit';
+import type { EmbeddedChain } from '@chanpay/devkit';
 import { createPaymentServer, type PaymentServer } from '@chanpay/payment-server';
 
 /** 0.0005 ETH per call: large enough that the flows show in the charts next to gas costs. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Address } from '@chanpay/protocol';
+import type { Address } from '@chanpay/protocol';
 import { VoucherHasher, VoucherSigner, hexToBuffer } from '@chanpay/protocol/node';
 import { jsonApi, type JsonApi } from './http';
 import {

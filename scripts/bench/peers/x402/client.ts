@@ -22,11 +22,9 @@ export type PayingFetch = (input: string | URL | Request | URL, init?: RequestIn
 /** The SDK's client with our chain's scheme and our token allowed (x402 allows only its known assets by default). */
 export function createX402Client(opts: PayingClientOptions): x402Client {
   const account = privateKeyToAccount(opts.privateKey);
-  return new x402Client()
-    .register(opts.network, new ExactEvmScheme(account))
-    .setSpendControls({
-      allowedAssets: [{ network: opts.network, asset: opts.token, maxAmountPerPayment: opts.maxAmountPerPayment.toString() }],
-    });
+  return new x402Client().register(opts.network, new ExactEvmScheme(account)).setSpendControls({
+    allowedAssets: [{ network: opts.network, asset: opts.token, maxAmountPerPayment: opts.maxAmountPerPayment.toString() }],
+  });
 }
 
 export function createPayingFetch(opts: PayingClientOptions): PayingFetch {

@@ -62,8 +62,14 @@ export async function measureX402(net: X402Network, opts: MeasureOptions): Promi
       const res = await net.fetchWithPayment(net.entryUrl, { signal: AbortSignal.timeout(60_000) });
       const body = await res.text();
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (res.status !== 200) return (fail(`HTTP ${res.status}`), null);
-      if (typeof (JSON.parse(body) as { number?: unknown }).number !== 'number') return (fail('paid answer without a number'), null);
+      if (res.status !== 200) {
+        fail(`HTTP ${res.status}`);
+        return null;
+      }
+      if (typeof (JSON.parse(body) as { number?: unknown }).number !== 'number') {
+        fail('paid answer without a number');
+        return null;
+      }
       return ms;
     } catch (e) {
       fail((e as Error).message.split('\n')[0]!.slice(0, 160));

@@ -99,7 +99,7 @@ export function serviceEnv(ctx: EnvContext, s: Service): Record<string, string> 
       env.DB_PATH = path.join(ctx.dataDir, `${s.name}.db`);
       break;
     case 'public': {
-      const c = publicConsumer(t, s);
+      const c = publicConsumer(s);
       if (c.payment.mode !== 'off') {
         env.CHALLENGE_PERIOD = String(c.payment.challengePeriod);
         env.DEPOSIT_WEI = c.payment.deposit.toString();

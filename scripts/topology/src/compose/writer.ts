@@ -257,7 +257,7 @@ function serviceService(c: Context, s: Service, switchable: boolean): string[] {
   }
   if (paid && paysUpstreams(t, s) && serviceHoldsVoucherKey(account)) entries.push(['VOUCHER_KEY', voucherKeyOf(c, account.name)]);
   if (s.kind === 'public') {
-    const pc = publicConsumer(t, s);
+    const pc = publicConsumer(s);
     if (pc.payment.mode !== 'off') {
       entries.push(
         ['DEPOSIT_WEI', c.vars.withDefault('DEPOSIT_WEI', pc.payment.deposit.toString(), 'the deposit')],
