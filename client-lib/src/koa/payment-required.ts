@@ -14,6 +14,7 @@ import {
 } from '@chanpay/protocol';
 import type { PaymentProvider } from '../provider/payment-provider';
 import { cacheable, replay } from './idempotent-replay';
+import { currentRequestContext } from '../origin/request-context';
 
 /** A fixed price in wei, or a function of the request (dynamic pricing per call). 0 serves the call free. */
 export type Price = Amount | ((ctx: Context) => Amount | Promise<Amount>);
@@ -64,6 +65,7 @@ export function createKoaPayments(provider: PaymentProvider | null): KoaPayments
           ticket: ctx.get(TICKET_HEADER) || undefined,
           price: wei,
           idempotencyKey: key ?? undefined,
+          origin: (ctx.state.origin as string | undefined) ?? currentRequestContext()?.origin,
         });
         if (outcome.kind === 'refused') {
           const { status, error, terms } = outcome.refusal;

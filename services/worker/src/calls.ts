@@ -3,7 +3,8 @@
  * group in sequence; each call is made with its probability (and at most seqLen per group, picked at random),
  * decided up front from a PRNG seeded by the request id, so that the same request id makes the same calls.
  */
-import { ChanpayError, errorCodeOfBody, type Receipt } from '@chanpay/protocol';
+import { BAGGAGE_HEADER, ChanpayError, errorCodeOfBody, withOriginBaggage, type Receipt } from '@chanpay/protocol';
+import { currentRequestContext } from '@chanpay/client-lib';
 import type { UpstreamCall, WorkerConfig } from './config';
 import { pickIndexes, seededRandom } from './prng';
 
@@ -111,6 +112,9 @@ export async function callUpstream(
   const { url, expect } = request(p);
   const start = performance.now() - t0;
   const headers: Record<string, string> = { [REQUEST_ID_HEADER]: requestId };
+  // Paid or not, the request's root caller goes on to the upstream.
+  const origin = currentRequestContext()?.origin;
+  if (origin) headers[BAGGAGE_HEADER] = withOriginBaggage(undefined, origin);
   let res: Response;
   try {
     // A paid call is bounded by the consumer's own per-attempt timeout; an unpaid one by this signal.
