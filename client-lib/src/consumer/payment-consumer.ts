@@ -8,6 +8,7 @@ import {
   toWei,
   IDEMPOTENCY_HEADER,
   BAGGAGE_HEADER,
+  PAYMENT_SCHEME,
   REPLAYED_HEADER,
   originOfBaggage,
   withOriginBaggage,
@@ -40,6 +41,8 @@ import { blockSize, callsPerVoucher, checkTerms } from './terms-policy';
 import { LocalVoucherSource, RemoteVoucherSource, type SignedNext, type VoucherSource } from './voucher-source';
 import { currentRequestContext } from '../origin/request-context';
 import { OriginLedger } from '../origin/origin-ledger';
+import type { Span } from '@opentelemetry/api';
+import { ATTR, inSpan, wei } from '../telemetry/spans';
 
 export interface PaymentConsumerOptions {
   mode: 'local' | 'remote';
@@ -181,7 +184,11 @@ export class PaymentConsumer {
    * A loop of attempts: the next payment, send, what the answer means for it. Each round spends from the
    * call's `CallBudget` or ends the call.
    */
-  async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+  fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    return inSpan('chanpay.pay', { [ATTR.scheme]: PAYMENT_SCHEME }, (span) => this.payAndFetch(input, init, span));
+  }
+
+  private async payAndFetch(input: string | URL | Request, init: RequestInit, span: Span): Promise<Response> {
     const { ctx, channels, source } = this.started ?? (await this.startForCall());
     const req = prepareSync(input, init) ?? (await prepare(input, init));
     const route = routeOf(req);
@@ -189,6 +196,7 @@ export class PaymentConsumer {
     const key = givenKey ?? (this.opts.idempotencyKeys ? randomUUID() : null);
     if (key) req.headers.set(IDEMPOTENCY_HEADER, key);
     const origin = this.originFor(req.headers);
+    if (origin) span.setAttribute(ATTR.origin, origin);
     const budget = new CallBudget(this.opts.maxAttempts ?? 3);
     // The same key again (the caller retrying a call) goes with the same payment, so it is not charged twice.
     let repeat = givenKey ? this.sentWith(givenKey, route) : undefined;
@@ -218,7 +226,13 @@ export class PaymentConsumer {
       setPaymentHeaders(req.headers, payment);
       let res: Response;
       try {
-        res = await this.send(req);
+        res = await inSpan('chanpay.send', { [ATTR.payment]: payment.kind === 'unpaid' ? 'none' : payment.kind }, async (s) => {
+          const r = await this.send(req);
+          s.setAttribute(ATTR.status, r.status);
+          // The unpaid try that learns the terms, or a payment the provider refused: a round trip that pays nothing.
+          if (r.status === 402) s.updateName('chanpay.402');
+          return r;
+        });
       } catch (e) {
         if (channel) this.afterNoAnswer(channel, payment, classifySendError(e), key);
         throw e;
@@ -258,6 +272,7 @@ export class PaymentConsumer {
       }
       channel?.settle(payment, answer, key !== null);
       if (receipt) {
+        span.setAttributes({ [ATTR.channel]: receipt.channelId, [ATTR.amount]: wei(receipt.amount), [ATTR.price]: wei(receipt.price) });
         this.notePrice(route, receipt);
         // An answer replayed under the same key was paid (and recorded) the first time.
         if (origin && !res.headers.has(REPLAYED_HEADER)) this.origins.record('consumer', receipt.channelId, origin, 1, receipt.price);
@@ -359,7 +374,9 @@ export class PaymentConsumer {
       if (wait) await wait;
       for (let topUps = 0; !signed; topUps++) {
         try {
-          signed = await source.next(channel, charge, origin);
+          signed = await inSpan('chanpay.sign', { [ATTR.mode]: source.mode, [ATTR.channel]: channel.id, [ATTR.price]: wei(charge) }, () =>
+            source.next(channel, charge, origin),
+          );
         } catch (e) {
           // Concurrent calls took what a top-up added before this one could sign (or, remote, the server's count is
           // ahead of ours): wait for the next top-up, a few times.

@@ -22,6 +22,8 @@ import { RemoteVerifier } from './remote-verifier';
 import { TicketBook } from './ticket-book';
 import type { VoucherVerifier } from './verifier';
 import { OriginLedger } from '../origin/origin-ledger';
+import { trace } from '@opentelemetry/api';
+import { ATTR, failed, inSpan, wei } from '../telemetry/spans';
 
 export interface PaymentProviderOptions {
   mode: 'local' | 'remote';
@@ -217,7 +219,11 @@ export class PaymentProvider {
     const charged = prepay ? req.price * BigInt(prepay.calls) : req.price;
     let accepted;
     try {
-      accepted = await verifier.accept(voucher, req.voucher, charged, req.origin);
+      accepted = await inSpan(
+        'chanpay.verify',
+        { [ATTR.mode]: verifier.mode, [ATTR.channel]: voucher.channelId, [ATTR.amount]: wei(voucher.amount), [ATTR.price]: wei(charged) },
+        () => verifier.accept(voucher, req.voucher!, charged, req.origin),
+      );
     } catch (e) {
       const paid = e instanceof ChanpayError ? (e.details?.accepted as { amount: string; price: string } | undefined) : undefined;
       if (reserved && paid) {
@@ -263,9 +269,15 @@ export class PaymentProvider {
     const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(ticket.channelId, header, req.idempotencyKey);
     if (reserved && 'kind' in reserved) return reserved;
     let price: bigint;
+    const span = trace.getTracer('chanpay').startSpan('chanpay.ticket_check', {
+      attributes: { [ATTR.channel]: ticket.channelId, [ATTR.amount]: wei(ticket.blockAmount), [ATTR.price]: wei(req.price) },
+    });
     try {
       price = this.tickets.spend(ticket, req.price);
+      span.end();
     } catch (e) {
+      failed(span, e);
+      span.end();
       if (reserved) this.idempotency.reject(ticket.channelId, req.idempotencyKey!, reserved);
       if (e instanceof ChanpayError) return this.refuse(ctx, req.price, e);
       throw e;

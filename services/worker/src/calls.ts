@@ -4,7 +4,7 @@
  * decided up front from a PRNG seeded by the request id, so that the same request id makes the same calls.
  */
 import { BAGGAGE_HEADER, ChanpayError, errorCodeOfBody, withOriginBaggage, type Receipt } from '@chanpay/protocol';
-import { currentRequestContext } from '@chanpay/client-lib';
+import { ATTR, currentRequestContext, inSpan } from '@chanpay/client-lib';
 import type { UpstreamCall, WorkerConfig } from './config';
 import { pickIndexes, seededRandom } from './prng';
 
@@ -99,7 +99,24 @@ export type Pay = (url: string, init: RequestInit) => Promise<Response>;
  * Makes one call: paid through `pay` (the consumer's fetch, or plain fetch when the edge is unpaid), with the
  * request id passed on, and returns its receipt and everything below it.
  */
-export async function callUpstream(
+export function callUpstream(
+  self: string,
+  p: PlannedCall,
+  requestId: string,
+  pay: Pay,
+  paid: boolean,
+  timeoutMs: number,
+  receiptOf: (res: Response) => Receipt | null,
+  t0: number,
+): Promise<{ answer: UpstreamAnswer; timing: CallTiming }> {
+  return inSpan('chanpay.upstream', { [ATTR.upstream]: p.call.to }, async (span) => {
+    const r = await callUpstreamNow(self, p, requestId, pay, paid, timeoutMs, receiptOf, t0);
+    span.setAttribute(ATTR.status, r.timing.status);
+    return r;
+  });
+}
+
+async function callUpstreamNow(
   self: string,
   p: PlannedCall,
   requestId: string,
