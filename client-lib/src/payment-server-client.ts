@@ -127,16 +127,23 @@ export class PaymentServerClient {
     });
   }
 
-  signVoucher(id: string, price: bigint): Promise<SignedVoucherInfo> {
+  /** `origin`: the root caller this payment is attributed to (recorded per channel and window by the server). */
+  signVoucher(id: string, price: bigint, origin?: string): Promise<SignedVoucherInfo> {
     return this.request('POST', `/channels/${encodeURIComponent(id)}/vouchers`, {
-      body: { ...this.accountField(), price: price.toString() },
+      body: { ...this.accountField(), price: price.toString(), ...(origin ? { origin } : {}) },
       idempotent: false,
     });
   }
 
-  verifyVoucher(voucher: string, price: bigint, idempotencyKey?: string): Promise<VerifyResponse> {
+  verifyVoucher(voucher: string, price: bigint, idempotencyKey?: string, origin?: string): Promise<VerifyResponse> {
     return this.request('POST', '/vouchers/verify', {
-      body: { ...this.accountField(), voucher, price: price.toString(), ...(idempotencyKey ? { idempotencyKey } : {}) },
+      body: {
+        ...this.accountField(),
+        voucher,
+        price: price.toString(),
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        ...(origin ? { origin } : {}),
+      },
       // With a key the server answers a repeat like the first; without one a repeat would look like a replay.
       idempotent: idempotencyKey !== undefined,
     });

@@ -12,6 +12,7 @@ import { connectToNode } from './startup/chain';
 import { attachContract } from './startup/contract';
 import { listen } from './startup/listen';
 import { wireServer } from './startup/services';
+import { SqliteOriginRecords } from './origins/origin-records';
 import { Teardown } from './startup/teardown';
 
 export const VERSION = '0.1.0';
@@ -78,6 +79,7 @@ export async function createPaymentServer(input: Config | ConfigInput, opts: Sta
       metrics,
       config,
       rpc,
+      origins: new SqliteOriginRecords(db, config.statsWindowSeconds),
       version: VERSION,
       startedAt: Date.now(),
       openapi: () => openapi,

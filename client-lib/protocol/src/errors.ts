@@ -10,6 +10,8 @@ export const ERROR_STATUS = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** The `baggage` header is beyond the W3C limits or its `chanpay.origin` is not a valid origin id (origin.ts). */
+  MALFORMED_BAGGAGE: 400,
   // authentication and authorisation
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,

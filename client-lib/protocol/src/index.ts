@@ -70,4 +70,20 @@ export type {
   FundsResponse,
   TopUpResponse,
   CallWindow,
+  ChannelOrigins,
+  ChannelOriginsResponse,
 } from './api/types';
+export {
+  BAGGAGE_HEADER,
+  ORIGIN_BAGGAGE_KEY,
+  MAX_BAGGAGE_LENGTH,
+  MAX_BAGGAGE_MEMBERS,
+  MAX_ORIGIN_LENGTH,
+  MAX_ORIGINS_PER_WINDOW,
+  OTHER_ORIGINS,
+  isValidOrigin,
+  originOfBaggage,
+  withOriginBaggage,
+  type BaggageOrigin,
+  type OriginAmount,
+} from './origin';

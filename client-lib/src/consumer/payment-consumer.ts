@@ -7,6 +7,11 @@ import {
   encodePrepay,
   toWei,
   IDEMPOTENCY_HEADER,
+  BAGGAGE_HEADER,
+  PAYMENT_SCHEME,
+  REPLAYED_HEADER,
+  originOfBaggage,
+  withOriginBaggage,
   type Amount,
   type ErrorCode,
   type PaymentTerms,
@@ -34,6 +39,10 @@ import {
 import { prepare, prepareSync, routeOf, type PreparedRequest } from './request';
 import { blockSize, callsPerVoucher, checkTerms } from './terms-policy';
 import { LocalVoucherSource, RemoteVoucherSource, type SignedNext, type VoucherSource } from './voucher-source';
+import { currentRequestContext } from '../origin/request-context';
+import { OriginLedger } from '../origin/origin-ledger';
+import type { Span } from '@opentelemetry/api';
+import { ATTR, inSpan, wei } from '../telemetry/spans';
 
 export interface PaymentConsumerOptions {
   mode: 'local' | 'remote';
@@ -68,6 +77,13 @@ export interface PaymentConsumerOptions {
   /** Adopt open channels found at the payment server (after a restart). Default true. */
   reuseChannels?: boolean;
   startTimeoutMs?: number;
+  /**
+   * The root caller named in the `baggage` of calls made outside any served request (a client or a job); inside
+   * one, the request's origin is passed on, and a `chanpay.origin` the caller put in the headers wins.
+   */
+  origin?: string;
+  /** Windows of the per-origin records (`origins`), default 60 s, 60 windows kept. */
+  originWindows?: { windowSeconds?: number; maxWindows?: number };
   fetch?: typeof fetch;
   logger?: Logger;
 }
@@ -99,6 +115,8 @@ export class PaymentConsumer {
   private readonly routeTerms = new Map<string, PaymentTerms>();
   /** The payment each idempotency key last went with, so that the caller's retry sends it again. */
   private readonly sentByKey = new Map<string, RepeatedPayment>();
+  /** What this consumer paid, per channel, origin and window. */
+  readonly origins: OriginLedger;
   private ready: Promise<Started> | null = null;
   private started: Started | null = null;
 
@@ -109,6 +127,7 @@ export class PaymentConsumer {
     this.server = opts.paymentServer instanceof PaymentServerClient ? opts.paymentServer : new PaymentServerClient(opts.paymentServer);
     this.log = opts.logger ?? silentLogger;
     this.fetchImpl = opts.fetch ?? fetch;
+    this.origins = new OriginLedger(opts.originWindows);
   }
 
   get mode(): 'local' | 'remote' {
@@ -165,13 +184,19 @@ export class PaymentConsumer {
    * A loop of attempts: the next payment, send, what the answer means for it. Each round spends from the
    * call's `CallBudget` or ends the call.
    */
-  async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+  fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    return inSpan('chanpay.pay', { [ATTR.scheme]: PAYMENT_SCHEME }, (span) => this.payAndFetch(input, init, span));
+  }
+
+  private async payAndFetch(input: string | URL | Request, init: RequestInit, span: Span): Promise<Response> {
     const { ctx, channels, source } = this.started ?? (await this.startForCall());
     const req = prepareSync(input, init) ?? (await prepare(input, init));
     const route = routeOf(req);
     const givenKey = req.headers.get(IDEMPOTENCY_HEADER);
     const key = givenKey ?? (this.opts.idempotencyKeys ? randomUUID() : null);
     if (key) req.headers.set(IDEMPOTENCY_HEADER, key);
+    const origin = this.originFor(req.headers);
+    if (origin) span.setAttribute(ATTR.origin, origin);
     const budget = new CallBudget(this.opts.maxAttempts ?? 3);
     // The same key again (the caller retrying a call) goes with the same payment, so it is not charged twice.
     let repeat = givenKey ? this.sentWith(givenKey, route) : undefined;
@@ -191,7 +216,7 @@ export class PaymentConsumer {
         const blockCalls = budget.ticketRefusals > 0 ? callsPerVoucher(this.opts.prepay, terms) : 1;
         const next =
           this.takePrepaid(channel, price, blockCalls, budget) ??
-          (await this.payAnew(channels, source, channel, price, blockCalls, budget));
+          (await this.payAnew(channels, source, channel, price, blockCalls, budget, origin));
         if (next === LOOK_AGAIN) continue;
         if (next === OUT_OF_ATTEMPTS) break;
         payment = next;
@@ -201,7 +226,13 @@ export class PaymentConsumer {
       setPaymentHeaders(req.headers, payment);
       let res: Response;
       try {
-        res = await this.send(req);
+        res = await inSpan('chanpay.send', { [ATTR.payment]: payment.kind === 'unpaid' ? 'none' : payment.kind }, async (s) => {
+          const r = await this.send(req);
+          s.setAttribute(ATTR.status, r.status);
+          // The unpaid try that learns the terms, or a payment the provider refused: a round trip that pays nothing.
+          if (r.status === 402) s.updateName('chanpay.402');
+          return r;
+        });
       } catch (e) {
         if (channel) this.afterNoAnswer(channel, payment, classifySendError(e), key);
         throw e;
@@ -240,7 +271,12 @@ export class PaymentConsumer {
         continue;
       }
       channel?.settle(payment, answer, key !== null);
-      if (receipt) this.notePrice(route, receipt);
+      if (receipt) {
+        span.setAttributes({ [ATTR.channel]: receipt.channelId, [ATTR.amount]: wei(receipt.amount), [ATTR.price]: wei(receipt.price) });
+        this.notePrice(route, receipt);
+        // An answer replayed under the same key was paid (and recorded) the first time.
+        if (origin && !res.headers.has(REPLAYED_HEADER)) this.origins.record('consumer', receipt.channelId, origin, 1, receipt.price);
+      }
       return res;
     }
     const last = budget.lastRefusal;
@@ -317,6 +353,7 @@ export class PaymentConsumer {
     price: bigint,
     blockCalls: number,
     budget: CallBudget,
+    origin: string | undefined,
   ): Promise<VoucherPayment | typeof LOOK_AGAIN | typeof OUT_OF_ATTEMPTS> {
     // Waiting rather than prepaying another block each: 20 concurrent first calls sign one block, not 20.
     const coming = blockCalls > 1 && budget.blockWaits > 0 ? channel.pendingBlock(price) : undefined;
@@ -337,7 +374,9 @@ export class PaymentConsumer {
       if (wait) await wait;
       for (let topUps = 0; !signed; topUps++) {
         try {
-          signed = await source.next(channel, charge);
+          signed = await inSpan('chanpay.sign', { [ATTR.mode]: source.mode, [ATTR.channel]: channel.id, [ATTR.price]: wei(charge) }, () =>
+            source.next(channel, charge, origin),
+          );
         } catch (e) {
           // Concurrent calls took what a top-up added before this one could sign (or, remote, the server's count is
           // ahead of ours): wait for the next top-up, a few times.
@@ -364,6 +403,19 @@ export class PaymentConsumer {
       block,
       prepay: block ? encodePrepay({ calls, anchor: block.links[0]! }) : undefined,
     };
+  }
+
+  /**
+   * The call's root caller, also written into its `baggage`: the one its headers name, else the request being
+   * served, else this consumer's own. A malformed baggage is refused here, before anything is paid.
+   */
+  private originFor(headers: Headers): string | undefined {
+    const given = originOfBaggage(headers.get(BAGGAGE_HEADER) ?? undefined);
+    if (!given.ok) throw new ChanpayError('MALFORMED_BAGGAGE', given.message);
+    if (given.origin) return given.origin;
+    const origin = currentRequestContext()?.origin ?? this.opts.origin;
+    if (origin) headers.set(BAGGAGE_HEADER, withOriginBaggage(headers.get(BAGGAGE_HEADER), origin));
+    return origin;
   }
 
   /** A request that got no answer: its payment is taken back if it provably never left this process. */

@@ -15,7 +15,7 @@ export interface VoucherSource {
   /** The address vouchers recover to; a channel is only usable if its `signer` is this. */
   readonly signer: Address;
   /** Signs the channel's next voucher (`signed + price`) and returns its header and cumulative amount. */
-  next(ch: ConsumerChannel, price: bigint): Promise<SignedNext>;
+  next(ch: ConsumerChannel, price: bigint, origin?: string): Promise<SignedNext>;
 }
 
 /**
@@ -57,8 +57,9 @@ export class RemoteVoucherSource implements VoucherSource {
     readonly signer: Address,
   ) {}
 
-  async next(ch: ConsumerChannel, price: bigint): Promise<SignedNext> {
-    const res = await this.server.signVoucher(ch.id, price);
+  /** `origin` goes to the server, which records the payment under it. */
+  async next(ch: ConsumerChannel, price: bigint, origin?: string): Promise<SignedNext> {
+    const res = await this.server.signVoucher(ch.id, price, origin);
     const amount = BigInt(res.voucher.amount);
     if (amount > ch.signed) ch.signed = amount;
     return { header: res.header, amount };

@@ -4,3 +4,5 @@ export { errorMiddleware } from './error-middleware';
 export { requireAdmin } from './require-admin';
 export { redeemHandler, payoutHandler, addProviderRoutes } from './provider-routes';
 export { createServiceApp, type ServiceAppOptions } from './service-app';
+export { originContext } from './origin-context';
+export { originsHandler } from './origins-route';

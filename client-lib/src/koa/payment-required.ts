@@ -8,12 +8,15 @@ import {
   PAYMENT_REQUIRED_HEADER,
   RECEIPT_HEADER,
   encodeTerms,
+  PAYMENT_SCHEME,
   type Receipt,
   toWei,
   type Amount,
 } from '@chanpay/protocol';
 import type { PaymentProvider } from '../provider/payment-provider';
 import { cacheable, replay } from './idempotent-replay';
+import { currentRequestContext } from '../origin/request-context';
+import { ATTR, inSpan, wei as weiText } from '../telemetry/spans';
 
 /** A fixed price in wei, or a function of the request (dynamic pricing per call). 0 serves the call free. */
 export type Price = Amount | ((ctx: Context) => Amount | Promise<Amount>);
@@ -56,15 +59,34 @@ export function createKoaPayments(provider: PaymentProvider | null): KoaPayments
         const key = idempotencyKeyOf(ctx);
         if (!provider || wei === 0n) {
           ctx.state.payment = { price: wei, receipt: null, retried: false, idempotencyKey: key } satisfies PaymentState;
-          return next();
+          return inSpan('chanpay.handler', { [ATTR.price]: weiText(wei) }, () => next());
         }
-        const outcome = await provider.charge({
-          voucher: ctx.get(VOUCHER_HEADER) || undefined,
-          prepay: ctx.get(PREPAY_HEADER) || undefined,
-          ticket: ctx.get(TICKET_HEADER) || undefined,
-          price: wei,
-          idempotencyKey: key ?? undefined,
-        });
+        const voucher = ctx.get(VOUCHER_HEADER) || undefined;
+        const ticket = ctx.get(TICKET_HEADER) || undefined;
+        const origin = (ctx.state.origin as string | undefined) ?? currentRequestContext()?.origin;
+        const outcome = await inSpan(
+          'chanpay.payment',
+          {
+            [ATTR.price]: weiText(wei),
+            [ATTR.scheme]: PAYMENT_SCHEME,
+            [ATTR.payment]: ticket ? 'ticket' : voucher ? 'voucher' : 'none',
+            ...(origin ? { [ATTR.origin]: origin } : {}),
+          },
+          async (span) => {
+            const o = await provider.charge({
+              voucher,
+              prepay: ctx.get(PREPAY_HEADER) || undefined,
+              ticket,
+              price: wei,
+              idempotencyKey: key ?? undefined,
+              origin,
+            });
+            span.setAttribute(ATTR.outcome, o.kind);
+            if (o.kind === 'refused') span.setAttribute(ATTR.code, o.refusal.error.code);
+            else span.setAttributes({ [ATTR.channel]: o.receipt.channelId, [ATTR.amount]: weiText(o.receipt.amount) });
+            return o;
+          },
+        );
         if (outcome.kind === 'refused') {
           const { status, error, terms } = outcome.refusal;
           ctx.status = status;
@@ -89,7 +111,7 @@ export function createKoaPayments(provider: PaymentProvider | null): KoaPayments
           idempotencyKey: key,
         } satisfies PaymentState;
         try {
-          await next();
+          await inSpan('chanpay.handler', {}, () => next());
         } catch (e) {
           record?.settle('unserved');
           throw e;

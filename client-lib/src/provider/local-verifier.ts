@@ -13,6 +13,7 @@ import { silentLogger, type Logger } from '../logger';
 import type { PaymentContext } from '../context';
 import { ChannelCache, type CachedChannel } from './channel-cache';
 import { VoucherOutbox } from './voucher-outbox';
+import { ATTR, inSpan, wei } from '../telemetry/spans';
 import type { AcceptedVoucher, HeldVoucher, VoucherVerifier } from './verifier';
 
 export interface LocalVerifierOptions {
@@ -97,7 +98,10 @@ export class LocalVerifier implements VoucherVerifier {
     );
     const outcome = tried instanceof Promise ? await tried : tried;
     if (outcome instanceof ChanpayError) throw outcome;
-    if (this.sync) await this.waitUntilStored(channel, channel.paid.highest, voucher.amount, price);
+    if (this.sync)
+      await inSpan('chanpay.record', { [ATTR.channel]: channel.id, [ATTR.amount]: wei(voucher.amount) }, () =>
+        this.waitUntilStored(channel, channel.paid.highest, voucher.amount, price),
+      );
     return { channelId: channel.id, amount: voucher.amount, price };
   }
 

@@ -21,6 +21,9 @@ import { LocalVerifier } from './local-verifier';
 import { RemoteVerifier } from './remote-verifier';
 import { TicketBook } from './ticket-book';
 import type { VoucherVerifier } from './verifier';
+import { OriginLedger } from '../origin/origin-ledger';
+import { trace } from '@opentelemetry/api';
+import { ATTR, failed, inSpan, wei } from '../telemetry/spans';
 
 export interface PaymentProviderOptions {
   mode: 'local' | 'remote';
@@ -46,6 +49,8 @@ export interface PaymentProviderOptions {
    * takes no tickets. Prepaid calls are paid before they are served, so this bounds memory, not risk.
    */
   maxPrepayCalls?: number;
+  /** Windows of the per-origin records (`origins`), default 60 s, 60 windows kept. */
+  originWindows?: { windowSeconds?: number; maxWindows?: number };
   logger?: Logger;
 }
 
@@ -59,6 +64,8 @@ export interface ChargeRequest {
   price: bigint;
   /** The `idempotency-key` header, if any. */
   idempotencyKey?: string;
+  /** The call's root caller (its baggage's `chanpay.origin`): what it pays is recorded under it. */
+  origin?: string;
 }
 
 /** Why a call may not be served, as an HTTP answer. */
@@ -87,6 +94,8 @@ export class PaymentProvider {
   private readonly idempotency: IdempotencyStore;
   private readonly tickets = new TicketBook();
   private readonly maxPrepayCalls: number;
+  /** What each served call paid, per channel, origin and window (a call paid by a ticket too). */
+  readonly origins: OriginLedger;
   private ready: Promise<{ ctx: PaymentContext; verifier: VoucherVerifier }> | null = null;
   private started: { ctx: PaymentContext; verifier: VoucherVerifier } | null = null;
 
@@ -96,6 +105,7 @@ export class PaymentProvider {
     this.log = opts.logger ?? silentLogger;
     this.idempotency = new IdempotencyStore(opts.idempotency?.ttlMs, opts.idempotency?.maxEntries);
     this.maxPrepayCalls = Math.min(opts.maxPrepayCalls ?? 256, MAX_PREPAY_CALLS);
+    this.origins = new OriginLedger(opts.originWindows);
   }
 
   get mode(): 'local' | 'remote' {
@@ -142,7 +152,11 @@ export class PaymentProvider {
   /** Decides one call. Never rejects: every failure becomes a refusal with a stable code. */
   async charge(req: ChargeRequest): Promise<ChargeOutcome> {
     try {
-      return await this.chargeOrThrow(req);
+      const outcome = await this.chargeOrThrow(req);
+      // A retried call was recorded when it was paid; a replay is not charged.
+      if (outcome.kind === 'paid' && !outcome.retried && req.origin !== undefined)
+        this.origins.record('provider', outcome.receipt.channelId, req.origin, 1, outcome.receipt.price);
+      return outcome;
     } catch (e) {
       const error = e instanceof ChanpayError ? e : new ChanpayError('INTERNAL', 'payment check failed');
       if (!(e instanceof ChanpayError)) this.log.error({ err: (e as Error)?.stack ?? String(e) }, 'payment check failed');
@@ -205,7 +219,11 @@ export class PaymentProvider {
     const charged = prepay ? req.price * BigInt(prepay.calls) : req.price;
     let accepted;
     try {
-      accepted = await verifier.accept(voucher, req.voucher, charged);
+      accepted = await inSpan(
+        'chanpay.verify',
+        { [ATTR.mode]: verifier.mode, [ATTR.channel]: voucher.channelId, [ATTR.amount]: wei(voucher.amount), [ATTR.price]: wei(charged) },
+        () => verifier.accept(voucher, req.voucher!, charged, req.origin),
+      );
     } catch (e) {
       const paid = e instanceof ChanpayError ? (e.details?.accepted as { amount: string; price: string } | undefined) : undefined;
       if (reserved && paid) {
@@ -251,9 +269,15 @@ export class PaymentProvider {
     const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(ticket.channelId, header, req.idempotencyKey);
     if (reserved && 'kind' in reserved) return reserved;
     let price: bigint;
+    const span = trace.getTracer('chanpay').startSpan('chanpay.ticket_check', {
+      attributes: { [ATTR.channel]: ticket.channelId, [ATTR.amount]: wei(ticket.blockAmount), [ATTR.price]: wei(req.price) },
+    });
     try {
       price = this.tickets.spend(ticket, req.price);
+      span.end();
     } catch (e) {
+      failed(span, e);
+      span.end();
       if (reserved) this.idempotency.reject(ticket.channelId, req.idempotencyKey!, reserved);
       if (e instanceof ChanpayError) return this.refuse(ctx, req.price, e);
       throw e;

@@ -15,8 +15,8 @@ export class RemoteVerifier implements VoucherVerifier {
    * be answered "accepted" again and served free. Repeats the provider remembers never get here. The key still
    * lets the client resend a request whose answer was lost without paying twice.
    */
-  async accept(voucher: Voucher, header: string, price: bigint): Promise<AcceptedVoucher> {
-    const res = await this.server.verifyVoucher(header, price, randomUUID());
+  async accept(voucher: Voucher, header: string, price: bigint, origin?: string): Promise<AcceptedVoucher> {
+    const res = await this.server.verifyVoucher(header, price, randomUUID(), origin);
     return {
       channelId: res.channelId ?? voucher.channelId,
       amount: BigInt(res.amount ?? voucher.amount),

@@ -19,7 +19,8 @@ export interface HeldVoucher {
  */
 export interface VoucherVerifier {
   readonly mode: 'local' | 'remote';
-  accept(voucher: Voucher, header: string, price: bigint): Promise<AcceptedVoucher>;
+  /** `origin`: the call's root caller; the remote verifier has the payment server record the charge under it. */
+  accept(voucher: Voucher, header: string, price: bigint, origin?: string): Promise<AcceptedVoucher>;
   /** The highest voucher this provider holds for the channel, to tell a consumer where to resume. */
   latest(channelId: string): Promise<HeldVoucher | null>;
   /** Makes every accepted voucher durable at the payment server. */

@@ -1,5 +1,6 @@
 import type { RecordResponse } from '@chanpay/protocol';
 import type { PaymentServerClient } from '../payment-server-client';
+import { ATTR, inSpan } from '../telemetry/spans';
 import type { Logger } from '../logger';
 
 export interface VoucherOutboxOptions {
@@ -123,7 +124,13 @@ export class VoucherOutbox {
     for (const [channelId] of batch) this.pending.delete(channelId);
     let res: RecordResponse;
     try {
-      res = await this.opts.server.recordVouchers(batch.map(([, voucher]) => ({ voucher: voucher.header, calls: voucher.calls })));
+      // A batch of many calls' vouchers: its own trace, not a part of the call whose timer started it.
+      res = await inSpan(
+        'chanpay.record',
+        { [ATTR.vouchers]: batch.length },
+        () => this.opts.server.recordVouchers(batch.map(([, voucher]) => ({ voucher: voucher.header, calls: voucher.calls }))),
+        true,
+      );
     } catch (e) {
       this.putBack(batch);
       this.failures++;

@@ -3,6 +3,7 @@ import { consoleLogger, type Logger } from '../logger';
 import { describeVariables, parseEnvs, type EnvOf, type Variables } from './env';
 import { serviceBasics, serviceVariables, type ServiceBasics } from './settings';
 import { stopOnSignals } from './signals';
+import { runningTracing } from '../telemetry/running';
 
 export interface RunningService {
   url: string;
@@ -82,7 +83,11 @@ export async function runService<V extends Variables>(
     const { basics, own } = settingsOf(command, env);
     const service = await command.start(basics, own);
     basics.logger.info({ url: service.url, payment: basics.mode }, `${command.name} service listening`);
-    stopOnSignals(() => service.stop(), basics.logger);
+    // Tracing (if on) is shut down last, so that the spans of the last calls are exported.
+    stopOnSignals(async () => {
+      await service.stop();
+      await runningTracing()?.shutdown();
+    }, basics.logger);
   } catch (e) {
     console.error(`${command.name} service failed to start: ${(e as Error).message}`);
     process.exit(1);

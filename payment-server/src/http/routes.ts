@@ -10,6 +10,9 @@ import type { Webhooks } from '../jobs/webhooks';
 import type { Metrics } from '../metrics';
 import type { Config } from '../config';
 import type { Rpc } from '../chain/rpc';
+import { nowSeconds } from '../core/clock';
+import type { OriginRecords } from '../origins/origin-records';
+import { channelOrigins } from '../origins/origin-handlers';
 import {
   channelJson,
   claimAllJson,
@@ -30,6 +33,8 @@ export interface RouteContext {
   metrics: Metrics;
   config: Config;
   rpc: Rpc;
+  /** Calls and amounts by origin (the root caller each call's baggage named), beside the channel's books. */
+  origins: OriginRecords;
   version: string;
   startedAt: number;
   openapi: () => unknown;
@@ -93,8 +98,10 @@ export const HANDLERS: ApiHandlers = {
     const { rec, txHash } = await rc.service.consumer.topUp(principal, params.id, body.amount);
     return { channel: channelView(rc, principal, rec, 60), txHash };
   },
+  channelOrigins: ({ principal, params, query }, rc) => channelOrigins(rc.service.access, rc.origins, principal, params, query),
   signVoucher: async ({ principal, params, body }, rc) => {
     const v = await rc.service.consumer.signNext(principal, params.id, body.price);
+    if (body.origin) await rc.origins.record('consumer', v.channelId, body.origin, 1, body.price, nowSeconds());
     return { voucher: voucherJson(v), header: encodeVoucher(v) };
   },
   latestVoucher: async ({ principal, params }, rc) => {
@@ -103,7 +110,13 @@ export const HANDLERS: ApiHandlers = {
     const { chainId, contract } = rc.service;
     return { voucher: held ? voucherJson({ chainId, contract, channelId: rec.id, amount: held.amount, signature: held.signature }) : null };
   },
-  verifyVoucher: async ({ principal, body }, rc) => verifyJson(await rc.service.provider.verify(principal, body)),
+  verifyVoucher: async ({ principal, body }, rc) => {
+    const verified = await rc.service.provider.verify(principal, body);
+    // A replay under the same idempotency key was recorded the first time.
+    if (body.origin && !verified.replayed)
+      await rc.origins.record('provider', verified.channelId, body.origin, 1, verified.price, nowSeconds());
+    return verifyJson(verified);
+  },
   recordVouchers: async ({ principal, body }, rc) =>
     recordJson(await rc.service.provider.recordMany(principal, body), (id) => rc.service.store.get(id)),
   claim: async ({ principal, params }, rc) => claimJson(await rc.service.claims.claimChannel(principal, params.id)),

@@ -51,4 +51,13 @@ export const MIGRATIONS: string[] = [
   `
   DROP TABLE transactions;
   `,
+  // 3: calls and amounts per channel, role, origin (the root caller a call's baggage names) and window
+  // (payment-server/src/origins/origin-records.ts).
+  `
+  CREATE TABLE origin_windows (
+    channel_id TEXT NOT NULL, role TEXT NOT NULL CHECK (role IN ('consumer', 'provider')), start INTEGER NOT NULL,
+    origin TEXT NOT NULL, calls INTEGER NOT NULL, amount TEXT NOT NULL,
+    PRIMARY KEY (channel_id, role, start, origin)
+  );
+  `,
 ];

@@ -137,7 +137,8 @@ describe.each([
       for (const [k, v] of Object.entries(expected)) expect([name, k, now[name]![k]]).toEqual([name, k, v]);
       for (const [k, v] of Object.entries(now[name]!)) {
         if (k in expected) continue;
-        const fallback = k === 'PRICE_WEI' ? PRICE_DEFAULT[name] : SERVICE_DEFAULTS[k];
+        // OTEL_SERVICE_NAME only names the spans, when tracing is on.
+        const fallback = k === 'PRICE_WEI' ? PRICE_DEFAULT[name] : k === 'OTEL_SERVICE_NAME' ? name : SERVICE_DEFAULTS[k];
         expect([name, k, v]).toEqual([name, k, fallback]);
       }
     }

@@ -62,7 +62,7 @@ export function createPersistenceApp(
       ctx.body = { saved: ctx.state.nr as number, id: saved.id, created: saved.created };
     },
   );
-  return createServiceApp(router, { logger, provider, adminToken });
+  return createServiceApp(router, { logger, provider, adminToken, serviceId: 'persistence' });
 }
 
 /** Starts the service (port 0 picks a free one; default 8001) on its SQLite file, closed when it stops. */

@@ -156,7 +156,7 @@ export function createPublicApp(opts: PublicServiceOptions, consumer: PaymentCon
       ctx.body = { terminationStarted: closed.length > 0 && closed.every((c) => !c.error), channels: closed };
     });
   }
-  return createServiceApp(router, { logger: opts.logger });
+  return createServiceApp(router, { logger: opts.logger, serviceId: 'public', originLedgers: consumer ? [consumer.origins] : [] });
 }
 
 /** One of the consumer's channels as `GET /status` (and `/init`) list it. */

@@ -37,7 +37,7 @@ export function createRandomNumberApp(
   router.get('/randomNumber', paymentRequired(price), (ctx) => {
     ctx.body = { number: Math.random() };
   });
-  return createServiceApp(router, { logger, provider, adminToken });
+  return createServiceApp(router, { logger, provider, adminToken, serviceId: 'random-number' });
 }
 
 /** Starts the service (port 0 picks a free one; default 8002). */

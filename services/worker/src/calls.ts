@@ -3,7 +3,8 @@
  * group in sequence; each call is made with its probability (and at most seqLen per group, picked at random),
  * decided up front from a PRNG seeded by the request id, so that the same request id makes the same calls.
  */
-import { ChanpayError, errorCodeOfBody, type Receipt } from '@chanpay/protocol';
+import { BAGGAGE_HEADER, ChanpayError, errorCodeOfBody, withOriginBaggage, type Receipt } from '@chanpay/protocol';
+import { ATTR, currentRequestContext, inSpan } from '@chanpay/client-lib';
 import type { UpstreamCall, WorkerConfig } from './config';
 import { pickIndexes, seededRandom } from './prng';
 
@@ -98,7 +99,24 @@ export type Pay = (url: string, init: RequestInit) => Promise<Response>;
  * Makes one call: paid through `pay` (the consumer's fetch, or plain fetch when the edge is unpaid), with the
  * request id passed on, and returns its receipt and everything below it.
  */
-export async function callUpstream(
+export function callUpstream(
+  self: string,
+  p: PlannedCall,
+  requestId: string,
+  pay: Pay,
+  paid: boolean,
+  timeoutMs: number,
+  receiptOf: (res: Response) => Receipt | null,
+  t0: number,
+): Promise<{ answer: UpstreamAnswer; timing: CallTiming }> {
+  return inSpan('chanpay.upstream', { [ATTR.upstream]: p.call.to }, async (span) => {
+    const r = await callUpstreamNow(self, p, requestId, pay, paid, timeoutMs, receiptOf, t0);
+    span.setAttribute(ATTR.status, r.timing.status);
+    return r;
+  });
+}
+
+async function callUpstreamNow(
   self: string,
   p: PlannedCall,
   requestId: string,
@@ -111,6 +129,9 @@ export async function callUpstream(
   const { url, expect } = request(p);
   const start = performance.now() - t0;
   const headers: Record<string, string> = { [REQUEST_ID_HEADER]: requestId };
+  // Paid or not, the request's root caller goes on to the upstream.
+  const origin = currentRequestContext()?.origin;
+  if (origin) headers[BAGGAGE_HEADER] = withOriginBaggage(undefined, origin);
   let res: Response;
   try {
     // A paid call is bounded by the consumer's own per-attempt timeout; an unpaid one by this signal.

@@ -11,6 +11,8 @@ import {
   createKoaPayments,
   errorMiddleware,
   listen,
+  originContext,
+  originsHandler,
   payoutHandler,
   providerFor,
   receiptOf,
@@ -205,7 +207,17 @@ export function createWorkerApp(opts: WorkerServiceOptions, provider: PaymentPro
     router.get('/redeem', requireAdmin(opts.adminToken), redeemHandler(provider));
     router.get('/payout', payoutHandler(provider));
   }
+  const ledgers = [
+    ...(provider ? [provider.origins] : []),
+    ...[...upstreams.values()].flatMap((u) => (u.consumer ? [u.consumer.origins] : [])),
+  ];
+  router.get(
+    '/origins',
+    originsHandler(() => ledgers),
+  );
   app.use(errorMiddleware(opts.logger));
+  // A malformed baggage is refused before payment; the upstream calls pass the request's origin on.
+  app.use(originContext(config.name));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

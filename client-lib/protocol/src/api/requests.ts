@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AccountRef, AddressInput, AmountInput, Bytes32Input, ChallengePeriod, PositiveAmountInput, WEBHOOK_EVENTS } from './primitives';
+import { ORIGIN_RE, ORIGIN_RULE } from '../origin';
 
 /** Request schemas of the payment server's API. `z.input` is what a client sends, `z.output` what a handler gets. */
 
@@ -17,12 +18,15 @@ export const OpenChannelBody = z.strictObject({
 });
 
 export const TopUpBody = z.strictObject({ account: AccountRef.optional(), amount: PositiveAmountInput });
-export const SignVoucherBody = z.strictObject({ account: AccountRef.optional(), price: PositiveAmountInput });
+/** The root caller the signed or verified call is attributed to (origin.ts); recorded per channel and window. */
+const Origin = z.string().regex(ORIGIN_RE, ORIGIN_RULE);
+export const SignVoucherBody = z.strictObject({ account: AccountRef.optional(), price: PositiveAmountInput, origin: Origin.optional() });
 export const VerifyVoucherBody = z.strictObject({
   account: AccountRef.optional(),
   voucher: z.string().max(4096),
   price: AmountInput,
   idempotencyKey: z.string().min(1).max(200).optional(),
+  origin: Origin.optional(),
 });
 export const VoucherEntry = z.union([
   z.string().max(4096),
@@ -43,6 +47,7 @@ export const ListChannelsQuery = z.strictObject({
   account: AccountRef.optional(),
 });
 export const ChannelQuery = z.strictObject({ windows: Windows.optional() });
+export const OriginsQuery = z.strictObject({ windows: Windows.optional() });
 export const AccountQuery = z.strictObject({ account: AccountRef.optional() });
 export const WebhookBody = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2048),

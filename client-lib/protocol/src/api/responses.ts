@@ -38,6 +38,21 @@ export const ChannelTermsJson = z.object({
 
 export const CallWindowJson = z.object({ start: UnixSeconds, calls: z.number().int().nonnegative(), amount: Amount });
 
+/** One origin's calls and amount in a window (`~other`: the origins beyond the per-window bound). */
+export const OriginAmountJson = z.object({ origin: z.string(), calls: z.number().int().nonnegative(), amount: Amount });
+export const OriginWindowJson = z.object({ start: UnixSeconds, origins: z.array(OriginAmountJson) });
+/**
+ * A channel's calls by origin and window, newest window first. `role` provider: what was received (verified or
+ * recorded calls); consumer: what was paid (vouchers signed here).
+ */
+export const ChannelOriginsJson = z.object({
+  channelId: Bytes32,
+  role: z.enum(['consumer', 'provider']),
+  windowSeconds: z.number().int().positive(),
+  windows: z.array(OriginWindowJson),
+});
+export const ChannelOriginsResponse = z.object({ channels: z.array(ChannelOriginsJson) });
+
 /** One channel as the server sees it, from the side of the token's account ("role"). */
 export const ChannelJson = z.object({
   id: Bytes32,

@@ -67,6 +67,15 @@ export const API = {
     query: Q.ChannelQuery,
     response: R.ChannelResponse,
   },
+  channelOrigins: {
+    method: 'get',
+    path: '/channels/:id/origins',
+    summary: "Calls and amounts of a channel by origin (the root caller named in each call's baggage), per window",
+    auth: true,
+    params: Q.ChannelIdParams,
+    query: Q.OriginsQuery,
+    response: R.ChannelOriginsResponse,
+  },
   topUp: {
     method: 'post',
     path: '/channels/:id/topup',

@@ -17,3 +17,5 @@ export type CloseStatusResponse = z.output<typeof R.CloseStatusResponse>;
 export type FundsResponse = z.output<typeof R.FundsResponse>;
 export type TopUpResponse = z.output<typeof R.TopUpResponse>;
 export type CallWindow = z.output<typeof R.CallWindowJson>;
+export type ChannelOrigins = z.output<typeof R.ChannelOriginsJson>;
+export type ChannelOriginsResponse = z.output<typeof R.ChannelOriginsResponse>;

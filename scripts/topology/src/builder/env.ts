@@ -82,6 +82,8 @@ export function serviceEnv(ctx: EnvContext, s: Service): Record<string, string> 
     PORT: String(ctx.port(s.name)),
     LOG_LEVEL: ctx.logLevel ?? process.env.LOG_LEVEL ?? 'warn',
     PAYMENT: processMode(t, s),
+    // Names the service's spans when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT or CHANPAY_TRACE_FILE).
+    OTEL_SERVICE_NAME: s.name,
     ...(ctx.adminToken ? { ADMIN_TOKEN: ctx.adminToken } : {}),
   };
   if (needsPaymentServer(t, s) && creds) {

@@ -1,0 +1,51 @@
+import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { ChanpayError } from '@chanpay/protocol';
+
+/**
+ * chanpay's own spans, through the OpenTelemetry API only: without a started SDK (tracing off) every call below
+ * is the API's no-op, a few function calls per span. Attributes name channels, prices, amounts, the scheme and
+ * error codes; never a key, a token, a voucher or a ticket.
+ */
+export const ATTR = {
+  channel: 'chanpay.channel',
+  price: 'chanpay.price',
+  amount: 'chanpay.amount',
+  scheme: 'chanpay.scheme',
+  /** voucher, ticket or none (the 402 round trip's unpaid try). */
+  payment: 'chanpay.payment',
+  /** paid, refused, replay. */
+  outcome: 'chanpay.outcome',
+  code: 'chanpay.code',
+  origin: 'chanpay.origin',
+  mode: 'chanpay.mode',
+  upstream: 'chanpay.upstream',
+  status: 'http.response.status_code',
+  vouchers: 'chanpay.vouchers',
+} as const;
+
+const tracer = () => trace.getTracer('chanpay');
+
+/**
+ * Runs `fn` in a new active span, a child of the current one (`root`: of none, for background work that a timer
+ * started from within some request); an error ends it with status ERROR and its code.
+ */
+export function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, root = false): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes, root }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (e) {
+      failed(span, e);
+      throw e;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** Marks a span failed with the error's stable code only (messages may quote input; codes never do). */
+export function failed(span: Span, e: unknown): void {
+  span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof ChanpayError ? e.code : 'error' });
+}
+
+/** Amounts and prices as decimal strings: wei exceed a double's exact range. */
+export const wei = (v: bigint): string => v.toString();
