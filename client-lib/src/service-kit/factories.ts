@@ -34,6 +34,8 @@ export interface ConsumerSettings {
   timeoutMs?: number;
   /** Calls each voucher pays ahead (prepaid tickets, PaymentConsumerOptions.prepay); default 1: none. */
   prepay?: number;
+  /** The HTTP client paid attempts go out with; default the global fetch. */
+  http?: typeof fetch;
   logger?: Logger;
 }
 
@@ -76,6 +78,7 @@ export function consumerFor(settings: ConsumerSettings): PaymentConsumer | null 
     idempotencyKeys: settings.idempotencyKeys,
     timeoutMs: settings.timeoutMs,
     prepay: settings.prepay,
+    fetch: settings.http,
     logger: settings.logger,
   });
 }

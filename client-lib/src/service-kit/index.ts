@@ -7,6 +7,8 @@ export {
   type ProviderSettings,
   type ConsumerSettings,
 } from './factories';
+export { upstreamClient, type UpstreamClient } from './upstream';
+export { timedFetch, type UpstreamFetch } from '../http/timed-fetch';
 export { listen } from './listen';
 export { stopOnSignals } from './signals';
 export {

@@ -4,6 +4,7 @@
  * decided up front from a PRNG seeded by the request id, so that the same request id makes the same calls.
  */
 import { ChanpayError, errorCodeOfBody, type Receipt } from '@chanpay/protocol';
+import type { UpstreamFetch } from '@chanpay/client-lib/service-kit';
 import type { UpstreamCall, WorkerConfig } from './config';
 import { pickIndexes, seededRandom } from './prng';
 
@@ -92,19 +93,15 @@ function request(p: PlannedCall): { url: string; expect: number } {
   }
 }
 
-export type Pay = (url: string, init: RequestInit) => Promise<Response>;
-
 /**
- * Makes one call: paid through `pay` (the consumer's fetch, or plain fetch when the edge is unpaid), with the
+ * Makes one call: through `send` (paid by the edge's consumer, or unpaid through the same timed HTTP client), with the
  * request id passed on, and returns its receipt and everything below it.
  */
 export async function callUpstream(
   self: string,
   p: PlannedCall,
   requestId: string,
-  pay: Pay,
-  paid: boolean,
-  timeoutMs: number,
+  send: UpstreamFetch,
   receiptOf: (res: Response) => Receipt | null,
   t0: number,
 ): Promise<{ answer: UpstreamAnswer; timing: CallTiming }> {
@@ -113,8 +110,7 @@ export async function callUpstream(
   const headers: Record<string, string> = { [REQUEST_ID_HEADER]: requestId };
   let res: Response;
   try {
-    // A paid call is bounded by the consumer's own per-attempt timeout; an unpaid one by this signal.
-    res = await pay(url, paid ? { headers } : { headers, signal: AbortSignal.timeout(timeoutMs) });
+    res = await send(url, { headers });
   } catch (e) {
     if (e instanceof ChanpayError)
       throw new UpstreamError(p.call.to, e.status === 503 ? 503 : 502, e.code, `${p.call.to}: payment failed: ${e.message}`);
