@@ -9,6 +9,7 @@ export {
 } from './factories';
 export { upstreamClient, type UpstreamClient } from './upstream';
 export { timedFetch, type UpstreamFetch } from '../http/timed-fetch';
+export { poolFetch, sharedPoolFetch, type PoolFetch } from '../http/pool-fetch';
 export { listen } from './listen';
 export { stopOnSignals } from './signals';
 export {
