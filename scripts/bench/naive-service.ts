@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     const consumer = naivePayer(rpcUrl, need('CONSUMER_KEY'));
     const app = createPublicApp(
       { payment: { mode: 'off' }, randomNumberUrl: need('RANDOM_NUMBER_URL'), persistenceUrl: need('PERSISTENCE_URL') },
-      consumer,
+      { consumer, send: (url, init) => consumer.fetch(url, init) },
     );
     await listen(app, port, '127.0.0.1');
     return;

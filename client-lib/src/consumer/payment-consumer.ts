@@ -43,6 +43,7 @@ import { currentRequestContext } from '../origin/request-context';
 import { OriginLedger } from '../origin/origin-ledger';
 import type { Span } from '@opentelemetry/api';
 import { ATTR, inSpan, wei } from '../telemetry/spans';
+import { timedFetch, type UpstreamFetch } from '../http/timed-fetch';
 
 export interface PaymentConsumerOptions {
   mode: 'local' | 'remote';
@@ -94,6 +95,9 @@ interface Started {
   source: VoucherSource;
 }
 
+/** Per attempt when `timeoutMs` is not given. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
+
 /** Idempotency keys whose payment the consumer remembers (the oldest is forgotten first). */
 const KEYS_REMEMBERED = 10_000;
 
@@ -111,7 +115,8 @@ export class PaymentConsumer {
   readonly server: PaymentServerClient;
   private readonly opts: PaymentConsumerOptions;
   private readonly log: Logger;
-  private readonly fetchImpl: typeof fetch;
+  /** Every attempt goes out through it: the HTTP client and the per-attempt timeout. */
+  private readonly attempt: UpstreamFetch;
   private readonly routeTerms = new Map<string, PaymentTerms>();
   /** The payment each idempotency key last went with, so that the caller's retry sends it again. */
   private readonly sentByKey = new Map<string, RepeatedPayment>();
@@ -126,7 +131,7 @@ export class PaymentConsumer {
     this.opts = opts;
     this.server = opts.paymentServer instanceof PaymentServerClient ? opts.paymentServer : new PaymentServerClient(opts.paymentServer);
     this.log = opts.logger ?? silentLogger;
-    this.fetchImpl = opts.fetch ?? fetch;
+    this.attempt = timedFetch(opts.fetch ?? fetch, opts.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS);
     this.origins = new OriginLedger(opts.originWindows);
   }
 
@@ -359,7 +364,7 @@ export class PaymentConsumer {
     const coming = blockCalls > 1 && budget.blockWaits > 0 ? channel.pendingBlock(price) : undefined;
     if (coming) {
       budget.blockWaits--;
-      await settledOrTimeout(coming, this.opts.timeoutMs ?? 30_000);
+      await settledOrTimeout(coming, this.opts.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS);
       return LOOK_AGAIN;
     }
     if (budget.paidAttempts === 0) return OUT_OF_ATTEMPTS;
@@ -523,9 +528,7 @@ export class PaymentConsumer {
   }
 
   private async send(req: PreparedRequest): Promise<Response> {
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 30_000);
-    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-    return this.fetchImpl(req.url, { ...req.other, method: req.method, headers: req.headers, body: req.body, signal });
+    return this.attempt(req.url, { ...req.other, method: req.method, headers: req.headers, body: req.body, signal: req.signal });
   }
 }
 

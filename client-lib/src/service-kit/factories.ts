@@ -2,6 +2,7 @@ import { ChanpayError, type PaymentMode, type Amount } from '@chanpay/protocol';
 import { PaymentProvider } from '../provider/payment-provider';
 import { PaymentConsumer } from '../consumer/payment-consumer';
 import type { Logger } from '../logger';
+import { sharedPoolFetch } from '../http/pool-fetch';
 
 /** What a paid service needs to reach its own payment server. */
 export interface PaymentServerSettings {
@@ -34,10 +35,15 @@ export interface ConsumerSettings {
   timeoutMs?: number;
   /** Calls each voucher pays ahead (prepaid tickets, PaymentConsumerOptions.prepay); default 1: none. */
   prepay?: number;
+  /** The HTTP client paid attempts go out with; default the global fetch. */
+  http?: typeof fetch;
   logger?: Logger;
 }
 
-/** The payment server of a paying mode, or a clear refusal naming the variables that give it. */
+/**
+ * The payment server of a paying mode, or a clear refusal naming the variables that give it. A service reaches
+ * it with the process's poolFetch, as it reaches its upstreams (half the CPU of the global fetch per request).
+ */
 function paymentServerOf(mode: PaymentMode, server: PaymentServerSettings | undefined) {
   if (!server?.url || !server.token) {
     throw new ChanpayError(
@@ -45,7 +51,10 @@ function paymentServerOf(mode: PaymentMode, server: PaymentServerSettings | unde
       `payment mode ${mode} needs the payment server URL and token (PAYMENT_SERVER_URL, PAYMENT_SERVER_TOKEN)`,
     );
   }
-  return { paymentServer: { url: server.url, token: server.token, account: server.account }, account: server.account };
+  return {
+    paymentServer: { url: server.url, token: server.token, account: server.account, fetch: sharedPoolFetch() as typeof fetch },
+    account: server.account,
+  };
 }
 
 /** A provider for the mode, or null in no-payment mode. */
@@ -76,6 +85,7 @@ export function consumerFor(settings: ConsumerSettings): PaymentConsumer | null 
     idempotencyKeys: settings.idempotencyKeys,
     timeoutMs: settings.timeoutMs,
     prepay: settings.prepay,
+    fetch: settings.http,
     logger: settings.logger,
   });
 }

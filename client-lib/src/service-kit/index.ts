@@ -7,6 +7,9 @@ export {
   type ProviderSettings,
   type ConsumerSettings,
 } from './factories';
+export { upstreamClient, type UpstreamClient } from './upstream';
+export { timedFetch, type UpstreamFetch } from '../http/timed-fetch';
+export { poolFetch, sharedPoolFetch, type PoolFetch } from '../http/pool-fetch';
 export { listen } from './listen';
 export { stopOnSignals } from './signals';
 export {

@@ -1,5 +1,6 @@
 import Koa from 'koa';
 import { listen } from '@chanpay/client-lib';
+import { upstreamClient } from '@chanpay/client-lib/service-kit';
 import { createPublicApp } from '../src/index';
 
 /** A stand-in upstream that answers every request with this status and body. */
@@ -13,7 +14,10 @@ async function upstream(status: number, body: unknown) {
 }
 
 async function action(rnUrl: string, psUrl: string) {
-  const app = createPublicApp({ payment: { mode: 'off' }, randomNumberUrl: rnUrl, persistenceUrl: psUrl, upstreamTimeoutMs: 5_000 }, null);
+  const app = createPublicApp(
+    { payment: { mode: 'off' }, randomNumberUrl: rnUrl, persistenceUrl: psUrl, upstreamTimeoutMs: 5_000 },
+    upstreamClient({ mode: 'off', timeoutMs: 5_000 }),
+  );
   const http = await listen(app, 0);
   try {
     const res = await fetch(`${http.url}/action`);

@@ -5,6 +5,7 @@
  */
 import { BAGGAGE_HEADER, ChanpayError, errorCodeOfBody, withOriginBaggage, type Receipt } from '@chanpay/protocol';
 import { ATTR, currentRequestContext, inSpan } from '@chanpay/client-lib';
+import type { UpstreamFetch } from '@chanpay/client-lib/service-kit';
 import type { UpstreamCall, WorkerConfig } from './config';
 import { pickIndexes, seededRandom } from './prng';
 
@@ -93,24 +94,20 @@ function request(p: PlannedCall): { url: string; expect: number } {
   }
 }
 
-export type Pay = (url: string, init: RequestInit) => Promise<Response>;
-
 /**
- * Makes one call: paid through `pay` (the consumer's fetch, or plain fetch when the edge is unpaid), with the
+ * Makes one call: through `send` (paid by the edge's consumer, or unpaid through the same timed HTTP client), with the
  * request id passed on, and returns its receipt and everything below it.
  */
 export function callUpstream(
   self: string,
   p: PlannedCall,
   requestId: string,
-  pay: Pay,
-  paid: boolean,
-  timeoutMs: number,
+  send: UpstreamFetch,
   receiptOf: (res: Response) => Receipt | null,
   t0: number,
 ): Promise<{ answer: UpstreamAnswer; timing: CallTiming }> {
   return inSpan('chanpay.upstream', { [ATTR.upstream]: p.call.to }, async (span) => {
-    const r = await callUpstreamNow(self, p, requestId, pay, paid, timeoutMs, receiptOf, t0);
+    const r = await callUpstreamNow(self, p, requestId, send, receiptOf, t0);
     span.setAttribute(ATTR.status, r.timing.status);
     return r;
   });
@@ -120,9 +117,7 @@ async function callUpstreamNow(
   self: string,
   p: PlannedCall,
   requestId: string,
-  pay: Pay,
-  paid: boolean,
-  timeoutMs: number,
+  send: UpstreamFetch,
   receiptOf: (res: Response) => Receipt | null,
   t0: number,
 ): Promise<{ answer: UpstreamAnswer; timing: CallTiming }> {
@@ -134,8 +129,7 @@ async function callUpstreamNow(
   if (origin) headers[BAGGAGE_HEADER] = withOriginBaggage(undefined, origin);
   let res: Response;
   try {
-    // A paid call is bounded by the consumer's own per-attempt timeout; an unpaid one by this signal.
-    res = await pay(url, paid ? { headers } : { headers, signal: AbortSignal.timeout(timeoutMs) });
+    res = await send(url, { headers });
   } catch (e) {
     if (e instanceof ChanpayError)
       throw new UpstreamError(p.call.to, e.status === 503 ? 503 : 502, e.code, `${p.call.to}: payment failed: ${e.message}`);

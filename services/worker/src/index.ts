@@ -7,7 +7,6 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import { ChanpayError, type PaymentMode } from '@chanpay/protocol';
 import {
-  consumerFor,
   createKoaPayments,
   errorMiddleware,
   listen,
@@ -25,17 +24,8 @@ import {
   type PaymentServerSettings,
   type ProviderSettings,
 } from '@chanpay/client-lib';
-import {
-  callUpstream,
-  planCalls,
-  REQUEST_ID_HEADER,
-  round,
-  UpstreamError,
-  type CallTiming,
-  type HopReceipt,
-  type HopTrace,
-  type Pay,
-} from './calls';
+import { callUpstream, planCalls, REQUEST_ID_HEADER, round, UpstreamError, type CallTiming, type HopReceipt, type HopTrace } from './calls';
+import { upstreamClient, type UpstreamClient } from '@chanpay/client-lib/service-kit';
 import type { UpstreamCall, WorkerConfig } from './config';
 import { doWork, payloadOf } from './work';
 
@@ -87,20 +77,18 @@ export interface WorkAnswer {
   trace: HopTrace[];
 }
 
-interface Upstream {
+interface Upstream extends UpstreamClient {
   call: UpstreamCall;
-  consumer: PaymentConsumer | null;
-  pay: Pay;
 }
 
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
 
-/** One consumer per upstream (its own deposit, prepay and mode), or plain fetch where the call is unpaid. */
+/** One client per upstream: a consumer with the edge's own deposit, prepay and mode, or the same HTTP client unpaid. */
 export function upstreamsOf(opts: WorkerServiceOptions): Map<string, Upstream> {
   const out = new Map<string, Upstream>();
   for (const call of opts.config.groups.flatMap((g) => g.calls)) {
     if (out.has(call.to)) continue;
-    const consumer = consumerFor({
+    const client = upstreamClient({
       mode: call.payment.mode ?? opts.consumer.mode,
       paymentServer: opts.consumer.paymentServer,
       voucherKey: opts.consumer.voucherKey,
@@ -111,7 +99,7 @@ export function upstreamsOf(opts: WorkerServiceOptions): Map<string, Upstream> {
       timeoutMs: opts.config.upstreamTimeoutMs,
       logger: opts.consumer.logger,
     });
-    out.set(call.to, { call, consumer, pay: consumer ? (url, init) => consumer.fetch(url, init) : fetch });
+    out.set(call.to, { call, ...client });
   }
   return out;
 }
@@ -159,7 +147,7 @@ export function createWorkerApp(opts: WorkerServiceOptions, provider: PaymentPro
             if (failure) return;
             const u = upstreams.get(p.call.to)!;
             try {
-              const r = await callUpstream(config.name, p, requestId, u.pay, u.consumer !== null, config.upstreamTimeoutMs, receiptOf, t0);
+              const r = await callUpstream(config.name, p, requestId, u.send, receiptOf, t0);
               timings.push(r.timing);
               receipts.push(...r.answer.receipts);
               below.push(...r.answer.trace);
