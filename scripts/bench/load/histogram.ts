@@ -42,9 +42,12 @@ export class LatencyHistogram {
     return this.h.totalCount;
   }
 
-  /** The latency in ms at or below which `percentile` % of the recorded ones fall; 0 when empty. */
+  /**
+   * The latency in ms at or below which `percentile` % of the recorded ones fall; 0 when empty. HdrHistogram
+   * answers with the top of the value's bucket, which can pass the largest value recorded: capped at it.
+   */
   percentileMs(percentile: number): number {
-    return this.count === 0 ? 0 : this.h.getValueAtPercentile(percentile) / 1000;
+    return this.count === 0 ? 0 : Math.min(this.h.getValueAtPercentile(percentile), this.h.maxValue) / 1000;
   }
 
   add(other: LatencyHistogram): void {
