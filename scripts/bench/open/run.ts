@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   console.log(`\ndone in ${formatDuration(result.durationSeconds)}:`);
   for (const m of result.maxSustainable)
     console.log(
-      `  ${m.topology} ${m.mode}: max sustainable ${m.rate === null ? 'none of the rates tried' : `${m.rate} req/s`} (p99 ≤ ${plan.p99BoundMs} ms, < 1 % late)`,
+      `  ${m.topology} ${m.mode} c=${m.connections}: max sustainable ${m.rate === null ? 'none of the rates tried' : `${m.rate} req/s`} (p99 ≤ ${plan.p99BoundMs} ms, < 1 % late)`,
     );
   for (const f of written) console.log(`  ${path.relative(process.cwd(), f)}`);
   console.log(`  ${path.relative(process.cwd(), path.join(plan.outDir, 'hdr'))}/ (${runs.length} HDR logs)`);
