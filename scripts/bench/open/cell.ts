@@ -42,6 +42,9 @@ export interface CellSpec {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The networks running now, for a Ctrl-C to stop (their processes would outlive the benchmark otherwise). */
+export const liveNetworks = new Set<RunningTopology>();
+
 /** Paid calls one request makes on average (every call below an entry is paid unless the mode is off). */
 export function paidHopsPerRequest(net: RunningTopology, mode: OpenMode): number {
   if (mode === 'off') return 0;
@@ -116,6 +119,7 @@ export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord;
     verbose: s.verbose,
     env: probeEnv(probeDir),
   });
+  liveNetworks.add(net);
   const network: NetworkRecord = {
     topology: spec.topology,
     mode: spec.mode,
@@ -232,6 +236,7 @@ export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord;
     }
   } finally {
     await net.stop();
+    liveNetworks.delete(net);
     rmSync(probeDir, { recursive: true, force: true });
   }
   return { network, runs };

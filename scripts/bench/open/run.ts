@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describeEnvironment } from '../environment';
 import { formatDuration, Progress, type Step } from '../progress';
 import { maxSustainable, perHop, summarizePoints, DEFAULT_LATE_PERCENT } from './aggregate';
-import { runCell } from './cell';
+import { liveNetworks, runCell } from './cell';
 import { csvFiles } from './csv';
 import { makeOpenPlan, type OpenPlan } from './plan';
 import { openReportHtml } from './report';
@@ -43,6 +43,15 @@ async function main(): Promise<void> {
   const progress = new Progress(steps(plan));
   const dataRoot = path.join(ROOT, 'data', `bench-open-${process.pid}`);
   mkdirSync(plan.outDir, { recursive: true });
+  const onSignal = () => {
+    console.log('\ninterrupted: stopping the networks…');
+    void Promise.allSettled([...liveNetworks].map((n) => n.stop())).finally(() => {
+      rmSync(dataRoot, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   console.log(
     `chanpay open-loop benchmark (${plan.kind}${plan.quick ? ', quick' : ''}): ${plan.topologies.join(', ')}; modes ${plan.modes.join(', ')}; ` +
       `points ${plan.points.map((p) => `${p.rate}/s×${p.connections}`).join(', ')}; ${plan.repetitions} repetition(s); ${environment.cores} cores, load average ${environment.loadAverageAtStart.join(' / ')}`,
