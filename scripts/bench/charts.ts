@@ -13,6 +13,7 @@ export const MODE_COLORS: Record<string, string> = {
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (v: number) => {
   const a = Math.abs(v);
+  if (a === 0) return '0';
   return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
 };
 
@@ -229,6 +230,19 @@ function svg(width: number, height: number, parts: string[], kind: string, title
   return `<svg xmlns="http://www.w3.org/2000/svg" class="chart ${kind}" role="img" aria-label="${esc(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${parts.join('')}</svg>`;
 }
 
+/** A linear axis over [lo, hi] (lo ≤ 0 ≤ hi) with ticks at round steps, 0 among them. */
+function signedScale(lo: number, hi: number, top: number, bottom: number) {
+  const span = hi - lo || 1;
+  const raw = span / 5;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = mag * (raw / mag > 5 ? 10 : raw / mag > 2 ? 5 : raw / mag > 1 ? 2 : 1);
+  const min = Math.floor(lo / step) * step;
+  const max = Math.ceil(hi / step) * step || step;
+  const ticks: number[] = [];
+  for (let v = min; v <= max + step / 2; v += step) ticks.push(Math.round(v / step) * step);
+  return { ticks, y: (v: number) => bottom - ((v - min) / (max - min)) * (bottom - top) };
+}
+
 export interface LineSeries {
   name: string;
   color: string;
@@ -247,7 +261,7 @@ export function lineChartSvg(
   series: LineSeries[],
   opts: { width?: number; height?: number; xTitle?: string } = {},
 ): string {
-  const width = opts.width ?? 560;
+  const width = opts.width ?? 500;
   const left = 60,
     right = 16,
     top = 34;
@@ -261,14 +275,10 @@ export function lineChartSvg(
   const all = series
     .flatMap((s) => s.points.flatMap((p) => (p ? [p.value, p.low ?? p.value, p.high ?? p.value] : [])))
     .filter(Number.isFinite);
-  const lo = Math.min(0, ...all);
-  const hi = Math.max(0, ...all);
-  const scale = linearScale(hi - lo, top, bottom);
-  const y = (v: number) => scale.y(v - lo);
+  const { ticks, y } = signedScale(Math.min(0, ...all), Math.max(0, ...all), top, bottom);
   const xAt = (i: number) => left + ((width - left - right) * (i + 0.5)) / Math.max(xLabels.length, 1);
   const parts: string[] = [`<text x="${width / 2}" y="18" text-anchor="middle" class="title">${esc(title)}</text>`];
-  for (const t of scale.ticks) {
-    const v = t + lo;
+  for (const v of ticks) {
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
     parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="tick">${fmt(v)}</text>`);
   }
