@@ -11,7 +11,11 @@ export const MODE_COLORS: Record<string, string> = {
 };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+const fmt = (v: number) => {
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+};
 
 /** A log-10 axis from lo to hi with ticks at 1, 2, 5 × 10^k. */
 function logScale(lo: number, hi: number, top: number, bottom: number) {
@@ -224,4 +228,91 @@ export function stackedBarSvg(
 
 function svg(width: number, height: number, parts: string[], kind: string, title: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" class="chart ${kind}" role="img" aria-label="${esc(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${parts.join('')}</svg>`;
+}
+
+/** A linear axis over [lo, hi] (lo ≤ 0 ≤ hi) with ticks at round steps, 0 among them. */
+function signedScale(lo: number, hi: number, top: number, bottom: number) {
+  const span = hi - lo || 1;
+  const raw = span / 5;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = mag * (raw / mag > 5 ? 10 : raw / mag > 2 ? 5 : raw / mag > 1 ? 2 : 1);
+  const min = Math.floor(lo / step) * step;
+  const max = Math.ceil(hi / step) * step || step;
+  const ticks: number[] = [];
+  for (let v = min; v <= max + step / 2; v += step) ticks.push(Math.round(v / step) * step);
+  return { ticks, y: (v: number) => bottom - ((v - min) / (max - min)) * (bottom - top) };
+}
+
+export interface LineSeries {
+  name: string;
+  color: string;
+  /** One point per x label (null: not measured); `low`/`high` draw a confidence interval. */
+  points: ({ value: number; low?: number; high?: number } | null)[];
+}
+
+/**
+ * Lines over evenly spaced x labels (rates, connections, depths), one per series, with confidence intervals as
+ * vertical whiskers; the y axis linear from 0 (or from the lowest value when some are negative, e.g. added latency).
+ */
+export function lineChartSvg(
+  title: string,
+  unit: string,
+  xLabels: string[],
+  series: LineSeries[],
+  opts: { width?: number; height?: number; xTitle?: string } = {},
+): string {
+  const width = opts.width ?? 500;
+  const left = 60,
+    right = 16,
+    top = 34;
+  const legend = legendLayout(
+    series.map((s) => s.name),
+    width - left - right,
+  );
+  const legendRows = Math.max(1, legend.rows);
+  const height = opts.height ?? 300 + (legendRows - 1) * 16;
+  const bottom = height - 52 - legendRows * 16;
+  const all = series
+    .flatMap((s) => s.points.flatMap((p) => (p ? [p.value, p.low ?? p.value, p.high ?? p.value] : [])))
+    .filter(Number.isFinite);
+  const { ticks, y } = signedScale(Math.min(0, ...all), Math.max(0, ...all), top, bottom);
+  const xAt = (i: number) => left + ((width - left - right) * (i + 0.5)) / Math.max(xLabels.length, 1);
+  const parts: string[] = [`<text x="${width / 2}" y="18" text-anchor="middle" class="title">${esc(title)}</text>`];
+  for (const v of ticks) {
+    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
+    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="tick">${fmt(v)}</text>`);
+  }
+  parts.push(
+    `<text x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle" class="tick">${esc(unit)}</text>`,
+  );
+  xLabels.forEach((label, i) => {
+    parts.push(`<text x="${xAt(i).toFixed(1)}" y="${bottom + 16}" text-anchor="middle" class="label">${esc(label)}</text>`);
+  });
+  if (opts.xTitle)
+    parts.push(`<text x="${(left + width - right) / 2}" y="${bottom + 32}" text-anchor="middle" class="tick">${esc(opts.xTitle)}</text>`);
+  for (const s of series) {
+    const pts = s.points.map((p, i) => (p ? ([xAt(i), y(p.value)] as const) : null));
+    const path = pts.filter((p) => p !== null).map(([x, yy], i) => `${i === 0 ? 'M' : 'L'}${x.toFixed(1)},${yy.toFixed(1)}`);
+    if (path.length > 1) parts.push(`<path d="${path.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+    s.points.forEach((p, i) => {
+      if (!p) return;
+      const x = xAt(i);
+      if (p.low !== undefined && p.high !== undefined && p.high > p.low)
+        parts.push(
+          `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${y(p.low).toFixed(1)}" y2="${y(p.high).toFixed(1)}" stroke="${s.color}"/>`,
+        );
+      const ci = p.low !== undefined && p.high !== undefined ? ` (95 % CI ${fmt(p.low)}–${fmt(p.high)})` : '';
+      parts.push(
+        `<rect x="${(x - 3).toFixed(1)}" y="${(y(p.value) - 3).toFixed(1)}" width="6" height="6" fill="${s.color}"><title>${esc(`${s.name}, ${xLabels[i]}: ${fmt(p.value)} ${unit}${ci}`)}</title></rect>`,
+      );
+    });
+  }
+  series.forEach((s, i) => {
+    const x = left + legend.at[i]!.x;
+    const yy = bottom + 48 + legend.at[i]!.row * 16;
+    parts.push(
+      `<rect x="${x}" y="${yy - 9}" width="10" height="10" fill="${s.color}"/><text x="${x + 14}" y="${yy}" class="label" text-anchor="start">${esc(s.name)}</text>`,
+    );
+  });
+  return svg(width, height, parts, 'line-chart', title);
 }

@@ -11,6 +11,8 @@
  *   npm run bench -- --saturation-seconds 60 --verbose
  *   npm run bench -- --profile           also write a V8 CPU profile per process (profiles/<mode>/<process>.cpuprofile;
  *                                        the profiler slows the processes down, so the figures are flagged)
+ *   npm run bench -- open [--topology chain:3 --rates 100,200 …]     open-loop load on any topology (open/run.ts)
+ *   npm run bench -- sweep rate|connections|topology […]             the sweeps, repeated on fresh networks
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -105,6 +107,12 @@ async function measureStep(run: ModeRun, spec: Plan['shapes'][number], progress:
 }
 
 async function main(): Promise<void> {
+  const verb = process.argv[2];
+  if (verb === 'open' || verb === 'sweep') {
+    // The open-loop benchmark is its own program with its own options (`npm run bench -- open --help`).
+    require('./open/run');
+    return;
+  }
   const plan = makePlan(process.argv.slice(2));
   const startedAt = new Date();
   const environment = describeEnvironment();

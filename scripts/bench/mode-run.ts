@@ -350,7 +350,7 @@ export class ModeRun {
   }
 }
 
-async function chainCost(rpcUrl: string, contract: string | null, paidCalls: number): Promise<ChainCost> {
+export async function chainCost(rpcUrl: string, contract: string | null, paidCalls: number): Promise<ChainCost> {
   const txs = await collectTransactions(rpcUrl, contract, 0, await blockNumber(rpcUrl));
   const operations = costByOperation(txs);
   const rest = operations.filter((o) => o.operation !== 'deploy');

@@ -37,6 +37,9 @@ export const BENCH_COMMAND = {
     verbose: { type: 'boolean', description: "show the network's log lines" },
     profile: { type: 'boolean', description: 'also write a V8 CPU profile per process (slows them down; the figures are flagged)' },
   },
+  notes: [
+    'Open-loop load on any topology: `npm run bench -- open --help`; the sweeps: `npm run bench -- sweep rate|connections|topology`.',
+  ],
 } as const;
 
 export function makePlan(argv: string[]): Plan {

@@ -449,12 +449,12 @@ export function toMarkdown(r: BenchResult): string {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** The little Markdown the texts use: **bold** and `code`. */
-const inline = (s: string) =>
+export const inline = (s: string) =>
   esc(s)
     .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
     .replace(/`([^`]+)`/g, '<code>$1</code>');
 
-function tableToHtml(t: Table, caption?: string): string {
+export function tableToHtml(t: Table, caption?: string): string {
   const left = new Set(t.left ?? [0]);
   const cls = (i: number) => (left.has(i) ? '' : ' class="num"');
   return [
@@ -466,7 +466,7 @@ function tableToHtml(t: Table, caption?: string): string {
   ].join('');
 }
 
-const CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#111}
+export const CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#111}
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:.3rem 0}
 th,td{border:1px solid #ddd;padding:.25rem .55rem}th{background:#f5f5f5}td.num,th.num{text-align:right}
