@@ -3,6 +3,7 @@
  * The `unit` project is the fast lane (`npm run test:unit`): no chain, no Docker, no browser. Its files are left
  * out of the workspace projects, so that `npm test` runs each test once.
  */
+const fs = require('node:fs');
 const path = require('node:path');
 
 const swc = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }];
@@ -27,6 +28,9 @@ const project = (name, testMatch) => ({
   testMatch,
 });
 
+/** PostgreSQL's server programs are here (Debian's package, or .ci/setup-postgres.sh): the store's second lane runs. */
+const hasPostgres = fs.existsSync('/usr/lib/postgresql') || Boolean(process.env.CHANPAY_PG_BIN);
+
 const workspace = (name, dir) => project(name, [path.join(__dirname, dir, 'test/**/*.test.ts'), ...UNIT_TESTS.map((glob) => `!${glob}`)]);
 
 module.exports = {
@@ -37,6 +41,18 @@ module.exports = {
     workspace('protocol', 'client-lib/protocol'),
     workspace('client-lib', 'client-lib'),
     workspace('payment-server', 'payment-server'),
+    // The payment server's API tests with every server on PostgreSQL (PS_DB_URL) instead of SQLite.
+    ...(hasPostgres
+      ? [
+          {
+            ...project('payment-server-pg', [
+              path.join(__dirname, 'payment-server/test/server/**/*.test.ts'),
+              ...UNIT_TESTS.map((glob) => `!${glob}`),
+            ]),
+            setupFiles: ['<rootDir>/jest.setup.js', '<rootDir>/payment-server/test/server/on-postgres.setup.js'],
+          },
+        ]
+      : []),
     workspace('services', 'services/*'),
     workspace('integration-tests', 'integration-tests'),
     workspace('visualizer', 'visualizer'),

@@ -32,6 +32,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   },
   { name: 'PS_FROM_BLOCK', path: ['fromBlock'], kind: 'integer', help: "first block to scan for the contract's events" },
   { name: 'PS_DB_PATH', path: ['dbPath'], kind: 'text', help: 'SQLite database file' },
+  {
+    name: 'PS_DB_URL',
+    path: ['dbUrl'],
+    kind: 'text',
+    help: 'postgres:// URL: keep the state in PostgreSQL (several replicas may share it) instead of PS_DB_PATH',
+    secret: true,
+  },
   { name: 'PS_DB_SYNC', path: ['dbSync'], kind: 'text', help: 'normal survives a killed process, full also a power loss' },
   { name: 'PS_LOG_LEVEL', path: ['logLevel'], kind: 'text', help: 'fatal, error, warn, info, debug, trace or silent' },
   {

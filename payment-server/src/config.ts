@@ -47,6 +47,11 @@ export const ConfigSchema = z
     /** First block to scan for events when attaching to an existing contract. */
     fromBlock: z.number().int().nonnegative().default(0),
     dbPath: z.string().min(1).default('data/payment-server.db'),
+    /** PostgreSQL instead of the SQLite file: several payment servers of one team may share it. */
+    dbUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
     /** `normal` survives a killed process; `full` also survives power loss (an fsync per commit). */
     dbSync: z.enum(['normal', 'full']).default('normal'),
     accounts: z.array(AccountSchema).min(1),

@@ -3,7 +3,7 @@ import { Accounts } from './accounts';
 import { parseConfig, type Config, type ConfigInput } from './config';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
-import { openDb, Meta } from './store/db';
+import { openStore } from './store/open-store';
 import { TxSender } from './chain/tx-sender';
 import type { DevChain } from './chain/dev-chain';
 import type { ChannelService } from './core/channel-service';
@@ -12,7 +12,6 @@ import { connectToNode } from './startup/chain';
 import { attachContract } from './startup/contract';
 import { listen } from './startup/listen';
 import { wireServer } from './startup/services';
-import { SqliteOriginRecords } from './origins/origin-records';
 import { Teardown } from './startup/teardown';
 
 export const VERSION = '0.1.0';
@@ -48,29 +47,37 @@ export async function createPaymentServer(input: Config | ConfigInput, opts: Sta
   const config = parseConfig(input);
   const log = opts.logger ?? createLogger(config.logLevel);
   const accounts = await Accounts.load(config, opts.env);
-  const db = openDb(config.dbPath, config.dbSync);
-  const meta = new Meta(db);
+  const store = await openStore(config, log);
   const teardown = new Teardown();
-  teardown.add(() => void db.close());
+  teardown.add(() => store.close());
   try {
     const node = await connectToNode(config, accounts, log, teardown);
     const { rpc, chainId } = node;
     const metrics = createMetrics();
-    const tx = new TxSender(rpc, chainId, config.chain, (kind, sent) => {
-      metrics.transactions.inc({ kind });
-      metrics.gasUsed.inc({ kind }, Number(sent.gasUsed));
-    });
+    const tx = new TxSender(
+      rpc,
+      chainId,
+      config.chain,
+      (kind, sent) => {
+        metrics.transactions.inc({ kind });
+        metrics.gasUsed.inc({ kind }, Number(sent.gasUsed));
+      },
+      store.coordination,
+    );
     const choice = {
       configured: config.contractAddress as Address | undefined,
       fromBlock: config.fromBlock,
       freshChain: node.embeddedChain !== undefined,
       deployer: accounts.all()[0]!.wallet,
-      dbPath: config.dbPath,
+      dbPath: store.where,
     };
-    const { contract, startBlock } = await attachContract(choice, { meta, rpc, tx, chainId, log });
+    // Replicas starting together on an empty database must not each deploy a contract.
+    const { contract, startBlock } = await store.coordination.exclusive(['attach-contract'], () =>
+      attachContract(choice, { meta: store.meta, rpc, tx, chainId, log }),
+    );
 
-    const wired = wireServer({ config, accounts, db, meta, chain: { rpc, tx, chainId, contract }, startBlock, metrics, log });
-    await wired.watcher.poll();
+    const wired = wireServer({ config, accounts, store, chain: { rpc, tx, chainId, contract }, startBlock, metrics, log });
+    if (await store.coordination.lead()) await wired.watcher.poll();
     const openapi = buildOpenApi(VERSION);
     const validateResponses = opts.validateResponses ?? (opts.env ?? process.env).PS_VALIDATE_RESPONSES === '1';
     const routeContext = {
@@ -79,7 +86,7 @@ export async function createPaymentServer(input: Config | ConfigInput, opts: Sta
       metrics,
       config,
       rpc,
-      origins: new SqliteOriginRecords(db, config.statsWindowSeconds),
+      origins: store.origins,
       version: VERSION,
       startedAt: Date.now(),
       openapi: () => openapi,

@@ -2,6 +2,7 @@ import { Transaction, type Wallet } from 'ethers';
 import { ChanpayError, type ErrorCode } from '@chanpay/protocol';
 import { type Rpc, RpcError, RpcUnavailableError, hexNum, revertData, type RpcReceipt } from './rpc';
 import { decodeRevert } from './contract';
+import type { Coordination } from '../store/coordination';
 
 export interface TxRequest {
   wallet: Wallet;
@@ -78,6 +79,8 @@ export class TxSender {
     private readonly opts: { receiptPollMs: number; txTimeoutMs: number },
     /** Told of every mined transaction, reverted ones too (metrics). */
     private readonly onSent?: (kind: string, tx: SentTx) => void,
+    /** Other processes sending from the same accounts (replicas on one database): a send holds the account's lock in all. */
+    private readonly shared?: Pick<Coordination, 'exclusive'>,
   ) {}
 
   async send(req: TxRequest): Promise<SentTx> {
@@ -89,7 +92,8 @@ export class TxSender {
         throw chainError(req.kind, e);
       }
     }
-    const hash = await this.enqueue(from, () => this.signAndSend(from, req));
+    const send = () => this.signAndSend(from, req);
+    const hash = await this.enqueue(from, this.shared ? () => this.shared!.exclusive([`nonce:${from}`], send) : send);
     const receipt = await this.waitForReceipt(hash, req.kind);
     const sent = { hash, receipt, gasUsed: BigInt(receipt.gasUsed) };
     this.onSent?.(req.kind, sent);
@@ -122,8 +126,8 @@ export class TxSender {
   private async signAndSend(from: string, req: TxRequest): Promise<string> {
     for (let attempt = 0; ; attempt++) {
       try {
-        // Sends are serialized per account and each returns once the node holds the transaction, so the node's
-        // pending count is exact. Asking every time (one cheap call) means a node that lost transactions
+        // Sends are serialized per account (across processes, when several share the accounts) and each returns
+        // once the node holds the transaction, so the node's pending count is exact. Asking every time (one cheap call) means a node that lost transactions
         // (a crash, a reorg) never leaves this account stuck behind a nonce it will not mine.
         const nonce = Number(await this.rpc.call<string>('eth_getTransactionCount', [from, 'pending']));
         const tx = Transaction.from({

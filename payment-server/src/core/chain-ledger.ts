@@ -41,7 +41,7 @@ export class ChainLedger {
   async lookup(id: string): Promise<ChannelRecord | undefined> {
     if (!/^0x[0-9a-f]{64}$/.test(id))
       throw new ChanpayError('VALIDATION_ERROR', 'channel id must be 0x followed by 64 lower-case hex digits');
-    return this.deps.store.get(id) ?? this.discover(id);
+    return (await this.deps.store.get(id)) ?? this.discover(id);
   }
 
   /**
@@ -64,7 +64,7 @@ export class ChainLedger {
           this.unknownIds.set(id, Date.now() + UNKNOWN_ID_TTL_MS);
           return undefined;
         }
-        this.applyOpened(first);
+        await this.applyOpened(first);
         return this.refresh(id);
       } catch (e) {
         throw chainError('channel lookup', e);
@@ -103,66 +103,70 @@ export class ChainLedger {
     }
     const state = chainState.closesAt === FINALIZED ? 'settled' : chainState.closesAt > 0n ? 'closing' : 'open';
     const closesAt =
-      state === 'closing' ? Number(chainState.closesAt) : state === 'open' && authoritative ? null : (store.get(id)?.closesAt ?? null);
+      state === 'closing'
+        ? Number(chainState.closesAt)
+        : state === 'open' && authoritative
+          ? null
+          : ((await store.get(id))?.closesAt ?? null);
     return store.updateChain(id, { deposit: chainState.deposit, claimed: chainState.claimed, state, closesAt }, authoritative);
   }
 
   /** Re-reads every channel that is not settled (after the node went back in time). */
   async refreshAll(): Promise<void> {
-    for (const rec of this.deps.store.all()) {
+    for (const rec of await this.deps.store.all()) {
       if (rec.state !== 'settled') await this.refresh(rec.id);
     }
   }
 
   /** Applies the contract events of our own transaction at once, without waiting for the watcher. */
-  applyReceipt(sent: SentTx): void {
+  async applyReceipt(sent: SentTx): Promise<void> {
     for (const log of sent.receipt.logs) {
-      if (log.address.toLowerCase() === this.deps.contract) this.applyLog(log);
+      if (log.address.toLowerCase() === this.deps.contract) await this.applyLog(log);
     }
   }
 
   /** Applies one contract log to the store (idempotent: the watcher may apply the same log again). */
-  applyLog(log: ContractLog): void {
+  async applyLog(log: ContractLog): Promise<void> {
     const parsed = parseLog(log);
     if (!parsed) return;
     if (parsed.name === 'ChannelOpened') {
-      this.applyOpened(log);
+      await this.applyOpened(log);
       return;
     }
     const { store, events, metrics } = this.deps;
     const id = (parsed.args[0] as string).toLowerCase();
-    const rec = store.get(id);
+    const rec = await store.get(id);
     if (!rec) return;
     const block = Number(log.blockNumber);
     if (block > (this.appliedBlock.get(id) ?? -1)) this.appliedBlock.set(id, block);
     switch (parsed.name) {
       case 'ChannelToppedUp': {
         const before = rec.deposit;
-        store.updateChain(id, { deposit: parsed.args.deposit as bigint });
+        await store.updateChain(id, { deposit: parsed.args.deposit as bigint });
         if (rec.deposit > before)
-          events.publish('channel.topped_up', id, { deposit: rec.deposit.toString(), amount: (parsed.args.amount as bigint).toString() });
+          events.publish('channel.topped_up', rec, { deposit: rec.deposit.toString(), amount: (parsed.args.amount as bigint).toString() });
         break;
       }
       case 'ChannelClaimed': {
         const before = rec.claimed;
-        store.updateChain(id, { claimed: parsed.args.claimed as bigint });
+        await store.updateChain(id, { claimed: parsed.args.claimed as bigint });
         if (rec.claimed > before) {
           metrics.claimedWei.inc(Number(rec.claimed - before));
-          events.publish('channel.claimed', id, { claimed: rec.claimed.toString(), amount: (parsed.args.amount as bigint).toString() });
+          events.publish('channel.claimed', rec, { claimed: rec.claimed.toString(), amount: (parsed.args.amount as bigint).toString() });
         }
         break;
       }
       case 'ChannelCloseStarted': {
         const was = rec.state;
-        store.updateChain(id, { state: 'closing', closesAt: Number(parsed.args.closesAt) });
-        if (was === 'open' && rec.state === 'closing') events.publish('channel.closing', id, { closesAt: rec.closesAt });
+        await store.updateChain(id, { state: 'closing', closesAt: Number(parsed.args.closesAt) });
+        if (was === 'open' && rec.state === 'closing') events.publish('channel.closing', rec, { closesAt: rec.closesAt });
         break;
       }
       case 'ChannelSettled': {
         const was = rec.state;
-        store.updateChain(id, { state: 'settled', claimed: parsed.args.providerTotal as bigint });
+        await store.updateChain(id, { state: 'settled', claimed: parsed.args.providerTotal as bigint });
         if (was !== 'settled') {
-          events.publish('channel.settled', id, {
+          events.publish('channel.settled', rec, {
             providerTotal: (parsed.args.providerTotal as bigint).toString(),
             consumerRefund: (parsed.args.consumerRefund as bigint).toString(),
           });
@@ -173,7 +177,7 @@ export class ChainLedger {
   }
 
   /** Stores a ChannelOpened log if one of our accounts is a party. */
-  private applyOpened(log: ContractLog): void {
+  private async applyOpened(log: ContractLog): Promise<void> {
     const parsed = parseLog(log);
     if (parsed?.name !== 'ChannelOpened') return;
     const { store, accounts, events } = this.deps;
@@ -188,9 +192,9 @@ export class ChainLedger {
     });
     if (!accounts.byAddr(terms.consumer) && !accounts.byAddr(terms.provider)) return;
     const id = (a.channelId as string).toLowerCase();
-    const isNew = !store.get(id);
-    store.insert(id, terms, a.deposit as bigint, Number(log.blockNumber));
+    const isNew = !(await store.get(id));
+    const rec = await store.insert(id, terms, a.deposit as bigint, Number(log.blockNumber));
     this.unknownIds.delete(id);
-    if (isNew) events.publish('channel.opened', id, { deposit: (a.deposit as bigint).toString(), terms });
+    if (isNew) events.publish('channel.opened', rec, { deposit: (a.deposit as bigint).toString(), terms });
   }
 }

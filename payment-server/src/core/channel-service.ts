@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics';
 import type { TxSender } from '../chain/tx-sender';
 import type { Rpc } from '../chain/rpc';
 import type { ChannelStore } from '../store/channel-store';
+import type { Coordination } from '../store/coordination';
 import { ChannelAccess } from './access';
 import { ChainLedger } from './chain-ledger';
 import { ChannelEvents } from './channel-events';
@@ -27,6 +28,8 @@ export interface ChannelServiceDeps {
   config: Config;
   accounts: Accounts;
   store: ChannelStore;
+  /** Locks across the processes sharing the store (claims of a channel run in one at a time). */
+  coordination: Coordination;
   chain: ChainConnection;
   events: EventBus;
   metrics: Metrics;
@@ -50,13 +53,13 @@ export class ChannelService {
   readonly chainId: bigint;
   readonly contract: Address;
 
-  constructor({ config, accounts, store, chain, events, metrics, log }: ChannelServiceDeps) {
+  constructor({ config, accounts, store, coordination, chain, events, metrics, log }: ChannelServiceDeps) {
     const { rpc, tx, chainId, contract } = chain;
     this.store = store;
     this.chainId = chainId;
     this.contract = contract;
     this.hasher = new VoucherHasher({ chainId, contract });
-    const channelEvents = new ChannelEvents(events, store, accounts);
+    const channelEvents = new ChannelEvents(events, accounts);
     this.ledger = new ChainLedger({ store, rpc, accounts, contract, fromBlock: config.fromBlock, events: channelEvents, metrics });
     this.access = new ChannelAccess(accounts, this.ledger);
     const common = { access: this.access, ledger: this.ledger, store };
@@ -80,6 +83,15 @@ export class ChannelService {
       events: channelEvents,
       metrics,
     });
-    this.claims = new ClaimsAndCloses({ ...common, batchMax: config.claim.batchMax, consumer: this.consumer, rpc, tx, contract, log });
+    this.claims = new ClaimsAndCloses({
+      ...common,
+      batchMax: config.claim.batchMax,
+      consumer: this.consumer,
+      coordination,
+      rpc,
+      tx,
+      contract,
+      log,
+    });
   }
 }

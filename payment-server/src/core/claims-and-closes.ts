@@ -5,6 +5,7 @@ import { GAS, encode, type ClaimEntry } from '../chain/contract';
 import type { SentTx, TxSender } from '../chain/tx-sender';
 import type { Rpc } from '../chain/rpc';
 import type { ChannelRecord, ChannelState, ChannelStore } from '../store/channel-store';
+import type { Coordination } from '../store/coordination';
 import type { ChannelAccess, Principal } from './access';
 import type { ChainLedger } from './chain-ledger';
 import { hasUnclaimedVoucher, inBatches } from './claim-rules';
@@ -18,6 +19,7 @@ export interface ClaimsAndClosesDeps {
   ledger: ChainLedger;
   consumer: ConsumerOperations;
   store: ChannelStore;
+  coordination: Coordination;
   rpc: Rpc;
   tx: TxSender;
   contract: Address;
@@ -39,8 +41,9 @@ export interface CloseStatus {
 
 /**
  * Getting paid and ending channels: claims of accepted vouchers (one, or batched), the provider's immediate close,
- * and the consumer's close. Claims and provider closes of a channel run one at a time (a channel lock), so that
- * the claim policy and a request at once cannot claim the same amount twice.
+ * and the consumer's close. Claims and provider closes of a channel run one at a time (a channel lock in this
+ * process, then the same lock across every process on the store), so that the claim policy and a request at
+ * once cannot claim the same amount twice.
  */
 export class ClaimsAndCloses {
   private readonly channelLocks = new Map<string, Promise<unknown>>();
@@ -62,7 +65,7 @@ export class ClaimsAndCloses {
         if (due.length === 0) return null;
         const entries: ClaimEntry[] = due.map((r) => ({ terms: r.terms, amount: r.acceptedAmount, signature: r.acceptedSignature }));
         const now = nowSeconds();
-        due.forEach((r) => store.recordClaimAttempt(r, now));
+        for (const r of due) await store.recordClaimAttempt(r, now);
         let sent: SentTx;
         try {
           sent = await this.sendClaim(account, entries);
@@ -74,14 +77,14 @@ export class ClaimsAndCloses {
           for (const entry of entries) {
             try {
               last = await this.sendClaim(account, [entry]);
-              ledger.applyReceipt(last);
+              await ledger.applyReceipt(last);
             } catch (err) {
               log.warn({ err: (err as Error).message }, 'claim failed');
             }
           }
           return last;
         }
-        ledger.applyReceipt(sent);
+        await ledger.applyReceipt(sent);
         return sent;
       },
     );
@@ -105,7 +108,7 @@ export class ClaimsAndCloses {
     const { access, store, batchMax } = this.deps;
     const claimed: { sent: SentTx; channels: string[] }[] = [];
     for (const account of access.actingAccounts(p, accountName)) {
-      const due = store.all().filter((r) => r.terms.provider === account.address && hasUnclaimedVoucher(r));
+      const due = (await store.all()).filter((r) => r.terms.provider === account.address && hasUnclaimedVoucher(r));
       for (const batch of inBatches(due, batchMax)) {
         const sent = await this.claim(account, batch);
         if (sent) claimed.push({ sent, channels: batch.map((r) => r.id) });
@@ -147,7 +150,7 @@ export class ClaimsAndCloses {
         gasLimit: GAS.closeByProvider,
         kind: 'closeByProvider',
       });
-      ledger.applyReceipt(sent);
+      await ledger.applyReceipt(sent);
       return sent;
     });
   }
@@ -160,10 +163,14 @@ export class ClaimsAndCloses {
     return tx.send({ wallet: account.wallet, to: contract, data: encode.claimBatch(entries), gasLimit, kind: 'claimBatch' });
   }
 
-  /** Runs `job` once every earlier job holding any of these channels has finished (failed jobs too). */
+  /**
+   * Runs `job` once every earlier job holding any of these channels has finished (failed jobs too), here and in
+   * the other processes on the store.
+   */
   private async withChannelLocks<T>(ids: string[], job: () => Promise<T>): Promise<T> {
     const previous = ids.map((id) => this.channelLocks.get(id) ?? Promise.resolve());
-    const run = Promise.allSettled(previous).then(job);
+    const keys = ids.map((id) => `claim:${id}`);
+    const run = Promise.allSettled(previous).then(() => this.deps.coordination.exclusive(keys, job));
     const settled = run.catch(() => undefined);
     ids.forEach((id) => this.channelLocks.set(id, settled));
     try {

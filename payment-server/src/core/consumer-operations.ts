@@ -80,8 +80,8 @@ export class ConsumerOperations {
     const sent = await this.pay(account, token, request.deposit, (value) =>
       tx.send({ wallet: account.wallet, to: contract, data: encode.open(terms, request.deposit), value, gasLimit: GAS.open, kind: 'open' }),
     );
-    ledger.applyReceipt(sent);
-    const rec = store.get(id);
+    await ledger.applyReceipt(sent);
+    const rec = await store.get(id);
     if (!rec) throw new ChanpayError('INTERNAL', `opened ${id} but saw no ChannelOpened event`);
     log.info({ channelId: id, provider: terms.provider, deposit: request.deposit.toString(), txHash: sent.hash }, 'channel opened');
     return rec;
@@ -96,29 +96,32 @@ export class ConsumerOperations {
     const sent = await this.pay(account, rec.terms.token, amount, (value) =>
       tx.send({ wallet: account.wallet, to: contract, data: encode.topUp(rec.terms, amount), value, gasLimit: GAS.topUp, kind: 'topUp' }),
     );
-    ledger.applyReceipt(sent);
+    await ledger.applyReceipt(sent);
     return { rec, txHash: sent.hash };
   }
 
   /** Signs the next voucher (latest signed + price) with the voucher key this server holds for the channel signer. */
   async signNext(p: Principal, id: string, price: bigint): Promise<Voucher> {
     const { access, store, metrics } = this.deps;
-    const { rec } = await access.channelFor(p, id, 'consumer');
+    const { rec: found } = await access.channelFor(p, id, 'consumer');
     if (price <= 0n) throw new ChanpayError('VALIDATION_ERROR', 'price must be positive');
-    const signer = this.signers.get(rec.terms.signer);
+    const signer = this.signers.get(found.terms.signer);
     if (!signer)
       throw new ChanpayError('INVALID_STATE', 'this server does not hold the key of the channel signer (the service signs locally)');
-    // No await from here on: the next amount is read, signed and stored atomically.
-    refuseUnlessOpen(rec);
-    const amount = rec.signedAmount + price;
-    if (amount > rec.deposit) {
-      throw new ChanpayError('AMOUNT_EXCEEDS_DEPOSIT', 'the deposit does not cover this voucher: top up first', {
-        amount: amount.toString(),
-        deposit: rec.deposit.toString(),
-      });
-    }
-    const voucher = signer.sign(id, amount);
-    store.recordSigned(rec, amount, voucher.signature, nowSeconds());
+    // The next amount is read, signed and stored under the channel's lock: two calls never sign the same amount.
+    const voucher = await store.locked(id, async (rec, tx) => {
+      refuseUnlessOpen(rec);
+      const amount = rec.signedAmount + price;
+      if (amount > rec.deposit) {
+        throw new ChanpayError('AMOUNT_EXCEEDS_DEPOSIT', 'the deposit does not cover this voucher: top up first', {
+          amount: amount.toString(),
+          deposit: rec.deposit.toString(),
+        });
+      }
+      const signed = signer.sign(id, amount);
+      await tx.recordSigned(amount, signed.signature, nowSeconds());
+      return signed;
+    });
     metrics.vouchersSigned.inc();
     return voucher;
   }
@@ -140,7 +143,7 @@ export class ConsumerOperations {
 
   private async sendAndApply(account: Account, data: string, gasLimit: bigint, kind: string): Promise<SentTx> {
     const sent = await this.deps.tx.send({ wallet: account.wallet, to: this.deps.contract, data, gasLimit, kind });
-    this.deps.ledger.applyReceipt(sent);
+    await this.deps.ledger.applyReceipt(sent);
     return sent;
   }
 

@@ -45,7 +45,7 @@ export function channelTotals(address: string, records: readonly ChannelRecord[]
 export async function fundsOf(accounts: readonly Account[], store: ChannelStore, rpc: Rpc): Promise<AccountFunds[]> {
   const out: AccountFunds[] = [];
   for (const a of accounts) {
-    const records = store.all();
+    const records = await store.all();
     const balance = await rpc.balance(a.address);
     out.push({ name: a.name, address: a.address, balance, ...channelTotals(a.address, records) });
   }

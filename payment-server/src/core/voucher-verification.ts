@@ -1,7 +1,6 @@
 import {
   ChanpayError,
   PaidRanges,
-  acceptWithRefresh,
   decodeVoucher,
   encodeReceipt,
   recordAccepted,
@@ -15,7 +14,7 @@ import {
 import { voucherSigner, type VoucherHasher } from '@chanpay/protocol/node';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
-import type { ChannelRecord, ChannelStore } from '../store/channel-store';
+import type { ChannelRecord, ChannelStore, ChannelTx } from '../store/channel-store';
 import type { ChannelAccess, Principal } from './access';
 import type { ChainLedger } from './chain-ledger';
 import type { ChannelEvents } from './channel-events';
@@ -55,14 +54,20 @@ export interface VoucherVerificationDeps {
 /**
  * The provider's side: verifies the voucher of each paid call and records it durably before the call is served.
  * The acceptance rule is `voucherRefusal` from @chanpay/protocol (the same that providers verifying in process
- * run); around it, this class keeps per channel the ranges already paid for and checks and records without
- * yielding, so that two concurrent calls on one channel can never both be accepted for the same increment.
+ * run); around it, this class keeps per channel the ranges already paid for and checks and records under the
+ * channel's lock in the store (`ChannelStore.locked`: across every process on the store), so that two concurrent
+ * calls on one channel can never both be accepted for the same increment.
  */
 export class VoucherVerification {
   private readonly policy: AcceptancePolicy;
   private readonly signerOf: SignerOf;
-  /** Per channel, the ranges of the cumulative amount already paid for (gaps are kept in memory only). */
-  private readonly paid = new Map<string, PaidRanges>();
+  /**
+   * Per channel, the ranges of the cumulative amount already paid for (gaps are kept in memory only), with the
+   * record's accepted amount and call count they were last brought to. When another process on the store
+   * accepted meanwhile, those differ and the gaps are forgotten: a late voucher is then refused rather than
+   * risk accepting a range twice.
+   */
+  private readonly paid = new Map<string, { ranges: PaidRanges; amount: bigint; calls: number }>();
   /** Per channel, the second of the last `voucher.accepted` event: at most one a second, however many calls. */
   private readonly lastVoucherEvent = new Map<string, number>();
 
@@ -74,7 +79,7 @@ export class VoucherVerification {
 
   /** Verifies one voucher for a paid call and records it durably before answering. */
   async verify(principal: Principal, request: VerifyVoucherBody): Promise<VerifyResult> {
-    const { access, ledger, metrics } = this.deps;
+    const { access, metrics } = this.deps;
     const p = access.narrowedTo(principal, request.account);
     const { price, idempotencyKey } = request;
     const started = process.hrtime.bigint();
@@ -82,11 +87,7 @@ export class VoucherVerification {
       const v = this.decode(request.voucher);
       const rec = await access.providerChannel(p, v.channelId);
       // The consumer may have topped up since we last looked.
-      const tried = acceptWithRefresh(
-        () => this.acceptSync(rec, v, price, idempotencyKey),
-        () => ledger.refresh(rec.id),
-      );
-      const result = tried instanceof Promise ? await tried : tried;
+      const result = await this.acceptWithRefresh(rec, () => this.accept(rec.id, v, price, idempotencyKey));
       if (result instanceof ChanpayError) throw result;
       metrics.verifyResult.inc({ result: 'accepted' });
       return result;
@@ -100,7 +101,7 @@ export class VoucherVerification {
 
   /** Records vouchers a service already accepted in process (local mode); each is checked again here. */
   async recordMany(principal: Principal, request: RecordVouchersBody): Promise<RecordResult[]> {
-    const { access, ledger } = this.deps;
+    const { access } = this.deps;
     const p = access.narrowedTo(principal, request.account);
     const results: RecordResult[] = [];
     for (const entry of request.vouchers) {
@@ -116,11 +117,7 @@ export class VoucherVerification {
           continue;
         }
         // These calls were served already: record them while the provider can still claim (a closing channel too).
-        const tried = acceptWithRefresh(
-          () => this.acceptSync(rec, v, 0n, undefined, calls, true),
-          () => ledger.refresh(rec.id),
-        );
-        const r = tried instanceof Promise ? await tried : tried;
+        const r = await this.acceptWithRefresh(rec, () => this.accept(rec.id, v, 0n, undefined, calls, true));
         if (r instanceof ChanpayError) throw r;
         results.push({ channelId, accepted: true, amount: v.amount });
       } catch (e) {
@@ -145,19 +142,56 @@ export class VoucherVerification {
     return v;
   }
 
-  /** Check and record without yielding; returns the error instead of throwing so callers can retry once. */
-  private acceptSync(
+  /**
+   * The protocol's `acceptWithRefresh` rule, for an attempt that awaits its lock: above the deposit, re-read the
+   * channel (the consumer may have topped up) and try once more.
+   */
+  private async acceptWithRefresh(
     rec: ChannelRecord,
+    attempt: () => Promise<VerifyResult | ChanpayError>,
+  ): Promise<VerifyResult | ChanpayError> {
+    const first = await attempt();
+    if (!(first instanceof ChanpayError) || first.code !== 'AMOUNT_EXCEEDS_DEPOSIT') return first;
+    await this.deps.ledger.refresh(rec.id);
+    return attempt();
+  }
+
+  /** Check and record under the channel's lock; returns the error instead of throwing so callers can retry once. */
+  private async accept(
+    channelId: string,
     v: Voucher,
     price: bigint,
     idempotencyKey: string | undefined,
     calls = 1,
     servedAlready = false,
-  ): VerifyResult | ChanpayError {
-    const { store, metrics } = this.deps;
+  ): Promise<VerifyResult | ChanpayError> {
     try {
+      const { result, rec, now } = await this.deps.store.locked(channelId, async (rec, tx) => {
+        const now = nowSeconds();
+        return { result: await this.acceptLocked(rec, tx, v, price, idempotencyKey, calls, servedAlready, now), rec, now };
+      });
+      if (!result.replayed) this.voucherEvent(rec, now);
+      return result;
+    } catch (e) {
+      if (e instanceof ChanpayError) return e;
+      throw e;
+    }
+  }
+
+  private async acceptLocked(
+    rec: ChannelRecord,
+    tx: ChannelTx,
+    v: Voucher,
+    price: bigint,
+    idempotencyKey: string | undefined,
+    calls: number,
+    servedAlready: boolean,
+    now: number,
+  ): Promise<VerifyResult> {
+    const { metrics } = this.deps;
+    {
       if (idempotencyKey) {
-        const seen = store.idempotent(rec.id, idempotencyKey);
+        const seen = await tx.idempotent(idempotencyKey);
         if (seen) {
           if (seen.amount !== v.amount) {
             throw new ChanpayError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used with another voucher');
@@ -171,8 +205,12 @@ export class VoucherVerification {
           };
         }
       }
-      let paid = this.paid.get(rec.id);
-      if (!paid) this.paid.set(rec.id, (paid = new PaidRanges(rec.acceptedAmount)));
+      let known = this.paid.get(rec.id);
+      if (!known || known.amount !== rec.acceptedAmount || known.calls !== rec.calls) {
+        known = { ranges: new PaidRanges(rec.acceptedAmount), amount: rec.acceptedAmount, calls: rec.calls };
+        this.paid.set(rec.id, known);
+      }
+      const paid = known.ranges;
       const refusal = voucherRefusal({
         channel: rec,
         voucher: v,
@@ -183,13 +221,13 @@ export class VoucherVerification {
         servedAlready,
       });
       if (refusal) throw refusal;
-      recordAccepted(paid, v, price);
       const increment = v.amount > rec.acceptedAmount ? v.amount - rec.acceptedAmount : 0n;
-      const now = nowSeconds();
-      store.recordAccepted(rec, v.amount, v.signature, calls, now, idempotencyKey ? { key: idempotencyKey, price } : undefined);
+      await tx.recordAccepted(v.amount, v.signature, calls, now, idempotencyKey ? { key: idempotencyKey, price } : undefined);
+      // Only once durable: a failed write leaves the ranges as they were.
+      recordAccepted(paid, v, price);
+      Object.assign(known, { amount: rec.acceptedAmount, calls: rec.calls });
       metrics.calls.inc(calls);
       metrics.amountWei.inc(Number(increment));
-      this.voucherEvent(rec, now);
       // A late voucher that fills a gap is covered by the higher one already held: the call is paid, the claim unchanged.
       const charged = price > 0n ? price : increment;
       return {
@@ -199,15 +237,12 @@ export class VoucherVerification {
         receipt: encodeReceipt({ channelId: rec.id, amount: v.amount, price: charged }),
         replayed: false,
       };
-    } catch (e) {
-      if (e instanceof ChanpayError) return e;
-      throw e;
     }
   }
 
   private voucherEvent(rec: ChannelRecord, now: number): void {
     if ((this.lastVoucherEvent.get(rec.id) ?? 0) >= now) return;
     this.lastVoucherEvent.set(rec.id, now);
-    this.deps.events.publish('voucher.accepted', rec.id, { amount: rec.acceptedAmount.toString(), calls: rec.calls });
+    this.deps.events.publish('voucher.accepted', rec, { amount: rec.acceptedAmount.toString(), calls: rec.calls });
   }
 }

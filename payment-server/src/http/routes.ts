@@ -57,8 +57,8 @@ export type Handler<N extends ApiName> = (
 export type ApiHandlers = { [N in ApiName]: Handler<N> };
 
 /** A channel as the principal sees it, with its newest `windows` statistics windows. */
-function channelView(rc: RouteContext, p: Principal, rec: ChannelRecord, windows: number) {
-  return channelJson(rec, roleOf(p, rec), windows > 0 ? rc.service.store.windows(rec.id, windows) : []);
+async function channelView(rc: RouteContext, p: Principal, rec: ChannelRecord, windows: number) {
+  return channelJson(rec, roleOf(p, rec), windows > 0 ? await rc.service.store.windows(rec.id, windows) : []);
 }
 
 export const HANDLERS: ApiHandlers = {
@@ -82,21 +82,20 @@ export const HANDLERS: ApiHandlers = {
     return rc.metrics.registry.metrics();
   },
   openChannel: async ({ principal, body }, rc) => ({
-    channel: channelView(rc, principal, await rc.service.consumer.open(principal, body), 60),
+    channel: await channelView(rc, principal, await rc.service.consumer.open(principal, body), 60),
   }),
-  listChannels: ({ principal, query }, rc) => {
+  listChannels: async ({ principal, query }, rc) => {
     const addresses = new Set(rc.service.access.actingAccounts(principal, query.account).map((a) => a.address));
-    return {
-      channels: selectChannels(rc.service.store.all(), addresses, query).map((r) => channelView(rc, principal, r, query.windows ?? 0)),
-    };
+    const selected = selectChannels(await rc.service.store.all(), addresses, query);
+    return { channels: await Promise.all(selected.map((r) => channelView(rc, principal, r, query.windows ?? 0))) };
   },
   channel: async ({ principal, params, query }, rc) => {
     const { rec } = await rc.service.access.channelFor(principal, params.id);
-    return { channel: channelView(rc, principal, rec, query.windows ?? 60) };
+    return { channel: await channelView(rc, principal, rec, query.windows ?? 60) };
   },
   topUp: async ({ principal, params, body }, rc) => {
     const { rec, txHash } = await rc.service.consumer.topUp(principal, params.id, body.amount);
-    return { channel: channelView(rc, principal, rec, 60), txHash };
+    return { channel: await channelView(rc, principal, rec, 60), txHash };
   },
   channelOrigins: ({ principal, params, query }, rc) => channelOrigins(rc.service.access, rc.origins, principal, params, query),
   signVoucher: async ({ principal, params, body }, rc) => {
@@ -117,8 +116,12 @@ export const HANDLERS: ApiHandlers = {
       await rc.origins.record('provider', verified.channelId, body.origin, 1, verified.price, nowSeconds());
     return verifyJson(verified);
   },
-  recordVouchers: async ({ principal, body }, rc) =>
-    recordJson(await rc.service.provider.recordMany(principal, body), (id) => rc.service.store.get(id)),
+  recordVouchers: async ({ principal, body }, rc) => {
+    const results = await rc.service.provider.recordMany(principal, body);
+    const recs = new Map<string, ChannelRecord | undefined>();
+    for (const id of new Set(results.map((r) => r.channelId).filter((id) => id !== null))) recs.set(id, await rc.service.store.get(id));
+    return recordJson(results, (id) => recs.get(id));
+  },
   claim: async ({ principal, params }, rc) => claimJson(await rc.service.claims.claimChannel(principal, params.id)),
   claimAll: async ({ principal, body }, rc) => claimAllJson(await rc.service.claims.claimAll(principal, body.account)),
   close: async ({ principal, params, body }, rc) => closeJson(await rc.service.claims.close(principal, params.id, body.account)),
@@ -128,13 +131,13 @@ export const HANDLERS: ApiHandlers = {
     const funds = await fundsOf(rc.service.access.actingAccounts(principal, query.account), rc.service.store, rc.rpc);
     return { accounts: funds.map(fundsJson) };
   },
-  createWebhook: ({ principal, body }, rc) => {
-    const h = rc.webhooks.create(principal.id, body.url, body.events, body.secret);
+  createWebhook: async ({ principal, body }, rc) => {
+    const h = await rc.webhooks.create(principal.id, body.url, body.events, body.secret);
     return { webhook: { ...webhookJson(h), secret: h.secret } };
   },
-  listWebhooks: ({ principal }, rc) => ({ webhooks: rc.webhooks.list(principal.id).map(webhookJson) }),
-  deleteWebhook: ({ principal, params }, rc) => {
-    if (!rc.webhooks.remove(principal.id, params.id)) throw new ChanpayError('NOT_FOUND', 'no such webhook');
+  listWebhooks: async ({ principal }, rc) => ({ webhooks: (await rc.webhooks.list(principal.id)).map(webhookJson) }),
+  deleteWebhook: async ({ principal, params }, rc) => {
+    if (!(await rc.webhooks.remove(principal.id, params.id))) throw new ChanpayError('NOT_FOUND', 'no such webhook');
     return { deleted: true };
   },
 };

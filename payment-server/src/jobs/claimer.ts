@@ -35,8 +35,7 @@ export class Claimer {
   private async claimDue(chainNow: number): Promise<void> {
     const now = Date.now();
     for (const account of this.accounts.all()) {
-      const due = this.service.store
-        .all()
+      const due = (await this.service.store.all())
         .filter(
           (r) => r.terms.provider === account.address && isClaimDue(r, this.claim, chainNow, nowSeconds()) && !this.backingOff(r.id, now),
         )
@@ -61,7 +60,7 @@ export class Claimer {
   }
 
   private async withdrawExpired(chainNow: number): Promise<void> {
-    for (const rec of this.service.store.all()) {
+    for (const rec of await this.service.store.all()) {
       if (rec.state !== 'closing' || rec.closesAt === null || chainNow < rec.closesAt) continue;
       const account = this.accounts.byAddr(rec.terms.consumer);
       if (!account || this.backingOff(rec.id, Date.now())) continue;

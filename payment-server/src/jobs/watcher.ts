@@ -1,5 +1,5 @@
 import type { ChainLedger } from '../core/chain-ledger';
-import type { Meta } from '../store/db';
+import type { MetaStore } from '../store/meta-store';
 import type { Rpc } from '../chain/rpc';
 
 const REWIND_DEPTH = 64;
@@ -12,7 +12,7 @@ export class Watcher {
   constructor(
     private readonly rpc: Rpc,
     private readonly ledger: ChainLedger,
-    private readonly meta: Meta,
+    private readonly meta: MetaStore,
     private readonly contract: string,
     private readonly startBlock: number,
     private readonly maxRange: number,
@@ -20,27 +20,28 @@ export class Watcher {
     private readonly onRewind?: (was: number, now: number) => void,
   ) {}
 
-  get lastBlock(): number {
-    const v = this.meta.get('watcher.lastBlock');
+  async lastBlock(): Promise<number> {
+    const v = await this.meta.get('watcher.lastBlock');
     return v === undefined ? this.startBlock - 1 : Number(v);
   }
 
   async poll(): Promise<void> {
     const head = await this.rpc.blockNumber();
-    if (head < this.lastBlock) {
+    const last = await this.lastBlock();
+    if (head < last) {
       // The node went back in time (restarted from an older state, or a reorg): what we learnt from the lost
       // blocks may not hold. Re-read every channel from the contract and scan again from a safe depth.
-      this.onRewind?.(this.lastBlock, head);
-      this.meta.set('watcher.lastBlock', String(Math.max(this.startBlock - 1, head - REWIND_DEPTH)));
+      this.onRewind?.(last, head);
+      await this.meta.set('watcher.lastBlock', String(Math.max(this.startBlock - 1, head - REWIND_DEPTH)));
       await this.ledger.refreshAll();
     }
-    let from = this.lastBlock + 1;
+    let from = (await this.lastBlock()) + 1;
     let changed = false;
     while (from <= head) {
       const to = Math.min(head, from + this.maxRange - 1);
       const logs = await this.rpc.logs({ address: this.contract, fromBlock: from, toBlock: to });
-      for (const log of logs) this.ledger.applyLog(log);
-      this.meta.set('watcher.lastBlock', String(to));
+      for (const log of logs) await this.ledger.applyLog(log);
+      await this.meta.set('watcher.lastBlock', String(to));
       changed ||= logs.length > 0;
       from = to + 1;
     }

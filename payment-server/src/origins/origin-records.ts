@@ -1,5 +1,4 @@
 import { MAX_ORIGINS_PER_WINDOW, OTHER_ORIGINS, type ChannelOrigins } from '@chanpay/protocol';
-import type { Db } from '../store/db';
 
 export type OriginRole = ChannelOrigins['role'];
 
@@ -15,65 +14,23 @@ export interface OriginRecords {
   windows(role: OriginRole, channelId: string, limit: number): Promise<ChannelOrigins['windows']>;
 }
 
-/** The SQLite implementation (table `origin_windows`, migration 3). */
-export class SqliteOriginRecords implements OriginRecords {
-  private readonly stmts;
+/** The start of the window `now` (seconds) falls in. */
+export function windowStart(now: number, windowSeconds: number): number {
+  return now - (now % windowSeconds);
+}
 
-  constructor(
-    db: Db,
-    readonly windowSeconds: number,
-  ) {
-    this.stmts = {
-      known: db.prepare<[string, string, number, string], { n: number }>(
-        'SELECT 1 AS n FROM origin_windows WHERE channel_id = ? AND role = ? AND start = ? AND origin = ?',
-      ),
-      count: db.prepare<[string, string, number], { n: number }>(
-        'SELECT COUNT(*) AS n FROM origin_windows WHERE channel_id = ? AND role = ? AND start = ?',
-      ),
-      get: db.prepare<[string, string, number, string], { calls: number; amount: string }>(
-        'SELECT calls, amount FROM origin_windows WHERE channel_id = ? AND role = ? AND start = ? AND origin = ?',
-      ),
-      put: db.prepare(`INSERT INTO origin_windows (channel_id, role, start, origin, calls, amount) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (channel_id, role, start, origin) DO UPDATE SET calls = excluded.calls, amount = excluded.amount`),
-      starts: db.prepare<[string, string, number], { start: number }>(
-        'SELECT DISTINCT start FROM origin_windows WHERE channel_id = ? AND role = ? ORDER BY start DESC LIMIT ?',
-      ),
-      rows: db.prepare<[string, string, number], { start: number; origin: string; calls: number; amount: string }>(
-        'SELECT start, origin, calls, amount FROM origin_windows WHERE channel_id = ? AND role = ? AND start >= ? ORDER BY start DESC, origin',
-      ),
-    };
-    this.recordInTransaction = db.transaction(this.recordNow.bind(this));
+/** The name a call is recorded under: its origin, or OTHER_ORIGINS once a window holds as many origins as it may. */
+export function boundedOrigin(origin: string, known: boolean, originsInWindow: number): string {
+  return known || originsInWindow < MAX_ORIGINS_PER_WINDOW ? origin : OTHER_ORIGINS;
+}
+
+/** Rows of (start, origin, calls, amount), newest window first, as the API answers them. */
+export function windowsOf(rows: { start: number; origin: string; calls: number; amount: string }[]): ChannelOrigins['windows'] {
+  const out: ChannelOrigins['windows'] = [];
+  for (const r of rows) {
+    let w = out.at(-1);
+    if (!w || w.start !== r.start) out.push((w = { start: r.start, origins: [] }));
+    w.origins.push({ origin: r.origin, calls: r.calls, amount: r.amount });
   }
-
-  private readonly recordInTransaction: (...args: Parameters<SqliteOriginRecords['recordNow']>) => void;
-
-  async record(role: OriginRole, channelId: string, origin: string, calls: number, amount: bigint, now: number): Promise<void> {
-    this.recordInTransaction(role, channelId, origin, calls, amount, now);
-  }
-
-  /** Read, bound and write (in one transaction); the amount is a decimal string: wei exceed SQLite's integers. */
-  private recordNow(role: OriginRole, channelId: string, origin: string, calls: number, amount: bigint, now: number): void {
-    const start = now - (now % this.windowSeconds);
-    const s = this.stmts;
-    const name =
-      s.known.get(channelId, role, start, origin) || s.count.get(channelId, role, start)!.n < MAX_ORIGINS_PER_WINDOW
-        ? origin
-        : OTHER_ORIGINS;
-    const was = s.get.get(channelId, role, start, name);
-    s.put.run(channelId, role, start, name, (was?.calls ?? 0) + calls, ((was ? BigInt(was.amount) : 0n) + amount).toString());
-  }
-
-  async windows(role: OriginRole, channelId: string, limit: number): Promise<ChannelOrigins['windows']> {
-    if (limit <= 0) return [];
-    const starts = this.stmts.starts.all(channelId, role, limit);
-    const oldest = starts.at(-1)?.start;
-    if (oldest === undefined) return [];
-    const out: ChannelOrigins['windows'] = [];
-    for (const r of this.stmts.rows.all(channelId, role, oldest)) {
-      let w = out.at(-1);
-      if (!w || w.start !== r.start) out.push((w = { start: r.start, origins: [] }));
-      w.origins.push({ origin: r.origin, calls: r.calls, amount: r.amount });
-    }
-    return out;
-  }
+  return out;
 }

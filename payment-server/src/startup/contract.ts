@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import { GAS } from '../chain/contract';
 import type { Rpc } from '../chain/rpc';
 import type { TxSender } from '../chain/tx-sender';
-import type { Meta } from '../store/db';
+import type { MetaStore } from '../store/meta-store';
 
 export interface ContractChoice {
   /** The configured contract address, if any. */
@@ -30,18 +30,18 @@ export interface AttachedContract {
  */
 export async function attachContract(
   choice: ContractChoice,
-  { meta, rpc, tx, chainId, log }: { meta: Meta; rpc: Rpc; tx: TxSender; chainId: bigint; log: Logger },
+  { meta, rpc, tx, chainId, log }: { meta: MetaStore; rpc: Rpc; tx: TxSender; chainId: bigint; log: Logger },
 ): Promise<AttachedContract> {
-  const storedChain = meta.get('chainId');
+  const storedChain = await meta.get('chainId');
   if (storedChain && storedChain !== chainId.toString()) {
     throw new Error(`the database ${choice.dbPath} belongs to chain ${storedChain}, but the node is chain ${chainId}`);
   }
   let contract = choice.configured;
   let startBlock = choice.fromBlock;
-  const storedContract = meta.get('contract') as Address | undefined;
+  const storedContract = (await meta.get('contract')) as Address | undefined;
   if (!contract && storedContract && !choice.freshChain) {
     contract = storedContract;
-    startBlock = Number(meta.get('contractBlock') ?? 0);
+    startBlock = Number((await meta.get('contractBlock')) ?? 0);
   }
   if (!contract) {
     const sent = await tx.send({ wallet: choice.deployer, data: PAYMENT_CHANNELS_BYTECODE, gasLimit: GAS.deploy, kind: 'deploy' });
@@ -55,9 +55,9 @@ export async function attachContract(
     // A fresh chain (e.g. a restarted embedded one) or another contract: channel state from before does not apply.
     throw new Error(`the database ${choice.dbPath} tracks contract ${storedContract}; use another dbPath for ${contract}`);
   }
-  if (storedContract) return { contract, startBlock: Number(meta.get('contractBlock') ?? startBlock) };
-  meta.set('contract', contract);
-  meta.set('contractBlock', String(startBlock));
-  meta.set('chainId', chainId.toString());
+  if (storedContract) return { contract, startBlock: Number((await meta.get('contractBlock')) ?? startBlock) };
+  await meta.set('contract', contract);
+  await meta.set('contractBlock', String(startBlock));
+  await meta.set('chainId', chainId.toString());
   return { contract, startBlock };
 }

@@ -2,8 +2,7 @@ import type { Accounts } from '../accounts';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { Meta, Db } from '../store/db';
-import { ChannelStore } from '../store/channel-store';
+import type { Store } from '../store/store';
 import { ChannelService, type ChainConnection } from '../core/channel-service';
 import { EventBus } from '../core/events';
 import { Claimer } from '../jobs/claimer';
@@ -31,8 +30,7 @@ export interface WiredServer {
 export function wireServer({
   config,
   accounts,
-  db,
-  meta,
+  store,
   chain,
   startBlock,
   metrics,
@@ -40,37 +38,60 @@ export function wireServer({
 }: {
   config: Config;
   accounts: Accounts;
-  db: Db;
-  meta: Meta;
+  store: Store;
   chain: ChainConnection;
   startBlock: number;
   metrics: Metrics;
   log: Logger;
 }): WiredServer {
-  const store = new ChannelStore(db, config.statsWindowSeconds);
+  const { coordination } = store;
   const events = new EventBus();
-  const service = new ChannelService({ config, accounts, store, chain, events, metrics, log });
+  const service = new ChannelService({ config, accounts, store: store.channels, coordination, chain, events, metrics, log });
   const tokens = new TokenRegistry(config, accounts);
-  const webhooks = new Webhooks(db, (owner) => tokens.accountsOf(owner), config.webhooks, metrics, log);
-  events.on((e) => webhooks.enqueue(e));
+  const webhooks = new Webhooks(store.webhooks, (owner) => tokens.accountsOf(owner), config.webhooks, metrics, log);
+  events.on(
+    (e) =>
+      void webhooks
+        .enqueue(e)
+        .catch((err: unknown) => log.error({ err: (err as Error).message, type: e.type }, 'could not store a webhook event')),
+  );
 
   const onError = (name: string, e: unknown, failures: number) => {
     metrics.chainErrors.inc({ operation: name });
     if (failures === 1 || failures % 10 === 0) log.warn({ err: (e as Error).message, failures }, `${name} failed; retrying with backoff`);
   };
   const claimer = new Claimer(config.claim, accounts, service, chain.rpc, log);
-  const claim = new Loop('claimer', config.claim.checkIntervalMs, () => claimer.run(), onError);
+  // Only the leader among the processes on the store watches, claims and delivers webhooks.
+  const asLeader = (job: () => Promise<void>) => async () => {
+    if (await coordination.lead()) await job();
+  };
+  const claim = new Loop(
+    'claimer',
+    config.claim.checkIntervalMs,
+    asLeader(() => claimer.run()),
+    onError,
+  );
   const watcher = new Watcher(
     chain.rpc,
     service.ledger,
-    meta,
+    store.meta,
     chain.contract,
     startBlock,
     config.watcher.maxBlockRange,
     () => void claim.kick(),
     (was, now) => log.warn({ was, now }, 'the node is behind the last block we processed; re-reading every channel'),
   );
-  const watch = new Loop('watcher', config.watcher.pollIntervalMs, () => watcher.poll(), onError);
-  const webhookLoop = new Loop('webhooks', WEBHOOK_DISPATCH_MS, () => webhooks.dispatch(), onError);
+  const watch = new Loop(
+    'watcher',
+    config.watcher.pollIntervalMs,
+    asLeader(() => watcher.poll()),
+    onError,
+  );
+  const webhookLoop = new Loop(
+    'webhooks',
+    WEBHOOK_DISPATCH_MS,
+    asLeader(() => webhooks.dispatch()),
+    onError,
+  );
   return { service, tokens, webhooks, watcher, loops: { watch, claim, webhooks: webhookLoop } };
 }

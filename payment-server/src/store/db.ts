@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { MetaStore } from './meta-store';
 import { MIGRATIONS } from './migrations';
 
 export type Db = Database.Database;
@@ -31,7 +32,7 @@ export function migrate(db: Db): number {
   return MIGRATIONS.length;
 }
 
-export class Meta {
+export class Meta implements MetaStore {
   private readonly getStmt;
   private readonly setStmt;
 
@@ -40,11 +41,11 @@ export class Meta {
     this.setStmt = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
   }
 
-  get(key: string): string | undefined {
+  async get(key: string): Promise<string | undefined> {
     return this.getStmt.get(key)?.value;
   }
 
-  set(key: string, value: string): void {
+  async set(key: string, value: string): Promise<void> {
     this.setStmt.run(key, value);
   }
 }

@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedChain, type EmbeddedChain } from '@chanpay/devkit';
-import { startAnvil } from '@chanpay/devkit';
+import { startAnvil, startPostgres, postgresBinDir, type ThrowawayPostgres } from '@chanpay/devkit';
 import { createPaymentServer, type PaymentServer } from '../../src/server';
 import type { ConfigInput } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -16,6 +18,53 @@ export const CHAINS = [
   ['anvil', (n: number) => startAnvil({ accounts: n })],
 ] as const;
 
+/**
+ * PS_TEST_STORE=postgres (the `payment-server-pg` jest project): every server these tests start keeps its state
+ * in PostgreSQL, a database per SQLite file it would have used, on one private server per test file.
+ */
+export const ON_POSTGRES = process.env.PS_TEST_STORE === 'postgres';
+let postgres: ThrowawayPostgres | undefined;
+if (ON_POSTGRES) {
+  beforeAll(async () => {
+    postgres = await startPostgres({ fsync: false });
+  }, 60_000);
+  afterAll(async () => {
+    await postgres?.stop();
+  });
+}
+const databases = new Map<string, string>();
+
+/** Where a server keeps its state: the SQLite file, or (PS_TEST_STORE=postgres) a database named after it. */
+export function storeOf(dbPath: string): { dbPath: string; dbUrl?: string } {
+  if (!ON_POSTGRES) return { dbPath };
+  if (!postgres) throw new Error('PostgreSQL is not up yet: ask for a store inside a test');
+  const name = `ps_${createHash('sha256').update(dbPath).digest('hex').slice(0, 16)}`;
+  let url = databases.get(name);
+  if (!url) {
+    // Synchronous (serverConfig is): the same statement as devkit's createDatabase.
+    const psql = spawnSync(
+      path.join(postgresBinDir()!, 'psql'),
+      ['-h', '127.0.0.1', '-p', String(postgres.port), '-U', 'chanpay', '-d', 'postgres', '-qAtc', `CREATE DATABASE ${name}`],
+      { encoding: 'utf8' },
+    );
+    if (psql.status !== 0) throw new Error(`psql: ${psql.stderr}`);
+    url = postgres.url.replace(/\/chanpay$/, `/${name}`);
+    databases.set(name, url);
+  }
+  return { dbPath, dbUrl: url };
+}
+
+/** The same as environment variables of a payment server process. */
+export function storeEnv(dbPath: string): Record<string, string> {
+  const { dbUrl } = storeOf(dbPath);
+  return dbUrl ? { PS_DB_URL: dbUrl } : { PS_DB_PATH: dbPath };
+}
+
+/** The PostgreSQL server of this test file (PS_TEST_STORE=postgres), for tests that stop and start it. */
+export function testPostgres(): ThrowawayPostgres | undefined {
+  return postgres;
+}
+
 export function tempDir(prefix = 'chanpay-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
@@ -26,7 +75,7 @@ export function serverConfig(chain: EmbeddedChain, dbPath: string, extra: Partia
   return {
     rpcUrl: chain.rpcUrl,
     port: 0,
-    dbPath,
+    ...storeOf(typeof extra.dbPath === 'string' ? extra.dbPath : dbPath),
     logLevel: 'silent',
     accounts: [
       { name: 'consumer', privateKey: c!.privateKey },

@@ -5,7 +5,19 @@ import { VoucherHasher, VoucherSigner, hexToBuffer } from '@chanpay/protocol/nod
 import type { EmbeddedChain } from '@chanpay/devkit';
 import { freePort } from '@chanpay/devkit';
 import type { PaymentServer } from '../../src/server';
-import { CHAINS, CONSUMER_TOKEN, PROVIDER_TOKEN, api, serverConfig, startServer, tempDir, timeTravel, waitFor } from './harness';
+import {
+  CHAINS,
+  CONSUMER_TOKEN,
+  PROVIDER_TOKEN,
+  api,
+  serverConfig,
+  startServer,
+  storeEnv,
+  storeOf,
+  tempDir,
+  timeTravel,
+  waitFor,
+} from './harness';
 import { createPaymentServer } from '../../src/server';
 import { createLogger } from '../../src/logger';
 
@@ -38,7 +50,7 @@ describe.each(CHAINS)('crashes and restarts on %s', (_name, startChain) => {
     const env = {
       PS_RPC_URL: chain.rpcUrl,
       PS_PORT: String(port),
-      PS_DB_PATH: path.join(dir, 'ps.db'),
+      ...storeEnv(path.join(dir, 'ps.db')),
       PS_ACCOUNTS: `consumer:${c!.privateKey},provider:${p!.privateKey}`,
       PS_TOKENS: `${CONSUMER_TOKEN}:consumer,${PROVIDER_TOKEN}:provider`,
       PS_LOG_LEVEL: 'info',
@@ -98,7 +110,7 @@ describe.each(CHAINS)('crashes and restarts on %s', (_name, startChain) => {
     const base = serverConfig(chain, '');
     const consumerCfg = {
       ...base,
-      dbPath: path.join(dir, 'consumer.db'),
+      ...storeOf(path.join(dir, 'consumer.db')),
       accounts: [{ name: 'consumer', privateKey: c!.privateKey }],
       tokens: [{ token: CONSUMER_TOKEN, accounts: ['consumer'] }],
     };

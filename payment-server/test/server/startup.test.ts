@@ -57,8 +57,8 @@ describe('start-up steps (ganache)', () => {
     const meta = new Meta(openDb(':memory:'));
     const first = await attachContract(choice, { meta, rpc, tx, chainId: chain.chainId, log });
     expect(await rpc.code(first.contract)).not.toBe('0x');
-    expect(meta.get('contract')).toBe(first.contract);
-    expect(meta.get('chainId')).toBe(chain.chainId.toString());
+    expect(await meta.get('contract')).toBe(first.contract);
+    expect(await meta.get('chainId')).toBe(chain.chainId.toString());
     expect(first.startBlock).toBeGreaterThan(0);
 
     const head = await rpc.blockNumber();
