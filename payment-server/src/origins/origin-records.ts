@@ -14,11 +14,6 @@ export interface OriginRecords {
   windows(role: OriginRole, channelId: string, limit: number): Promise<ChannelOrigins['windows']>;
 }
 
-/** The start of the window `now` (seconds) falls in. */
-export function windowStart(now: number, windowSeconds: number): number {
-  return now - (now % windowSeconds);
-}
-
 /** The name a call is recorded under: its origin, or OTHER_ORIGINS once a window holds as many origins as it may. */
 export function boundedOrigin(origin: string, known: boolean, originsInWindow: number): string {
   return known || originsInWindow < MAX_ORIGINS_PER_WINDOW ? origin : OTHER_ORIGINS;

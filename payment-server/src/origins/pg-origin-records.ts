@@ -1,6 +1,7 @@
 import type { ChannelOrigins } from '@chanpay/protocol';
 import { inTransaction, type Pool } from '../store/pg-db';
-import { boundedOrigin, windowStart, windowsOf, type OriginRecords, type OriginRole } from './origin-records';
+import { windowStart } from '../store/channel-store';
+import { boundedOrigin, windowsOf, type OriginRecords, type OriginRole } from './origin-records';
 
 /**
  * The PostgreSQL implementation (table `origin_windows`, migration 3), for several payment servers on one

@@ -1,6 +1,7 @@
 import type { ChannelOrigins } from '@chanpay/protocol';
 import type { Db } from '../store/db';
-import { boundedOrigin, windowStart, windowsOf, type OriginRecords, type OriginRole } from './origin-records';
+import { windowStart } from '../store/channel-store';
+import { boundedOrigin, windowsOf, type OriginRecords, type OriginRole } from './origin-records';
 
 /** The SQLite implementation (table `origin_windows`, migration 3). */
 export class SqliteOriginRecords implements OriginRecords {
