@@ -1,0 +1,178 @@
+/**
+ * `npm run bench:memory`: what holding many channels costs in memory. A one-hop network (`chain:1`, prepaid
+ * tickets) runs as processes on anvil; this process plays the paying service with one consumer per channel, so
+ * that the provider's payment server holds N open channels, the paying team's payment server N more, and the
+ * provider service N channels' prepaid ticket blocks. Each channel gets two calls: a voucher that prepays a
+ * block, then a ticket of that block (which the provider must still hold to serve it). Prints the resident
+ * memory of every process before and after (Linux /proc: VmRSS, and VmHWM for the peak) against the 200 MB
+ * target of issue 17, and writes memory.json.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PaymentConsumer, receiptOf } from '@chanpay/client-lib';
+import { parseCommandLine, type CommandSpec, type OptionSpecs } from '@chanpay/devkit/cli';
+import { generate, startTopology, type RunningTopology } from '@chanpay/topology';
+
+const TARGET_MB = 200;
+
+const COMMAND = {
+  command: 'npm run bench:memory --',
+  summary: [
+    'Opens N channels to one provider (chain:1 with prepaid tickets, on anvil) and reports the resident memory',
+    'of each payment server and service before and after, against the 200 MB target (docs/benchmarks.md).',
+  ].join('\n'),
+  options: {
+    channels: { type: 'string', value: '<n>', default: '10000', description: 'channels to open and hold' },
+    prepay: { type: 'string', value: '<calls>', default: '100', description: 'calls each voucher prepays (a ticket block per channel)' },
+    concurrency: { type: 'string', value: '<c>', default: '16', description: 'channels opened at once' },
+    out: { type: 'string', value: '<dir>', description: 'where memory.json goes (default bench-results/memory-<timestamp>)' },
+  },
+} satisfies CommandSpec<OptionSpecs>;
+
+interface Memory {
+  rssMb: number;
+  peakMb: number;
+}
+
+/** VmRSS and VmHWM of a Linux process, in MB. */
+function memoryOf(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+function memories(net: RunningTopology): Record<string, Memory> {
+  const out: Record<string, Memory> = {};
+  for (const p of net.processes) if (p.child.pid && p.child.exitCode === null) out[p.name] = memoryOf(p.child.pid);
+  return out;
+}
+
+async function pool<T>(count: number, concurrency: number, job: (i: number) => Promise<T>, onDone: (done: number) => void): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await job(i);
+        onDone(++done);
+      }
+    }),
+  );
+  return results;
+}
+
+async function main(): Promise<void> {
+  const { values, fail } = parseCommandLine(COMMAND);
+  const channels = Number(values.channels);
+  const prepay = Number(values.prepay);
+  const concurrency = Number(values.concurrency);
+  if (![channels, prepay, concurrency].every((n) => Number.isInteger(n) && n > 0))
+    fail('--channels, --prepay and --concurrency are positive integers');
+  if (prepay < 2) fail('--prepay must be at least 2: the second call of each channel is a ticket');
+  const out = path.resolve(values.out ?? path.join('bench-results', `memory-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+
+  const input = generate(`chain:1,prepay=${prepay}`);
+  // Enough ether for N deposits and their gas; anvil mines thousands of openings a minute where ganache would not.
+  input.chain = { ...input.chain, kind: 'anvil', balanceEth: Math.max(1000, Math.ceil(channels * 0.01)) };
+  console.log(
+    `chanpay memory benchmark: ${channels} channels to one provider, ${prepay} calls prepaid per channel, ${concurrency} at once`,
+  );
+  const net = await startTopology(input, {
+    freePorts: true,
+    init: false,
+    claimIntervalSeconds: 0,
+    dataDir: path.join(tmpdir(), `chanpay-memory-${process.pid}`),
+  });
+  try {
+    const payer = net.accountOfService('s0');
+    if (!payer?.voucherKey) throw new Error('s0 has no account with a voucher key');
+    const team = net.topology.services.find((s) => s.name === 's0')!.team;
+    const paymentServer = net.urls.paymentServers[net.topology.teams.find((t) => t.name === team)!.paymentServer.name]!;
+    const providerUrl = `${net.urls.services.s1}/work`;
+    const before = memories(net);
+    const t0 = Date.now();
+    let lastShown = 0;
+    const consumers: PaymentConsumer[] = [];
+    const served = await pool(
+      channels,
+      concurrency,
+      async () => {
+        const consumer = new PaymentConsumer({
+          mode: 'local',
+          paymentServer: { url: paymentServer, token: payer.token },
+          voucherKey: payer.voucherKey!,
+          deposit: 10n ** 15n,
+          prepay,
+          reuseChannels: false,
+        });
+        consumers.push(consumer);
+        let signedAfterFirst = 0n;
+        for (let call = 1; call <= 2; call++) {
+          const res = await consumer.fetch(providerUrl);
+          await res.arrayBuffer();
+          if (res.status !== 200 || !receiptOf(res)) throw new Error(`call ${call} of a channel answered ${res.status}`);
+          if (call === 1) signedAfterFirst = consumer.channels()[0]?.signed ?? 0n;
+        }
+        // One channel; the second call was a ticket of the block the first voucher prepaid (nothing more signed).
+        const [ch, ...more] = consumer.channels();
+        return more.length === 0 && ch !== undefined && ch.calls === 2 && ch.signed === signedAfterFirst;
+      },
+      (done) => {
+        const step = Math.max(1, Math.round(channels / 10));
+        if (done - lastShown >= step || done === channels) {
+          lastShown = done;
+          const s = (Date.now() - t0) / 1000;
+          const rate = done / s;
+          console.log(`  ${done}/${channels} channels open and used (${s.toFixed(0)} s, ~${Math.round((channels - done) / rate)} s left)`);
+        }
+      },
+    );
+    const openedSeconds = (Date.now() - t0) / 1000;
+    if (!served.every(Boolean)) throw new Error('a consumer did not end with exactly one channel');
+    const after = memories(net);
+    const rows = Object.keys(after).map((name) => {
+      const a = after[name]!;
+      const b = before[name];
+      const perChannelBytes = b ? Math.round(((a.rssMb - b.rssMb) * 1024 * 1024) / channels) : null;
+      return {
+        process: name,
+        rssBeforeMb: b?.rssMb ?? null,
+        rssAfterMb: a.rssMb,
+        peakMb: a.peakMb,
+        perChannelBytes,
+        underTarget: a.peakMb < TARGET_MB,
+      };
+    });
+    console.log(`\n${channels} channels opened and used in ${openedSeconds.toFixed(0)} s; resident memory per process (MB):`);
+    console.log(
+      `  ${'process'.padEnd(18)} ${'before'.padStart(8)} ${'after'.padStart(8)} ${'peak'.padStart(8)} ${'B/channel'.padStart(10)}  < ${TARGET_MB} MB`,
+    );
+    for (const r of rows) {
+      const f = (v: number | null) => (v === null ? '-' : v.toFixed(1)).padStart(8);
+      console.log(
+        `  ${r.process.padEnd(18)} ${f(r.rssBeforeMb)} ${f(r.rssAfterMb)} ${f(r.peakMb)} ${String(r.perChannelBytes ?? '-').padStart(10)}  ${r.underTarget ? 'yes' : 'NO'}`,
+      );
+    }
+    mkdirSync(out, { recursive: true });
+    const file = path.join(out, 'memory.json');
+    writeFileSync(
+      file,
+      JSON.stringify(
+        { schema: 'chanpay-bench-memory/1', channels, prepay, concurrency, openedSeconds, targetMb: TARGET_MB, processes: rows },
+        null,
+        2,
+      ) + '\n',
+    );
+    console.log(`\nwritten: ${path.relative(process.cwd(), file)}`);
+  } finally {
+    await net.stop();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
