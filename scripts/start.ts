@@ -10,6 +10,7 @@ import {
   GENERATOR_HELP,
   loadTopology,
   startTopology,
+  killSpawnedChildren,
   type ResolvedTopology,
   type TopologyOverrides,
 } from '@chanpay/topology';
@@ -151,7 +152,18 @@ async function main(): Promise<void> {
       ? `Starting ${topology.name}: the chain, ${teams} payment server${teams === 1 ? '' : 's'} and ${topology.services.length} services (${mode})…`
       : `Starting ${topology.name} without payment…`,
   );
+  // Ctrl-C while the network starts: stop what has started (the handlers below take over once it runs).
+  const interruptStart = (signal: NodeJS.Signals) => {
+    console.log(`\n${signal} during start-up: stopping what has started…`);
+    killSpawnedChildren('SIGTERM');
+    setTimeout(() => process.exit(130), 3_000).unref();
+    process.exitCode = 130;
+  };
+  process.once('SIGINT', interruptStart);
+  process.once('SIGTERM', interruptStart);
   const net = await startTopology(topology, { ports, freePorts: values['free-ports'], verbose: values.verbose, adminToken });
+  process.off('SIGINT', interruptStart);
+  process.off('SIGTERM', interruptStart);
   const provider = topology.services.find((s) => s.providerMode !== 'off');
   const visualizerNames = [...net.accounts.values()].map((a) => `${a.address}:${a.service}`).join(',');
   const lines = [

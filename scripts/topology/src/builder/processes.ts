@@ -12,6 +12,21 @@ export interface NetworkProcess {
   output(): string;
 }
 
+/** Every child spawnTs started that has not exited yet. */
+const live = new Set<ChildProcess>();
+let exitHook = false;
+
+/**
+ * Kills every child spawnTs started that is still running: for a program interrupted before it holds the
+ * network it was starting (Ctrl-C during start-up), so that no process outlives it. Also run when this process
+ * exits, with SIGKILL (an exit handler cannot wait).
+ */
+export function killSpawnedChildren(signal: NodeJS.Signals = 'SIGTERM'): number {
+  let n = 0;
+  for (const child of live) if (child.exitCode === null && child.signalCode === null && child.kill(signal)) n++;
+  return n;
+}
+
 /** Runs a .ts entry (relative to the repository) with tsx as a child of this process, keeping the tail of its output. */
 export function spawnTs(
   name: string,
@@ -26,6 +41,12 @@ export function spawnTs(
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => killSpawnedChildren('SIGKILL'));
+  }
   const collect = (d: Buffer) => {
     const text = d.toString();
     output = (output + text).slice(-200_000);
