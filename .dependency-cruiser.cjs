@@ -7,6 +7,7 @@
 /** Each workspace's own folder and its sources. `client-lib` excludes its nested `protocol` package. */
 const WORKSPACES = [
   { name: 'protocol', folder: '^client-lib/protocol/', src: '^client-lib/protocol/src/' },
+  { name: 'telemetry', folder: '^telemetry/', src: '^telemetry/src/' },
   { name: 'client-lib', folder: '^client-lib/(?!protocol/)', src: '^client-lib/src/' },
   { name: 'payment-server', folder: '^payment-server/', src: '^payment-server/src/' },
   { name: 'devkit', folder: '^scripts/devkit/', src: '^scripts/devkit/src/' },
@@ -14,7 +15,8 @@ const WORKSPACES = [
   { name: 'integration-tests', folder: '^integration-tests/', src: '^integration-tests/src/' },
 ];
 
-const PRODUCT_SRC = '^(client-lib/protocol/src|client-lib/src|payment-server/src|services/[^/]+/src|visualizer/src|integration-tests/src)/';
+const PRODUCT_SRC =
+  '^(telemetry/src|client-lib/protocol/src|client-lib/src|payment-server/src|services/[^/]+/src|visualizer/src|integration-tests/src)/';
 const PROTOCOL = '^client-lib/protocol/src/';
 const PROTOCOL_ROOT = '^client-lib/protocol/src/(?!node/)';
 const PROTOCOL_NODE = '^client-lib/protocol/src/node/';
@@ -23,7 +25,8 @@ const DEVKIT = '^scripts/devkit/';
 /** The payment server loads the development chain only when no PS_RPC_URL is given, and says so if it is missing. */
 const GUARDED_DEVKIT_REQUIRE = '^payment-server/src/chain/dev-chain\\.ts$';
 
-const OTHER_WORKSPACES_THAN_PROTOCOL = '^(client-lib/(?!protocol/)|(payment-server|services|scripts|visualizer|integration-tests)/)';
+const OTHER_WORKSPACES_THAN_PROTOCOL =
+  '^(client-lib/(?!protocol/)|(telemetry|payment-server|services|scripts|visualizer|integration-tests)/)';
 
 const forbidden = [
   {
@@ -48,15 +51,23 @@ const forbidden = [
     to: { path: PROTOCOL_NODE },
   },
   {
+    name: 'telemetry-imports-no-workspace',
+    comment:
+      '@chanpay/telemetry (tracing set-up and span helpers) is used by the SDK and the payment server alike: it imports no workspace.',
+    severity: 'error',
+    from: { path: '^telemetry/src/' },
+    to: { path: '^(client-lib|payment-server|services|scripts|visualizer|integration-tests)/' },
+  },
+  {
     name: 'client-lib-imports-protocol-only',
-    comment: 'The SDK depends on the protocol and on no other workspace.',
+    comment: 'The SDK depends on the protocol (and the tracing of @chanpay/telemetry) and on no other workspace.',
     severity: 'error',
     from: { path: CLIENT_LIB },
     to: { path: '^(payment-server|services|scripts|visualizer|integration-tests)/' },
   },
   {
     name: 'payment-server-imports-protocol-only',
-    comment: 'The payment server depends on the protocol, not on the SDK (consumer, koa middleware, service kit).',
+    comment: 'The payment server depends on the protocol (and @chanpay/telemetry), not on the SDK (consumer, koa middleware, service kit).',
     severity: 'error',
     from: { path: '^payment-server/src/' },
     to: { path: '^(client-lib/src|services|visualizer|integration-tests)/|^scripts/(?!devkit/)' },
@@ -81,7 +92,7 @@ const forbidden = [
     severity: 'error',
     from: { path: '^visualizer/src/' },
     to: {
-      path: `^(client-lib/src|payment-server|services|scripts|integration-tests)/|${PROTOCOL_NODE}|^visualizer/(server|test|serve\\.ts)`,
+      path: `^(client-lib/src|telemetry|payment-server|services|scripts|integration-tests)/|${PROTOCOL_NODE}|^visualizer/(server|test|serve\\.ts)`,
     },
   },
   {

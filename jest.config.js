@@ -15,7 +15,7 @@ const UNIT_TESTS = [
   'payment-server/test/server/config.test.ts',
   'services/public/test/upstream-errors.test.ts',
   'integration-tests/test/docker-deps.test.ts',
-  'visualizer/test/{balances-chart,channels,decode,format-config,graph,windows,static-server}.test.ts',
+  'visualizer/test/{balances-chart,channels,costs,decode,format-config,graph,windows,static-server}.test.ts',
   'scripts/test/dependencies.test.ts',
 ].map((glob) => path.join(__dirname, glob));
 

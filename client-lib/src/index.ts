@@ -34,7 +34,7 @@ export { listen } from './service-kit/listen';
 export { stopOnSignals } from './service-kit/signals';
 export { adminTokenFromEnv } from './service-kit/settings';
 export { errorMiddleware } from './koa/error-middleware';
-export { inSpan, ATTR, wei as weiAttribute } from './telemetry/spans';
+export { inSpan, ATTR, wei as weiAttribute } from '@chanpay/telemetry/spans';
 export { originContext } from './koa/origin-context';
 export { originsHandler } from './koa/origins-route';
 export { OriginLedger, type OriginLedgerOptions, type OriginRole } from './origin/origin-ledger';

@@ -36,6 +36,22 @@ async function entryRoots(file: string, count: number): Promise<SpanLine[]> {
   }
 }
 
+/** Every span below `span`, in any service. */
+function descendants(spans: SpanLine[], span: SpanLine): SpanLine[] {
+  const out: SpanLine[] = [];
+  const ids = new Set([span.spanId]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const s of spans)
+      if (s.parentSpanId && ids.has(s.parentSpanId) && !ids.has(s.spanId)) {
+        ids.add(s.spanId);
+        out.push(s);
+        grew = true;
+      }
+  }
+  return out;
+}
+
 /** The span and its ancestors' (service, name), up to the root. */
 function pathUp(span: SpanLine, byId: Map<string, SpanLine>): string[] {
   const out: string[] = [];
@@ -77,7 +93,10 @@ describe.each<PaymentMode>(['local', 'remote'])('chain:2 in %s mode, traced to a
       const trace = spans.filter((s) => s.traceId === root.traceId);
       const byId = new Map(trace.map((s) => [s.spanId, s]));
       expect(trace.filter((s) => s.parentSpanId && !byId.has(s.parentSpanId))).toEqual([]);
-      expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['s0', 's1', 's2']));
+      const services = new Set(trace.map((s) => s.service).filter((s) => !s.startsWith('payment-server-')));
+      expect(services).toEqual(new Set(['s0', 's1', 's2']));
+      // The payment servers' spans join the request's trace (remote mode: every verify and sign runs there).
+      if (mode === 'remote') expect(trace.some((s) => s.service.startsWith('payment-server-'))).toBe(true);
       // Each downstream server span's parent is an outgoing HTTP call of the service before it.
       for (const [callee, caller] of [
         ['s1', 's0'],
@@ -131,10 +150,23 @@ describe.each<PaymentMode>(['local', 'remote'])('chain:2 in %s mode, traced to a
       const handler = own.find((s) => s.name === 'chanpay.handler' && s.parentSpanId === paid.parentSpanId);
       expect(handler).toBeDefined();
       if (mode === 'remote') {
-        // The payment server's round trip is the verify step's child.
+        // The payment server's round trip is the verify step's child, and the server's own spans are below it.
         const call = own.find((s) => s.parentSpanId === verify.spanId && s.kind === CLIENT)!;
         expect(call.attributes['url.path']).toBe('/vouchers/verify');
+        const below = descendants(spans, call);
+        expect(below.find((s) => s.kind === SERVER)?.service).toMatch(/^payment-server-\d$/);
+        expect(below.find((s) => s.name === 'chanpay.verify')?.attributes).toMatchObject({
+          'chanpay.channel': paid.attributes['chanpay.channel'],
+          'chanpay.amount': paid.attributes['chanpay.amount'],
+          'chanpay.outcome': 'paid',
+        });
       }
+    }
+    if (mode === 'remote') {
+      // The consumer's signing step goes to its payment server, whose chanpay.sign span names channel and amount.
+      const sign = spans.find((s) => s.traceId === first!.traceId && s.service === 's0' && s.name === 'chanpay.sign')!;
+      const server = descendants(spans, sign).find((s) => s.name === 'chanpay.sign' && s.service.startsWith('payment-server-'));
+      expect(server?.attributes).toMatchObject({ 'chanpay.channel': sign.attributes['chanpay.channel'], 'chanpay.amount': '1000000000' });
     }
     // The second request's cumulative amounts are one price higher.
     const second1 = spans.find((s) => s.traceId === second!.traceId && s.service === 's1' && s.name === 'chanpay.payment')!;

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 /** Runs one payment server from PS_* environment variables and an optional PS_CONFIG file (`--help` lists them). */
+// First: tracing, when configured (OTEL_EXPORTER_OTLP_ENDPOINT, CHANPAY_TRACE_FILE), must be on before koa and http load.
+import '@chanpay/telemetry/register';
+import { runningTracing } from '@chanpay/telemetry/running';
 import { loadConfig, ConfigError } from './config';
 import { createLogger } from './logger';
 import { createPaymentServer } from './server';
@@ -25,6 +28,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping');
     await server.stop();
+    await runningTracing()?.shutdown();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { parseConfig } from './config';
 import { CONFIG_FILE_VARIABLE, CONFIG_VARIABLES, type ConfigVariable } from './config-env';
+import { TRACING_VARIABLES } from '@chanpay/telemetry/settings';
 
 export const USAGE_ERROR_EXIT_CODE = 2;
 
@@ -29,6 +30,7 @@ export function usage(): string {
   const rows: [string, string][] = [
     [CONFIG_FILE_VARIABLE, 'a JSON file with the whole configuration (payment-server/src/config.ts); the variables below override it'],
     ...CONFIG_VARIABLES.map((v): [string, string] => [v.name, `${v.help}${defaultOf(v, defaults)}`]),
+    ...Object.entries(TRACING_VARIABLES).map(([name, help]): [string, string] => [name, `${help} (default: none)`]),
   ];
   const width = Math.max(...rows.map(([name]) => name.length)) + 2;
   return [

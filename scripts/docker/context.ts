@@ -16,6 +16,8 @@ const SOURCES = [
   'tsconfig.json',
   'tsconfig.base.json',
   'tsconfig.browser.json',
+  'telemetry/package.json',
+  'telemetry/src',
   'client-lib/protocol/package.json',
   'client-lib/protocol/src',
   'client-lib/package.json',

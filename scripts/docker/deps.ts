@@ -14,6 +14,7 @@ import path from 'node:path';
  * The devkit is there for its ganache: the chain image runs it as a standalone node.
  */
 export const RUNTIME_WORKSPACES = [
+  'telemetry',
   'client-lib/protocol',
   'client-lib',
   'payment-server',

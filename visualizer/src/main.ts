@@ -9,6 +9,7 @@ import { renderGraph } from './ui/graph-view';
 import { renderBalances, type BalanceMode } from './ui/balance-chart';
 import { renderChannels } from './ui/channels-table';
 import { renderOffchain } from './ui/offchain-view';
+import { renderCosts } from './ui/cost-view';
 import { renderTransactions } from './ui/transactions';
 
 /** The bearer token lives in this tab's sessionStorage only: never in the URL, never in localStorage. */
@@ -85,6 +86,8 @@ function render(force: boolean): void {
     );
     byId('offchain-panel').hidden = s.offchain.status === 'off';
     mount(byId('offchain'), renderOffchain(s, ui.selectedChannel));
+    byId('costs-panel').hidden = s.offchain.status === 'off';
+    mount(byId('costs'), renderCosts(s));
   }
   const closing = s.channels.some((c) => c.state === 'closing');
   if (dataChanged || closing) {

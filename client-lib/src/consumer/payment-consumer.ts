@@ -42,7 +42,7 @@ import { LocalVoucherSource, RemoteVoucherSource, type SignedNext, type VoucherS
 import { currentRequestContext } from '../origin/request-context';
 import { OriginLedger } from '../origin/origin-ledger';
 import type { Span } from '@opentelemetry/api';
-import { ATTR, inSpan, wei } from '../telemetry/spans';
+import { ATTR, inSpan, wei } from '@chanpay/telemetry/spans';
 import { timedFetch, type UpstreamFetch } from '../http/timed-fetch';
 
 export interface PaymentConsumerOptions {

@@ -16,7 +16,7 @@ import {
 import type { PaymentProvider } from '../provider/payment-provider';
 import { cacheable, replay } from './idempotent-replay';
 import { currentRequestContext } from '../origin/request-context';
-import { ATTR, inSpan, wei as weiText } from '../telemetry/spans';
+import { ATTR, inSpan, wei as weiText } from '@chanpay/telemetry/spans';
 
 /** A fixed price in wei, or a function of the request (dynamic pricing per call). 0 serves the call free. */
 export type Price = Amount | ((ctx: Context) => Amount | Promise<Amount>);

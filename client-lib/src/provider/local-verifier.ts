@@ -13,7 +13,7 @@ import { silentLogger, type Logger } from '../logger';
 import type { PaymentContext } from '../context';
 import { ChannelCache, type CachedChannel } from './channel-cache';
 import { VoucherOutbox } from './voucher-outbox';
-import { ATTR, inSpan, wei } from '../telemetry/spans';
+import { ATTR, inSpan, wei } from '@chanpay/telemetry/spans';
 import type { AcceptedVoucher, HeldVoucher, VoucherVerifier } from './verifier';
 
 export interface LocalVerifierOptions {

@@ -23,7 +23,7 @@ import { TicketBook } from './ticket-book';
 import type { VoucherVerifier } from './verifier';
 import { OriginLedger } from '../origin/origin-ledger';
 import { trace } from '@opentelemetry/api';
-import { ATTR, failed, inSpan, wei } from '../telemetry/spans';
+import { ATTR, failed, inSpan, wei } from '@chanpay/telemetry/spans';
 
 export interface PaymentProviderOptions {
   mode: 'local' | 'remote';

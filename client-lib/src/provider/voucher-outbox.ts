@@ -1,6 +1,6 @@
 import type { RecordResponse } from '@chanpay/protocol';
 import type { PaymentServerClient } from '../payment-server-client';
-import { ATTR, inSpan } from '../telemetry/spans';
+import { ATTR, inSpan } from '@chanpay/telemetry/spans';
 import type { Logger } from '../logger';
 
 export interface VoucherOutboxOptions {

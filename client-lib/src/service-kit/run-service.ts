@@ -3,7 +3,7 @@ import { consoleLogger, type Logger } from '../logger';
 import { describeVariables, parseEnvs, type EnvOf, type Variables } from './env';
 import { serviceBasics, serviceVariables, type ServiceBasics } from './settings';
 import { stopOnSignals } from './signals';
-import { runningTracing } from '../telemetry/running';
+import { runningTracing } from '@chanpay/telemetry/running';
 
 export interface RunningService {
   url: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRACING_VARIABLES } from '@chanpay/telemetry/settings';
 import { PAYMENT_MODES, parsePaymentMode, paymentModeFromEnv, type PaymentMode } from '@chanpay/protocol';
 import { logLevelFromEnv, type Logger, type LogLevel } from '../logger';
 import {
@@ -75,6 +76,10 @@ export function serviceVariables(defaultPort: number) {
         .prefault('info'),
       { description: 'info (also debug, trace), warn, error (also fatal) or silent; JSON lines on stderr', default: 'info' },
     ),
+    // Read by @chanpay/telemetry/register before the service loads (docs/observability.md); listed for --help.
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrlVariable(TRACING_VARIABLES.OTEL_EXPORTER_OTLP_ENDPOINT, 'no OTLP export'),
+    CHANPAY_TRACE_FILE: optionalTextVariable(TRACING_VARIABLES.CHANPAY_TRACE_FILE, 'no trace file'),
+    OTEL_SERVICE_NAME: optionalTextVariable(TRACING_VARIABLES.OTEL_SERVICE_NAME, "the service's folder name"),
   };
 }
 

@@ -1,6 +1,15 @@
-/** `@chanpay/client-lib/telemetry`: OpenTelemetry tracing, off unless configured (docs/observability.md). */
-export { tracingSettingsFromEnv, type TracingSettings } from './settings';
-export { startTracing } from './tracing';
-export { runningTracing, type RunningTracing } from './running';
-export { JsonLinesSpanExporter, spanLine, type SpanLine } from './jsonl-exporter';
-export { inSpan, failed, ATTR, wei } from './spans';
+/** `@chanpay/client-lib/telemetry`: the tracing of `@chanpay/telemetry`, for services built with the SDK. */
+export {
+  tracingSettingsFromEnv,
+  startTracing,
+  runningTracing,
+  JsonLinesSpanExporter,
+  spanLine,
+  inSpan,
+  failed,
+  ATTR,
+  wei,
+  type TracingSettings,
+  type RunningTracing,
+  type SpanLine,
+} from '@chanpay/telemetry';

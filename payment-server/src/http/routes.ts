@@ -13,6 +13,7 @@ import type { Rpc } from '../chain/rpc';
 import { nowSeconds } from '../core/clock';
 import type { OriginRecords } from '../origins/origin-records';
 import { channelOrigins } from '../origins/origin-handlers';
+import { ATTR, inSpan, wei } from '@chanpay/telemetry/spans';
 import {
   channelJson,
   claimAllJson,
@@ -99,7 +100,11 @@ export const HANDLERS: ApiHandlers = {
   },
   channelOrigins: ({ principal, params, query }, rc) => channelOrigins(rc.service.access, rc.origins, principal, params, query),
   signVoucher: async ({ principal, params, body }, rc) => {
-    const v = await rc.service.consumer.signNext(principal, params.id, body.price);
+    const v = await inSpan('chanpay.sign', { [ATTR.channel]: params.id, [ATTR.price]: wei(body.price) }, async (span) => {
+      const signed = await rc.service.consumer.signNext(principal, params.id, body.price);
+      span.setAttribute(ATTR.amount, wei(signed.amount));
+      return signed;
+    });
     if (body.origin) await rc.origins.record('consumer', v.channelId, body.origin, 1, body.price, nowSeconds());
     return { voucher: voucherJson(v), header: encodeVoucher(v) };
   },
@@ -110,7 +115,11 @@ export const HANDLERS: ApiHandlers = {
     return { voucher: held ? voucherJson({ chainId, contract, channelId: rec.id, amount: held.amount, signature: held.signature }) : null };
   },
   verifyVoucher: async ({ principal, body }, rc) => {
-    const verified = await rc.service.provider.verify(principal, body);
+    const verified = await inSpan('chanpay.verify', { [ATTR.price]: wei(body.price) }, async (span) => {
+      const r = await rc.service.provider.verify(principal, body);
+      span.setAttributes({ [ATTR.channel]: r.channelId, [ATTR.amount]: wei(r.amount), [ATTR.outcome]: r.replayed ? 'replay' : 'paid' });
+      return r;
+    });
     // A replay under the same idempotency key was recorded the first time.
     if (body.origin && !verified.replayed)
       await rc.origins.record('provider', verified.channelId, body.origin, 1, verified.price, nowSeconds());

@@ -3,10 +3,13 @@ import { ChannelBook, type ChannelTotals, type ChannelView, type OwedEntry } fro
 import { AddressBook } from '../lib/names';
 import { ChainReader, type BlockSummary } from './chain-reader';
 import { PaymentServerClient, type OffchainChannel, type ServerAccount } from './payment-server-client';
+import type { ChannelOriginRecord } from '../lib/costs';
 
 const BLOCKS_PER_BATCH = 10;
 /** How many of the payment server's call windows are fetched (and drawn). */
 export const OFFCHAIN_WINDOWS = 30;
+/** How many channels' per-origin records are read for the cost view. */
+const MAX_ORIGIN_CHANNELS = 50;
 
 export interface LiveOptions {
   rpcUrl: string;
@@ -34,6 +37,8 @@ export interface OffchainView {
   /** Length of the server's call windows (from /config). */
   windowSeconds: number;
   channels: Map<string, OffchainChannel>;
+  /** Per channel, what its calls paid by origin (`GET /channels/:id/origins`). */
+  origins: Map<string, ChannelOriginRecord[]>;
 }
 
 export interface Snapshot {
@@ -115,6 +120,7 @@ export class LiveModel {
         accounts: [],
         windowSeconds: 60,
         channels: new Map(),
+        origins: new Map(),
       },
       updatedAt: Date.now(),
     };
@@ -268,9 +274,21 @@ export class LiveModel {
 
   private async refreshOffchain(): Promise<void> {
     try {
-      const channels = await this.server!.channels(OFFCHAIN_WINDOWS);
+      const server = this.server!;
+      const channels = await server.channels(OFFCHAIN_WINDOWS);
+      // The cost view's records, of the most recently used channels (one request each).
+      const recent = [...channels].sort((a, b) => (b.latestVoucher?.receivedAt ?? 0) - (a.latestVoucher?.receivedAt ?? 0));
+      const origins = await Promise.all(
+        recent.slice(0, MAX_ORIGIN_CHANNELS).map(async (c) => [c.id, await server.channelOrigins(c.id)] as const),
+      );
       this.publish({
-        offchain: { ...this.snapshot.offchain, status: 'ok', error: null, channels: new Map(channels.map((c) => [c.id, c])) },
+        offchain: {
+          ...this.snapshot.offchain,
+          status: 'ok',
+          error: null,
+          channels: new Map(channels.map((c) => [c.id, c])),
+          origins: new Map(origins),
+        },
       });
     } catch (err) {
       this.publish({

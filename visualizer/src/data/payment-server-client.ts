@@ -2,6 +2,7 @@
  * The few read-only payment server endpoints the page uses. Their answers are checked against the API's own
  * response schemas (`@chanpay/protocol`), so the page and the server cannot drift apart.
  */
+import { sumWindows, type ChannelOriginRecord } from '../lib/costs';
 import { API, type ApiName, type ApiResponse, type ServerConfigInfo, type ServerStatus } from '@chanpay/protocol';
 
 export type { ServerStatus };
@@ -68,6 +69,12 @@ export class PaymentServerClient {
       calls: c.calls,
       windows: c.windows.map((w) => ({ start: w.start, calls: w.calls, amount: BigInt(w.amount) })),
     }));
+  }
+
+  /** What the channel's calls paid by origin (the root caller each named), summed over the newest `windows` windows. */
+  async channelOrigins(id: string, windows = 60): Promise<ChannelOriginRecord[]> {
+    const { channels } = await this.get('channelOrigins', `/channels/${id}/origins?windows=${windows}`);
+    return channels.map((c) => ({ role: c.role, origins: sumWindows(c.windows) }));
   }
 
   private async get<N extends ApiName>(name: N, path: string): Promise<ApiResponse<N>> {

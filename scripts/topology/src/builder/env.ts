@@ -49,6 +49,8 @@ export function paymentServerEnv(ctx: EnvContext, team: Team, contract: string |
     PS_RPC_URL: ctx.rpcUrl,
     PS_DB_PATH: path.join(ctx.dataDir, `${ps.name}.db`),
     PS_LOG_LEVEL: ctx.logLevel ?? process.env.PS_LOG_LEVEL ?? 'warn',
+    // Names the server's spans when tracing is on.
+    OTEL_SERVICE_NAME: ps.name,
     PS_WATCH_INTERVAL_MS: '200',
     PS_MIN_CHALLENGE_PERIOD: String(minChallengePeriod(t, team)),
     PS_CLAIM_INTERVAL_SECONDS: String(ctx.claimIntervalSeconds ?? ps.claimIntervalSeconds ?? 300),

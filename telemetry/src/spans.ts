@@ -1,5 +1,4 @@
 import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
-import { ChanpayError } from '@chanpay/protocol';
 
 /**
  * chanpay's own spans, through the OpenTelemetry API only: without a started SDK (tracing off) every call below
@@ -42,9 +41,10 @@ export function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span)
   });
 }
 
-/** Marks a span failed with the error's stable code only (messages may quote input; codes never do). */
+/** Marks a span failed with the error's stable code only (a ChanpayError's; messages may quote input, codes never do). */
 export function failed(span: Span, e: unknown): void {
-  span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof ChanpayError ? e.code : 'error' });
+  const code = (e as { code?: unknown } | null)?.code;
+  span.setStatus({ code: SpanStatusCode.ERROR, message: typeof code === 'string' && /^[A-Z_]{1,64}$/.test(code) ? code : 'error' });
 }
 
 /** Amounts and prices as decimal strings: wei exceed a double's exact range. */

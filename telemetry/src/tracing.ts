@@ -26,6 +26,9 @@ export function startTracing(settings: TracingSettings, fallbackName = 'chanpay'
   const sdk = new NodeSDK({
     serviceName: settings.serviceName ?? fallbackName,
     spanProcessors,
+    // Traces only: without these the SDK would also export metrics and logs to the OTLP endpoint (metrics are prom-client's).
+    metricReaders: [],
+    logRecordProcessors: [],
     textMapPropagator: new W3CTraceContextPropagator(),
     instrumentations: [
       // Headers are never recorded (authorization, vouchers, tickets stay out of traces).
