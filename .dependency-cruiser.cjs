@@ -4,11 +4,11 @@
  * so `@chanpay/client-lib` and `../../client-lib/src` are the same dependency here.
  */
 
-/** Each workspace's own folder and its sources. `client-lib` excludes its nested `protocol` package. */
+/** Each workspace's own folder and its sources. `client-lib` excludes its nested `protocol` and `telemetry` packages. */
 const WORKSPACES = [
   { name: 'protocol', folder: '^client-lib/protocol/', src: '^client-lib/protocol/src/' },
-  { name: 'telemetry', folder: '^telemetry/', src: '^telemetry/src/' },
-  { name: 'client-lib', folder: '^client-lib/(?!protocol/)', src: '^client-lib/src/' },
+  { name: 'telemetry', folder: '^client-lib/telemetry/', src: '^client-lib/telemetry/src/' },
+  { name: 'client-lib', folder: '^client-lib/(?!protocol/|telemetry/)', src: '^client-lib/src/' },
   { name: 'payment-server', folder: '^payment-server/', src: '^payment-server/src/' },
   { name: 'devkit', folder: '^scripts/devkit/', src: '^scripts/devkit/src/' },
   { name: 'visualizer', folder: '^visualizer/', src: '^visualizer/src/' },
@@ -16,7 +16,7 @@ const WORKSPACES = [
 ];
 
 const PRODUCT_SRC =
-  '^(telemetry/src|client-lib/protocol/src|client-lib/src|payment-server/src|services/[^/]+/src|visualizer/src|integration-tests/src)/';
+  '^(client-lib/telemetry/src|client-lib/protocol/src|client-lib/src|payment-server/src|services/[^/]+/src|visualizer/src|integration-tests/src)/';
 const PROTOCOL = '^client-lib/protocol/src/';
 const PROTOCOL_ROOT = '^client-lib/protocol/src/(?!node/)';
 const PROTOCOL_NODE = '^client-lib/protocol/src/node/';
@@ -26,7 +26,7 @@ const DEVKIT = '^scripts/devkit/';
 const GUARDED_DEVKIT_REQUIRE = '^payment-server/src/chain/dev-chain\\.ts$';
 
 const OTHER_WORKSPACES_THAN_PROTOCOL =
-  '^(client-lib/(?!protocol/)|(telemetry|payment-server|services|scripts|visualizer|integration-tests)/)';
+  '^(client-lib/(?!protocol/)|(payment-server|services|scripts|visualizer|integration-tests)/)';
 
 const forbidden = [
   {
@@ -55,8 +55,8 @@ const forbidden = [
     comment:
       '@chanpay/telemetry (tracing set-up and span helpers) is used by the SDK and the payment server alike: it imports no workspace.',
     severity: 'error',
-    from: { path: '^telemetry/src/' },
-    to: { path: '^(client-lib|payment-server|services|scripts|visualizer|integration-tests)/' },
+    from: { path: '^client-lib/telemetry/src/' },
+    to: { path: '^(client-lib/(?!telemetry/)|(payment-server|services|scripts|visualizer|integration-tests)/)' },
   },
   {
     name: 'client-lib-imports-protocol-only',
@@ -92,7 +92,7 @@ const forbidden = [
     severity: 'error',
     from: { path: '^visualizer/src/' },
     to: {
-      path: `^(client-lib/src|telemetry|payment-server|services|scripts|integration-tests)/|${PROTOCOL_NODE}|^visualizer/(server|test|serve\\.ts)`,
+      path: `^(client-lib/src|client-lib/telemetry|payment-server|services|scripts|integration-tests)/|${PROTOCOL_NODE}|^visualizer/(server|test|serve\\.ts)`,
     },
   },
   {

@@ -10,7 +10,7 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '../..');
 const CONFIG = path.join(ROOT, '.dependency-cruiser.cjs');
 const DEPCRUISE = path.join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
-const CRUISED = ['telemetry', 'client-lib', 'payment-server', 'services', 'scripts', 'visualizer', 'integration-tests'];
+const CRUISED = ['client-lib', 'payment-server', 'services', 'scripts', 'visualizer', 'integration-tests'];
 
 interface Violation {
   from: string;
@@ -40,7 +40,7 @@ describe('dependency direction', () => {
     const result = cruise(ROOT, CRUISED);
     const sources = result.modules.map((m) => m.source);
     for (const dir of [
-      'telemetry/src/',
+      'client-lib/telemetry/src/',
       'client-lib/protocol/src/',
       'client-lib/src/',
       'payment-server/src/',
@@ -73,8 +73,8 @@ describe('dependency direction', () => {
       'client-lib/src/consumer/pay.ts': { code: "import '../provider/charge';", breaks: ['consumer-does-not-import-provider'] },
       'client-lib/src/provider/charge.ts': { code: "import '../index';", breaks: [] },
       'payment-server/src/index.ts': { code: "import '@chanpay/protocol'; import '@chanpay/telemetry';", breaks: [] },
-      'telemetry/src/index.ts': { code: 'export const ok = 1;', breaks: [] },
-      'telemetry/src/uses-protocol.ts': { code: "import '@chanpay/protocol';", breaks: ['telemetry-imports-no-workspace'] },
+      'client-lib/telemetry/src/index.ts': { code: 'export const ok = 1;', breaks: [] },
+      'client-lib/telemetry/src/uses-protocol.ts': { code: "import '@chanpay/protocol';", breaks: ['telemetry-imports-no-workspace'] },
       'client-lib/protocol/src/uses-telemetry.ts': { code: "import '@chanpay/telemetry';", breaks: ['protocol-imports-no-workspace'] },
       'visualizer/src/uses-telemetry.ts': { code: "import '@chanpay/telemetry';", breaks: ['visualizer-page-imports-protocol-only'] },
       'payment-server/src/uses-sdk.ts': { code: "import '@chanpay/client-lib';", breaks: ['payment-server-imports-protocol-only'] },
@@ -102,7 +102,7 @@ describe('dependency direction', () => {
     const PACKAGES: Record<string, { dir: string; exports: Record<string, string> }> = {
       '@chanpay/protocol': { dir: 'client-lib/protocol', exports: { '.': './src/index.ts', './node': './src/node/index.ts' } },
       '@chanpay/client-lib': { dir: 'client-lib', exports: { '.': './src/index.ts' } },
-      '@chanpay/telemetry': { dir: 'telemetry', exports: { '.': './src/index.ts' } },
+      '@chanpay/telemetry': { dir: 'client-lib/telemetry', exports: { '.': './src/index.ts' } },
       '@chanpay/payment-server': { dir: 'payment-server', exports: { '.': './src/index.ts' } },
       '@chanpay/devkit': { dir: 'scripts/devkit', exports: { '.': './src/index.ts' } },
       '@chanpay/service-public': { dir: 'services/public', exports: { '.': './src/index.ts' } },
