@@ -1,6 +1,7 @@
 /**
- * The thesis stack file and its secrets without a Swarm: `docker stack config` (the docker CLI, offline) renders
- * it as `docker stack deploy` would read it, and the payment server reads the secret files the lab writes.
+ * The committed thesis stack file (rendered from the thesis topology) and its secrets without a Swarm: `docker stack
+ * config` (the docker CLI, offline) renders it as `docker stack deploy` would read it, and the payment server reads
+ * the secret files the renderer's values give.
  * The deployment itself is checked by integration-tests/test/swarm/thesis-swarm.test.ts.
  */
 import { spawnSync } from 'node:child_process';
@@ -8,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@chanpay/payment-server';
-import { freshEnv, parseEnvFile } from '../docker/env';
-import { THESIS_SERVICES, THESIS_STACK_FILE, newAdminToken, thesisSecrets, thesisStackEnv, writeSecretFiles } from '../swarm/thesis';
+import { freshStackSettings, loadTopology, secretValues, stackEnv, stackFile, writeSecretFiles } from '@chanpay/topology';
+import { THESIS_SERVICES, THESIS_STACK_FILE } from '../swarm/thesis';
 
 const ROOT = path.resolve(__dirname, '../..');
 // `docker stack config` renders a stack file offline; Debian's 20.10 CLI does not have it (deploy works with it).
@@ -32,8 +33,10 @@ function serviceBlocks(rendered: string): Record<string, string> {
 }
 
 describe('the thesis stack file and its secrets', () => {
-  const settings: Record<string, string> = { ...parseEnvFile(freshEnv()), ADMIN_TOKEN: newAdminToken() };
-  const secrets = thesisSecrets(settings);
+  const stack = stackFile(loadTopology('thesis', { overrides: { mode: 'remote' } }), { command: 'test' });
+  const settings = freshStackSettings(stack);
+  const secrets = secretValues(stack, settings);
+  const thesisStackEnv = (s: Record<string, string>, dir: string) => stackEnv(stack, s, dir);
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'chanpay-stack-secrets-'));

@@ -31,6 +31,10 @@ export interface StackFile {
   services: string[];
   /** Services that run once and exit (deploy). */
   oneShots: string[];
+  /** Each service's placement constraints (`node.labels.<key> == <value>`). */
+  constraints: Map<string, string[]>;
+  /** The images' Dockerfile targets (chanpay/<target>), each once. */
+  targets: string[];
   /** Each service's port (the default of its `<NAME>_PORT` variable). */
   ports: Map<string, number>;
   secrets: StackSecret[];
@@ -176,6 +180,8 @@ export function stackFile(t: ResolvedTopology, opts: StackOptions): StackFile {
     text,
     services: parts.map((p) => p.name),
     oneShots: parts.filter((p) => p.oneShot).map((p) => p.name),
+    targets: [...new Set(parts.map((p) => p.target))],
+    constraints: new Map(parts.map((p) => [p.name, constraintsOf(t, p)])),
     ports: c.ports,
     secrets: unique,
     variables,
