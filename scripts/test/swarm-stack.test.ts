@@ -143,4 +143,33 @@ describe('the thesis stack file and its secrets', () => {
       expect(r.stderr).toContain('usage: npm run swarm-lab');
     }
   }, 60_000);
+
+  test('npm run scenario -- swarm: --help lists its options; a missing topology or a bad value is one line of error, then the usage', () => {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/scenario.ts'), 'swarm', ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const help = cli('--help');
+    expect(help.status).toBe(0);
+    for (const o of ['--topology', '--no-payment', '--down', '--mode', '--load-into', '--challenge-period', '--out'])
+      expect(help.stdout).toContain(o);
+    for (const [args, message] of [
+      [[], '--topology is missing'],
+      [['--topology', 'chain:3', '--mode', 'fast'], '--mode must be local or remote, got "fast"'],
+      [['--topology', 'chain:3', '--challenge-period', '0'], '--challenge-period must be a whole number of seconds, got "0"'],
+      [['--bogus'], "Unknown option '--bogus'"],
+    ] as const) {
+      const r = cli(...args);
+      expect(`${args.join(' ')}: ${r.status}`).toBe(`${args.join(' ')}: 2`);
+      expect(r.stderr.split('\n')[0]).toContain(message);
+      expect(r.stderr).toContain('usage: npm run scenario -- swarm');
+    }
+    // The scenario command lists it.
+    expect(
+      spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/scenario.ts'), '--help'], { cwd: ROOT, encoding: 'utf8' })
+        .stdout,
+    ).toContain('swarm');
+  }, 90_000);
 });
