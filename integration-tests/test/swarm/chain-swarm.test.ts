@@ -78,20 +78,12 @@ describeSwarm('chain:3 on a two-node Docker Swarm, deployed with npm run scenari
       log,
     });
     out = path.join(lab.state.dir, 'out');
-    const up = scenario(
-      '--topology',
-      'chain:3',
-      '--mode',
-      'remote',
-      '--challenge-period',
-      '2',
-      '--no-build',
-      '--stack',
-      STACK,
-      '--out',
-      out,
-    );
+    // --load-into: the images go from the manager into n2 the way they go to a node without a registry.
+    const n2 = `unix://${lab.engine('n2').socket}`;
+    const args = ['--topology', 'chain:3', '--mode', 'remote', '--challenge-period', '2', '--no-build', '--load-into', n2];
+    const up = scenario(...args, '--stack', STACK, '--out', out);
     expect([up.status, up.status === 0 ? '' : `${up.stdout.slice(-1500)}\n${up.stderr.slice(-1500)}`]).toEqual([0, '']);
+    expect(up.stdout).toContain(`images loaded into ${n2}`);
     entry = /^entry: (\S+)$/m.exec(up.stdout)![1]!;
     settings = JSON.parse(readFileSync(path.join(out, '.swarm-secrets', STACK, 'settings.json'), 'utf8'));
   }, 400_000);
