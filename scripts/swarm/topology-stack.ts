@@ -16,6 +16,7 @@ import {
   writeSecretFiles,
 } from '@chanpay/topology';
 import type { StackFile } from '@chanpay/topology';
+import { commandOf as composeCommandOf } from '../topology/src/cli/compose';
 import { REPO } from '../docker/context';
 import type { DockerEndpoint } from './engine';
 import { deployStack, serviceAddress, waitForStack, type ServiceState } from './stack';
@@ -66,13 +67,15 @@ export function prepareStack(spec: StackSpec): PreparedStack {
   });
   const outDir = path.resolve(spec.outDir ?? path.join(REPO, 'compose'));
   const rel = path.relative(REPO, outDir);
-  const stack = stackFile(topology, {
-    command:
-      spec.command ??
-      `npm run scenario -- swarm --topology ${spec.topology}${paid ? '' : ' --no-payment'}${spec.mode ? ` --mode ${spec.mode}` : ''}${spec.challengePeriod ? ` --challenge-period ${spec.challengePeriod}` : ''}`,
-    outDir: rel.startsWith('..') ? outDir : rel || '.',
-    paid,
-  });
+  const where = rel.startsWith('..') ? outDir : rel || '.';
+  // The header names the command that regenerates the file: npm run compose's when it makes the same file (so
+  // that a deploy of the thesis leaves compose/docker-stack.thesis.yml as committed), else this command.
+  const command =
+    spec.command ??
+    (paid && !spec.challengePeriod
+      ? composeCommandOf({ topology: spec.topology, mode: spec.mode, out: outDir })
+      : `npm run scenario -- swarm --topology ${spec.topology}${paid ? '' : ' --no-payment'}${spec.mode ? ` --mode ${spec.mode}` : ''}${spec.challengePeriod ? ` --challenge-period ${spec.challengePeriod}` : ''}`);
+  const stack = stackFile(topology, { command, outDir: where, paid });
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, paid ? stack.name : stack.name.replace(/\.yml$/, '.no-payment.yml'));
   writeFileSync(file, stack.text);

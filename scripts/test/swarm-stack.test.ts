@@ -5,12 +5,14 @@
  * The deployment itself is checked by integration-tests/test/swarm/thesis-swarm.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@chanpay/payment-server';
 import { freshStackSettings, loadTopology, secretValues, stackEnv, stackFile, writeSecretFiles } from '@chanpay/topology';
 import { THESIS_SERVICES, THESIS_STACK_FILE } from '../swarm/thesis';
+import { prepareStack } from '../swarm/topology-stack';
+import { composeOutput } from '../topology/src/cli/compose';
 
 const ROOT = path.resolve(__dirname, '../..');
 // `docker stack config` renders a stack file offline; Debian's 20.10 CLI does not have it (deploy works with it).
@@ -172,4 +174,32 @@ describe('the thesis stack file and its secrets', () => {
         .stdout,
     ).toContain('swarm');
   }, 90_000);
+
+  test('prepareStack writes the stack file npm run compose writes, the secrets (600 in a 700 folder), and reuses its settings', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'chanpay-prepare-'));
+    try {
+      const first = prepareStack({ topology: 'thesis', mode: 'remote', outDir: out });
+      expect(first.name).toBe('thesis');
+      expect(readFileSync(first.file, 'utf8')).toBe(composeOutput({ topology: 'thesis', mode: 'remote', out }).stack.text);
+      expect(statSync(first.secretsDir).mode & 0o777).toBe(0o700);
+      const files = readdirSync(first.secretsDir).sort();
+      expect(files).toEqual([...first.stack.secrets.map((x) => x.name), 'settings.json'].sort());
+      for (const f of files) expect(`${f} ${(statSync(path.join(first.secretsDir, f)).mode & 0o777).toString(8)}`).toBe(`${f} 600`);
+      expect(readFileSync(path.join(first.secretsDir, 'deployer_key'), 'utf8')).toBe(`${first.settings.DEPLOYER_KEY}\n`);
+      // A second deploy of the stack keeps its keys (Swarm secrets cannot change in place); overrides still apply.
+      const again = prepareStack({ topology: 'thesis', mode: 'remote', outDir: out, overrides: { CHALLENGE_PERIOD: '5' } });
+      expect(again.settings.DEPLOYER_KEY).toBe(first.settings.DEPLOYER_KEY);
+      expect(again.env).toEqual({
+        CHANPAY_SECRETS_DIR: first.secretsDir,
+        CONTRACT_ADDRESS: first.settings.CONTRACT_ADDRESS,
+        CHALLENGE_PERIOD: '5',
+      });
+      // A challenge period of its own is rendered into the file (the workers' configurations hold it).
+      const short = prepareStack({ topology: 'chain:2', outDir: out, challengePeriod: 3 });
+      expect(short.stack.text).toContain('"challengePeriod":3');
+      expect(short.stack.text).toContain('npm run scenario -- swarm --topology chain:2 --challenge-period 3');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });
