@@ -2,7 +2,7 @@
  * The committed thesis stack file (rendered from the thesis topology) and its secrets without a Swarm: `docker stack
  * config` (the docker CLI, offline) renders it as `docker stack deploy` would read it, and the payment server reads
  * the secret files the renderer's values give.
- * The deployment itself is checked by integration-tests/test/swarm/thesis-swarm.test.ts.
+ * The deployment itself is checked by integration-tests/test/swarm/swarm-labs.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';

@@ -99,7 +99,9 @@ function stackService(t: ResolvedTopology, p: Part, adminSecret: string | null):
           '    healthcheck:',
           `      test: ${flowList(p.healthcheck.test)}`,
           '      interval: 1s',
-          '      timeout: 3s',
+          // A task stays `starting` until one check passes: on busy nodes starting node for the check alone can
+          // take more than the compose files' 3 s (seen on two shared cores at a load average of 45).
+          '      timeout: 10s',
           `      retries: ${p.healthcheck.retries}`,
         ]
       : ['    healthcheck: { disable: true }']),
