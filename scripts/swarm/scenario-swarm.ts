@@ -187,7 +187,9 @@ export async function swarmScenario(argv: string[]): Promise<void> {
   });
   say(`${name}: ${deployed.services.length} services healthy in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const service of prepared.stack.services) {
-    if (prepared.stack.oneShots.includes(service) || service.startsWith('payment-server')) continue;
+    // Payment servers publish no port: only their services call them, over the overlay network.
+    const paymentServers = prepared.topology.teams.map((t) => t.paymentServer.name);
+    if (prepared.stack.oneShots.includes(service) || paymentServers.includes(service)) continue;
     const where = await serviceAddress(manager, name, service).catch(() => undefined);
     if (where) say(`  ${service.padEnd(18)} http://${where.address}:${portOf(prepared, service)}  (node ${where.hostname})`);
   }

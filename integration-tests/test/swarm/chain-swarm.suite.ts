@@ -4,7 +4,7 @@
  * manager (DOCKER_HOST). The chain runs on n1 (the manager), every payment server and worker on n2. Paid calls
  * go through s0's published port; s2's container is killed mid-load and Swarm starts a new task; payment goes
  * on; every provider redeems, every payer terminates, and the books balance to the wei. Then `--down` removes
- * the stack and its volumes, and the lab is torn down (also when a step fails).
+ * the stack and its volumes, and the lab is torn down (also when a step fails). Run by swarm-labs.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -1,10 +1,11 @@
 /**
  * The thesis network on a real Docker Swarm of three engines, each in its own network namespace on this machine
- * (scripts/swarm): n1 is the manager and holds the chain, n2 the payment servers and persistence (the stateful
- * services), n3 random-number and public. Paid calls go through public's published port, the providers redeem,
- * n3's engine is killed mid-load and Swarm moves its services to n2, and at the end every channel is settled
- * and the books balance to the wei. All traffic goes to the lab's own addresses (198.18.x.0/24 on a bridge the
- * test creates); the lab is torn down also when a step fails.
+ * (scripts/swarm), deployed from the stack file the renderer makes of the `thesis` topology: n1 is the manager
+ * and holds the chain, n2 the payment servers and persistence (the stateful services), n3 random-number and
+ * public. Paid calls go through public's published port, the providers redeem, n3's engine is killed mid-load
+ * and Swarm moves its services to n2, and at the end every channel is settled and the books balance to the wei.
+ * All traffic goes to the lab's own addresses (198.18.x.0/24 on a bridge the test creates); the lab is torn down
+ * also when a step fails. Run by swarm-labs.test.ts.
  */
 import { Wallet } from 'ethers';
 import { SwarmLab } from '../../../scripts/swarm/lab';
