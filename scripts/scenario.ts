@@ -9,10 +9,11 @@ import { ENV_FILE, freshEnv } from './docker/env';
 import { buildImages, imageSizes } from './docker/images';
 import { SCENARIO_NAMES, Scenario, freePorts, type ScenarioName } from './docker/scenario';
 import { smoke } from './docker/smoke';
+import { swarmScenario } from './swarm/scenario-swarm';
 
 const COMMAND = {
   command: 'npm run scenario --',
-  positionals: `<${SCENARIO_NAMES.join('|')}> [smoke|up|down|logs|stats], or: build | env | sizes`,
+  positionals: `<${SCENARIO_NAMES.join('|')}> [smoke|up|down|logs|stats], or: build | env | sizes | swarm --topology <spec> (swarm --help)`,
   summary: [
     "The thesis's compose scenarios in Docker (docs/docker.md). Settings come from compose/.env, else compose/.env.example.",
     '  smoke (default)  build the images, start the scenario, wait for health, run its smoke call, tear down',
@@ -23,6 +24,7 @@ const COMMAND = {
     "  build            build every image (local node base + this machine's node_modules, no registry needed)",
     '  env              write compose/.env with fresh keys and tokens',
     '  sizes            image sizes',
+    '  swarm            a topology on the current Docker Swarm (docs/swarm.md; npm run scenario -- swarm --help)',
   ].join('\n'),
   options: {
     'host-network': { type: 'boolean', description: 'every container on the host network, all traffic on 127.0.0.1 (what CI uses)' },
@@ -35,7 +37,9 @@ const COMMAND = {
   },
 } as const;
 
-const { values: options, positionals, fail } = parseCommandLine(COMMAND);
+// `swarm` has options of its own (scripts/swarm/scenario-swarm.ts).
+const isSwarm = process.argv[2] === 'swarm';
+const { values: options, positionals, fail } = parseCommandLine(COMMAND, isSwarm ? [] : process.argv.slice(2));
 const [first, second, ...extra] = positionals;
 if (extra.length > 0) fail(`unexpected argument "${extra[0]}"`);
 const quiet = options.quiet;
@@ -145,6 +149,7 @@ async function runScenario(name: ScenarioName, action: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (isSwarm) return swarmScenario(process.argv.slice(3));
   if (!first || first === 'help') {
     process.stdout.write(usage(COMMAND));
     return;

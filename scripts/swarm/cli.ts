@@ -10,7 +10,9 @@ import { readLabStates } from './lab-state';
 import { probeSwarmLab, swarmLabUnavailableReason } from './probe';
 import { sweepStaleLabs } from './reap';
 import { deployThesis } from './thesis-deploy';
-import { newAdminToken, thesisNodeLabels, thesisSecrets, thesisStackEnv, THESIS_STACK_FILE, writeSecretFiles } from './thesis';
+import { randomBytes } from 'node:crypto';
+import { loadTopology, secretValues, stackEnv, stackFile, writeSecretFiles } from '@chanpay/topology';
+import { thesisNodeLabels, THESIS_STACK_FILE } from './thesis';
 
 const USAGE = `usage: npm run swarm-lab -- <command> [options]
 
@@ -115,11 +117,14 @@ function secrets(options: Options): void {
   const file = typeof options['--env-file'] === 'string' ? options['--env-file'] : envFilePath();
   const settings = readEnv(file);
   if (file !== ENV_FILE) say(`reading ${file}${file.endsWith('.example') ? ' (public development keys: never for real funds)' : ''}`);
-  settings.ADMIN_TOKEN ||= newAdminToken();
+  settings.ADMIN_TOKEN ||= randomBytes(24).toString('base64url');
   const dir = path.resolve(out);
-  writeSecretFiles(dir, thesisSecrets(settings));
-  say(`wrote ${Object.keys(thesisSecrets(settings)).length} secret files to ${dir} (mode 600)`);
-  const env = thesisStackEnv(settings, dir);
+  // The same rendering as compose/docker-stack.thesis.yml: its secrets' contents from the env file's keys and tokens.
+  const stack = stackFile(loadTopology('thesis', { overrides: { mode: 'remote' } }), { command: 'npm run swarm-lab -- secrets' });
+  const values = secretValues(stack, settings);
+  writeSecretFiles(dir, values);
+  say(`wrote ${Object.keys(values).length} secret files to ${dir} (mode 600)`);
+  const env = stackEnv(stack, settings, dir);
   say('deploy on a manager with:');
   say(
     `  ${Object.entries(env)

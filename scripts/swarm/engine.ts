@@ -24,7 +24,24 @@ export interface EngineOptions {
   startTimeoutMs?: number;
 }
 
-export class Engine {
+/** What a Swarm manager is reached through: the docker CLI and the API (a lab's engine, or the current one: currentEngine()). */
+export interface DockerEndpoint {
+  readonly name: string;
+  readonly client: Docker;
+  docker(args: readonly string[], opts?: RunOptions): Promise<RunResult>;
+}
+
+/** The engine the docker CLI talks to here (DOCKER_HOST, else the default socket): a Swarm manager for `docker stack deploy`. */
+export function currentEngine(): DockerEndpoint {
+  return {
+    name: process.env.DOCKER_HOST ?? 'the default engine',
+    // dockerode reads DOCKER_HOST itself, as the CLI does.
+    client: new Docker(),
+    docker: (args, opts = {}) => run('docker', args, { timeoutMs: 60_000, ...opts, env: { ...process.env, ...opts.env } }),
+  };
+}
+
+export class Engine implements DockerEndpoint {
   readonly name: string;
   readonly address: string;
   readonly netns: string;

@@ -3,7 +3,7 @@
  * API), a bounded wait until every service runs its replicas healthy (Swarm holds a task in `starting` until its
  * healthcheck passes) and every one-shot has completed, where each task runs, and `docker stack rm`.
  */
-import type { Engine } from './engine';
+import type { DockerEndpoint } from './engine';
 import { listNodes } from './swarm';
 import { waitFor } from './wait';
 
@@ -34,7 +34,7 @@ export interface ServiceState {
   tasks: TaskState[];
 }
 
-export async function deployStack(manager: Engine, opts: DeployOptions): Promise<void> {
+export async function deployStack(manager: DockerEndpoint, opts: DeployOptions): Promise<void> {
   await manager.docker(['stack', 'deploy', '--compose-file', opts.file, '--resolve-image', 'never', opts.name], {
     env: opts.env,
     timeoutMs: 120_000,
@@ -42,7 +42,7 @@ export async function deployStack(manager: Engine, opts: DeployOptions): Promise
 }
 
 /** Every service of the stack and its tasks (short names: `chain`, not `<stack>_chain`). */
-export async function stackState(manager: Engine, stack: string): Promise<ServiceState[]> {
+export async function stackState(manager: DockerEndpoint, stack: string): Promise<ServiceState[]> {
   const services = (await manager.client.listServices({ filters: { label: [`com.docker.stack.namespace=${stack}`] } })) as {
     ID: string;
     Spec: { Name: string; Mode?: { Replicated?: { Replicas?: number } } };
@@ -101,7 +101,7 @@ export function describeNotReady(services: ServiceState[], oneShots: readonly st
  * `expect` names services that must exist (the stack file's), so a wait cannot pass before they are created.
  */
 export async function waitForStack(
-  manager: Engine,
+  manager: DockerEndpoint,
   stack: string,
   opts: { expect: readonly string[]; oneShots?: readonly string[]; timeoutMs: number; onProgress?: (line: string) => void },
 ): Promise<ServiceState[]> {
@@ -126,7 +126,7 @@ export async function waitForStack(
 
 /** The address of the node that runs the service's (first) running task: where its host-mode ports listen. */
 export async function serviceAddress(
-  manager: Engine,
+  manager: DockerEndpoint,
   stack: string,
   service: string,
 ): Promise<{ nodeId: string; hostname: string; address: string }> {
@@ -139,7 +139,7 @@ export async function serviceAddress(
 }
 
 /** The last lines of a service's log, from whichever node ran it (for failure messages). */
-export async function serviceLogTail(manager: Engine, stack: string, service: string, lines = 15): Promise<string> {
+export async function serviceLogTail(manager: DockerEndpoint, stack: string, service: string, lines = 15): Promise<string> {
   const r = await manager.docker(['service', 'logs', '--raw', '--no-trunc', '--tail', String(lines), `${stack}_${service}`], {
     allowFailure: true,
     timeoutMs: 15_000,
@@ -148,7 +148,7 @@ export async function serviceLogTail(manager: Engine, stack: string, service: st
 }
 
 /** `docker stack rm` and a bounded wait until its services are gone. */
-export async function removeStack(manager: Engine, stack: string, timeoutMs = 30_000): Promise<void> {
+export async function removeStack(manager: DockerEndpoint, stack: string, timeoutMs = 30_000): Promise<void> {
   await manager.docker(['stack', 'rm', stack], { allowFailure: true, timeoutMs: 30_000 });
   await waitFor(`stack ${stack} removed`, async () => ((await stackState(manager, stack)).length === 0 ? true : undefined), {
     timeoutMs,

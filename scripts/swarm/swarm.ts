@@ -1,5 +1,5 @@
 /** The Swarm on the lab's engines: init on the manager, join the workers, label and pause nodes, leave. */
-import type { Engine } from './engine';
+import type { DockerEndpoint, Engine } from './engine';
 import { waitFor } from './wait';
 
 export interface SwarmOptions {
@@ -60,7 +60,7 @@ export async function joinSwarm(worker: Engine, manager: Engine, token: string):
   ]);
 }
 
-export async function listNodes(manager: Engine): Promise<SwarmNode[]> {
+export async function listNodes(manager: DockerEndpoint): Promise<SwarmNode[]> {
   const nodes = (await manager.client.listNodes()) as {
     ID: string;
     Description?: { Hostname?: string };
@@ -79,7 +79,7 @@ export async function listNodes(manager: Engine): Promise<SwarmNode[]> {
 }
 
 /** Waits until the manager sees `count` nodes ready. */
-export async function waitForNodes(manager: Engine, count: number, timeoutMs = 30_000): Promise<SwarmNode[]> {
+export async function waitForNodes(manager: DockerEndpoint, count: number, timeoutMs = 30_000): Promise<SwarmNode[]> {
   let last: SwarmNode[] = [];
   return waitFor(
     `${count} Swarm nodes ready`,
@@ -93,7 +93,7 @@ export async function waitForNodes(manager: Engine, count: number, timeoutMs = 3
 }
 
 /** Waits until the manager has marked the node down (after missed heartbeats). */
-export async function waitForNodeDown(manager: Engine, nodeId: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForNodeDown(manager: DockerEndpoint, nodeId: string, timeoutMs = 60_000): Promise<void> {
   await waitFor(
     `node ${nodeId} marked down`,
     async () => ((await listNodes(manager)).find((n) => n.id === nodeId)?.state === 'down' ? true : undefined),
@@ -104,13 +104,13 @@ export async function waitForNodeDown(manager: Engine, nodeId: string, timeoutMs
   );
 }
 
-export async function labelNode(manager: Engine, nodeId: string, labels: Record<string, string>): Promise<void> {
+export async function labelNode(manager: DockerEndpoint, nodeId: string, labels: Record<string, string>): Promise<void> {
   const args = Object.entries(labels).flatMap(([k, v]) => ['--label-add', `${k}=${v}`]);
   if (args.length > 0) await manager.docker(['node', 'update', ...args, nodeId]);
 }
 
 /** active: takes tasks; pause: keeps its tasks, gets no new ones; drain: its tasks move elsewhere. */
-export async function setAvailability(manager: Engine, nodeId: string, availability: 'active' | 'pause' | 'drain'): Promise<void> {
+export async function setAvailability(manager: DockerEndpoint, nodeId: string, availability: 'active' | 'pause' | 'drain'): Promise<void> {
   await manager.docker(['node', 'update', '--availability', availability, nodeId]);
 }
 

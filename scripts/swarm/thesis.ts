@@ -1,10 +1,7 @@
 /**
- * The thesis stack (compose/docker-stack.thesis.yml): its secrets as files, the variables it interpolates, its
- * services and the node labels its placement constraints ask for. What a later stack renderer produces for the
- * `thesis` topology; until then this is the one hand-written stack.
+ * The thesis stack (compose/docker-stack.thesis.yml, rendered from the `thesis` topology): its services, which of
+ * them keep state, and the node labels its placement constraints ask for (the topology's default placement).
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO } from '../docker/context';
 
@@ -34,76 +31,3 @@ export const thesisNodeLabels = (nodes: number): Record<string, string>[] =>
     (_, i): Record<string, string> =>
       i === 0 ? { [ROLE]: 'chain' } : i === 1 ? { [ROLE]: 'services', [STATEFUL]: 'true' } : { [ROLE]: 'services' },
   );
-
-/** The settings the stack needs: compose/.env's keys and tokens (see scripts/docker/env.ts) and an admin token. */
-export type ThesisSettings = Record<string, string>;
-
-const need = (s: ThesisSettings, name: string): string => {
-  const v = s[name];
-  if (!v) throw new Error(`${name} is missing from the settings (compose/.env or npm run scenario -- env)`);
-  return v;
-};
-
-/** One secret per file name of the stack's `secrets:` section. */
-export function thesisSecrets(s: ThesisSettings): Record<string, string> {
-  return {
-    chain_keys: ['DEPLOYER_KEY', 'RANDOM_NUMBER_KEY', 'PERSISTENCE_KEY', 'PUBLIC_KEY'].map((k) => need(s, k)).join(','),
-    deployer_key: need(s, 'DEPLOYER_KEY'),
-    payment_server_1_accounts: `random-number:${need(s, 'RANDOM_NUMBER_KEY')},persistence:${need(s, 'PERSISTENCE_KEY')}`,
-    payment_server_1_tokens: `${need(s, 'RANDOM_NUMBER_TOKEN')}:random-number,${need(s, 'PERSISTENCE_TOKEN')}:persistence`,
-    payment_server_2_accounts: `public:${need(s, 'PUBLIC_KEY')}`,
-    payment_server_2_tokens: `${need(s, 'PUBLIC_TOKEN')}:public`,
-    random_number_token: need(s, 'RANDOM_NUMBER_TOKEN'),
-    persistence_token: need(s, 'PERSISTENCE_TOKEN'),
-    public_token: need(s, 'PUBLIC_TOKEN'),
-    public_voucher_key: need(s, 'PUBLIC_VOUCHER_KEY'),
-    admin_token: need(s, 'ADMIN_TOKEN'),
-  };
-}
-
-/** A fresh admin token for the services' /init, /redeem and /terminate. */
-export const newAdminToken = () => randomBytes(24).toString('base64url');
-
-/** Writes the secrets, one file each, readable by the owner only, in a folder only the owner may enter. */
-export function writeSecretFiles(dir: string, secrets: Record<string, string>): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
-  for (const [name, value] of Object.entries(secrets)) writeFileSync(path.join(dir, name), `${value}\n`, { mode: 0o600 });
-}
-
-/** The non-secret variables the stack file interpolates, from the settings; ports keep their defaults unless set. */
-export function thesisStackEnv(s: ThesisSettings, secretsDir: string): Record<string, string> {
-  const pass = [
-    'CHANPAY_TAG',
-    'CHAIN_PORT',
-    'CHAIN_ID',
-    'CHAIN_BALANCE_ETH',
-    'CHAIN_BLOCK_TIME',
-    'PAYMENT_SERVER_1_PORT',
-    'PAYMENT_SERVER_2_PORT',
-    'RANDOM_NUMBER_PORT',
-    'PERSISTENCE_PORT',
-    'PUBLIC_PORT',
-    'PAYMENT',
-    'CHALLENGE_PERIOD',
-    'MIN_CHALLENGE_PERIOD',
-    'DEPOSIT_WEI',
-    'LOG_LEVEL',
-  ];
-  const env: Record<string, string> = { CHANPAY_SECRETS_DIR: secretsDir, CONTRACT_ADDRESS: need(s, 'CONTRACT_ADDRESS') };
-  for (const k of pass) if (s[k]) env[k] = s[k]!;
-  return env;
-}
-
-/** The port a service listens on (and publishes, in host mode, on the node that runs it). */
-export function thesisPort(s: ThesisSettings, service: 'chain' | 'random-number' | 'persistence' | 'public'): number {
-  const [name, fallback] = (
-    {
-      chain: ['CHAIN_PORT', 8545],
-      'random-number': ['RANDOM_NUMBER_PORT', 8002],
-      persistence: ['PERSISTENCE_PORT', 8001],
-      public: ['PUBLIC_PORT', 8003],
-    } as const
-  )[service];
-  return Number(s[name] || fallback);
-}

@@ -1,15 +1,18 @@
 /**
- * The thesis stack file and its secrets without a Swarm: `docker stack config` (the docker CLI, offline) renders
- * it as `docker stack deploy` would read it, and the payment server reads the secret files the lab writes.
- * The deployment itself is checked by integration-tests/test/swarm/thesis-swarm.test.ts.
+ * The committed thesis stack file (rendered from the thesis topology) and its secrets without a Swarm: `docker stack
+ * config` (the docker CLI, offline) renders it as `docker stack deploy` would read it, and the payment server reads
+ * the secret files the renderer's values give.
+ * The deployment itself is checked by integration-tests/test/swarm/swarm-labs.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@chanpay/payment-server';
-import { freshEnv, parseEnvFile } from '../docker/env';
-import { THESIS_SERVICES, THESIS_STACK_FILE, newAdminToken, thesisSecrets, thesisStackEnv, writeSecretFiles } from '../swarm/thesis';
+import { freshStackSettings, loadTopology, secretValues, stackEnv, stackFile, writeSecretFiles } from '@chanpay/topology';
+import { THESIS_SERVICES, THESIS_STACK_FILE } from '../swarm/thesis';
+import { prepareStack } from '../swarm/topology-stack';
+import { composeOutput } from '../topology/src/cli/compose';
 
 const ROOT = path.resolve(__dirname, '../..');
 // `docker stack config` renders a stack file offline; Debian's 20.10 CLI does not have it (deploy works with it).
@@ -32,8 +35,10 @@ function serviceBlocks(rendered: string): Record<string, string> {
 }
 
 describe('the thesis stack file and its secrets', () => {
-  const settings: Record<string, string> = { ...parseEnvFile(freshEnv()), ADMIN_TOKEN: newAdminToken() };
-  const secrets = thesisSecrets(settings);
+  const stack = stackFile(loadTopology('thesis', { overrides: { mode: 'remote' } }), { command: 'test' });
+  const settings = freshStackSettings(stack);
+  const secrets = secretValues(stack, settings);
+  const thesisStackEnv = (s: Record<string, string>, dir: string) => stackEnv(stack, s, dir);
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'chanpay-stack-secrets-'));
@@ -140,4 +145,61 @@ describe('the thesis stack file and its secrets', () => {
       expect(r.stderr).toContain('usage: npm run swarm-lab');
     }
   }, 60_000);
+
+  test('npm run scenario -- swarm: --help lists its options; a missing topology or a bad value is one line of error, then the usage', () => {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/scenario.ts'), 'swarm', ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const help = cli('--help');
+    expect(help.status).toBe(0);
+    for (const o of ['--topology', '--no-payment', '--down', '--mode', '--load-into', '--challenge-period', '--out'])
+      expect(help.stdout).toContain(o);
+    for (const [args, message] of [
+      [[], '--topology is missing'],
+      [['--topology', 'chain:3', '--mode', 'fast'], '--mode must be local or remote, got "fast"'],
+      [['--topology', 'chain:3', '--challenge-period', '0'], '--challenge-period must be a whole number of seconds, got "0"'],
+      [['--bogus'], "Unknown option '--bogus'"],
+    ] as const) {
+      const r = cli(...args);
+      expect(`${args.join(' ')}: ${r.status}`).toBe(`${args.join(' ')}: 2`);
+      expect(r.stderr.split('\n')[0]).toContain(message);
+      expect(r.stderr).toContain('usage: npm run scenario -- swarm');
+    }
+    // The scenario command lists it.
+    expect(
+      spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/scenario.ts'), '--help'], { cwd: ROOT, encoding: 'utf8' })
+        .stdout,
+    ).toContain('swarm');
+  }, 90_000);
+
+  test('prepareStack writes the stack file npm run compose writes, the secrets (600 in a 700 folder), and reuses its settings', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'chanpay-prepare-'));
+    try {
+      const first = prepareStack({ topology: 'thesis', mode: 'remote', outDir: out });
+      expect(first.name).toBe('thesis');
+      expect(readFileSync(first.file, 'utf8')).toBe(composeOutput({ topology: 'thesis', mode: 'remote', out }).stack.text);
+      expect(statSync(first.secretsDir).mode & 0o777).toBe(0o700);
+      const files = readdirSync(first.secretsDir).sort();
+      expect(files).toEqual([...first.stack.secrets.map((x) => x.name), 'settings.json'].sort());
+      for (const f of files) expect(`${f} ${(statSync(path.join(first.secretsDir, f)).mode & 0o777).toString(8)}`).toBe(`${f} 600`);
+      expect(readFileSync(path.join(first.secretsDir, 'deployer_key'), 'utf8')).toBe(`${first.settings.DEPLOYER_KEY}\n`);
+      // A second deploy of the stack keeps its keys (Swarm secrets cannot change in place); overrides still apply.
+      const again = prepareStack({ topology: 'thesis', mode: 'remote', outDir: out, overrides: { CHALLENGE_PERIOD: '5' } });
+      expect(again.settings.DEPLOYER_KEY).toBe(first.settings.DEPLOYER_KEY);
+      expect(again.env).toEqual({
+        CHANPAY_SECRETS_DIR: first.secretsDir,
+        CONTRACT_ADDRESS: first.settings.CONTRACT_ADDRESS,
+        CHALLENGE_PERIOD: '5',
+      });
+      // A challenge period of its own is rendered into the file (the workers' configurations hold it).
+      const short = prepareStack({ topology: 'chain:2', outDir: out, challengePeriod: 3 });
+      expect(short.stack.text).toContain('"challengePeriod":3');
+      expect(short.stack.text).toContain('npm run scenario -- swarm --topology chain:2 --challenge-period 3');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });

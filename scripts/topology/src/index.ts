@@ -55,3 +55,17 @@ export { spawnTs, killSpawnedChildren, waitHealthy, stopChild, REPO_ROOT, type N
 export type { InProcessPart, PartKind } from './builder/in-process';
 export { paymentServerEnv, serviceEnv, ENTRY_OF, type EnvContext } from './builder/env';
 export { composeFiles, composeFileNames, composePorts, envStem, type ComposeFile, type ComposeOptions } from './compose/writer';
+export {
+  stackFile,
+  stackFileName,
+  stackEnv,
+  secretValues,
+  freshStackSettings,
+  writeSecretFiles,
+  constraintsOf,
+  interpolate,
+  SECRETS_DIR_VARIABLE,
+  type StackFile,
+  type StackSecret,
+  type StackOptions,
+} from './compose/stack';

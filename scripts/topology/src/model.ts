@@ -1,6 +1,6 @@
 /** The topology after validation: every default filled in, amounts in wei, the calls as a list of edges. */
 import type { PaymentMode } from '@chanpay/protocol';
-import type { ServiceKind, Topology, VoucherKeyHolder } from './schema';
+import type { Placement, ServiceKind, Topology, VoucherKeyHolder } from './schema';
 
 /** A field's place in the topology file, as zod reports it: `['services', 2, 'price']`. */
 export type FieldPath = (string | number)[];
@@ -84,6 +84,8 @@ export interface ResolvedTopology {
   services: Service[];
   edges: Edge[];
   entry: string[];
+  /** Where a Swarm runs each part (the stack file's constraints). */
+  placement: Placement;
   /** The file as parsed (defaults applied), for printing and JSON output. */
   source: Topology;
 }

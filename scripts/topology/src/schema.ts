@@ -157,6 +157,28 @@ export const CallGroupSchema = z
   })
   .describe('calls in a group run in sequence; the groups of a service run in parallel');
 
+/** A node label's key: `chanpay.role`. */
+const LabelKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a node label key: letters, digits, ".", "_" and "-", at most 63');
+
+export const PlacementSchema = z
+  .strictObject({
+    label: LabelKeySchema.default('chanpay.role').describe(
+      'the node label whose values the roles below name (docker node update --label-add chanpay.role=chain <node>)',
+    ),
+    chain: LabelSchema.default('chain').describe('the role of the node(s) that run the chain and the contract deployment'),
+    paymentServers: LabelSchema.default('services').describe("the payment servers' role (a team's paymentServer.placement wins)"),
+    services: LabelSchema.default('services').describe("the services' role (a service's placement wins)"),
+    stateful: z
+      .union([LabelKeySchema, z.literal(false)])
+      .default('chanpay.stateful')
+      .describe(
+        'a second label (== true) that pins what keeps state in a node-local volume (payment servers, persistence); false: the role alone',
+      ),
+  })
+  .describe('where a Docker Swarm runs each part (docs/swarm.md): placement constraints on node labels');
+
 export const TopologySchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -175,6 +197,7 @@ export const TopologySchema = z
     services: z.array(ServiceSchema).min(1),
     calls: z.record(NameSchema, z.array(CallGroupSchema)).default({}).describe('per caller, its groups of upstream calls'),
     entry: z.array(NameSchema).min(1).describe('the services load is sent to'),
+    placement: PlacementSchema.prefault({}),
   })
   .describe('a chanpay service network');
 
@@ -184,4 +207,5 @@ export type PaymentSettings = z.output<typeof PaymentSettingsSchema>;
 export type ServiceSpec = z.output<typeof ServiceSchema>;
 export type TeamSpec = z.output<typeof TeamSchema>;
 export type CallGroupSpec = z.output<typeof CallGroupSchema>;
+export type Placement = z.output<typeof PlacementSchema>;
 export type WorkSpec = z.output<typeof WorkSchema>;

@@ -374,6 +374,7 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
     services,
     edges,
     entry: t.entry,
+    placement: t.placement,
     source: t,
   };
 }

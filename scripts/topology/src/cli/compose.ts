@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PaymentMode } from '@chanpay/protocol';
 import { REPO_ROOT } from '../builder/processes';
-import { composeFiles } from '../compose/writer';
+import { stackFile } from '../compose/stack';
+import { composeFiles, type ComposeFile } from '../compose/writer';
 import { GENERATOR_HELP, GENERATOR_USAGE } from '../generators';
 import { loadTopology } from '../load';
 import { parseCommandLine, type CommandSpec, type OptionSpecs } from '@chanpay/devkit/cli';
@@ -17,7 +18,8 @@ const COMMAND = {
   summary: [
     'Writes the compose files of a topology: docker-compose.<name>.yml (with payment) and',
     'docker-compose.<name>.no-payment.yml (the thesis: docker-compose.example-network.yml and',
-    'docker-compose.no-payment.yml), plus <name>.env.example with fresh development keys when the',
+    'docker-compose.no-payment.yml), the Docker Swarm stack file docker-stack.<name>.yml (docs/swarm.md),',
+    'plus <name>.env.example with fresh development keys when the',
     'directory has none. Compose 1.29 and v2 read them (see docs/docker.md, docs/topologies.md).',
   ].join('\n'),
   options: {
@@ -66,12 +68,16 @@ export function commandOf(c: ComposeCommand): string {
   ].join(' ');
 }
 
-/** The files a compose command writes, by name. */
-export function composeOutput(c: ComposeCommand): ReturnType<typeof composeFiles> {
+export type ComposeOutput = ReturnType<typeof composeFiles> & { stack: ComposeFile };
+
+/** The files a compose command writes, by name: the two compose files, the Swarm stack file and the env file. */
+export function composeOutput(c: ComposeCommand): ComposeOutput {
   const paid = loadTopology(c.topology, { totalWork: c.totalWork, overrides: c.mode ? { mode: c.mode } : undefined });
   const unpaid = loadTopology(c.topology, { totalWork: c.totalWork, overrides: { mode: 'off' } });
   const buildContext = path.relative(path.resolve(c.out), REPO_ROOT) || '.';
-  return composeFiles(paid, unpaid, { command: commandOf(c), envFile: c.envFile, outDir: outDirOf(c), buildContext });
+  const files = composeFiles(paid, unpaid, { command: commandOf(c), envFile: c.envFile, outDir: outDirOf(c), buildContext });
+  const stack = stackFile(paid, { command: commandOf(c), outDir: outDirOf(c) });
+  return { ...files, stack: { name: stack.name, text: stack.text } };
 }
 
 function main(): void {
@@ -87,7 +93,7 @@ function main(): void {
     totalWork: values['total-work'],
     envFile: values['env-file'],
   };
-  let files: ReturnType<typeof composeFiles>;
+  let files: ComposeOutput;
   try {
     files = composeOutput(cmd);
   } catch (e) {
@@ -97,14 +103,14 @@ function main(): void {
   }
   const dir = path.resolve(out);
   if (values.check) {
-    const stale = [files.payment, files.noPayment].filter(
+    const stale = [files.payment, files.noPayment, files.stack].filter(
       (f) => !existsSync(path.join(dir, f.name)) || readFileSync(path.join(dir, f.name), 'utf8') !== f.text,
     );
     for (const f of stale) process.stderr.write(`${path.join(out, f.name)} is stale: run ${commandOf(cmd)}\n`);
     process.exit(stale.length ? 1 : 0);
   }
   mkdirSync(dir, { recursive: true });
-  for (const f of [files.payment, files.noPayment]) {
+  for (const f of [files.payment, files.noPayment, files.stack]) {
     writeFileSync(path.join(dir, f.name), f.text);
     process.stdout.write(`wrote ${path.join(out, f.name)}\n`);
   }

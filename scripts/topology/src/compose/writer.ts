@@ -5,27 +5,12 @@
  * long-running service and a condition on every depends_on, keys and tokens from the env file, and a one-shot
  * `deploy` that puts the contract at the deployer's nonce-0 address so every payment server knows it in advance.
  */
-import { randomBytes } from 'node:crypto';
-import { Wallet, getCreateAddress } from 'ethers';
-import { isPaid, type ResolvedTopology, type Service, type Team } from '../model';
-import {
-  accountOf,
-  accountsOfTeam,
-  activeTeams,
-  entryRoute,
-  needsPaymentServer,
-  paysUpstreams,
-  processMode,
-  publicConsumer,
-  serverHoldsVoucherKey,
-  serviceHoldsVoucherKey,
-  workerConfigOf,
-  KIND_DEFAULT_PRICE,
-} from '../roles';
-import { block, flowList, scalar } from './yaml';
+import { isPaid, type ResolvedTopology } from '../model';
+import { activeTeams, entryRoute, paysUpstreams } from '../roles';
+import { composePorts, freshSettings, isSecret, topologyParts, Vars, type Condition, type Part, type PartsContext } from './parts';
+import { block, comment, flowList, scalar } from './yaml';
 
-export const SERVICE_BASE_PORT = 8100;
-export const PAYMENT_SERVER_BASE_PORT = 3101;
+export { composePorts, envStem, Vars, SERVICE_BASE_PORT, PAYMENT_SERVER_BASE_PORT } from './parts';
 
 export interface ComposeOptions {
   /** The command that regenerates the files, quoted in their header. */
@@ -47,9 +32,6 @@ export interface ComposeFile {
   text: string;
 }
 
-/** The env variable stem of a name: payment-server-1 → PAYMENT_SERVER_1. */
-export const envStem = (name: string) => name.toUpperCase().replace(/-/g, '_');
-
 /** File names: the thesis keeps the names it always had. */
 export function composeFileNames(t: ResolvedTopology): { payment: string; noPayment: string; env: string } {
   if (t.name === 'thesis')
@@ -57,245 +39,35 @@ export function composeFileNames(t: ResolvedTopology): { payment: string; noPaym
   return { payment: `docker-compose.${t.name}.yml`, noPayment: `docker-compose.${t.name}.no-payment.yml`, env: `${t.name}.env.example` };
 }
 
-/** Ports of the compose files: the topology's, else fixed ones from 8100 (services) and 3101 (payment servers). */
-export function composePorts(t: ResolvedTopology): Map<string, number> {
-  const out = new Map<string, number>();
-  const taken = new Set<number>();
-  const take = (name: string, port: number) => {
-    out.set(name, port);
-    taken.add(port);
-  };
-  take('chain', t.chain.port ?? 8545);
-  take('visualizer', 8090);
-  for (const team of t.teams) if (team.paymentServer.port !== null) take(team.paymentServer.name, team.paymentServer.port);
-  for (const s of t.services) if (s.port !== null) take(s.name, s.port);
-  const next = (from: number) => {
-    let p = from;
-    while (taken.has(p)) p++;
-    return p;
-  };
-  for (const team of t.teams) if (!out.has(team.paymentServer.name)) take(team.paymentServer.name, next(PAYMENT_SERVER_BASE_PORT));
-  for (const s of t.services) if (!out.has(s.name)) take(s.name, next(SERVICE_BASE_PORT));
-  return out;
-}
-
-/** The variables a file uses: each stands for one thing, with its default (or none: it must be set). */
-export class Vars {
-  readonly used = new Map<string, { what: string; fallback: string | null }>();
-  constructor(private readonly envFile: string) {}
-
-  /** `${NAME:-default}` */
-  withDefault(name: string, fallback: string | number, what: string): string {
-    this.claim(name, what, String(fallback));
-    return `\${${name}:-${fallback}}`;
-  }
-
-  /** `${NAME:?set NAME in compose/.env}` */
-  required(name: string, what: string): string {
-    this.claim(name, what, null);
-    return `\${${name}:?set ${name} in ${this.envFile}}`;
-  }
-
-  private claim(name: string, what: string, fallback: string | null): void {
-    const other = this.used.get(name);
-    if (other !== undefined && other.what !== what)
-      throw new Error(`compose: ${other.what} and ${what} would both use the variable ${name}; rename one of them`);
-    if (other !== undefined && other.fallback !== fallback)
-      throw new Error(
-        `compose: ${name} (${what}) would default to ${other.fallback} in one place and ${fallback} in another; give the services the same setting`,
-      );
-    this.used.set(name, { what, fallback });
-  }
-}
-
-interface Context {
-  t: ResolvedTopology;
-  ports: Map<string, number>;
-  vars: Vars;
-}
-
-const port = (c: Context, name: string) => c.vars.withDefault(`${envStem(name)}_PORT`, c.ports.get(name)!, `the port of ${name}`);
-const url = (c: Context, name: string) => `http://${name}:${port(c, name)}`;
-const keyOf = (c: Context, account: string) => c.vars.required(`${envStem(account)}_KEY`, `the key of account ${account}`);
-const voucherKeyOf = (c: Context, account: string) =>
-  c.vars.required(`${envStem(account)}_VOUCHER_KEY`, `the voucher key of account ${account}`);
-const tokenOf = (c: Context, account: string) => c.vars.required(`${envStem(account)}_TOKEN`, `the token of account ${account}`);
-
-function healthcheck(test: string[], retries = 60): string[] {
-  return ['    healthcheck:', `      test: ${flowList(test)}`, '      interval: 1s', '      timeout: 3s', `      retries: ${retries}`];
-}
-
-function dependsOn(entries: [string, 'service_healthy' | 'service_completed_successfully'][]): string[] {
+function dependsOn(entries: [string, Condition][]): string[] {
   if (!entries.length) return [];
   return ['    depends_on:', ...entries.map(([name, condition]) => `      ${name}: { condition: ${condition} }`)];
 }
 
-function env(entries: [string, string][]): string[] {
-  return ['    environment:', ...block(6, entries)];
-}
-
-const image = (target: string) => [`    image: chanpay/${target}:\${CHANPAY_TAG:-latest}`, `    build: { <<: *build, target: ${target} }`];
-const published = (c: Context, name: string) => `    ports: ["\${BIND_ADDRESS:-127.0.0.1}:${port(c, name)}:${port(c, name)}"]`;
-const TARGET_OF: Record<Service['kind'], string> = {
-  public: 'public',
-  'random-number': 'random-number',
-  persistence: 'persistence',
-  worker: 'worker',
-};
-
-function chainService(c: Context, teams: Team[]): string[] {
-  const keys = [
-    c.vars.required('DEPLOYER_KEY', 'the deployer key'),
-    ...teams.flatMap((team) => accountsOfTeam(c.t, team).map(({ account }) => keyOf(c, account.name))),
-  ];
+/** A part as a compose service: built here, keys and tokens inline from the env file, started in depends_on order. */
+function composeService(p: Part): string[] {
+  const env = p.env.map(([k, v]): [string, string] => [k, isSecret(v) ? v.template : v]);
   return [
-    '  chain:',
-    ...image('chain'),
-    ...env([
-      ['CHAIN_PORT', port(c, 'chain')],
-      ['CHAIN_ID', c.vars.withDefault('CHAIN_ID', c.t.chain.chainId, 'the chain id')],
-      ['CHAIN_BALANCE_ETH', c.vars.withDefault('CHAIN_BALANCE_ETH', c.t.chain.balanceEth, 'the balance of each key')],
-      ['CHAIN_BLOCK_TIME', c.vars.withDefault('CHAIN_BLOCK_TIME', c.t.chain.blockTime, 'the block time')],
-      ['CHAIN_KEYS', keys.join(',')],
-    ]),
-    published(c, 'chain'),
-    '    volumes: ["chain-data:/data"]',
-    ...healthcheck(['CMD', 'node', 'docker/healthcheck.js', `http://127.0.0.1:${port(c, 'chain')}`, 'rpc']),
-  ];
-}
-
-function rpcUrl(c: Context): string {
-  return c.t.chain.kind === 'external' ? c.vars.withDefault('RPC_URL', c.t.chain.url!, 'the external chain') : url(c, 'chain');
-}
-
-function deployService(c: Context): string[] {
-  return [
-    "  # One-shot: deploys PaymentChannels at the deployer's nonce-0 address (CONTRACT_ADDRESS), or finds it there.",
-    '  deploy:',
-    ...image('payment-server'),
-    '    command: ["node", "--import", "tsx", "scripts/docker/deploy-contract.ts"]',
-    ...env([
-      ['RPC_URL', rpcUrl(c)],
-      ['DEPLOYER_KEY', c.vars.required('DEPLOYER_KEY', 'the deployer key')],
-      ['CONTRACT_ADDRESS', c.vars.required('CONTRACT_ADDRESS', 'the contract address')],
-    ]),
-    '    healthcheck: { disable: true }',
-    '    restart: "no"',
-    ...dependsOn(c.t.chain.kind === 'external' ? [] : [['chain', 'service_healthy']]),
-  ];
-}
-
-function paymentServerService(c: Context, team: Team): string[] {
-  const name = team.paymentServer.name;
-  const held = accountsOfTeam(c.t, team);
-  const teamOf = (service: string) => c.t.services.find((s) => s.name === service)!.team;
-  const periods = c.t.edges.filter((e) => e.payment.mode !== 'off' && teamOf(e.from) === team.name).map((e) => e.payment.challengePeriod);
-  const minPeriod = Math.min(60, ...periods);
-  return [
-    `  ${name}:`,
-    ...image('payment-server'),
-    ...env([
-      ['PS_PORT', port(c, name)],
-      ['PS_RPC_URL', rpcUrl(c)],
-      ['PS_CONTRACT_ADDRESS', c.vars.required('CONTRACT_ADDRESS', 'the contract address')],
-      [
-        'PS_ACCOUNTS',
-        held
-          .map(
-            ({ account, service }) =>
-              `${account.name}:${keyOf(c, account.name)}${paysUpstreams(c.t, service) && serverHoldsVoucherKey(account) ? `:${voucherKeyOf(c, account.name)}` : ''}`,
-          )
-          .join(','),
-      ],
-      ['PS_TOKENS', held.map(({ account }) => `${tokenOf(c, account.name)}:${account.name}`).join(',')],
-      // The default of channels opened without one; the consumers here always name theirs.
-      ['PS_CHALLENGE_PERIOD', c.vars.withDefault('CHALLENGE_PERIOD', defaultChallengePeriod(c.t), 'the challenge period')],
-      ['PS_MIN_CHALLENGE_PERIOD', c.vars.withDefault('MIN_CHALLENGE_PERIOD', minPeriod, 'the shortest challenge period')],
-      ...(team.paymentServer.claimIntervalSeconds !== null
-        ? [['PS_CLAIM_INTERVAL_SECONDS', String(team.paymentServer.claimIntervalSeconds)] as [string, string]]
-        : []),
-      ...(team.paymentServer.dbSync ? [['PS_DB_SYNC', team.paymentServer.dbSync] as [string, string]] : []),
-      ['PS_CORS_ORIGINS', `http://127.0.0.1:${port(c, 'visualizer')},http://localhost:${port(c, 'visualizer')}`],
-      ['PS_LOG_LEVEL', c.vars.withDefault('LOG_LEVEL', 'info', 'the log level')],
-    ]),
-    published(c, name),
-    `    volumes: ["${name}-data:/data"]`,
-    ...healthcheck(['CMD', 'node', 'docker/healthcheck.js', `http://127.0.0.1:${port(c, name)}/status`]),
-    ...dependsOn([['deploy', 'service_completed_successfully']]),
-  ];
-}
-
-/** One CHALLENGE_PERIOD for the file: that of the first paid edge (every generator uses one for all). */
-function defaultChallengePeriod(t: ResolvedTopology): number {
-  return t.edges.find((e) => e.payment.mode !== 'off')?.payment.challengePeriod ?? 120;
-}
-
-/** The PAYMENT of a service: one switch for the whole file when every edge has the same mode. */
-function paymentValue(c: Context, s: Service, switchable: boolean): string {
-  const mode = processMode(c.t, s);
-  if (mode === 'off') return 'off';
-  return switchable ? c.vars.withDefault('PAYMENT', mode, 'the payment mode') : mode;
-}
-
-function serviceService(c: Context, s: Service, switchable: boolean): string[] {
-  const t = c.t;
-  const team = t.teams.find((x) => x.name === s.team)!;
-  const account = accountOf(t, s);
-  const entries: [string, string][] = [
-    ['PORT', port(c, s.name)],
-    ['LOG_LEVEL', c.vars.withDefault('LOG_LEVEL', 'info', 'the log level')],
-    ['PAYMENT', paymentValue(c, s, switchable)],
-  ];
-  const paid = needsPaymentServer(t, s);
-  if (paid) {
-    entries.push(['PAYMENT_SERVER_URL', url(c, team.paymentServer.name)], ['PAYMENT_SERVER_TOKEN', tokenOf(c, account.name)]);
-  }
-  if (s.providerMode !== 'off') {
-    if (s.kind !== 'worker' && s.price !== KIND_DEFAULT_PRICE[s.kind]) entries.push(['PRICE_WEI', s.price.toString()]);
-    if (s.providerSync) entries.push(['PAYMENT_SYNC', 'true']);
-    if (s.maxPrepay !== 256) entries.push(['PAYMENT_MAX_PREPAY', String(s.maxPrepay)]);
-  }
-  if (paid && paysUpstreams(t, s) && serviceHoldsVoucherKey(account)) entries.push(['VOUCHER_KEY', voucherKeyOf(c, account.name)]);
-  if (s.kind === 'public') {
-    const pc = publicConsumer(s);
-    if (pc.payment.mode !== 'off') {
-      entries.push(
-        ['DEPOSIT_WEI', c.vars.withDefault('DEPOSIT_WEI', pc.payment.deposit.toString(), 'the deposit')],
-        ['CHALLENGE_PERIOD', c.vars.withDefault('CHALLENGE_PERIOD', pc.payment.challengePeriod, 'the challenge period')],
-      );
-      if (pc.payment.prepay !== 1)
-        entries.push(['PREPAY_CALLS', c.vars.withDefault('PREPAY_CALLS', pc.payment.prepay, 'the calls per voucher')]);
-      if (pc.payment.idempotencyKeys) entries.push(['IDEMPOTENCY_KEYS', 'true']);
-    }
-    entries.push(['RANDOM_NUMBER_URL', url(c, pc.randomNumber)], ['PERSISTENCE_URL', url(c, pc.persistence)]);
-  }
-  if (s.kind === 'worker')
-    entries.push(['WORKER_CONFIG', JSON.stringify(workerConfigOf(t, s, { urlOf: (n) => url(c, n), inheritMode: switchable }))]);
-
-  const upstreams = [...new Set(t.edges.filter((e) => e.from === s.name).map((e) => e.to))];
-  return [
-    `  ${s.name}:`,
-    ...image(TARGET_OF[s.kind]),
-    ...env(entries),
-    published(c, s.name),
-    ...(s.kind === 'persistence' ? [`    volumes: ["${s.name}-data:/data"]`] : []),
-    ...healthcheck(['CMD', 'node', 'docker/healthcheck.js', `http://127.0.0.1:${port(c, s.name)}/status`]),
-    ...dependsOn([
-      ...(paid ? [[team.paymentServer.name, 'service_healthy'] as [string, 'service_healthy']] : []),
-      ...upstreams.map((u) => [u, 'service_healthy'] as [string, 'service_healthy']),
-    ]),
-  ];
-}
-
-function visualizerService(c: Context): string[] {
-  return [
-    `  # The chain explorer page: open http://127.0.0.1:${c.ports.get('visualizer')}/?rpc=http://127.0.0.1:${c.ports.get('chain')}`,
-    '  visualizer:',
-    ...image('visualizer'),
-    ...env([['VISUALIZER_PORT', port(c, 'visualizer')]]),
-    published(c, 'visualizer'),
-    ...healthcheck(['CMD', 'node', 'docker/healthcheck.js', `http://127.0.0.1:${port(c, 'visualizer')}/`], 30),
-    ...dependsOn(c.t.chain.kind === 'external' ? [] : [['chain', 'service_healthy']]),
+    ...p.comment,
+    `  ${p.name}:`,
+    `    image: chanpay/${p.target}:\${CHANPAY_TAG:-latest}`,
+    `    build: { <<: *build, target: ${p.target} }`,
+    ...(p.command ? [`    command: ${flowList(p.command)}`] : []),
+    '    environment:',
+    ...block(6, env),
+    ...(p.port && !p.oneShot ? [`    ports: ["\${BIND_ADDRESS:-127.0.0.1}:${p.port}:${p.port}"]`] : []),
+    ...(p.volume ? [`    volumes: ["${p.volume}:/data"]`] : []),
+    ...(p.healthcheck
+      ? [
+          '    healthcheck:',
+          `      test: ${flowList(p.healthcheck.test)}`,
+          '      interval: 1s',
+          '      timeout: 3s',
+          `      retries: ${p.healthcheck.retries}`,
+        ]
+      : ['    healthcheck: { disable: true }']),
+    ...(p.oneShot ? ['    restart: "no"'] : []),
+    ...dependsOn(p.dependsOn),
   ];
 }
 
@@ -337,21 +109,6 @@ function header(t: ResolvedTopology, file: string, paid: boolean, opts: ComposeO
   ];
 }
 
-/** Text as `# ` lines of at most 115 characters. */
-function comment(text: string): string[] {
-  const lines: string[] = [];
-  let line = '#';
-  for (const word of text.split(' ')) {
-    if (line.length + 1 + word.length > 115 && line !== '#') {
-      lines.push(line);
-      line = '#';
-    }
-    line += ` ${word}`;
-  }
-  lines.push(line);
-  return lines;
-}
-
 /** The two compose files (with payment, and without) of a topology, and an env file with fresh development keys. */
 export function composeFiles(
   paidTopology: ResolvedTopology,
@@ -371,14 +128,7 @@ export function composeFiles(
 
 /** KEY=value lines for every variable the files use: defaults as they are, fresh keys and tokens, the contract address. */
 function envExample(t: ResolvedTopology, vars: Vars['used'], command: string): string {
-  const values = new Map<string, string>();
-  for (const [name, v] of vars) {
-    if (v.fallback !== null) values.set(name, v.fallback);
-    else if (name.endsWith('_KEY')) values.set(name, Wallet.createRandom().privateKey);
-    else if (name.endsWith('_TOKEN')) values.set(name, randomBytes(24).toString('base64url'));
-  }
-  if (values.has('DEPLOYER_KEY'))
-    values.set('CONTRACT_ADDRESS', getCreateAddress({ from: new Wallet(values.get('DEPLOYER_KEY')!).address, nonce: 0 }).toLowerCase());
+  const values = freshSettings(vars);
   const lines = [
     `# Settings of the compose files of the topology ${t.name}, written by \`${command}\`.`,
     '# THE KEYS BELOW ARE FRESH DEVELOPMENT KEYS IN A PLAIN FILE: use them only on the local chain these files start.',
@@ -394,23 +144,9 @@ function envExample(t: ResolvedTopology, vars: Vars['used'], command: string): s
 
 function render(t: ResolvedTopology, file: string, paid: boolean, opts: ComposeOptions): { text: string; vars: Vars } {
   if (paid && !isPaid(t)) throw new Error('compose: the topology pays nothing (every edge is off); there is no with-payment file to write');
-  const c: Context = { t, ports: composePorts(t), vars: new Vars(envFileOf(t, opts)) };
-  const modes = new Set(t.edges.map((e) => e.payment.mode));
-  const switchable = paid && modes.size === 1;
-  const teams = paid ? activeTeams(t) : [];
-  const blocks: string[][] = [];
-  if (paid) {
-    if (t.chain.kind !== 'external') blocks.push(chainService(c, teams));
-    blocks.push(deployService(c));
-    for (const team of teams) blocks.push(paymentServerService(c, team));
-  }
-  for (const s of t.services) blocks.push(serviceService(c, s, switchable));
-  if (paid && t.chain.kind !== 'external') blocks.push(visualizerService(c));
-  const volumes = [
-    ...(paid && t.chain.kind !== 'external' ? ['chain-data'] : []),
-    ...teams.map((team) => `${team.paymentServer.name}-data`),
-    ...t.services.filter((s) => s.kind === 'persistence').map((s) => `${s.name}-data`),
-  ];
+  const c: PartsContext = { t, ports: composePorts(t), vars: new Vars(envFileOf(t, opts)) };
+  const blocks = topologyParts(c, paid).map(composeService);
+  const volumes = volumesOf(c, paid);
   const lines = [
     ...header(t, file, paid, opts, c.ports),
     '',
@@ -421,6 +157,16 @@ function render(t: ResolvedTopology, file: string, paid: boolean, opts: ComposeO
     ...(volumes.length ? ['', 'volumes:', ...volumes.map((v) => `  ${v}:`)] : []),
   ];
   return { text: lines.join('\n') + '\n', vars: c.vars };
+}
+
+/** The named volumes, in the order the file lists them. */
+function volumesOf(c: PartsContext, paid: boolean): string[] {
+  const t = c.t;
+  return [
+    ...(paid && t.chain.kind !== 'external' ? ['chain-data'] : []),
+    ...(paid ? activeTeams(t) : []).map((team) => `${team.paymentServer.name}-data`),
+    ...t.services.filter((s) => s.kind === 'persistence').map((s) => `${s.name}-data`),
+  ];
 }
 
 /** Scalars as the files write them (exported for the tests of the YAML rules). */

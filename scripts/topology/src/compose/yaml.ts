@@ -28,3 +28,18 @@ export function block(indent: number, entries: [string, string][]): string[] {
   const pad = ' '.repeat(indent);
   return entries.map(([k, v]) => `${pad}${k}: ${scalar(v)}`);
 }
+
+/** Text as `# ` lines of at most 115 characters. */
+export function comment(text: string): string[] {
+  const lines: string[] = [];
+  let line = '#';
+  for (const word of text.split(' ')) {
+    if (line.length + 1 + word.length > 115 && line !== '#') {
+      lines.push(line);
+      line = '#';
+    }
+    line += ` ${word}`;
+  }
+  lines.push(line);
+  return lines;
+}

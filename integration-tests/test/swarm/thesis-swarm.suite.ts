@@ -1,34 +1,28 @@
 /**
  * The thesis network on a real Docker Swarm of three engines, each in its own network namespace on this machine
- * (scripts/swarm): n1 is the manager and holds the chain, n2 the payment servers and persistence (the stateful
- * services), n3 random-number and public. Paid calls go through public's published port, the providers redeem,
- * n3's engine is killed mid-load and Swarm moves its services to n2, and at the end every channel is settled
- * and the books balance to the wei. All traffic goes to the lab's own addresses (198.18.x.0/24 on a bridge the
- * test creates); the lab is torn down also when a step fails.
+ * (scripts/swarm), deployed from the stack file the renderer makes of the `thesis` topology: n1 is the manager
+ * and holds the chain, n2 the payment servers and persistence (the stateful services), n3 random-number and
+ * public. Paid calls go through public's published port, the providers redeem, n3's engine is killed mid-load
+ * and Swarm moves its services to n2, and at the end every channel is settled and the books balance to the wei.
+ * All traffic goes to the lab's own addresses (198.18.x.0/24 on a bridge the test creates); the lab is torn down
+ * also when a step fails. Run by swarm-labs.test.ts.
  */
 import { Wallet } from 'ethers';
 import { SwarmLab } from '../../../scripts/swarm/lab';
 import { STACK_IMAGES, imageRef } from '../../../scripts/swarm/images';
-import { swarmLabUnavailableReason } from '../../../scripts/swarm/probe';
 import { deployThesis, type ThesisDeployment } from '../../../scripts/swarm/thesis-deploy';
 import { thesisNodeLabels, THESIS_STATEFUL, THESIS_STATELESS } from '../../../scripts/swarm/thesis';
 import { stackState } from '../../../scripts/swarm/stack';
 import { waitForNodeDown } from '../../../scripts/swarm/swarm';
-import { dockerSkipReason, ensureImages } from '../helpers/docker';
-import { balancesMatchBooks, conservation, type ConservationReport } from '../reliability/lib/conservation';
-import { jsonRpc } from '../reliability/lib/processes';
-import { PAYMENT_CHANNELS_ABI } from '@chanpay/protocol';
-import { Interface } from 'ethers';
+import { ensureImages } from '../helpers/docker';
+import { balancesMatchBooks } from '../reliability/lib/conservation';
+import { GWEI, call as get, settledBooks, swarmSuite, wasRefused } from './lib';
 
-const GWEI = 1_000_000_000n;
 const PAID_CALLS = 20;
 const CALLS_BEFORE_CRASH = 5;
 const CALLS_AFTER_CRASH = 5;
 
-const reason = swarmLabUnavailableReason() ?? dockerSkipReason();
-const mustRun = process.env.CI === 'true';
-if (reason) process.stderr.write(`Swarm lab test ${mustRun ? 'cannot run in CI' : 'skipped'}: ${reason}\n`);
-const describeSwarm = reason && !mustRun ? describe.skip : describe;
+const { describe: describeSwarm, reason } = swarmSuite('Swarm lab test');
 
 interface ActionBody {
   number: number;
@@ -36,31 +30,7 @@ interface ActionBody {
   receipts: { randomNumber: { channelId: string; amount: string }; persistence: { channelId: string; amount: string } };
 }
 
-async function call<T = any>(url: string, adminToken?: string, timeoutMs = 30_000): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, {
-    headers: adminToken ? { authorization: `Bearer ${adminToken}` } : {},
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await res.text();
-  try {
-    return { status: res.status, body: JSON.parse(text) as T };
-  } catch {
-    return { status: res.status, body: text as T };
-  }
-}
-
-const opened = new Interface(PAYMENT_CHANNELS_ABI as never);
-
-/** Every channel the contract ever opened (the contract is this stack's own). */
-async function channelIds(rpcUrl: string, contract: string): Promise<string[]> {
-  const logs = await jsonRpc<{ topics: string[]; data: string }[]>(rpcUrl, 'eth_getLogs', [
-    { address: contract, fromBlock: '0x0', toBlock: 'latest' },
-  ]);
-  return logs
-    .map((l) => opened.parseLog(l))
-    .filter((p) => p?.name === 'ChannelOpened')
-    .map((p) => String(p!.args[0]).toLowerCase());
-}
+const call = <T = any>(url: string, admin?: string, timeoutMs = 30_000) => get<T>(url, { admin, timeoutMs });
 
 describeSwarm('the thesis network on a three-node Docker Swarm (engines in network namespaces)', () => {
   let lab: SwarmLab | undefined;
@@ -72,10 +42,11 @@ describeSwarm('the thesis network on a three-node Docker Swarm (engines in netwo
   /** Calls that cannot have reached public (no task, connection refused). */
   let unreachable = 0;
   let claimed = { randomNumber: 0n, persistence: 0n };
-  const started = Date.now();
+  let started = Date.now();
   const log = (line: string) => process.stderr.write(`[swarm ${((Date.now() - started) / 1000).toFixed(0)} s] ${line}\n`);
 
   beforeAll(async () => {
+    started = Date.now();
     if (reason) throw new Error(`CI must run the Swarm lab test, but: ${reason}`);
     await ensureImages();
     lab = await SwarmLab.create({
@@ -150,7 +121,7 @@ describeSwarm('the thesis network on a three-node Docker Swarm (engines in netwo
         failedAttempts++;
       } catch (e) {
         // Refused: public never got the call. Anything else (reset, timeout) may have reached it, and paid.
-        if ((e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') unreachable++;
+        if (wasRefused(e)) unreachable++;
         else failedAttempts++;
         url = undefined; // ask the Swarm where public runs now
       }
@@ -198,20 +169,11 @@ describeSwarm('the thesis network on a three-node Docker Swarm (engines in netwo
     const terminate = await call(await net.url('public', '/terminate'), admin, 120_000);
     expect(terminate.status).toBe(200);
     expect(terminate.body.terminationStarted).toBe(true);
-    const ids = await channelIds(rpcUrl, contract);
-    expect(ids.length).toBeGreaterThanOrEqual(2);
-    let report: ConservationReport | undefined;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      report = await conservation(rpcUrl, contract, ids);
-      if (report.problems.length === 0 || Date.now() > deadline) break;
-      // The automining chain's clock moves only with blocks: an empty one lets the challenge period (2 s) end.
-      await jsonRpc(rpcUrl, 'evm_mine').catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const report = await settledBooks(rpcUrl, contract);
+    expect(report.channels.length).toBeGreaterThanOrEqual(2);
     expect(report.problems).toEqual([]);
     const of = (key: string) => new Wallet(net.settings[key]!).address.toLowerCase();
-    const paidTo = (address: string) => report!.channels.filter((c) => c.provider === address).reduce((s, c) => s + c.providerTotal, 0n);
+    const paidTo = (address: string) => report.channels.filter((c) => c.provider === address).reduce((s, c) => s + c.providerTotal, 0n);
     expect(paidTo(of('RANDOM_NUMBER_KEY'))).toBe(claimed.randomNumber);
     expect(paidTo(of('PERSISTENCE_KEY'))).toBe(claimed.persistence);
     expect(report.providerPayouts + report.consumerRefunds).toBe(report.deposits);
