@@ -25,8 +25,7 @@ const DEVKIT = '^scripts/devkit/';
 /** The payment server loads the development chain only when no PS_RPC_URL is given, and says so if it is missing. */
 const GUARDED_DEVKIT_REQUIRE = '^payment-server/src/chain/dev-chain\\.ts$';
 
-const OTHER_WORKSPACES_THAN_PROTOCOL =
-  '^(client-lib/(?!protocol/)|(payment-server|services|scripts|visualizer|integration-tests)/)';
+const OTHER_WORKSPACES_THAN_PROTOCOL = '^(client-lib/(?!protocol/)|(payment-server|services|scripts|visualizer|integration-tests)/)';
 
 const forbidden = [
   {
