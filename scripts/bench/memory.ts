@@ -48,6 +48,15 @@ function memories(net: RunningTopology): Record<string, Memory> {
   return out;
 }
 
+async function balanceOf(rpcUrl: string, address: string): Promise<bigint> {
+  const res = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [address, 'latest'] }),
+  });
+  return BigInt(((await res.json()) as { result: string }).result);
+}
+
 async function pool<T>(count: number, concurrency: number, job: (i: number) => Promise<T>, onDone: (done: number) => void): Promise<T[]> {
   const results: T[] = new Array(count);
   let next = 0;
@@ -93,6 +102,7 @@ async function main(): Promise<void> {
     const paymentServer = net.urls.paymentServers[net.topology.teams.find((t) => t.name === team)!.paymentServer.name]!;
     const providerUrl = `${net.urls.services.s1}/work`;
     const before = memories(net);
+    const balanceBefore = await balanceOf(net.urls.chain!, payer.address);
     const t0 = Date.now();
     let lastShown = 0;
     const consumers: PaymentConsumer[] = [];
@@ -131,6 +141,8 @@ async function main(): Promise<void> {
       },
     );
     const openedSeconds = (Date.now() - t0) / 1000;
+    const spentWei = balanceBefore - (await balanceOf(net.urls.chain!, payer.address));
+    console.log(`  the payer spent ${(Number(spentWei) / 1e18).toFixed(4)} ETH on ${channels} channels (deposits and gas)`);
     if (!served.every(Boolean)) throw new Error('a consumer did not end with exactly one channel');
     const after = memories(net);
     const rows = Object.keys(after).map((name) => {
@@ -161,7 +173,16 @@ async function main(): Promise<void> {
     writeFileSync(
       file,
       JSON.stringify(
-        { schema: 'chanpay-bench-memory/1', channels, prepay, concurrency, openedSeconds, targetMb: TARGET_MB, processes: rows },
+        {
+          schema: 'chanpay-bench-memory/1',
+          channels,
+          prepay,
+          concurrency,
+          openedSeconds,
+          spentWei: spentWei.toString(),
+          targetMb: TARGET_MB,
+          processes: rows,
+        },
         null,
         2,
       ) + '\n',
