@@ -45,6 +45,8 @@ export const ERROR_STATUS = {
   // dependencies
   CHAIN_UNAVAILABLE: 503,
   PAYMENT_SERVER_UNAVAILABLE: 503,
+  /** The payment server cannot reach its database (PostgreSQL down or restarting); try again. */
+  STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
 

@@ -108,7 +108,7 @@ export class ChainLedger {
         : state === 'open' && authoritative
           ? null
           : ((await store.get(id))?.closesAt ?? null);
-    return store.updateChain(id, { deposit: chainState.deposit, claimed: chainState.claimed, state, closesAt }, authoritative);
+    return (await store.updateChain(id, { deposit: chainState.deposit, claimed: chainState.claimed, state, closesAt }, authoritative))?.rec;
   }
 
   /** Re-reads every channel that is not settled (after the node went back in time). */
@@ -141,31 +141,28 @@ export class ChainLedger {
     if (block > (this.appliedBlock.get(id) ?? -1)) this.appliedBlock.set(id, block);
     switch (parsed.name) {
       case 'ChannelToppedUp': {
-        const before = rec.deposit;
-        await store.updateChain(id, { deposit: parsed.args.deposit as bigint });
-        if (rec.deposit > before)
+        const u = await store.updateChain(id, { deposit: parsed.args.deposit as bigint });
+        // Compared under the row's lock: of several processes applying one event, one publishes it.
+        if (u && rec.deposit > u.was.deposit)
           events.publish('channel.topped_up', rec, { deposit: rec.deposit.toString(), amount: (parsed.args.amount as bigint).toString() });
         break;
       }
       case 'ChannelClaimed': {
-        const before = rec.claimed;
-        await store.updateChain(id, { claimed: parsed.args.claimed as bigint });
-        if (rec.claimed > before) {
-          metrics.claimedWei.inc(Number(rec.claimed - before));
+        const u = await store.updateChain(id, { claimed: parsed.args.claimed as bigint });
+        if (u && rec.claimed > u.was.claimed) {
+          metrics.claimedWei.inc(Number(rec.claimed - u.was.claimed));
           events.publish('channel.claimed', rec, { claimed: rec.claimed.toString(), amount: (parsed.args.amount as bigint).toString() });
         }
         break;
       }
       case 'ChannelCloseStarted': {
-        const was = rec.state;
-        await store.updateChain(id, { state: 'closing', closesAt: Number(parsed.args.closesAt) });
-        if (was === 'open' && rec.state === 'closing') events.publish('channel.closing', rec, { closesAt: rec.closesAt });
+        const u = await store.updateChain(id, { state: 'closing', closesAt: Number(parsed.args.closesAt) });
+        if (u?.was.state === 'open' && rec.state === 'closing') events.publish('channel.closing', rec, { closesAt: rec.closesAt });
         break;
       }
       case 'ChannelSettled': {
-        const was = rec.state;
-        await store.updateChain(id, { state: 'settled', claimed: parsed.args.providerTotal as bigint });
-        if (was !== 'settled') {
+        const u = await store.updateChain(id, { state: 'settled', claimed: parsed.args.providerTotal as bigint });
+        if (u && u.was.state !== 'settled') {
           events.publish('channel.settled', rec, {
             providerTotal: (parsed.args.providerTotal as bigint).toString(),
             consumerRefund: (parsed.args.consumerRefund as bigint).toString(),
@@ -192,9 +189,8 @@ export class ChainLedger {
     });
     if (!accounts.byAddr(terms.consumer) && !accounts.byAddr(terms.provider)) return;
     const id = (a.channelId as string).toLowerCase();
-    const isNew = !(await store.get(id));
-    const rec = await store.insert(id, terms, a.deposit as bigint, Number(log.blockNumber));
+    const { rec, inserted } = await store.insert(id, terms, a.deposit as bigint, Number(log.blockNumber));
     this.unknownIds.delete(id);
-    if (isNew) events.publish('channel.opened', rec, { deposit: (a.deposit as bigint).toString(), terms });
+    if (inserted) events.publish('channel.opened', rec, { deposit: (a.deposit as bigint).toString(), terms });
   }
 }

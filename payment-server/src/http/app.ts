@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { readJson } from './body';
 import type { TokenRegistry } from './auth';
 import { HANDLERS, type Handler, type RouteContext } from './routes';
+import { isStoreOutage } from '../store/outage';
 
 function validate(schema: ZodType | undefined, value: unknown, where: string): unknown {
   if (!schema) return value;
@@ -29,6 +30,14 @@ function checkResponse(route: ApiRoute & { name: ApiName }, result: unknown): vo
 
 function toErrorBody(e: unknown, log: Logger): { status: number; body: unknown } {
   if (e instanceof ChanpayError) return { status: e.status, body: e.toBody() };
+  if (isStoreOutage(e)) {
+    log.warn({ err: (e as Error).message }, 'the database is unreachable');
+    const refusal = new ChanpayError(
+      'STORE_UNAVAILABLE',
+      'the payment server cannot reach its database; try again (with the same idempotency key)',
+    );
+    return { status: refusal.status, body: refusal.toBody() };
+  }
   log.error({ err: e }, 'unhandled error');
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
 }

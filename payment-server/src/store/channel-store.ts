@@ -28,6 +28,12 @@ export interface Window {
 
 export type ChainPatch = { deposit?: bigint; claimed?: bigint; state?: ChannelState; closesAt?: number | null };
 
+/** A channel after a chain update, and its chain fields just before (read under the same lock as the write). */
+export interface ChainUpdate {
+  rec: ChannelRecord;
+  was: Required<ChainPatch>;
+}
+
 /** Writes of one channel under its lock (`ChannelStore.locked`); each updates the record once it is durable. */
 export interface ChannelTx {
   idempotent(key: string): Promise<{ amount: bigint; price: bigint } | undefined>;
@@ -52,13 +58,14 @@ export interface ChannelTx {
 export interface ChannelStore {
   get(id: string): Promise<ChannelRecord | undefined>;
   all(): Promise<ChannelRecord[]>;
-  insert(id: string, terms: ChannelTerms, deposit: bigint, openedBlock: number): Promise<ChannelRecord>;
+  /** Stores a newly seen channel; `inserted` is false when it was stored already (by this process or another). */
+  insert(id: string, terms: ChannelTerms, deposit: bigint, openedBlock: number): Promise<{ rec: ChannelRecord; inserted: boolean }>;
   /**
    * Applies the chain's view. Events may be replayed in any order, so by default nothing moves backwards (settled
    * stays settled, claimed never shrinks); a direct read of the contract (`authoritative`) is taken as it is, so
    * that a node that lost blocks (crash, reorg) cannot leave us believing in a claim that never happened.
    */
-  updateChain(id: string, patch: ChainPatch, authoritative?: boolean): Promise<ChannelRecord | undefined>;
+  updateChain(id: string, patch: ChainPatch, authoritative?: boolean): Promise<ChainUpdate | undefined>;
   /**
    * Runs `job` with the channel's record read fresh and locked against every other writer of this channel, in
    * this process and in every other process on the same database; what `job` writes through `tx` commits
@@ -141,6 +148,10 @@ export function newRecord(id: string, terms: ChannelTerms, deposit: bigint, open
 }
 
 /** The chain fields after a patch: monotonic unless `authoritative` (see `ChannelStore.updateChain`). */
+export function chainFields(rec: ChannelRecord): Required<ChainPatch> {
+  return { deposit: rec.deposit, claimed: rec.claimed, state: rec.state, closesAt: rec.closesAt };
+}
+
 export function mergeChain(rec: ChannelRecord, patch: ChainPatch, authoritative: boolean): Required<ChainPatch> {
   const newer = <T>(value: T | undefined, current: T, isNewer: (v: T) => boolean) =>
     value !== undefined && (authoritative || isNewer(value)) ? value : current;

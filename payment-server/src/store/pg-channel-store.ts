@@ -3,7 +3,9 @@ import {
   fromRow,
   mergeChain,
   windowStart,
+  chainFields,
   type ChainPatch,
+  type ChainUpdate,
   type ChannelRecord,
   type ChannelRow,
   type ChannelStore,
@@ -48,27 +50,28 @@ export class PgChannelStore implements ChannelStore {
     return (await this.pool.query<ChannelRow>('SELECT * FROM channels ORDER BY opened_block, id')).rows.map((r) => this.adopt(r));
   }
 
-  async insert(id: string, terms: ChannelTerms, deposit: bigint, openedBlock: number): Promise<ChannelRecord> {
-    await this.pool.query(
+  async insert(id: string, terms: ChannelTerms, deposit: bigint, openedBlock: number): Promise<{ rec: ChannelRecord; inserted: boolean }> {
+    const { rowCount } = await this.pool.query(
       `INSERT INTO channels (id, consumer, provider, signer, token, challenge_period, salt, deposit, claimed, state, closes_at, opened_block)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '0', 'open', NULL, $9) ON CONFLICT (id) DO NOTHING`,
       [id, terms.consumer, terms.provider, terms.signer, terms.token, terms.challengePeriod, terms.salt, deposit.toString(), openedBlock],
     );
-    return (await this.get(id))!;
+    return { rec: (await this.get(id))!, inserted: (rowCount ?? 0) > 0 };
   }
 
-  async updateChain(id: string, patch: ChainPatch, authoritative = false): Promise<ChannelRecord | undefined> {
-    const row = await inTransaction(this.pool, async (c) => {
+  async updateChain(id: string, patch: ChainPatch, authoritative = false): Promise<ChainUpdate | undefined> {
+    const done = await inTransaction(this.pool, async (c) => {
       const current = await this.lockRow(c, id);
       if (!current) return undefined;
+      const was = chainFields(fromRow(current));
       const next = mergeChain(fromRow(current), patch, authoritative);
       const updated = await c.query<ChannelRow>(
         'UPDATE channels SET deposit = $1, claimed = $2, state = $3, closes_at = $4 WHERE id = $5 RETURNING *',
         [next.deposit.toString(), next.claimed.toString(), next.state, next.closesAt, id],
       );
-      return updated.rows[0];
+      return { row: updated.rows[0]!, was };
     });
-    return row ? this.adopt(row) : undefined;
+    return done ? { rec: this.adopt(done.row), was: done.was } : undefined;
   }
 
   async locked<T>(id: string, job: (rec: ChannelRecord, tx: ChannelTx) => Promise<T>): Promise<T> {

@@ -4,7 +4,9 @@ import {
   mergeChain,
   newRecord,
   windowStart,
+  chainFields,
   type ChainPatch,
+  type ChainUpdate,
   type ChannelRecord,
   type ChannelRow,
   type ChannelStore,
@@ -62,9 +64,9 @@ export class SqliteChannelStore implements ChannelStore {
     return [...this.cache.values()];
   }
 
-  async insert(id: string, terms: ChannelTerms, deposit: bigint, openedBlock: number): Promise<ChannelRecord> {
+  async insert(id: string, terms: ChannelTerms, deposit: bigint, openedBlock: number): Promise<{ rec: ChannelRecord; inserted: boolean }> {
     const existing = this.cache.get(id);
-    if (existing) return existing;
+    if (existing) return { rec: existing, inserted: false };
     this.stmts.insert.run({
       id,
       consumer: terms.consumer,
@@ -81,16 +83,17 @@ export class SqliteChannelStore implements ChannelStore {
     });
     const rec = newRecord(id, terms, deposit, openedBlock);
     this.cache.set(id, rec);
-    return rec;
+    return { rec, inserted: true };
   }
 
-  async updateChain(id: string, patch: ChainPatch, authoritative = false): Promise<ChannelRecord | undefined> {
+  async updateChain(id: string, patch: ChainPatch, authoritative = false): Promise<ChainUpdate | undefined> {
     const rec = this.cache.get(id);
     if (!rec) return undefined;
+    const was = chainFields(rec);
     const next = mergeChain(rec, patch, authoritative);
     this.stmts.chain.run(next.deposit.toString(), next.claimed.toString(), next.state, next.closesAt, id);
     Object.assign(rec, next);
-    return rec;
+    return { rec, was };
   }
 
   async locked<T>(id: string, job: (rec: ChannelRecord, tx: ChannelTx) => Promise<T>): Promise<T> {

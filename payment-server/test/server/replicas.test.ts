@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { encodeVoucher } from '@chanpay/protocol';
@@ -99,6 +101,38 @@ interface Replica {
     expect(leaders()).toHaveLength(1);
   });
 
+  test('webhooks: each event is delivered once, whichever replica saw it', async () => {
+    const received: { type: string; channelId: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const event = JSON.parse(body) as { type: string; data: { channelId: string } };
+        received.push({ type: event.type, channelId: event.data.channelId });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const created = await replicas[2]!.http.call('POST', '/webhooks', CONSUMER_TOKEN, {
+        url,
+        events: ['channel.opened', 'channel.topped_up'],
+      });
+      expect(created.status).toBe(201);
+      const ids = await Promise.all(replicas.map((r) => open(r, 100n * GWEI)));
+      const topUp = await replicas[1]!.http.call('POST', `/channels/${ids[0]}/topup`, CONSUMER_TOKEN, { amount: GWEI.toString() });
+      expect(topUp.status).toBe(200);
+      await waitFor('the deliveries', () => received.length >= ids.length + 1, 20_000);
+      await new Promise((r) => setTimeout(r, 2_000)); // time enough for a second delivery, if there were one
+      const seen = received.map((e) => `${e.type} ${e.channelId}`).sort();
+      expect(seen).toEqual([...ids.map((id) => `channel.opened ${id}`), `channel.topped_up ${ids[0]}`].sort());
+      await replicas[0]!.http.call('DELETE', `/webhooks/${created.body.webhook.id}`, CONSUMER_TOKEN);
+    } finally {
+      await new Promise((r) => receiver.close(r));
+    }
+  });
+
   test('channels opened at once through every replica from one account: no nonce is used twice', async () => {
     const ids = await Promise.all(Array.from({ length: 3 * REPLICAS }, (_, i) => open(replicas[i % REPLICAS]!, 100n * GWEI)));
     expect(new Set(ids).size).toBe(3 * REPLICAS);
@@ -181,7 +215,13 @@ interface Replica {
       if (r.status === 200) {
         acknowledged++;
         if (mine > highest) highest = mine;
-      } else refusedWhileDown++;
+      } else {
+        refusedWhileDown++;
+        // The connection broke mid-request (0), or the answer says why, with a stable code.
+        expect(r.status === 0 || (r.status === 503 && (r.body as { error: { code: string } }).error.code === 'STORE_UNAVAILABLE')).toBe(
+          true,
+        );
+      }
     };
     for (let i = 0; i < 20; i++) await send(i);
     await postgres.kill();
