@@ -143,6 +143,13 @@ describe('npm run bench -- open --quick', () => {
       expect(html).toContain(heading);
     expect(html).not.toMatch(/<script|<link|<img|@import|url\(|\b(src|href)=/i);
     expect(html).not.toMatch(/NaN|undefined|Infinity/);
+    // results.md: the same tables, rectangular.
+    const markdown = readFileSync(path.join(dir, 'results.md'), 'utf8');
+    expect(markdown).toMatch(/^# chanpay open-loop benchmark/);
+    const tables = markdown.split('\n\n').filter((b) => b.startsWith('|'));
+    expect(tables.length).toBeGreaterThanOrEqual(4);
+    for (const t of tables) expect(new Set(t.split('\n').map((l) => l.split('|').length)).size).toBe(1);
+    expect(markdown).not.toMatch(/NaN|undefined|Infinity/);
   });
 });
 

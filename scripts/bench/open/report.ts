@@ -1,6 +1,6 @@
 /** report.html of an open-loop result: tables and inline SVG charts made from result.json alone; opens offline. */
 import { groupedBarSvg, lineChartSvg, MODE_COLORS, type LineSeries } from '../charts';
-import { CSS, inline, tableToHtml, type Table } from '../report';
+import { CSS, inline, tableToHtml, tableToMarkdown, type Table } from '../report';
 import { gasPerPaidCall } from './aggregate';
 import { OPEN_MODE_LABELS, type OpenMode } from './modes';
 import { PERCENTILE_KEYS, PERCENTILE_LABELS, type Estimate, type OpenBenchResult, type PointSummary } from './types';
@@ -278,13 +278,33 @@ function heading(r: OpenBenchResult): string[] {
   ];
 }
 
-export function openReportHtml(r: OpenBenchResult): string {
-  const sections: Section[] = [
+function sectionsOf(r: OpenBenchResult): Section[] {
+  return [
     ...r.settings.topologies.flatMap((t) => [latencySection(r, t), cpuSection(r, t)]),
     sustainableSection(r),
     ...[perHopSection(r)].filter((s): s is Section => s !== null),
     notesSection(r),
   ];
+}
+
+/** results.md: the report's tables without the charts (what docs/benchmarks.md quotes). */
+export function openReportMarkdown(r: OpenBenchResult): string {
+  const out = ['# chanpay open-loop benchmark', '', ...heading(r).flatMap((l) => [l, ''])];
+  for (const s of sectionsOf(r)) {
+    out.push(`## ${s.heading}`, '');
+    const bullets = s.text.filter((t) => t.startsWith('- '));
+    for (const t of s.text.filter((x) => !x.startsWith('- '))) out.push(t, '');
+    if (bullets.length) out.push(...bullets, '');
+    for (const { caption, table } of s.tables) {
+      if (caption) out.push(`**${caption}**`, '');
+      out.push(tableToMarkdown(table), '');
+    }
+  }
+  return out.join('\n');
+}
+
+export function openReportHtml(r: OpenBenchResult): string {
+  const sections = sectionsOf(r);
   const body = [`<h1>chanpay open-loop benchmark</h1>`, ...heading(r).map((l) => `<p class="meta">${inline(l)}</p>`)];
   for (const s of sections) {
     body.push(`<section><h2>${inline(s.heading)}</h2>`);
