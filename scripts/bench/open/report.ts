@@ -226,6 +226,22 @@ function perHopSection(r: OpenBenchResult): Section | null {
           { xTitle: family === 'chain' ? 'paid hops in a line (chain:D)' : 'upstreams called in parallel (fanout:F,1)' },
         ),
       );
+    charts.push(
+      lineChartSvg(
+        `CPU per paid hop vs ${family === 'chain' ? 'depth' : 'fan-out'}`,
+        'ms of CPU per hop',
+        sizes.map(String),
+        modes.map((mode) => ({
+          name: mode,
+          color: MODE_COLORS[mode] ?? '#999',
+          points: sizes.map((s) => {
+            const v = rows.find((h) => h.size === s && h.mode === mode)?.cpuMsPerHop;
+            return v === null || v === undefined ? null : { value: v };
+          }),
+        })),
+        { xTitle: family === 'chain' ? 'paid hops in a line (chain:D)' : 'upstreams called in parallel (fanout:F,1)' },
+      ),
+    );
   }
   return {
     heading: 'Added latency and CPU per paid hop',
