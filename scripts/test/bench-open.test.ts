@@ -184,7 +184,7 @@ describe('npm run bench -- sweep topology --quick', () => {
 
   it('repeats every point on fresh networks and reports medians with confidence intervals', () => {
     expect(r.kind).toBe('sweep-topology');
-    expect(r.settings.totalWork).toBe('keccak:4000');
+    expect(r.settings.totalWork).toBe('keccak:1000');
     expect(r.networks).toHaveLength(8);
     expect(r.runs).toHaveLength(8);
     checkRuns(r, dir);
