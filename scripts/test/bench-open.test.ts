@@ -48,6 +48,7 @@ function checkRuns(r: OpenBenchResult, dir: string): void {
     // The corrected latency is never below the time from the actual send.
     expect(run.latencyMs.p50).toBeGreaterThanOrEqual(run.serviceTimeMs.p50 - 0.01);
     expect(finite(run.achievedRate) && finite(run.latePercent)).toBe(true);
+    expect(finite(run.machine?.otherCores)).toBe(true);
     // Every process of the network plus the load generator, with CPU, memory and (Node processes) event-loop lag.
     const net = r.networks.find((n) => n.topology === run.topology && n.mode === run.mode && n.repetition === run.repetition)!;
     expect(run.components.map((c) => c.name).sort()).toEqual([...net.processes.map((p) => p.name), 'load-generator'].sort());

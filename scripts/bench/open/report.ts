@@ -88,6 +88,7 @@ function latencySection(r: OpenBenchResult, topology: string): Section {
       String(p.failed),
       ...PERCENTILE_KEYS.map((k) => withCi(p.latencyMs[k])),
       p.sustainable ? 'yes' : 'no',
+      p.otherCores === null ? '–' : num(p.otherCores, 2),
     ]),
   );
   const addedRows = paid.flatMap((mode) =>
@@ -96,7 +97,7 @@ function latencySection(r: OpenBenchResult, topology: string): Section {
   return {
     heading: `Latency on ${topology}`,
     text: [
-      `Latency from each request's scheduled send time to its last byte (coordinated omission corrected), ms: the median over ${r.settings.repetitions} run(s) per point${r.settings.repetitions > 1 ? ', with its 95 % confidence interval' : ''}.`,
+      `Latency from each request's scheduled send time to its last byte (coordinated omission corrected), ms: the median over ${r.settings.repetitions} run(s) per point${r.settings.repetitions > 1 ? ', with its 95 % confidence interval' : ''}. "Other programs": the cores the rest of the machine used meanwhile (/proc/stat), the noise every figure of the point carries.`,
     ],
     charts,
     tables: [
@@ -112,6 +113,7 @@ function latencySection(r: OpenBenchResult, topology: string): Section {
             'failed',
             ...PERCENTILE_KEYS.map((k) => PERCENTILE_LABELS[k]),
             'sustainable',
+            'other programs (cores)',
           ],
           rows,
         },

@@ -65,6 +65,7 @@ function run(topology: string, mode: OpenMode, rate: number, repetition: number,
         eventLoopDelayP99Ms: 0.5,
       },
     ],
+    machine: { busyCores: 1, otherCores: 0.1 * repetition, stealCores: 0 },
     hdrLog: 'hdr/x.hlog',
     ...extra,
   };
@@ -104,6 +105,7 @@ describe('summarizePoints', () => {
     expect(at('off', 100).repetitions).toBe(2);
     expect(at('off', 100).latencyMs.p50.median).toBe(5.5);
     expect(at('local', 100).latencyMs.p99.median).toBe(36);
+    expect(at('local', 100).otherCores).toBeCloseTo(0.15, 9);
   });
 
   it('subtracts the baseline of the same repetition and load point', () => {
