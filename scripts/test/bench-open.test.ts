@@ -48,6 +48,7 @@ function checkRuns(r: OpenBenchResult, dir: string): void {
     // The corrected latency is never below the time from the actual send.
     expect(run.latencyMs.p50).toBeGreaterThanOrEqual(run.serviceTimeMs.p50 - 0.01);
     expect(finite(run.achievedRate) && finite(run.latePercent)).toBe(true);
+    expect(finite(run.machine?.otherCores)).toBe(true);
     // Every process of the network plus the load generator, with CPU, memory and (Node processes) event-loop lag.
     const net = r.networks.find((n) => n.topology === run.topology && n.mode === run.mode && n.repetition === run.repetition)!;
     expect(run.components.map((c) => c.name).sort()).toEqual([...net.processes.map((p) => p.name), 'load-generator'].sort());
@@ -143,6 +144,13 @@ describe('npm run bench -- open --quick', () => {
       expect(html).toContain(heading);
     expect(html).not.toMatch(/<script|<link|<img|@import|url\(|\b(src|href)=/i);
     expect(html).not.toMatch(/NaN|undefined|Infinity/);
+    // results.md: the same tables, rectangular.
+    const markdown = readFileSync(path.join(dir, 'results.md'), 'utf8');
+    expect(markdown).toMatch(/^# chanpay open-loop benchmark/);
+    const tables = markdown.split('\n\n').filter((b) => b.startsWith('|'));
+    expect(tables.length).toBeGreaterThanOrEqual(4);
+    for (const t of tables) expect(new Set(t.split('\n').map((l) => l.split('|').length)).size).toBe(1);
+    expect(markdown).not.toMatch(/NaN|undefined|Infinity/);
   });
 });
 
@@ -177,7 +185,7 @@ describe('npm run bench -- sweep topology --quick', () => {
 
   it('repeats every point on fresh networks and reports medians with confidence intervals', () => {
     expect(r.kind).toBe('sweep-topology');
-    expect(r.settings.totalWork).toBe('keccak:4000');
+    expect(r.settings.totalWork).toBe('keccak:1000');
     expect(r.networks).toHaveLength(8);
     expect(r.runs).toHaveLength(8);
     checkRuns(r, dir);

@@ -21,6 +21,8 @@ interface Command {
   options: string[];
   /** Further words the help must contain (environment variables). */
   mentions?: string[];
+  /** Arguments before the option under test (a subcommand). */
+  args?: string[];
 }
 
 /** The file an npm script runs with tsx, so that the test follows the script if it moves. */
@@ -52,6 +54,41 @@ const COMMANDS: Command[] = [
     mentions: ['ADMIN_TOKEN', 'PREPAY_CALLS', 'PUBLIC_PORT'],
   },
   { name: 'npm run bench', file: scriptFile('.', 'bench'), options: ['quick', 'modes', 'out', 'saturation-seconds', 'verbose', 'profile'] },
+  {
+    name: 'npm run bench -- open|sweep',
+    file: scriptFile('.', 'bench'),
+    args: ['open'],
+    options: [
+      'topology',
+      'topologies',
+      'modes',
+      'rates',
+      'connections',
+      'seconds',
+      'warmup-seconds',
+      'repeat',
+      'arrivals',
+      'seed',
+      'late-ms',
+      'max-in-flight',
+      'p99-bound',
+      'total-work',
+      'quick',
+      'out',
+      'verbose',
+    ],
+    mentions: ['sweep <rate|connections|topology>'],
+  },
+  {
+    name: 'npm run bench:loadgen',
+    file: scriptFile('.', 'bench:loadgen'),
+    options: ['rates', 'seconds', 'connections', 'arrivals', 'seed', 'late-ms', 'max-in-flight', 'url', 'json'],
+  },
+  {
+    name: 'npm run bench:cross-check',
+    file: scriptFile('.', 'bench:cross-check'),
+    options: ['topology', 'mode', 'connections', 'seconds'],
+  },
   {
     name: 'npm run scenario',
     file: scriptFile('.', 'scenario'),
@@ -122,8 +159,8 @@ function run(file: string, args: string[]): Promise<Run> {
 /** Runs every command twice (help, unknown option), a few at a time: each run is mostly tsx starting up. */
 async function runAll(): Promise<Map<string, { help: Run; unknown: Run }>> {
   const jobs = COMMANDS.flatMap((c) => [
-    { c, kind: 'help' as const, args: ['--help'] },
-    { c, kind: 'unknown' as const, args: ['--no-such-option'] },
+    { c, kind: 'help' as const, args: [...(c.args ?? []), '--help'] },
+    { c, kind: 'unknown' as const, args: [...(c.args ?? []), '--no-such-option'] },
   ]);
   const results = new Map<string, { help: Run; unknown: Run }>();
   let next = 0;

@@ -71,6 +71,10 @@ function pointOf(runs: RunRecord[], rule: SustainRule): PointSummary {
     latePercent: late,
     dropped,
     failed,
+    otherCores: (() => {
+      const xs = nonNull(runs.map((r) => r.machine?.otherCores ?? null));
+      return xs.length ? median(xs) : null;
+    })(),
     latencyMs,
     addedLatencyMs: null,
     millicoresPer1000Rps: { ...perKind, total: estimate(totals) },

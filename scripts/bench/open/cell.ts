@@ -9,6 +9,7 @@ import path from 'node:path';
 import { expectedCalls, startTopology, type RunningTopology } from '@chanpay/topology';
 import { generate, type GenerateResult } from '../load/generate';
 import { hdrLog, type LatencyHistogram } from '../load/histogram';
+import { machineCpu, machineLoad } from '../cpu';
 import { chainCost } from '../mode-run';
 import { round } from '../stats';
 import { overridesOf, type OpenMode } from './modes';
@@ -156,6 +157,7 @@ export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord;
       const pids = Object.fromEntries(net.processes.map((p) => [p.name, p.child.pid]));
       const window = new ProbeWindow(pids, probeDir);
       await window.start();
+      const machine0 = machineCpu();
       const startedAt = Date.now();
       const t0 = performance.now();
       const r = await generate({
@@ -170,6 +172,7 @@ export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord;
         onTick: (sent, ms) => spec.onLive?.(`${spec.topology} ${spec.mode} ${point.rate} req/s: ${sent} sent, ${(ms / 1000).toFixed(0)} s`),
       });
       const elapsedS = (performance.now() - t0) / 1000;
+      const machine1 = machineCpu();
       const windows = await window.stop();
       served += r.ok;
       const id = runId(spec.topology, spec.mode, point, spec.repetition);
@@ -215,6 +218,12 @@ export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord;
         serviceTimeMs: percentiles(r.serviceTime),
         sendLagMs: { p99: round(r.sendLag.percentileMs(99)), max: round(r.sendLag.stats().maxMs) },
         components: components(net, windows, r, elapsedS),
+        machine: machineLoad(
+          machine0,
+          machine1,
+          elapsedS,
+          Object.values(windows).reduce((a, w) => a + (w.cpuSeconds ?? 0), r.generator.cpuSeconds),
+        ),
         hdrLog: file,
       };
       for (const h of [r.latency, r.serviceTime, r.sendLag]) h.destroy();

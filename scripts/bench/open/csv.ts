@@ -39,6 +39,7 @@ export function csvFiles(r: OpenBenchResult): Record<string, string> {
       'send_lag_p99_ms',
       'paid_hops_per_request',
       ...kinds.map((k) => `${k}_millicores_per_1000rps`),
+      'other_programs_cores',
       'hdr_log',
     ],
     r.runs.map((x) => [
@@ -65,6 +66,7 @@ export function csvFiles(r: OpenBenchResult): Record<string, string> {
         const cs = x.components.filter((c) => c.kind === k && c.millicoresPer1000Rps !== null);
         return cs.length ? Math.round(cs.reduce((a, c) => a + c.millicoresPer1000Rps!, 0) * 10) / 10 : '';
       }),
+      x.machine?.otherCores ?? '',
       x.hdrLog,
     ]),
   );

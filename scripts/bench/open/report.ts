@@ -1,6 +1,6 @@
 /** report.html of an open-loop result: tables and inline SVG charts made from result.json alone; opens offline. */
 import { groupedBarSvg, lineChartSvg, MODE_COLORS, type LineSeries } from '../charts';
-import { CSS, inline, tableToHtml, type Table } from '../report';
+import { CSS, inline, tableToHtml, tableToMarkdown, type Table } from '../report';
 import { gasPerPaidCall } from './aggregate';
 import { OPEN_MODE_LABELS, type OpenMode } from './modes';
 import { PERCENTILE_KEYS, PERCENTILE_LABELS, type Estimate, type OpenBenchResult, type PointSummary } from './types';
@@ -88,6 +88,7 @@ function latencySection(r: OpenBenchResult, topology: string): Section {
       String(p.failed),
       ...PERCENTILE_KEYS.map((k) => withCi(p.latencyMs[k])),
       p.sustainable ? 'yes' : 'no',
+      p.otherCores === null ? '–' : num(p.otherCores, 2),
     ]),
   );
   const addedRows = paid.flatMap((mode) =>
@@ -96,7 +97,7 @@ function latencySection(r: OpenBenchResult, topology: string): Section {
   return {
     heading: `Latency on ${topology}`,
     text: [
-      `Latency from each request's scheduled send time to its last byte (coordinated omission corrected), ms: the median over ${r.settings.repetitions} run(s) per point${r.settings.repetitions > 1 ? ', with its 95 % confidence interval' : ''}.`,
+      `Latency from each request's scheduled send time to its last byte (coordinated omission corrected), ms: the median over ${r.settings.repetitions} run(s) per point${r.settings.repetitions > 1 ? ', with its 95 % confidence interval' : ''}. "Other programs": the cores the rest of the machine used meanwhile (/proc/stat), the noise every figure of the point carries.`,
     ],
     charts,
     tables: [
@@ -112,6 +113,7 @@ function latencySection(r: OpenBenchResult, topology: string): Section {
             'failed',
             ...PERCENTILE_KEYS.map((k) => PERCENTILE_LABELS[k]),
             'sustainable',
+            'other programs (cores)',
           ],
           rows,
         },
@@ -226,6 +228,22 @@ function perHopSection(r: OpenBenchResult): Section | null {
           { xTitle: family === 'chain' ? 'paid hops in a line (chain:D)' : 'upstreams called in parallel (fanout:F,1)' },
         ),
       );
+    charts.push(
+      lineChartSvg(
+        `CPU per paid hop vs ${family === 'chain' ? 'depth' : 'fan-out'}`,
+        'ms of CPU per hop',
+        sizes.map(String),
+        modes.map((mode) => ({
+          name: mode,
+          color: MODE_COLORS[mode] ?? '#999',
+          points: sizes.map((s) => {
+            const v = rows.find((h) => h.size === s && h.mode === mode)?.cpuMsPerHop;
+            return v === null || v === undefined ? null : { value: v };
+          }),
+        })),
+        { xTitle: family === 'chain' ? 'paid hops in a line (chain:D)' : 'upstreams called in parallel (fanout:F,1)' },
+      ),
+    );
   }
   return {
     heading: 'Added latency and CPU per paid hop',
@@ -278,13 +296,33 @@ function heading(r: OpenBenchResult): string[] {
   ];
 }
 
-export function openReportHtml(r: OpenBenchResult): string {
-  const sections: Section[] = [
+function sectionsOf(r: OpenBenchResult): Section[] {
+  return [
     ...r.settings.topologies.flatMap((t) => [latencySection(r, t), cpuSection(r, t)]),
     sustainableSection(r),
     ...[perHopSection(r)].filter((s): s is Section => s !== null),
     notesSection(r),
   ];
+}
+
+/** results.md: the report's tables without the charts (what docs/benchmarks.md quotes). */
+export function openReportMarkdown(r: OpenBenchResult): string {
+  const out = ['# chanpay open-loop benchmark', '', ...heading(r).flatMap((l) => [l, ''])];
+  for (const s of sectionsOf(r)) {
+    out.push(`## ${s.heading}`, '');
+    const bullets = s.text.filter((t) => t.startsWith('- '));
+    for (const t of s.text.filter((x) => !x.startsWith('- '))) out.push(t, '');
+    if (bullets.length) out.push(...bullets, '');
+    for (const { caption, table } of s.tables) {
+      if (caption) out.push(`**${caption}**`, '');
+      out.push(tableToMarkdown(table), '');
+    }
+  }
+  return out.join('\n');
+}
+
+export function openReportHtml(r: OpenBenchResult): string {
+  const sections = sectionsOf(r);
   const body = [`<h1>chanpay open-loop benchmark</h1>`, ...heading(r).map((l) => `<p class="meta">${inline(l)}</p>`)];
   for (const s of sections) {
     body.push(`<section><h2>${inline(s.heading)}</h2>`);

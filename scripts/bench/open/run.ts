@@ -13,7 +13,7 @@ import { maxSustainable, perHop, summarizePoints, DEFAULT_LATE_PERCENT } from '.
 import { liveNetworks, runCell } from './cell';
 import { csvFiles } from './csv';
 import { makeOpenPlan, type OpenPlan } from './plan';
-import { openReportHtml } from './report';
+import { openReportHtml, openReportMarkdown } from './report';
 import type { NetworkRecord, OpenBenchResult, RunRecord } from './types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -138,9 +138,10 @@ async function main(): Promise<void> {
     perHop: plan.kind === 'sweep-topology' ? perHop(points, runs) : [],
     notes: notes(plan),
   };
-  const written = [path.join(plan.outDir, 'result.json'), path.join(plan.outDir, 'report.html')];
+  const written = ['result.json', 'report.html', 'results.md'].map((f) => path.join(plan.outDir, f));
   writeFileSync(written[0]!, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(written[1]!, openReportHtml(result));
+  writeFileSync(written[2]!, openReportMarkdown(result));
   for (const [name, text] of Object.entries(csvFiles(result))) {
     writeFileSync(path.join(plan.outDir, name), text);
     written.push(path.join(plan.outDir, name));

@@ -62,6 +62,11 @@ export interface RunRecord {
   serviceTimeMs: Percentiles;
   sendLagMs: { p99: number; max: number };
   components: ComponentFigures[];
+  /**
+   * The whole machine over the window, in cores (/proc/stat): busy, busy with programs other than this benchmark
+   * and its network (what competed for the same cores), stolen by the host; null off Linux.
+   */
+  machine: { busyCores: number; otherCores: number; stealCores: number } | null;
   /** Relative to the results folder. */
   hdrLog: string;
 }
@@ -96,6 +101,8 @@ export interface PointSummary {
   latePercent: Estimate;
   dropped: number;
   failed: number;
+  /** Cores other programs used during the runs (median), null when unknown. */
+  otherCores: number | null;
   latencyMs: Record<keyof Percentiles, Estimate>;
   /** mode − baseline (`off`, same topology and load point), per percentile; null for the baseline itself or without one. */
   addedLatencyMs: Record<keyof Percentiles, Estimate> | null;
