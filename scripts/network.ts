@@ -6,41 +6,42 @@
  */
 import path from 'node:path';
 import type { EmbeddedChain } from '@chanpay/devkit';
-import { startTopology, thesisTopology, type NetworkProcess, type RunningTopology, type TopologyOverrides } from '@chanpay/topology';
+import {
+  startTopology,
+  thesisTopology,
+  type NetworkProcess,
+  type RunningTopology,
+  type StartTopologyOptions,
+  type TopologyOverrides,
+} from '@chanpay/topology';
 
 export { spawnTs, waitHealthy, stopChild, type NetworkProcess } from '@chanpay/topology';
 
 export type NetworkMode = 'local' | 'remote' | 'off';
 
-export interface NetworkOptions {
+/** The builder's options that the thesis network passes through as they are. */
+type PassedThrough =
+  | 'freePorts'
+  | 'init'
+  | 'verbose'
+  | 'env'
+  | 'claimIntervalSeconds'
+  | 'chainProcess'
+  | 'startChain'
+  | 'logLevel'
+  | 'onOutput'
+  | 'adminToken';
+
+export interface NetworkOptions extends Pick<StartTopologyOptions, PassedThrough> {
   mode: NetworkMode;
   /** Fixed ports; 0 (or `freePorts`) picks free ones. */
   ports?: Partial<Record<PortName, number>>;
-  freePorts?: boolean;
-  /** Where databases and logs go; wiped at start. */
+  /** Where databases and logs go; wiped at start. Default data/network. */
   dataDir?: string;
   /** Consumer's challenge period in seconds. */
   challengePeriod?: number;
   /** Local-mode provider acknowledges only stored vouchers. */
   sync?: boolean;
-  /** Open both channels (GET /init) before returning. */
-  init?: boolean;
-  /** Forward child output to this process (prefixed). */
-  verbose?: boolean;
-  /** Extra environment for every child; PREPAY_CALLS and DEPOSIT_WEI set the public service's edges. */
-  env?: Record<string, string>;
-  /** Payment servers' claim interval in seconds (0 = only on close or request). */
-  claimIntervalSeconds?: number;
-  /** Run the chain as a child process of its own (listed in `processes` as `chain`). Default false. */
-  chainProcess?: boolean;
-  /** Use this chain instead of starting one: called with the keys to fund; `stop()` stops it too. */
-  startChain?: (privateKeys: string[]) => Promise<EmbeddedChain>;
-  /** Log level of every child; default LOG_LEVEL / PS_LOG_LEVEL, else warn. */
-  logLevel?: string;
-  /** Called with everything any child writes, across restarts. */
-  onOutput?: (name: string, text: string) => void;
-  /** The services' admin token (ADMIN_TOKEN) for /redeem, /init and /terminate. Default: none (open routes). */
-  adminToken?: string;
 }
 
 export type PortName = 'chain' | 'paymentServer1' | 'paymentServer2' | 'persistence' | 'randomNumber' | 'public';

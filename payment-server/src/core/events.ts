@@ -1,15 +1,8 @@
 import { EventEmitter } from 'node:events';
+import type { WebhookEventType } from '@chanpay/protocol';
 
-export const EVENT_TYPES = [
-  'channel.opened',
-  'channel.topped_up',
-  'channel.claimed',
-  'channel.closing',
-  'channel.settled',
-  'voucher.accepted',
-] as const;
-
-export type EventType = (typeof EVENT_TYPES)[number];
+/** The event types, as the webhook API names them (one list, in the protocol). */
+export type EventType = WebhookEventType;
 
 export interface ChannelEvent {
   type: EventType;
