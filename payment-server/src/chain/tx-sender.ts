@@ -1,3 +1,4 @@
+import { currentFees, type Fees } from './fees';
 import { Transaction, type Wallet } from 'ethers';
 import { ChanpayError, type ErrorCode } from '@chanpay/protocol';
 import { type Rpc, RpcError, RpcUnavailableError, hexNum, revertData, type RpcReceipt } from './rpc';
@@ -71,7 +72,7 @@ export function chainError(kind: string, e: unknown): Error {
  */
 export class TxSender {
   private readonly queues = new Map<string, Promise<unknown>>();
-  private gasPrice: { value: bigint; at: number } | undefined;
+  private fees: { value: Fees; at: number } | undefined;
 
   constructor(
     private readonly rpc: Rpc,
@@ -131,33 +132,30 @@ export class TxSender {
         // (a crash, a reorg) never leaves this account stuck behind a nonce it will not mine.
         const nonce = Number(await this.rpc.call<string>('eth_getTransactionCount', [from, 'pending']));
         const tx = Transaction.from({
-          type: 0,
+          ...(await this.currentFees(attempt > 0)),
           chainId: this.chainId,
           nonce,
           to: req.to ?? null,
           data: req.data,
           value: req.value ?? 0n,
           gasLimit: req.gasLimit,
-          gasPrice: await this.currentGasPrice(),
         });
         tx.signature = req.wallet.signingKey.sign(tx.unsignedHash);
         return await this.rpc.call<string>('eth_sendRawTransaction', [tx.serialized]);
       } catch (e) {
-        const nonceProblem = e instanceof RpcError && /nonce|already known|replacement/i.test(e.message);
-        if (nonceProblem && attempt < 3) continue;
+        // A nonce taken meanwhile, or a base fee that rose past what was offered: ask again (fees anew too).
+        const retryable = e instanceof RpcError && /nonce|already known|replacement|underpriced|fee/i.test(e.message);
+        if (retryable && attempt < 3) continue;
         throw chainError(req.kind, e);
       }
     }
   }
 
-  private async currentGasPrice(): Promise<bigint> {
+  /** The fees of the next transaction, asked of the node at most every 5 s (or now, on a retry). */
+  private async currentFees(fresh: boolean): Promise<Fees> {
     const now = Date.now();
-    if (!this.gasPrice || now - this.gasPrice.at > 5_000) {
-      const value = BigInt(await this.rpc.call<string>('eth_gasPrice'));
-      // Pay a little above the node's suggestion so that a rising base fee does not strand the transaction.
-      this.gasPrice = { value: value + value / 4n, at: now };
-    }
-    return this.gasPrice.value;
+    if (fresh || !this.fees || now - this.fees.at > 5_000) this.fees = { value: await currentFees(this.rpc), at: now };
+    return this.fees.value;
   }
 
   async waitForReceipt(hash: string, kind: string): Promise<RpcReceipt> {
