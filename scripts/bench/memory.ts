@@ -5,8 +5,10 @@
  * provider service N channels' prepaid ticket blocks. Each channel gets two calls: a voucher that prepays a
  * block, then a ticket of that block (which the provider must still hold to serve it). Prints the resident
  * memory of every process before and after (Linux /proc: VmRSS, and VmHWM for the peak) against the 200 MB
- * target of issue 17, and writes memory.json.
+ * target of issue 17, and the heap each keeps after a full collection (scripts/bench/heap-probe.cjs), which
+ * tells memory in use from heap the process has not given back; writes memory.json.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,24 +29,38 @@ const COMMAND = {
     prepay: { type: 'string', value: '<calls>', default: '100', description: 'calls each voucher prepays (a ticket block per channel)' },
     concurrency: { type: 'string', value: '<c>', default: '16', description: 'channels opened at once' },
     out: { type: 'string', value: '<dir>', description: 'where memory.json goes (default bench-results/memory-<timestamp>)' },
+    'no-heap': {
+      type: 'boolean',
+      description: 'RSS only: skip the heap each process keeps after a full collection (read through its inspector on 127.0.0.1:9229)',
+    },
   },
 } satisfies CommandSpec<OptionSpecs>;
 
 interface Memory {
   rssMb: number;
   peakMb: number;
+  /** Heap still used after a full garbage collection (heap-probe.cjs), or null when the probe failed. */
+  heapMb: number | null;
 }
 
-/** VmRSS and VmHWM of a Linux process, in MB. */
-function memoryOf(pid: number): Memory {
+/** The heap a process keeps after a full collection, through its inspector (one process at a time: one port). */
+function heapAfterGc(pid: number): number | null {
+  const probe = spawnSync(process.execPath, [path.join(__dirname, 'heap-probe.cjs'), String(pid)], { encoding: 'utf8', timeout: 30_000 });
+  if (probe.status !== 0) return null;
+  return (JSON.parse(probe.stdout) as { usedBytes: number }).usedBytes / 1024 / 1024;
+}
+
+/** VmRSS and VmHWM of a Linux process, and its heap after a collection, in MB. */
+function memoryOf(pid: number, heap: boolean): Memory {
+  const heapMb = heap ? heapAfterGc(pid) : null;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024, heapMb };
 }
 
-function memories(net: RunningTopology): Record<string, Memory> {
+function memories(net: RunningTopology, heap: boolean): Record<string, Memory> {
   const out: Record<string, Memory> = {};
-  for (const p of net.processes) if (p.child.pid && p.child.exitCode === null) out[p.name] = memoryOf(p.child.pid);
+  for (const p of net.processes) if (p.child.pid && p.child.exitCode === null) out[p.name] = memoryOf(p.child.pid, heap);
   return out;
 }
 
@@ -101,7 +117,7 @@ async function main(): Promise<void> {
     const team = net.topology.services.find((s) => s.name === 's0')!.team;
     const paymentServer = net.urls.paymentServers[net.topology.teams.find((t) => t.name === team)!.paymentServer.name]!;
     const providerUrl = `${net.urls.services.s1}/work`;
-    const before = memories(net);
+    const before = memories(net, !values['no-heap']);
     const balanceBefore = await balanceOf(net.urls.chain!, payer.address);
     const t0 = Date.now();
     let lastShown = 0;
@@ -144,28 +160,36 @@ async function main(): Promise<void> {
     const spentWei = balanceBefore - (await balanceOf(net.urls.chain!, payer.address));
     console.log(`  the payer spent ${(Number(spentWei) / 1e18).toFixed(4)} ETH on ${channels} channels (deposits and gas)`);
     if (!served.every(Boolean)) throw new Error('a consumer did not end with exactly one channel');
-    const after = memories(net);
+    const after = memories(net, !values['no-heap']);
     const rows = Object.keys(after).map((name) => {
       const a = after[name]!;
       const b = before[name];
-      const perChannelBytes = b ? Math.round(((a.rssMb - b.rssMb) * 1024 * 1024) / channels) : null;
+      const perChannel = (after: number | null | undefined, before: number | null | undefined) =>
+        after != null && before != null ? Math.round(((after - before) * 1024 * 1024) / channels) : null;
       return {
         process: name,
         rssBeforeMb: b?.rssMb ?? null,
         rssAfterMb: a.rssMb,
         peakMb: a.peakMb,
-        perChannelBytes,
+        heapBeforeMb: b?.heapMb ?? null,
+        heapAfterMb: a.heapMb,
+        rssBytesPerChannel: perChannel(a.rssMb, b?.rssMb),
+        heapBytesPerChannel: perChannel(a.heapMb, b?.heapMb),
         underTarget: a.peakMb < TARGET_MB,
       };
     });
     console.log(`\n${channels} channels opened and used in ${openedSeconds.toFixed(0)} s; resident memory per process (MB):`);
     console.log(
-      `  ${'process'.padEnd(18)} ${'before'.padStart(8)} ${'after'.padStart(8)} ${'peak'.padStart(8)} ${'B/channel'.padStart(10)}  < ${TARGET_MB} MB`,
+      `  ${'process'.padEnd(18)} ${'RSS'.padStart(8)} ${'RSS'.padStart(8)} ${'peak'.padStart(8)} ${'heap'.padStart(8)} ${'heap'.padStart(8)} ${'B/channel'.padStart(10)} ${'B/channel'.padStart(10)}  peak`,
+    );
+    console.log(
+      `  ${''.padEnd(18)} ${'before'.padStart(8)} ${'after'.padStart(8)} ${''.padStart(8)} ${'before'.padStart(8)} ${'after'.padStart(8)} ${'RSS'.padStart(10)} ${'heap'.padStart(10)}  < ${TARGET_MB} MB`,
     );
     for (const r of rows) {
       const f = (v: number | null) => (v === null ? '-' : v.toFixed(1)).padStart(8);
+      const n = (v: number | null) => String(v ?? '-').padStart(10);
       console.log(
-        `  ${r.process.padEnd(18)} ${f(r.rssBeforeMb)} ${f(r.rssAfterMb)} ${f(r.peakMb)} ${String(r.perChannelBytes ?? '-').padStart(10)}  ${r.underTarget ? 'yes' : 'NO'}`,
+        `  ${r.process.padEnd(18)} ${f(r.rssBeforeMb)} ${f(r.rssAfterMb)} ${f(r.peakMb)} ${f(r.heapBeforeMb)} ${f(r.heapAfterMb)} ${n(r.rssBytesPerChannel)} ${n(r.heapBytesPerChannel)}  ${r.underTarget ? 'yes' : 'NO'}`,
       );
     }
     mkdirSync(out, { recursive: true });
