@@ -156,6 +156,20 @@ interface Replica {
     }
   });
 
+  test('many channels at once, each voucher sent to every replica at the same moment: each accepted exactly once', async () => {
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => open(replicas[i % REPLICAS]!, 100n * GWEI)));
+    for (let round = 1n; round <= 3n; round++) {
+      const sends = ids.flatMap((id) => {
+        const header = encodeVoucher(signer.sign(id, round * GWEI));
+        return Array.from({ length: 3 * REPLICAS }, (_, i) => verify(replicas[i % REPLICAS]!, header, GWEI));
+      });
+      const results = await Promise.all(sends);
+      expect(results.filter((r) => r.status === 200)).toHaveLength(ids.length);
+      expect(results.filter((r) => r.status !== 200).every((r) => r.body.error.code === 'AMOUNT_TOO_LOW')).toBe(true);
+    }
+    for (const id of ids) expect((await replicas[0]!.http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.calls).toBe(3);
+  });
+
   test('the same voucher under one idempotency key, 200 times across the replicas: one acceptance, the rest replays', async () => {
     const id = await open(replicas[1]!);
     const header = encodeVoucher(signer.sign(id, GWEI));
