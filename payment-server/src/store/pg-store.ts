@@ -22,7 +22,8 @@ export async function openPostgresStore(url: string, windowSeconds: number, log:
     await pool.end().catch(() => undefined);
     throw new Error(`PostgreSQL at ${redacted(url)}: ${(e as Error).message}`);
   }
-  const coordination = new PgCoordination(pool, url, log);
+  const lockPool = createPool(url, log, 8);
+  const coordination = new PgCoordination(lockPool, url, log);
   return {
     kind: 'postgres',
     where: redacted(url),
@@ -32,6 +33,7 @@ export async function openPostgresStore(url: string, windowSeconds: number, log:
     coordination,
     close: async () => {
       await coordination.close();
+      await lockPool.end();
       await pool.end();
     },
   };
