@@ -52,6 +52,8 @@ export const ConfigSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
+    /** PostgreSQL: voucher records of concurrent calls committed together (`on`), or one transaction each. */
+    dbBatch: z.enum(['on', 'off']).default('on'),
     /** `normal` survives a killed process; `full` also survives power loss (an fsync per commit). */
     dbSync: z.enum(['normal', 'full']).default('normal'),
     accounts: z.array(AccountSchema).min(1),

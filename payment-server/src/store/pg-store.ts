@@ -14,7 +14,7 @@ function redacted(url: string): string {
 }
 
 /** The shared store: a PostgreSQL database that several payment server processes of one team may use at once. */
-export async function openPostgresStore(url: string, windowSeconds: number, log: Logger): Promise<Store> {
+export async function openPostgresStore(url: string, windowSeconds: number, log: Logger, batch = true): Promise<Store> {
   const pool = createPool(url, log);
   try {
     await migratePostgres(pool);
@@ -27,7 +27,7 @@ export async function openPostgresStore(url: string, windowSeconds: number, log:
   return {
     kind: 'postgres',
     where: redacted(url),
-    channels: new PgChannelStore(pool, windowSeconds),
+    channels: new PgChannelStore(pool, windowSeconds, batch),
     meta: new PgMetaStore(pool),
     webhooks: new PgWebhookStore(pool),
     coordination,
