@@ -31,7 +31,7 @@ export class PgChannelStore implements ChannelStore {
     private readonly pool: Pool,
     private readonly windowSeconds: number,
     /** Group-commit the locked sections of concurrent channels (`VoucherBatcher`) instead of one transaction each. */
-    batch = true,
+    batch = false,
   ) {
     this.batcher = batch ? new VoucherBatcher(pool, windowSeconds) : undefined;
   }

@@ -14,7 +14,7 @@ function redacted(url: string): string {
 }
 
 /** The shared store: a PostgreSQL database that several payment server processes of one team may use at once. */
-export async function openPostgresStore(url: string, windowSeconds: number, log: Logger, batch = true): Promise<Store> {
+export async function openPostgresStore(url: string, windowSeconds: number, log: Logger, batch = false): Promise<Store> {
   const pool = createPool(url, log);
   try {
     await migratePostgres(pool);
