@@ -29,7 +29,10 @@ const project = (name, testMatch) => ({
 });
 
 /** PostgreSQL's server programs are here (Debian's package, or .ci/setup-postgres.sh): the store's second lane runs. */
-const hasPostgres = fs.existsSync('/usr/lib/postgresql') || Boolean(process.env.CHANPAY_PG_BIN);
+const pgRoot = '/usr/lib/postgresql';
+const hasPostgres =
+  Boolean(process.env.CHANPAY_PG_BIN) ||
+  (fs.existsSync(pgRoot) && fs.readdirSync(pgRoot).some((major) => fs.existsSync(path.join(pgRoot, major, 'bin', 'initdb'))));
 
 const workspace = (name, dir) => project(name, [path.join(__dirname, dir, 'test/**/*.test.ts'), ...UNIT_TESTS.map((glob) => `!${glob}`)]);
 

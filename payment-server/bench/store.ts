@@ -1,7 +1,8 @@
 /**
  * What the store costs a paid call: `npm run bench:store`. Verifies vouchers through payment server processes
  * (real processes, on anvil) with the store on SQLite (one process), on PostgreSQL with one process, and on
- * PostgreSQL with several replicas behind a round-robin client, and prints calls per second and latency
+ * PostgreSQL with several replicas behind a round-robin client (each PostgreSQL setup with the group commit of
+ * voucher records and without, PS_DB_BATCH=off), and prints calls per second and latency
  * percentiles of POST /vouchers/verify for each. Every voucher is recorded durably before its answer.
  */
 import path from 'node:path';
@@ -160,7 +161,17 @@ async function main(): Promise<void> {
         processes: 1,
       },
       { name: 'PostgreSQL, 1 process', store: { PS_DB_URL: await postgres.createDatabase('bench_one') }, processes: 1 },
+      {
+        name: 'PostgreSQL, 1 process, no batching',
+        store: { PS_DB_URL: await postgres.createDatabase('bench_one_single'), PS_DB_BATCH: 'off' },
+        processes: 1,
+      },
       { name: `PostgreSQL, ${replicas} replicas`, store: { PS_DB_URL: await postgres.createDatabase('bench_many') }, processes: replicas },
+      {
+        name: `PostgreSQL, ${replicas} replicas, no batching`,
+        store: { PS_DB_URL: await postgres.createDatabase('bench_many_single'), PS_DB_BATCH: 'off' },
+        processes: replicas,
+      },
     ];
     const results = [];
     for (const setup of setups) {

@@ -39,6 +39,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     help: 'postgres:// URL: keep the state in PostgreSQL (several replicas may share it) instead of PS_DB_PATH',
     secret: true,
   },
+  {
+    name: 'PS_DB_BATCH',
+    path: ['dbBatch'],
+    kind: 'text',
+    help: 'on PostgreSQL: on commits the vouchers of concurrent calls together, off (default) one transaction each',
+  },
   { name: 'PS_DB_SYNC', path: ['dbSync'], kind: 'text', help: 'normal survives a killed process, full also a power loss' },
   { name: 'PS_LOG_LEVEL', path: ['logLevel'], kind: 'text', help: 'fatal, error, warn, info, debug, trace or silent' },
   {

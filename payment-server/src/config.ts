@@ -52,6 +52,11 @@ export const ConfigSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
+    /**
+     * PostgreSQL: voucher records of concurrent calls committed together (`on`), or one transaction each (`off`,
+     * the default: on the measured machine, CPU-bound, batching raised p99; docs/scaling.md).
+     */
+    dbBatch: z.enum(['on', 'off']).default('off'),
     /** `normal` survives a killed process; `full` also survives power loss (an fsync per commit). */
     dbSync: z.enum(['normal', 'full']).default('normal'),
     accounts: z.array(AccountSchema).min(1),

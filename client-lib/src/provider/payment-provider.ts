@@ -248,6 +248,9 @@ export class PaymentProvider {
         this.log.error({ code: e.code, err: e.message }, 'the payment server refused this provider (check its token and account)');
         throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'the provider cannot use its payment server');
       }
+      // Its database is down: to the consumer that is a payment server that cannot answer (it retries the same voucher).
+      if (e.code === 'STORE_UNAVAILABLE')
+        throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'the payment server cannot reach its database');
       throw e;
     }
     if (prepay) this.tickets.open(accepted.channelId, accepted.amount, req.price, prepay.calls, prepay.anchor);

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../logger';
 import type { Coordination } from './coordination';
+import { KeyedMutex } from './keyed-mutex';
 import { clientConfig, inTransaction, lockInTransaction, type Pool } from './pg-db';
 
 const LEADER_LOCK = 'chanpay:leader';
@@ -11,6 +12,10 @@ const LEADER_LOCK = 'chanpay:leader';
  * `chanpay:leader`: when that process dies, PostgreSQL ends its session and the lock is free; the others try
  * to take it every `retryMs`, so one of them leads again within about that time. A leader checks its
  * connection at each ask, and stops leading the moment the connection fails.
+ *
+ * A lock is held on a connection of its own small pool (`lockPool`), so that sections waiting for locks never
+ * take the connections that requests need; claims (the only sections that nest another, a send) run one at a
+ * time per process, so the pool cannot be filled by sections that each wait for a second connection.
  */
 export class PgCoordination implements Coordination {
   private conn: pg.Client | undefined;
@@ -18,20 +23,24 @@ export class PgCoordination implements Coordination {
   private lastTry = 0;
   private asking: Promise<boolean> | undefined;
   private closed = false;
+  private readonly sections = new KeyedMutex();
 
   constructor(
-    private readonly pool: Pool,
+    private readonly lockPool: Pool,
     private readonly url: string,
     private readonly log: Logger,
     private readonly retryMs = 1000,
   ) {}
 
   exclusive<T>(keys: readonly string[], job: () => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, async (c) => {
-      // Always in the same order, so that two processes locking overlapping sets cannot deadlock.
-      for (const key of [...new Set(keys)].sort()) await lockInTransaction(c, key);
-      return job();
-    });
+    const section = keys.length > 0 && keys.every((k) => k.startsWith('claim:')) ? 'claims' : [...keys].sort().join(' ');
+    return this.sections.run(section, () =>
+      inTransaction(this.lockPool, async (c) => {
+        // Always in the same order, so that two processes locking overlapping sets cannot deadlock.
+        for (const key of [...new Set(keys)].sort()) await lockInTransaction(c, key);
+        return job();
+      }),
+    );
   }
 
   lead(): Promise<boolean> {

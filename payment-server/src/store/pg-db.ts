@@ -18,8 +18,8 @@ export function clientConfig(url: string): pg.ClientConfig {
 }
 
 /** A pool on the database; an idle connection that breaks (the server restarted) is logged and replaced. */
-export function createPool(url: string, log: Logger): Pool {
-  const pool = new pg.Pool({ ...clientConfig(url), max: 20, connectionTimeoutMillis: 10_000 });
+export function createPool(url: string, log: Logger, max = 20): Pool {
+  const pool = new pg.Pool({ ...clientConfig(url), max, connectionTimeoutMillis: 10_000 });
   pool.on('error', (e) => log.warn({ err: e.message }, 'a PostgreSQL connection broke; it will be replaced'));
   return pool;
 }

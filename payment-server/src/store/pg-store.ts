@@ -15,7 +15,7 @@ function redacted(url: string): string {
 }
 
 /** The shared store: a PostgreSQL database that several payment server processes of one team may use at once. */
-export async function openPostgresStore(url: string, windowSeconds: number, log: Logger): Promise<Store> {
+export async function openPostgresStore(url: string, windowSeconds: number, log: Logger, batch = false): Promise<Store> {
   const pool = createPool(url, log);
   try {
     await migratePostgres(pool);
@@ -23,17 +23,19 @@ export async function openPostgresStore(url: string, windowSeconds: number, log:
     await pool.end().catch(() => undefined);
     throw new Error(`PostgreSQL at ${redacted(url)}: ${(e as Error).message}`);
   }
-  const coordination = new PgCoordination(pool, url, log);
+  const lockPool = createPool(url, log, 8);
+  const coordination = new PgCoordination(lockPool, url, log);
   return {
     kind: 'postgres',
     where: redacted(url),
-    channels: new PgChannelStore(pool, windowSeconds),
+    channels: new PgChannelStore(pool, windowSeconds, batch),
     meta: new PgMetaStore(pool),
     webhooks: new PgWebhookStore(pool),
     origins: new PgOriginRecords(pool, windowSeconds),
     coordination,
     close: async () => {
       await coordination.close();
+      await lockPool.end();
       await pool.end();
     },
   };

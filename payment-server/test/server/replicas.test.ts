@@ -28,11 +28,11 @@ interface Replica {
   let signer: VoucherSigner;
   let env: Record<string, string>;
 
-  const spawnReplica = async (): Promise<Replica> => {
+  const spawnReplica = async (extra: Record<string, string> = {}): Promise<Replica> => {
     const port = await freePort();
     let output = '';
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      env: { ...process.env, ...env, PS_PORT: String(port) },
+      env: { ...process.env, ...env, ...extra, PS_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -78,7 +78,10 @@ interface Replica {
     };
     // The first deploys the contract; the others find it in the database.
     replicas = [await spawnReplica()];
-    replicas.push(...(await Promise.all(Array.from({ length: REPLICAS - 1 }, () => spawnReplica()))));
+    // One replica group-commits its voucher records (PS_DB_BATCH=on): both ways of writing share the row locks.
+    replicas.push(
+      ...(await Promise.all(Array.from({ length: REPLICAS - 1 }, (_, i) => spawnReplica(i === 0 ? { PS_DB_BATCH: 'on' } : {})))),
+    );
     const status = (await replicas[0]!.http.call('GET', '/status', null)).body;
     for (const r of replicas) expect((await r.http.call('GET', '/status', null)).body.contract).toBe(status.contract);
     signer = new VoucherSigner(
@@ -154,6 +157,20 @@ interface Replica {
         latestVoucher: { amount: GWEI.toString() },
       });
     }
+  });
+
+  test('many channels at once, each voucher sent to every replica at the same moment: each accepted exactly once', async () => {
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => open(replicas[i % REPLICAS]!, 100n * GWEI)));
+    for (let round = 1n; round <= 3n; round++) {
+      const sends = ids.flatMap((id) => {
+        const header = encodeVoucher(signer.sign(id, round * GWEI));
+        return Array.from({ length: 3 * REPLICAS }, (_, i) => verify(replicas[i % REPLICAS]!, header, GWEI));
+      });
+      const results = await Promise.all(sends);
+      expect(results.filter((r) => r.status === 200)).toHaveLength(ids.length);
+      expect(results.filter((r) => r.status !== 200).every((r) => r.body.error.code === 'AMOUNT_TOO_LOW')).toBe(true);
+    }
+    for (const id of ids) expect((await replicas[0]!.http.call('GET', `/channels/${id}`, PROVIDER_TOKEN)).body.channel.calls).toBe(3);
   });
 
   test('the same voucher under one idempotency key, 200 times across the replicas: one acceptance, the rest replays', async () => {

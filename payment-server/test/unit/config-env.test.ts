@@ -13,6 +13,7 @@ const SAMPLES: Record<string, [text: string, parsed: unknown]> = {
   PS_FROM_BLOCK: ['7', 7],
   PS_DB_PATH: ['elsewhere.db', 'elsewhere.db'],
   PS_DB_URL: ['postgres://ps@127.0.0.1:5432/chanpay', 'postgres://ps@127.0.0.1:5432/chanpay'],
+  PS_DB_BATCH: ['on', 'on'],
   PS_DB_SYNC: ['full', 'full'],
   PS_LOG_LEVEL: ['warn', 'warn'],
   PS_STATS_WINDOW_SECONDS: ['30', 30],
