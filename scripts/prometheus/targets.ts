@@ -71,7 +71,7 @@ function targetsOf(
 }
 
 /**
- * Writes prometheus.yml into `dir`: one scrape job per kind (`chanpay-services`, `chanpay-payment-servers`), each
+ * Writes prometheus.yml into `dir`: one scrape job for the services (`chanpay-services`) and one per payment server (`chanpay-payment-servers/<name>`), each
  * target labelled `part=<name>`; each payment server's token in a file of its own (mode 600), never in the YAML.
  */
 export function writePrometheusConfig(dir: string, targets: readonly ScrapeTarget[], scrapeIntervalSeconds: number): string {
@@ -92,7 +92,7 @@ export function writePrometheusConfig(dir: string, targets: readonly ScrapeTarge
     writeFileSync(tokenFile, p.token ?? '', { mode: 0o600 });
     chmodSync(tokenFile, 0o600);
     lines.push(
-      `  - job_name: 'chanpay-payment-server-${p.name}'`,
+      `  - job_name: 'chanpay-payment-servers/${p.name}'`,
       '    metrics_path: /metrics',
       '    authorization:',
       '      type: Bearer',

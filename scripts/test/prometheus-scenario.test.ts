@@ -1,13 +1,14 @@
 /**
  * The Prometheus scenario on a real network (`chain:2` in this process, local mode): prometheus (Debian's
  * package) scrapes every service and payment server; through its HTTP API every target is up and, after N paid
- * calls, the paid-calls series of each provider counts N. Skipped when prometheus is not installed.
+ * calls, the paid-calls series of each provider counts N, and every query of the Grafana dashboard
+ * (docs/grafana/chanpay-dashboard.json) is valid, the main ones with data. Skipped when prometheus is not installed.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '@chanpay/devkit';
-import { startTopology, type RunningTopology } from '@chanpay/topology';
+import { REPO_ROOT, startTopology, type RunningTopology } from '@chanpay/topology';
 import { prometheusForNetwork, type PrometheusScenario } from '../prometheus/scenario-prometheus';
 import { prometheusUnavailableReason, queryPrometheus, targetHealth } from '../prometheus/server';
 
@@ -71,8 +72,40 @@ suite(`prometheus scenario${unavailable ? ` (skipped: ${unavailable})` : ''}`, (
       return by.s1 === N && by.s2 === N ? by : null;
     });
     expect(counts).toEqual({ s1: N, s2: N });
-    const up = await queryPrometheus(scenario.prometheus.url, 'up{job=~"chanpay-payment-server-.*"}');
+    const up = await queryPrometheus(scenario.prometheus.url, 'up{job=~"chanpay-payment-servers/.*"}');
     expect(up.length).toBe(net.topology.teams.length);
     expect(up.every((x) => x.value === 1)).toBe(true);
+  });
+
+  test('every query of the Grafana dashboard runs; those of paid calls, latency, origins and 402s have data', async () => {
+    // More calls now that Prometheus has seen every series: rate() over them is then above 0.
+    for (let i = 0; i < N; i++) {
+      const res = await fetch(`${net.urls.services.s0}/work`, { headers: { 'x-request-id': `q${i}` } });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    const unpaid = await fetch(`${net.urls.services.s2}/work`);
+    expect(unpaid.status).toBe(402);
+    await unpaid.arrayBuffer();
+    const dashboard = JSON.parse(readFileSync(path.join(REPO_ROOT, 'docs/grafana/chanpay-dashboard.json'), 'utf8')) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const withData = [
+      'Paid calls/s per edge',
+      'Added latency per hop: payment step p50 / p99',
+      'Amounts per origin (wei/s)',
+      '402 and refusals/s',
+    ];
+    expect(dashboard.panels.map((p) => p.title)).toEqual(expect.arrayContaining(withData));
+    const run = (expr: string) => queryPrometheus(scenario.prometheus.url, expr.replaceAll('$__rate_interval', '1m'));
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) await run(expr);
+      if (!withData.includes(panel.title)) continue;
+      // rate() needs two scrapes after the calls: wait for them. One of the panel's queries has data.
+      await eventually(panel.title, async () => {
+        const results = (await Promise.all(panel.targets.map((t) => run(t.expr)))).flat();
+        return results.some((x) => Number.isFinite(x.value) && x.value > 0) ? results : null;
+      });
+    }
   });
 });
