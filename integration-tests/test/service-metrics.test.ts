@@ -3,7 +3,8 @@
  * after N paid calls the exposition text of every service counts them by route and status, s1 and s2 count N
  * paid vouchers, their amounts and their origin (s0), s0 and s1 count N calls to their upstream; an unpaid call
  * is a 402, a forged voucher a refusal with its code; the buckets start below a millisecond; no key or token
- * shows. The payment server's /metrics has the same buckets.
+ * shows. The payment server's /metrics has the same buckets. With prepaid tickets (`chain:1`, prepay 3) the
+ * calls paid by ticket count under scheme="ticket".
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,4 +106,36 @@ test('no key or token shows in any /metrics; the payment server has the same buc
   const { samples } = await scrape(net.urls.paymentServers[team.paymentServer.name]!, { authorization: `Bearer ${s1.token}` });
   const les = samples.filter((s) => s.name === 'chanpay_http_request_duration_seconds_bucket').map((s) => s.labels.le);
   expect(les).toEqual(expect.arrayContaining(['0.00005', '5']));
+});
+
+describe('prepaid tickets (prepay 3)', () => {
+  let tickets: RunningTopology;
+  beforeAll(async () => {
+    tickets = await startTopology('chain:1', {
+      overrides: { mode: 'local', prepay: 3 },
+      freePorts: true,
+      inProcess: true,
+      dataDir: path.join(mkdtempSync(path.join(tmpdir(), 'chanpay-metrics-tickets-')), 'net'),
+      claimIntervalSeconds: 0,
+    });
+  });
+  afterAll(async () => {
+    await tickets?.stop();
+  });
+
+  test('calls paid by ticket count under scheme="ticket", and every call its price', async () => {
+    const calls = 7;
+    for (let i = 0; i < calls; i++) {
+      const res = await fetch(`${tickets.urls.services.s0}/work`, { headers: { 'x-request-id': `t${i}` } });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    const { samples } = await scrape(tickets.urls.services.s1!);
+    const byTicket = sampleSum(samples, 'chanpay_service_payments_total', { scheme: 'ticket', outcome: 'paid' });
+    const byVoucher = sampleSum(samples, 'chanpay_service_payments_total', { scheme: 'voucher', outcome: 'paid' });
+    expect(byTicket).toBeGreaterThan(0);
+    expect(byTicket + byVoucher).toBe(calls);
+    const s1Price = BigInt(tickets.topology.services.find((s) => s.name === 's1')!.price);
+    expect(BigInt(sampleSum(samples, 'chanpay_service_paid_wei_total'))).toBe(BigInt(calls) * s1Price);
+  });
 });
