@@ -10,10 +10,11 @@ import { buildImages, imageSizes } from './docker/images';
 import { SCENARIO_NAMES, Scenario, freePorts, type ScenarioName } from './docker/scenario';
 import { smoke } from './docker/smoke';
 import { swarmScenario } from './swarm/scenario-swarm';
+import { prometheusScenario } from './prometheus/scenario-prometheus';
 
 const COMMAND = {
   command: 'npm run scenario --',
-  positionals: `<${SCENARIO_NAMES.join('|')}> [smoke|up|down|logs|stats], or: build | env | sizes | swarm --topology <spec> (swarm --help)`,
+  positionals: `<${SCENARIO_NAMES.join('|')}> [smoke|up|down|logs|stats], or: build | env | sizes | swarm --topology <spec> (swarm --help) | prometheus --topology <spec> (prometheus --help)`,
   summary: [
     "The thesis's compose scenarios in Docker (docs/docker.md). Settings come from compose/.env, else compose/.env.example.",
     '  smoke (default)  build the images, start the scenario, wait for health, run its smoke call, tear down',
@@ -25,6 +26,7 @@ const COMMAND = {
     '  env              write compose/.env with fresh keys and tokens',
     '  sizes            image sizes',
     '  swarm            a topology on the current Docker Swarm (docs/swarm.md; npm run scenario -- swarm --help)',
+    '  prometheus       Prometheus scraping a topology on 127.0.0.1 (docs/observability.md; npm run scenario -- prometheus --help)',
   ].join('\n'),
   options: {
     'host-network': { type: 'boolean', description: 'every container on the host network, all traffic on 127.0.0.1 (what CI uses)' },
@@ -39,7 +41,9 @@ const COMMAND = {
 
 // `swarm` has options of its own (scripts/swarm/scenario-swarm.ts).
 const isSwarm = process.argv[2] === 'swarm';
-const { values: options, positionals, fail } = parseCommandLine(COMMAND, isSwarm ? [] : process.argv.slice(2));
+// So has `prometheus` (scripts/prometheus/scenario-prometheus.ts).
+const isPrometheus = process.argv[2] === 'prometheus';
+const { values: options, positionals, fail } = parseCommandLine(COMMAND, isSwarm || isPrometheus ? [] : process.argv.slice(2));
 const [first, second, ...extra] = positionals;
 if (extra.length > 0) fail(`unexpected argument "${extra[0]}"`);
 const quiet = options.quiet;
@@ -150,6 +154,7 @@ async function runScenario(name: ScenarioName, action: string): Promise<void> {
 
 async function main(): Promise<void> {
   if (isSwarm) return swarmScenario(process.argv.slice(3));
+  if (isPrometheus) return prometheusScenario(process.argv.slice(3));
   if (!first || first === 'help') {
     process.stdout.write(usage(COMMAND));
     return;

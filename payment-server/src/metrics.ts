@@ -1,4 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LATENCY_BUCKETS_SECONDS } from '@chanpay/telemetry/buckets';
 
 /** Prometheus metrics of one payment server (its own registry, so several servers can share a process). */
 export function createMetrics() {
@@ -19,7 +20,7 @@ export function createMetrics() {
     verifySeconds: new Histogram({
       name: 'chanpay_voucher_verify_seconds',
       help: 'Time to verify and record one voucher',
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+      buckets: [...LATENCY_BUCKETS_SECONDS],
       registers: [registry],
     }),
     transactions: new Counter({
@@ -44,6 +45,13 @@ export function createMetrics() {
       name: 'chanpay_http_requests_total',
       help: 'HTTP requests by route and status',
       labelNames: ['route', 'status'] as const,
+      registers: [registry],
+    }),
+    httpSeconds: new Histogram({
+      name: 'chanpay_http_request_duration_seconds',
+      help: 'Time from the request to the answer, by route and status',
+      labelNames: ['route', 'status'] as const,
+      buckets: [...LATENCY_BUCKETS_SECONDS],
       registers: [registry],
     }),
     webhookDeliveries: new Counter({

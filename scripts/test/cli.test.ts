@@ -95,6 +95,13 @@ const COMMANDS: Command[] = [
     options: ['host-network', 'free-ports', 'keep', 'no-build', 'local', 'quiet', 'force'],
     mentions: ['payment', 'no-payment', 'smoke', 'build', 'sizes'],
   },
+  {
+    name: 'npm run scenario -- prometheus',
+    file: scriptFile('.', 'scenario'),
+    args: ['prometheus'],
+    options: ['topology', 'attach', 'tokens-file', 'mode', 'free-ports', 'port', 'scrape-interval', 'dir'],
+    mentions: ['PROMETHEUS_BIN', 'apt-get install prometheus'],
+  },
   { name: 'npm run test:faults', file: scriptFile('.', 'test:faults'), options: ['scale', 'no-docs'] },
   {
     name: 'npm run visualizer',

@@ -6,3 +6,11 @@ export { redeemHandler, payoutHandler, addProviderRoutes } from './provider-rout
 export { createServiceApp, type ServiceAppOptions } from './service-app';
 export { originContext } from './origin-context';
 export { originsHandler } from './origins-route';
+export { metricsMiddleware, addMetricsRoute } from './metrics-middleware';
+export {
+  ServiceMetrics,
+  MAX_METRIC_ORIGINS,
+  currentServiceMetrics,
+  type PaymentSchemeLabel,
+  type PaymentOutcomeLabel,
+} from '../metrics/service-metrics';

@@ -13,10 +13,12 @@ import {
   toWei,
   type Amount,
 } from '@chanpay/protocol';
-import type { PaymentProvider } from '../provider/payment-provider';
+import type { ChargeOutcome, PaymentProvider } from '../provider/payment-provider';
 import { cacheable, replay } from './idempotent-replay';
 import { currentRequestContext } from '../origin/request-context';
 import { ATTR, inSpan, wei as weiText } from '@chanpay/telemetry/spans';
+import type { PaymentOutcomeLabel, ServiceMetrics } from '../metrics/service-metrics';
+import { METRICS_STATE } from './metrics-middleware';
 
 /** A fixed price in wei, or a function of the request (dynamic pricing per call). 0 serves the call free. */
 export type Price = Amount | ((ctx: Context) => Amount | Promise<Amount>);
@@ -64,12 +66,14 @@ export function createKoaPayments(provider: PaymentProvider | null): KoaPayments
         const voucher = ctx.get(VOUCHER_HEADER) || undefined;
         const ticket = ctx.get(TICKET_HEADER) || undefined;
         const origin = (ctx.state.origin as string | undefined) ?? currentRequestContext()?.origin;
+        const scheme = ticket ? 'ticket' : voucher ? 'voucher' : 'none';
+        const started = process.hrtime.bigint();
         const outcome = await inSpan(
           'chanpay.payment',
           {
             [ATTR.price]: weiText(wei),
             [ATTR.scheme]: PAYMENT_SCHEME,
-            [ATTR.payment]: ticket ? 'ticket' : voucher ? 'voucher' : 'none',
+            [ATTR.payment]: scheme,
             ...(origin ? { [ATTR.origin]: origin } : {}),
           },
           async (span) => {
@@ -87,6 +91,14 @@ export function createKoaPayments(provider: PaymentProvider | null): KoaPayments
             return o;
           },
         );
+        (ctx.state[METRICS_STATE] as ServiceMetrics | undefined)?.recordPayment({
+          scheme,
+          outcome: outcomeLabel(outcome),
+          code: outcome.kind === 'refused' ? outcome.refusal.error.code : undefined,
+          seconds: Number(process.hrtime.bigint() - started) / 1e9,
+          amount: outcome.kind === 'paid' && !outcome.retried ? wei : 0n,
+          origin,
+        });
         if (outcome.kind === 'refused') {
           const { status, error, terms } = outcome.refusal;
           ctx.status = status;
@@ -130,4 +142,11 @@ function idempotencyKeyOf(ctx: Context): string | null {
   const value = ctx.headers[IDEMPOTENCY_HEADER];
   if (value === undefined) return null;
   return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function outcomeLabel(o: ChargeOutcome): PaymentOutcomeLabel {
+  // Every refusal answers 402 with terms; a call that brought no payment at all is the plain 402.
+  if (o.kind === 'refused') return o.refusal.error.code === 'PAYMENT_REQUIRED' ? '402' : 'refused';
+  if (o.kind === 'replay') return 'replay';
+  return o.retried ? 'retried' : 'paid';
 }

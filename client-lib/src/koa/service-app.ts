@@ -7,6 +7,8 @@ import { addProviderRoutes } from './provider-routes';
 import { originContext } from './origin-context';
 import { originsHandler } from './origins-route';
 import type { OriginLedger } from '../origin/origin-ledger';
+import { ServiceMetrics } from '../metrics/service-metrics';
+import { addMetricsRoute, metricsMiddleware } from './metrics-middleware';
 
 export interface ServiceAppOptions {
   logger?: Logger;
@@ -18,6 +20,8 @@ export interface ServiceAppOptions {
   serviceId: string;
   /** The records `GET /origins` answers besides the provider's: e.g. its consumers' (`PaymentConsumer.origins`). */
   originLedgers?: readonly OriginLedger[];
+  /** Its Prometheus metrics (`GET /metrics`); default: a registry of its own named after `serviceId`. */
+  metrics?: ServiceMetrics;
 }
 
 /** A service's koa app: its routes (and a provider's own) behind the kit's error answers (`errorMiddleware`). */
@@ -28,7 +32,10 @@ export function createServiceApp(router: Router, opts: ServiceAppOptions): Koa {
     '/origins',
     originsHandler(() => ledgers),
   );
+  const metrics = opts.metrics ?? new ServiceMetrics(opts.serviceId);
+  addMetricsRoute(router, metrics);
   const app = new Koa();
+  app.use(metricsMiddleware(metrics));
   app.use(errorMiddleware(opts.logger));
   // Before any route: a malformed baggage is refused before payment, and the handler's calls pass the origin on.
   app.use(originContext(opts.serviceId));

@@ -72,6 +72,7 @@ export function createApp(rc: RouteContext, tokens: TokenRegistry, log: Logger):
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       rc.metrics.httpRequests.inc({ route, status: String(ctx.status) });
+      rc.metrics.httpSeconds.observe({ route, status: String(ctx.status) }, ms / 1000);
       if (ctx.status >= 500) log.error({ method: ctx.method, route, status: ctx.status, ms }, 'request failed');
       else log.debug({ method: ctx.method, route, status: ctx.status, ms }, 'request');
     }

@@ -26,6 +26,7 @@ import {
 } from '@chanpay/client-lib';
 import { callUpstream, planCalls, REQUEST_ID_HEADER, round, UpstreamError, type CallTiming, type HopReceipt, type HopTrace } from './calls';
 import { upstreamClient, type UpstreamClient } from '@chanpay/client-lib/service-kit';
+import { addMetricsRoute, metricsMiddleware, ServiceMetrics } from '@chanpay/client-lib/koa';
 import type { UpstreamCall, WorkerConfig } from './config';
 import { doWork, payloadOf } from './work';
 
@@ -88,17 +89,21 @@ export function upstreamsOf(opts: WorkerServiceOptions): Map<string, Upstream> {
   const out = new Map<string, Upstream>();
   for (const call of opts.config.groups.flatMap((g) => g.calls)) {
     if (out.has(call.to)) continue;
-    const client = upstreamClient({
-      mode: call.payment.mode ?? opts.consumer.mode,
-      paymentServer: opts.consumer.paymentServer,
-      voucherKey: opts.consumer.voucherKey,
-      deposit: BigInt(call.payment.deposit),
-      challengePeriod: call.payment.challengePeriod,
-      idempotencyKeys: call.payment.idempotencyKeys,
-      prepay: call.payment.prepay,
-      timeoutMs: opts.config.upstreamTimeoutMs,
-      logger: opts.consumer.logger,
-    });
+    const client = upstreamClient(
+      {
+        mode: call.payment.mode ?? opts.consumer.mode,
+        paymentServer: opts.consumer.paymentServer,
+        voucherKey: opts.consumer.voucherKey,
+        deposit: BigInt(call.payment.deposit),
+        challengePeriod: call.payment.challengePeriod,
+        idempotencyKeys: call.payment.idempotencyKeys,
+        prepay: call.payment.prepay,
+        timeoutMs: opts.config.upstreamTimeoutMs,
+        logger: opts.consumer.logger,
+      },
+      undefined,
+      { name: call.to },
+    );
     out.set(call.to, { call, ...client });
   }
   return out;
@@ -203,6 +208,9 @@ export function createWorkerApp(opts: WorkerServiceOptions, provider: PaymentPro
     '/origins',
     originsHandler(() => ledgers),
   );
+  const metrics = new ServiceMetrics(config.name);
+  addMetricsRoute(router, metrics);
+  app.use(metricsMiddleware(metrics));
   app.use(errorMiddleware(opts.logger));
   // A malformed baggage is refused before payment; the upstream calls pass the request's origin on.
   app.use(originContext(config.name));
