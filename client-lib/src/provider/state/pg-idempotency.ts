@@ -12,7 +12,7 @@ interface Row {
   payment: string;
   state: 'in-flight' | 'served' | 'unserved';
   receipt: { channelId: string; amount: string; price: string } | null;
-  response: StoredResponse | null;
+  response: string | null;
 }
 
 /** A cached response as JSON: a Buffer body as base64. */
@@ -62,7 +62,7 @@ export class PgIdempotency {
       }
       const receipt = receiptOf(row.receipt);
       if (row.state === 'served') {
-        if (row.response && receipt) return { kind: 'served', receipt, response: responseOf(row.response) };
+        if (row.response && receipt) return { kind: 'served', receipt, response: responseOf(JSON.parse(row.response) as StoredResponse) };
         throw new ChanpayError('IDEMPOTENCY_CONFLICT', 'this call was answered already and its answer was too large to keep');
       }
       // Paid before but never answered: the replica whose UPDATE wins serves it, once.

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS provider_idempotency (
   payment TEXT NOT NULL,
   state TEXT NOT NULL,
   receipt JSONB,
-  response JSONB,
+  -- TEXT, not JSONB: an answer is sent again byte for byte (JSONB reorders keys).
+  response TEXT,
   expires_at TIMESTAMPTZ NOT NULL,
   PRIMARY KEY (channel_id, key)
 );
