@@ -1,7 +1,8 @@
 /**
- * A local-mode provider with 3 replicas on one PostgreSQL state (PROVIDER_STATE_URL), behind the builder's
- * round-robin proxy: the same voucher or ticket sent to all replicas at once is accepted exactly once, and a
- * replica killed with SIGKILL under load loses no acknowledged call; the books balance to the wei.
+ * A provider with 3 replicas on one PostgreSQL state (PROVIDER_STATE_URL), behind the builder's round-robin
+ * proxy: the same voucher or ticket sent to all replicas at once is accepted exactly once, and a replica killed
+ * with SIGKILL under load loses no acknowledged call; the books balance to the wei. In local mode the shared state
+ * decides vouchers; in remote mode the payment server does (the shared state still holds tickets and keys).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,7 @@ interface Answer {
   body: string;
 }
 
-describeWithPostgres('a provider with 3 replicas on one PostgreSQL state', () => {
+describeWithPostgres.each(['local', 'remote'] as const)('a provider with 3 replicas on one PostgreSQL state, %s mode', (mode) => {
   let net: RunningTopology;
   let consumer: PaymentServerClient;
   let providerServer: PaymentServerClient;
@@ -40,6 +41,7 @@ describeWithPostgres('a provider with 3 replicas on one PostgreSQL state', () =>
 
   beforeAll(async () => {
     const input = generate('chain:1') as TopologyInput;
+    input.defaults!.payment!.mode = mode;
     const s1 = input.services.find((s) => s.name === 's1')!;
     s1.replicas = REPLICAS;
     net = await startTopology(input, {
@@ -178,7 +180,7 @@ describeWithPostgres('a provider with 3 replicas on one PostgreSQL state', () =>
     expect(paidOn(channelId)).toBe(held);
     for (const [id, wei] of expected) expect([id, paidOn(id)]).toEqual([id, wei]);
     console.log(
-      `replicas: ${acknowledged.length} acknowledged calls (${failed} failed around the kill), held ${held} wei, acknowledged ${paidAcknowledged} wei`,
+      `replicas (${mode}): ${acknowledged.length} acknowledged calls (${failed} failed around the kill), held ${held} wei, acknowledged ${paidAcknowledged} wei`,
     );
   });
 });

@@ -47,9 +47,10 @@ export interface PaymentProviderOptions {
   startTimeoutMs?: number;
   idempotency?: { ttlMs?: number; maxEntries?: number };
   /**
-   * Local mode: `postgres://…` of the state shared by the provider's replicas (PROVIDER_STATE_URL). What is
-   * accepted (paid ranges, prepaid blocks, idempotency records) is then decided there, once across replicas, and
-   * written before the answer. Unset: in process, so each channel must be routed to one instance.
+   * `postgres://…` of the state shared by the provider's replicas (PROVIDER_STATE_URL). What is accepted (paid
+   * ranges in local mode, prepaid blocks, idempotency records) is then decided there, once across replicas, and
+   * written before the answer. Unset: in process, so each channel must be routed to one instance (in remote mode
+   * the payment server decides vouchers, and only tickets and idempotency keys need the routing).
    */
   stateUrl?: string;
   /**
@@ -136,10 +137,10 @@ export class PaymentProvider {
           token: this.opts.token,
           waitMs: this.opts.startTimeoutMs,
         });
-        const shared =
-          this.opts.mode === 'local' && this.opts.stateUrl
-            ? await PgProviderState.open({ url: this.opts.stateUrl, idempotencyTtlMs: this.opts.idempotency?.ttlMs, logger: this.log })
-            : null;
+        // Remote mode: the payment server decides vouchers; the shared state still holds tickets and idempotency keys.
+        const shared = this.opts.stateUrl
+          ? await PgProviderState.open({ url: this.opts.stateUrl, idempotencyTtlMs: this.opts.idempotency?.ttlMs, logger: this.log })
+          : null;
         const verifier: VoucherVerifier =
           this.opts.mode === 'local'
             ? new LocalVerifier({

@@ -122,7 +122,7 @@ export function providerVariables(defaultPrice: bigint) {
         .optional(),
       {
         description:
-          '(local mode) postgres://… shared by all replicas of this service: vouchers, tickets and idempotency keys accepted once across them',
+          'postgres://… shared by all replicas of this service: vouchers (local mode), tickets and idempotency keys accepted once across them',
         unset: 'kept in this process (route each channel to one instance)',
         secret: true,
       },
