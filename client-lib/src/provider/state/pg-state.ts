@@ -20,7 +20,7 @@ export interface PgProviderStateOptions {
 
 /**
  * The provider state on PostgreSQL, shared by every replica of one provider. Each decision is one transaction
- * that locks the channel's row (`SELECT … FOR UPDATE`), so concurrent replicas take turns per channel and never
+ * that locks the channel's row (an upsert, `INSERT … ON CONFLICT DO UPDATE`, or `SELECT … FOR UPDATE`), so concurrent replicas take turns per channel and never
  * per process; the signature was checked by the replica before it asks.
  */
 export class PgProviderState implements SharedState {
@@ -64,13 +64,13 @@ export class PgProviderState implements SharedState {
 
   acceptRange(offer: RangeOffer): Promise<RangeDecision> {
     return this.inTransaction(async (client) => {
-      await client.query('INSERT INTO provider_channels (channel_id, ranges) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-        offer.channelId,
-        offer.known.serialize(),
-      ]);
+      // One statement that creates the row or locks the existing one (ON CONFLICT DO UPDATE takes the row lock,
+      // as SELECT … FOR UPDATE would) and returns it: the channel's lock until COMMIT.
       const row = await client.query<{ ranges: string; latest_amount: string }>(
-        'SELECT ranges, latest_amount::text FROM provider_channels WHERE channel_id = $1 FOR UPDATE',
-        [offer.channelId],
+        `INSERT INTO provider_channels (channel_id, ranges) VALUES ($1, $2)
+         ON CONFLICT (channel_id) DO UPDATE SET channel_id = EXCLUDED.channel_id
+         RETURNING ranges, latest_amount::text`,
+        [offer.channelId, offer.known.serialize()],
       );
       const paid = PaidRanges.parse(row.rows[0]!.ranges, offer.maxGaps);
       // What this replica learnt from the payment server (held or claimed) is paid, whoever accepted it.
