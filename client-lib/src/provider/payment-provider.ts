@@ -22,7 +22,6 @@ import { RemoteVerifier } from './remote-verifier';
 import { TicketBook } from './ticket-book';
 import type { VoucherVerifier } from './verifier';
 import type { SharedState } from './state/provider-state';
-import { PgProviderState } from './state/pg-state';
 import { OriginLedger } from '../origin/origin-ledger';
 import { trace } from '@opentelemetry/api';
 import { ATTR, failed, inSpan, wei } from '@chanpay/telemetry/spans';
@@ -138,8 +137,13 @@ export class PaymentProvider {
           waitMs: this.opts.startTimeoutMs,
         });
         // Remote mode: the payment server decides vouchers; the shared state still holds tickets and idempotency keys.
+        // Loaded only when asked for: a provider without it never loads the PostgreSQL driver.
         const shared = this.opts.stateUrl
-          ? await PgProviderState.open({ url: this.opts.stateUrl, idempotencyTtlMs: this.opts.idempotency?.ttlMs, logger: this.log })
+          ? await (await import('./state/pg-state')).PgProviderState.open({
+              url: this.opts.stateUrl,
+              idempotencyTtlMs: this.opts.idempotency?.ttlMs,
+              logger: this.log,
+            })
           : null;
         const verifier: VoucherVerifier =
           this.opts.mode === 'local'
