@@ -15,7 +15,7 @@ import { ChannelCache, type CachedChannel } from './channel-cache';
 import { VoucherOutbox } from './voucher-outbox';
 import { ATTR, inSpan, wei } from '@chanpay/telemetry/spans';
 import type { AcceptedVoucher, HeldVoucher, VoucherVerifier } from './verifier';
-import type { SharedState } from './state/provider-state';
+import type { PrepaidBlock, SharedState } from './state/provider-state';
 import { StoredMarks } from './state/stored-marks';
 
 export interface LocalVerifierOptions {
@@ -58,6 +58,7 @@ const SYNC_FLUSH_ATTEMPTS = 2;
  */
 export class LocalVerifier implements VoucherVerifier {
   readonly mode = 'local' as const;
+  readonly opensBlocks: boolean;
   private readonly channels: ChannelCache;
   private readonly outbox: VoucherOutbox;
   private readonly sync: boolean;
@@ -77,6 +78,7 @@ export class LocalVerifier implements VoucherVerifier {
     const logger = opts.logger ?? silentLogger;
     this.sync = opts.sync ?? false;
     this.shared = opts.shared ?? null;
+    this.opensBlocks = this.shared !== null;
     this.server = opts.server;
     this.log = logger;
     this.maxGaps = opts.maxGapsPerChannel ?? 64;
@@ -110,7 +112,7 @@ export class LocalVerifier implements VoucherVerifier {
     }
   }
 
-  async accept(voucher: Voucher, header: string, price: bigint): Promise<AcceptedVoucher> {
+  async accept(voucher: Voucher, header: string, price: bigint, _origin?: string, block?: PrepaidBlock): Promise<AcceptedVoucher> {
     if (this.stopped) throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'the provider is shutting down');
     if (this.outbox.overdue(Date.now())) {
       void this.outbox.flush();
@@ -120,7 +122,7 @@ export class LocalVerifier implements VoucherVerifier {
       );
     }
     const channel = this.channels.get(voucher.channelId) ?? (await this.channels.load(voucher.channelId));
-    if (this.shared) return this.acceptShared(this.shared, channel, voucher, header, price);
+    if (this.shared) return this.acceptShared(this.shared, channel, voucher, header, price, block);
     // A top-up we have not seen yet: re-read once before refusing.
     const tried = acceptWithRefresh(
       () => this.checkAndRecord(channel, voucher, header, price) ?? true,
@@ -150,6 +152,7 @@ export class LocalVerifier implements VoucherVerifier {
     voucher: Voucher,
     header: string,
     price: bigint,
+    block: PrepaidBlock | undefined,
   ): Promise<AcceptedVoucher> {
     const refusalOf = () => voucherRefusal({ channel, voucher, price, paid: channel.paid, policy: this.policy, signerOf: this.signerOf });
     const tried = acceptWithRefresh(
@@ -159,7 +162,15 @@ export class LocalVerifier implements VoucherVerifier {
     const checked = tried instanceof Promise ? await tried : tried;
     if (checked instanceof ChanpayError) throw checked;
     const decision = await inSpan('chanpay.state', { [ATTR.channel]: channel.id, [ATTR.amount]: wei(voucher.amount) }, () =>
-      shared.acceptRange({ channelId: channel.id, amount: voucher.amount, price, header, known: channel.paid, maxGaps: this.maxGaps }),
+      shared.acceptRange({
+        channelId: channel.id,
+        amount: voucher.amount,
+        price,
+        header,
+        known: channel.paid,
+        maxGaps: this.maxGaps,
+        block,
+      }),
     );
     channel.paid = decision.paid;
     if (!decision.accepted) throw refusalOf() ?? new ChanpayError('AMOUNT_TOO_LOW', 'this range was paid for already');

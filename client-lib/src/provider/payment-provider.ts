@@ -246,12 +246,13 @@ export class PaymentProvider {
     if (reserved && 'kind' in reserved) return reserved;
     // A block of prepaid calls is accepted like one call that costs all of them.
     const charged = prepay ? req.price * BigInt(prepay.calls) : req.price;
+    const block = prepay ? { price: req.price, calls: prepay.calls, anchor: prepay.anchor } : undefined;
     let accepted;
     try {
       accepted = await inSpan(
         'chanpay.verify',
         { [ATTR.mode]: verifier.mode, [ATTR.channel]: voucher.channelId, [ATTR.amount]: wei(voucher.amount), [ATTR.price]: wei(charged) },
-        () => verifier.accept(voucher, req.voucher!, charged, req.origin),
+        () => verifier.accept(voucher, req.voucher!, charged, req.origin, block),
       );
     } catch (e) {
       const paid = e instanceof ChanpayError ? (e.details?.accepted as { amount: string; price: string } | undefined) : undefined;
@@ -279,8 +280,10 @@ export class PaymentProvider {
       }
       throw e;
     }
-    if (prepay && shared) await shared.openBlock(accepted.channelId, accepted.amount, req.price, prepay.calls, prepay.anchor);
-    else if (prepay) this.tickets.open(accepted.channelId, accepted.amount, req.price, prepay.calls, prepay.anchor);
+    // On the shared state in local mode the block was opened with the range, in one transaction.
+    if (prepay && shared && !verifier.opensBlocks)
+      await shared.openBlock(accepted.channelId, accepted.amount, req.price, prepay.calls, prepay.anchor);
+    else if (prepay && !shared) this.tickets.open(accepted.channelId, accepted.amount, req.price, prepay.calls, prepay.anchor);
     // Receipts always name the price of one call, also for the call that prepaid a block.
     const receipt: Receipt = { channelId: accepted.channelId, amount: accepted.amount, price: req.price };
     if (reserved) reserved.receipt = receipt;

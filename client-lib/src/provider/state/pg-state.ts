@@ -5,7 +5,7 @@ import type { Logger } from '../../logger';
 import { spendFromBlock, unknownBlock, type TicketBlock } from '../ticket-book';
 import { migrate } from './pg-schema';
 import { PgIdempotency } from './pg-idempotency';
-import type { RangeDecision, RangeOffer, SharedReservation, SharedState, UnstoredVoucher } from './provider-state';
+import type { PrepaidBlock, RangeDecision, RangeOffer, SharedReservation, SharedState, UnstoredVoucher } from './provider-state';
 
 /** Blocks kept per channel, as the in-process book: opening one more forgets the oldest. */
 const MAX_BLOCKS_PER_CHANNEL = 16;
@@ -83,26 +83,13 @@ export class PgProviderState implements SharedState {
            ${higher ? ', latest_amount = $3, latest_voucher = $4, updated_at = now()' : ''} WHERE channel_id = $1`,
         higher ? [offer.channelId, paid.serialize(), offer.amount.toString(), offer.header] : [offer.channelId, paid.serialize()],
       );
+      if (offer.block) await insertBlock(client, offer.channelId, offer.amount, offer.block);
       return { accepted: true, paid };
     });
   }
 
   async openBlock(channelId: string, amount: bigint, price: bigint, calls: number, anchorHex: string): Promise<void> {
-    const anchor = hexToBuffer(anchorHex);
-    const used = Buffer.alloc(calls);
-    used[0] = 1;
-    await this.inTransaction(async (client) => {
-      await client.query(
-        `INSERT INTO provider_ticket_blocks (channel_id, block_amount, price, calls, anchor, hi_index, hi_link, used, left_calls)
-         VALUES ($1, $2, $3, $4, $5, 0, $5, $6, $7) ON CONFLICT DO NOTHING`,
-        [channelId, amount.toString(), price.toString(), calls, anchor, used, calls - 1],
-      );
-      await client.query(
-        `DELETE FROM provider_ticket_blocks WHERE channel_id = $1 AND block_amount IN (
-           SELECT block_amount FROM provider_ticket_blocks WHERE channel_id = $1 ORDER BY opened_at DESC OFFSET $2)`,
-        [channelId, MAX_BLOCKS_PER_CHANNEL],
-      );
-    });
+    await this.inTransaction((client) => insertBlock(client, channelId, amount, { price, calls, anchor: anchorHex }));
   }
 
   spendTicket(ticket: Ticket, price: bigint): Promise<bigint> {
@@ -176,4 +163,21 @@ export class PgProviderState implements SharedState {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** Opens a block (call 0, the voucher's own, spent) and forgets the channel's oldest beyond the per-channel bound. */
+async function insertBlock(client: PoolClient, channelId: string, amount: bigint, block: PrepaidBlock): Promise<void> {
+  const anchor = hexToBuffer(block.anchor);
+  const used = Buffer.alloc(block.calls);
+  used[0] = 1;
+  await client.query(
+    `INSERT INTO provider_ticket_blocks (channel_id, block_amount, price, calls, anchor, hi_index, hi_link, used, left_calls)
+     VALUES ($1, $2, $3, $4, $5, 0, $5, $6, $7) ON CONFLICT DO NOTHING`,
+    [channelId, amount.toString(), block.price.toString(), block.calls, anchor, used, block.calls - 1],
+  );
+  await client.query(
+    `DELETE FROM provider_ticket_blocks WHERE channel_id = $1 AND block_amount IN (
+       SELECT block_amount FROM provider_ticket_blocks WHERE channel_id = $1 ORDER BY opened_at DESC OFFSET $2)`,
+    [channelId, MAX_BLOCKS_PER_CHANNEL],
+  );
 }

@@ -24,6 +24,15 @@ export interface RangeOffer {
   /** What this replica knows is paid (its cache): a channel seen for the first time starts from it. */
   known: PaidRanges;
   maxGaps: number;
+  /** A block of prepaid calls this voucher opens: inserted in the same transaction as the range. */
+  block?: PrepaidBlock;
+}
+
+/** What `payment-prepay` asked for: `calls` calls of `price` each, the hash chain's anchor. */
+export interface PrepaidBlock {
+  price: bigint;
+  calls: number;
+  anchor: string;
 }
 
 export interface RangeDecision {
