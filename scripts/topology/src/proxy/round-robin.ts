@@ -1,8 +1,8 @@
 /**
  * A small round-robin HTTP proxy in front of a service's replicas (what Swarm's VIP does in the Swarm scenario):
- * each request goes to the next replica; a replica that refuses the connection (it died) is skipped for a second
- * and the request goes to the next one, since nothing of it was sent. A replica that fails after the request was
- * sent gets 502 (the request may have been served: the client retries with its Idempotency-Key).
+ * each request goes to the next replica; a replica that refuses or resets the connection before answering (it
+ * died) is skipped for a second and the request goes to the next one (see RETRIED). Any other failure before an
+ * answer is a 502; one after the answer started cuts the response.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,13 @@ export interface RoundRobinProxy {
 }
 
 const DOWN_MS = 1_000;
+/**
+ * Failures before any answer that send the request to the next replica: refused (the replica is gone) and a
+ * pooled connection reset by a replica that died. A request the dead replica had already taken is then seen
+ * twice, which the shared state makes harmless for payments: the voucher or ticket is accepted once, the
+ * second attempt is refused as a replay (or, with the same Idempotency-Key, answered again).
+ */
+const RETRIED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 /** Hop-by-hop headers are not forwarded. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
@@ -67,7 +74,7 @@ export async function startRoundRobinProxy(opts: { port: number; host?: string; 
           },
         );
         upstream.on('error', (e: NodeJS.ErrnoException) => {
-          if (e.code === 'ECONNREFUSED' && !res.headersSent) {
+          if (RETRIED.has(e.code ?? '') && !res.headersSent) {
             downUntil.set(target.href, Date.now() + DOWN_MS);
             attempt();
             return;
