@@ -25,6 +25,11 @@ export class PaidRanges {
     return this.ranges[this.ranges.length - 1]!.hi;
   }
 
+  /** Everything up to here is paid (the top of the lowest range). */
+  get floor(): bigint {
+    return this.ranges[0]!.hi;
+  }
+
   get gaps(): number {
     return this.ranges.length - 1;
   }
@@ -62,6 +67,24 @@ export class PaidRanges {
       const [first, second] = this.ranges as [{ lo: bigint; hi: bigint }, { lo: bigint; hi: bigint }];
       this.ranges.splice(0, 2, { lo: first.lo, hi: second.hi });
     }
+  }
+
+  /** The ranges as text (`lo:hi,lo:hi`, decimal wei), to keep them in a shared store; `PaidRanges.parse` reads it back. */
+  serialize(): string {
+    return this.ranges.map((r) => `${r.lo}:${r.hi}`).join(',');
+  }
+
+  /** Reads what `serialize` wrote. Throws on anything else: a corrupt store must not serve calls. */
+  static parse(text: string, maxGaps = 64): PaidRanges {
+    const ranges = text.split(',').map((part) => {
+      const m = /^(\d+):(\d+)$/.exec(part);
+      if (!m) throw new Error(`not paid ranges: ${text.slice(0, 80)}`);
+      return { lo: BigInt(m[1]!), hi: BigInt(m[2]!) };
+    });
+    if (ranges[0]!.lo !== 0n) throw new Error('paid ranges must start at 0');
+    const paid = new PaidRanges(0n, maxGaps);
+    paid.ranges = ranges;
+    return paid;
   }
 
   /** Treats everything up to `amount` as paid (what the payment server already holds, e.g. after a restart). */

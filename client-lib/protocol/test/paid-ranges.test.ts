@@ -100,4 +100,20 @@ describe('PaidRanges: each voucher pays for (amount - price, amount]', () => {
       { numRuns: 300 },
     );
   });
+
+  test('serialize and parse keep every range (the shared provider state stores them as text)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 20 })), { maxLength: 40 }), (offers) => {
+        const r = new PaidRanges(7n, 8);
+        for (const [amount, price] of offers) if (r.fits(BigInt(amount), BigInt(price))) r.add(BigInt(amount), BigInt(price));
+        const back = PaidRanges.parse(r.serialize(), 8);
+        expect(back.serialize()).toBe(r.serialize());
+        expect([back.highest, back.gaps, back.floor]).toEqual([r.highest, r.gaps, r.floor]);
+        for (let a = 1; a <= 420; a += 3) expect(back.fits(BigInt(a), 2n)).toBe(r.fits(BigInt(a), 2n));
+      }),
+      { numRuns: 200 },
+    );
+    expect(() => PaidRanges.parse('1:5')).toThrow(/start at 0/);
+    expect(() => PaidRanges.parse('0:x')).toThrow(/not paid ranges/);
+  });
 });

@@ -15,6 +15,8 @@ import { ChannelCache, type CachedChannel } from './channel-cache';
 import { VoucherOutbox } from './voucher-outbox';
 import { ATTR, inSpan, wei } from '@chanpay/telemetry/spans';
 import type { AcceptedVoucher, HeldVoucher, VoucherVerifier } from './verifier';
+import type { PrepaidBlock, SharedState } from './state/provider-state';
+import { StoredMarks } from './state/stored-marks';
 
 export interface LocalVerifierOptions {
   server: PaymentServerClient;
@@ -33,8 +35,16 @@ export interface LocalVerifierOptions {
   maxUnflushedMs?: number;
   /** How long `stop()` keeps trying to store what is pending. Default 10 s. */
   stopTimeoutMs?: number;
+  /**
+   * The state shared by the provider's replicas (PROVIDER_STATE_URL): each voucher range is accepted there, once
+   * across replicas, before the call is answered. Without it the range is decided in process.
+   */
+  shared?: SharedState;
   logger?: Logger;
 }
+
+/** Shared state: how often a replica looks for vouchers another (dead) replica accepted and did not store. */
+const SWEEP_MS = 1_000;
 
 /** Sync mode: flushes tried before a call is answered 503 (the second covers a voucher that missed the first). */
 const SYNC_FLUSH_ATTEMPTS = 2;
@@ -48,6 +58,7 @@ const SYNC_FLUSH_ATTEMPTS = 2;
  */
 export class LocalVerifier implements VoucherVerifier {
   readonly mode = 'local' as const;
+  readonly opensBlocks: boolean;
   private readonly channels: ChannelCache;
   private readonly outbox: VoucherOutbox;
   private readonly sync: boolean;
@@ -55,11 +66,23 @@ export class LocalVerifier implements VoucherVerifier {
   private readonly policy: AcceptancePolicy;
   // Made once: the hot path allocates no closure for it.
   private readonly signerOf: SignerOf;
+  private readonly shared: SharedState | null;
+  private readonly storedMarks: StoredMarks | null;
+  private readonly sweepTimer: NodeJS.Timeout | null = null;
+  private readonly server: PaymentServerClient;
+  private readonly log: Logger;
+  private readonly maxGaps: number;
 
   constructor(opts: LocalVerifierOptions) {
     const context = opts.context;
     const logger = opts.logger ?? silentLogger;
     this.sync = opts.sync ?? false;
+    this.shared = opts.shared ?? null;
+    this.opensBlocks = this.shared !== null;
+    this.server = opts.server;
+    this.log = logger;
+    this.maxGaps = opts.maxGapsPerChannel ?? 64;
+    this.storedMarks = this.shared ? new StoredMarks(this.shared, logger) : null;
     this.channels = new ChannelCache({
       server: opts.server,
       provider: context.account.address,
@@ -74,14 +97,22 @@ export class LocalVerifier implements VoucherVerifier {
       maxUnflushedMs: opts.maxUnflushedMs ?? 2_000,
       stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
       logger,
-      onStored: (channelId, amount) => this.channels.markStored(channelId, amount),
+      onStored: (channelId, amount) => {
+        this.channels.markStored(channelId, amount);
+        this.storedMarks?.add(channelId, amount);
+      },
       onChannelStates: (states) => this.channels.applyStates(states),
     });
     this.policy = { acceptsToken: (token) => token === context.token, minChallengePeriod: context.defaults.minChallengePeriod };
     this.signerOf = (voucher) => voucherSigner(context.hasher, voucher);
+    if (this.shared) {
+      const idleMs = Math.max(3_000, 2 * (opts.maxUnflushedMs ?? 2_000));
+      this.sweepTimer = setInterval(() => void this.sweep(idleMs), SWEEP_MS);
+      this.sweepTimer.unref();
+    }
   }
 
-  async accept(voucher: Voucher, header: string, price: bigint): Promise<AcceptedVoucher> {
+  async accept(voucher: Voucher, header: string, price: bigint, _origin?: string, block?: PrepaidBlock): Promise<AcceptedVoucher> {
     if (this.stopped) throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'the provider is shutting down');
     if (this.outbox.overdue(Date.now())) {
       void this.outbox.flush();
@@ -91,6 +122,7 @@ export class LocalVerifier implements VoucherVerifier {
       );
     }
     const channel = this.channels.get(voucher.channelId) ?? (await this.channels.load(voucher.channelId));
+    if (this.shared) return this.acceptShared(this.shared, channel, voucher, header, price, block);
     // A top-up we have not seen yet: re-read once before refusing.
     const tried = acceptWithRefresh(
       () => this.checkAndRecord(channel, voucher, header, price) ?? true,
@@ -108,6 +140,69 @@ export class LocalVerifier implements VoucherVerifier {
   async latest(channelId: string): Promise<HeldVoucher | null> {
     const channel = this.channels.get(channelId);
     return channel?.latest ? { channelId, amount: channel.latest.amount, signature: channel.latest.signature } : null;
+  }
+
+  /**
+   * Shared state: this replica checks the voucher (signature, deposit, state, and a range its cache already knows
+   * is paid), then the database decides whether the range is still free and records it, before the answer.
+   */
+  private async acceptShared(
+    shared: SharedState,
+    channel: CachedChannel,
+    voucher: Voucher,
+    header: string,
+    price: bigint,
+    block: PrepaidBlock | undefined,
+  ): Promise<AcceptedVoucher> {
+    const refusalOf = () => voucherRefusal({ channel, voucher, price, paid: channel.paid, policy: this.policy, signerOf: this.signerOf });
+    const tried = acceptWithRefresh(
+      () => refusalOf() ?? true,
+      () => this.channels.refresh(channel.id),
+    );
+    const checked = tried instanceof Promise ? await tried : tried;
+    if (checked instanceof ChanpayError) throw checked;
+    const decision = await inSpan('chanpay.state', { [ATTR.channel]: channel.id, [ATTR.amount]: wei(voucher.amount) }, () =>
+      shared.acceptRange({
+        channelId: channel.id,
+        amount: voucher.amount,
+        price,
+        header,
+        known: channel.paid,
+        maxGaps: this.maxGaps,
+        block,
+      }),
+    );
+    channel.paid = decision.paid;
+    if (!decision.accepted) throw refusalOf() ?? new ChanpayError('AMOUNT_TOO_LOW', 'this range was paid for already');
+    channel.usedAt = Date.now();
+    if (!channel.latest || voucher.amount > channel.latest.amount) {
+      channel.latest = { amount: voucher.amount, signature: voucher.signature };
+      this.outbox.add(channel.id, voucher.amount, header);
+    } else {
+      this.outbox.countCall(channel.id);
+    }
+    // The payment server holding this voucher (or a higher one) covers this call, whichever replica stores it.
+    if (this.sync)
+      await inSpan('chanpay.record', { [ATTR.channel]: channel.id, [ATTR.amount]: wei(voucher.amount) }, () =>
+        this.waitUntilStored(channel, voucher.amount, voucher.amount, price),
+      );
+    return { channelId: channel.id, amount: voucher.amount, price };
+  }
+
+  /** Stores the highest vouchers that a replica accepted and has not stored for a while (it may have died). */
+  private async sweep(idleMs: number): Promise<void> {
+    if (!this.shared || this.stopped) return;
+    try {
+      const left = await this.shared.unstored(idleMs, 100);
+      if (left.length === 0) return;
+      const res = await this.server.recordVouchers(left.map((v) => v.header));
+      const stored = left.filter((_, i) => res.results[i]?.accepted || res.results[i]?.error?.code === 'AMOUNT_TOO_LOW');
+      await this.shared.markStored(stored);
+      for (const v of stored) this.channels.markStored(v.channelId, v.amount);
+      this.log.info({ vouchers: stored.length }, 'stored vouchers left unstored by another replica');
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'storing vouchers left by another replica failed; will retry');
+    }
   }
 
   /** Checks and records without yielding. Returns the refusal instead of throwing. */
@@ -155,8 +250,10 @@ export class LocalVerifier implements VoucherVerifier {
   /** Stops accepting and sends what is pending (a few attempts, bounded in time). */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.channels.stop();
     await this.outbox.stop();
+    await this.storedMarks?.flush();
   }
 
   /** Vouchers accepted but not yet stored at the payment server (what a crash right now would cost). */

@@ -21,6 +21,7 @@ import { LocalVerifier } from './local-verifier';
 import { RemoteVerifier } from './remote-verifier';
 import { TicketBook } from './ticket-book';
 import type { VoucherVerifier } from './verifier';
+import type { SharedState } from './state/provider-state';
 import { OriginLedger } from '../origin/origin-ledger';
 import { trace } from '@opentelemetry/api';
 import { ATTR, failed, inSpan, wei } from '@chanpay/telemetry/spans';
@@ -45,6 +46,13 @@ export interface PaymentProviderOptions {
   startTimeoutMs?: number;
   idempotency?: { ttlMs?: number; maxEntries?: number };
   /**
+   * `postgres://…` of the state shared by the provider's replicas (PROVIDER_STATE_URL). What is accepted (paid
+   * ranges in local mode, prepaid blocks, idempotency records) is then decided there, once across replicas, and
+   * written before the answer. Unset: in process, so each channel must be routed to one instance (in remote mode
+   * the payment server decides vouchers, and only tickets and idempotency keys need the routing).
+   */
+  stateUrl?: string;
+  /**
    * The most calls one voucher may prepay (prepaid tickets, advertised in the terms). Default 256; 0 or 1
    * takes no tickets. Prepaid calls are paid before they are served, so this bounds memory, not risk.
    */
@@ -52,6 +60,13 @@ export interface PaymentProviderOptions {
   /** Windows of the per-origin records (`origins`), default 60 s, 60 windows kept. */
   originWindows?: { windowSeconds?: number; maxWindows?: number };
   logger?: Logger;
+}
+
+interface Started {
+  ctx: PaymentContext;
+  verifier: VoucherVerifier;
+  /** Local mode with PROVIDER_STATE_URL; null: in process. */
+  shared: SharedState | null;
 }
 
 export interface ChargeRequest {
@@ -96,8 +111,8 @@ export class PaymentProvider {
   private readonly maxPrepayCalls: number;
   /** What each served call paid, per channel, origin and window (a call paid by a ticket too). */
   readonly origins: OriginLedger;
-  private ready: Promise<{ ctx: PaymentContext; verifier: VoucherVerifier }> | null = null;
-  private started: { ctx: PaymentContext; verifier: VoucherVerifier } | null = null;
+  private ready: Promise<Started> | null = null;
+  private started: Started | null = null;
 
   constructor(opts: PaymentProviderOptions) {
     this.opts = opts;
@@ -121,6 +136,15 @@ export class PaymentProvider {
           token: this.opts.token,
           waitMs: this.opts.startTimeoutMs,
         });
+        // Remote mode: the payment server decides vouchers; the shared state still holds tickets and idempotency keys.
+        // Loaded only when asked for: a provider without it never loads the PostgreSQL driver.
+        const shared = this.opts.stateUrl
+          ? await (await import('./state/pg-state')).PgProviderState.open({
+              url: this.opts.stateUrl,
+              idempotencyTtlMs: this.opts.idempotency?.ttlMs,
+              logger: this.log,
+            })
+          : null;
         const verifier: VoucherVerifier =
           this.opts.mode === 'local'
             ? new LocalVerifier({
@@ -131,11 +155,15 @@ export class PaymentProvider {
                 refreshIntervalMs: this.opts.refreshIntervalMs,
                 maxUnflushedMs: this.opts.maxUnflushedMs,
                 stopTimeoutMs: this.opts.stopTimeoutMs,
+                shared: shared ?? undefined,
                 logger: this.log,
               })
             : new RemoteVerifier(this.server);
-        this.started = { ctx, verifier };
-        this.log.info({ mode: this.opts.mode, provider: ctx.account.address, sync: this.opts.sync ?? false }, 'payment provider ready');
+        this.started = { ctx, verifier, shared };
+        this.log.info(
+          { mode: this.opts.mode, provider: ctx.account.address, sync: this.opts.sync ?? false, state: shared ? 'shared' : 'process' },
+          'payment provider ready',
+        );
         return this.started;
       })();
       this.ready.catch(() => {
@@ -165,12 +193,12 @@ export class PaymentProvider {
   }
 
   private async chargeOrThrow(req: ChargeRequest): Promise<ChargeOutcome> {
-    const { ctx, verifier } = this.started ?? (await this.startForCall());
+    const { ctx, verifier, shared } = this.started ?? (await this.startForCall());
     if (req.price <= 0n) throw new ChanpayError('INTERNAL', 'charge() needs a positive price');
     if (req.ticket !== undefined) {
       if (req.voucher !== undefined)
         return this.refuse(ctx, req.price, new ChanpayError('MALFORMED_TICKET', 'send a voucher or a ticket, not both'));
-      return this.chargeTicket(ctx, req, req.ticket);
+      return this.chargeTicket(ctx, shared, req, req.ticket);
     }
     if (!req.voucher) {
       return this.refuse(
@@ -213,16 +241,18 @@ export class PaymentProvider {
         );
       }
     }
-    const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(voucher.channelId, req.voucher, req.idempotencyKey);
+    const reserved =
+      req.idempotencyKey === undefined ? undefined : await this.reserve(shared, voucher.channelId, req.voucher, req.idempotencyKey);
     if (reserved && 'kind' in reserved) return reserved;
     // A block of prepaid calls is accepted like one call that costs all of them.
     const charged = prepay ? req.price * BigInt(prepay.calls) : req.price;
+    const block = prepay ? { price: req.price, calls: prepay.calls, anchor: prepay.anchor } : undefined;
     let accepted;
     try {
       accepted = await inSpan(
         'chanpay.verify',
         { [ATTR.mode]: verifier.mode, [ATTR.channel]: voucher.channelId, [ATTR.amount]: wei(voucher.amount), [ATTR.price]: wei(charged) },
-        () => verifier.accept(voucher, req.voucher!, charged, req.origin),
+        () => verifier.accept(voucher, req.voucher!, charged, req.origin, block),
       );
     } catch (e) {
       const paid = e instanceof ChanpayError ? (e.details?.accepted as { amount: string; price: string } | undefined) : undefined;
@@ -232,7 +262,7 @@ export class PaymentProvider {
         // A block opened by such a voucher stays closed: its tickets are refused rather than served before it is stored.
         reserved.settle('unserved');
       } else if (reserved) {
-        this.idempotency.reject(voucher.channelId, req.idempotencyKey!, reserved);
+        this.rejectRecord(shared, voucher.channelId, req.idempotencyKey!, reserved);
       }
       if (!(e instanceof ChanpayError)) throw e;
       if (inErrorGroup('PAYMENT_REFUSED', e.code)) {
@@ -253,7 +283,10 @@ export class PaymentProvider {
         throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'the payment server cannot reach its database');
       throw e;
     }
-    if (prepay) this.tickets.open(accepted.channelId, accepted.amount, req.price, prepay.calls, prepay.anchor);
+    // On the shared state in local mode the block was opened with the range, in one transaction.
+    if (prepay && shared && !verifier.opensBlocks)
+      await shared.openBlock(accepted.channelId, accepted.amount, req.price, prepay.calls, prepay.anchor);
+    else if (prepay && !shared) this.tickets.open(accepted.channelId, accepted.amount, req.price, prepay.calls, prepay.anchor);
     // Receipts always name the price of one call, also for the call that prepaid a block.
     const receipt: Receipt = { channelId: accepted.channelId, amount: accepted.amount, price: req.price };
     if (reserved) reserved.receipt = receipt;
@@ -261,7 +294,7 @@ export class PaymentProvider {
   }
 
   /** A call paid by a prepaid ticket: one hash or a few, no signature and no round trip. */
-  private async chargeTicket(ctx: PaymentContext, req: ChargeRequest, header: string): Promise<ChargeOutcome> {
+  private async chargeTicket(ctx: PaymentContext, shared: SharedState | null, req: ChargeRequest, header: string): Promise<ChargeOutcome> {
     const ticket = decodeTicket(header);
     if (!ticket)
       return this.refuse(
@@ -269,19 +302,20 @@ export class PaymentProvider {
         req.price,
         new ChanpayError('MALFORMED_TICKET', 'payment-ticket must be <channelId>.<blockAmount>.<index>.<link>'),
       );
-    const reserved = req.idempotencyKey === undefined ? undefined : await this.reserve(ticket.channelId, header, req.idempotencyKey);
+    const reserved =
+      req.idempotencyKey === undefined ? undefined : await this.reserve(shared, ticket.channelId, header, req.idempotencyKey);
     if (reserved && 'kind' in reserved) return reserved;
     let price: bigint;
     const span = trace.getTracer('chanpay').startSpan('chanpay.ticket_check', {
       attributes: { [ATTR.channel]: ticket.channelId, [ATTR.amount]: wei(ticket.blockAmount), [ATTR.price]: wei(req.price) },
     });
     try {
-      price = this.tickets.spend(ticket, req.price);
+      price = shared ? await shared.spendTicket(ticket, req.price) : this.tickets.spend(ticket, req.price);
       span.end();
     } catch (e) {
       failed(span, e);
       span.end();
-      if (reserved) this.idempotency.reject(ticket.channelId, req.idempotencyKey!, reserved);
+      if (reserved) this.rejectRecord(shared, ticket.channelId, req.idempotencyKey!, reserved);
       if (e instanceof ChanpayError) return this.refuse(ctx, req.price, e);
       throw e;
     }
@@ -294,9 +328,15 @@ export class PaymentProvider {
    * With an Idempotency-Key the call is reserved before it is checked, so a concurrent repeat waits for this
    * one; a repeat of a call already answered or paid comes back as its outcome instead.
    */
-  private async reserve(channelId: string, payment: string, key: string): Promise<IdempotencyRecord | ChargeOutcome> {
+  private async reserve(
+    shared: SharedState | null,
+    channelId: string,
+    payment: string,
+    key: string,
+  ): Promise<IdempotencyRecord | ChargeOutcome> {
     if (!isValidIdempotencyKey(key))
       throw new ChanpayError('VALIDATION_ERROR', 'idempotency-key must be 1 to 128 visible ASCII characters');
+    if (shared) return this.reserveShared(shared, channelId, payment, key);
     for (let round = 0; round < 4; round++) {
       // Checked and reserved without yielding; an existing record is handled (and may be waited for) first.
       if (!this.idempotency.get(channelId, key)) return this.idempotency.begin(channelId, key, payment, null);
@@ -305,6 +345,26 @@ export class PaymentProvider {
       if (earlier) return earlier;
     }
     throw new ChanpayError('IDEMPOTENCY_CONFLICT', 'a call with this idempotency key is still running');
+  }
+
+  /** `reserve` across replicas: the shared store decides which replica runs the call. */
+  private async reserveShared(
+    shared: SharedState,
+    channelId: string,
+    payment: string,
+    key: string,
+  ): Promise<IdempotencyRecord | ChargeOutcome> {
+    const found = await shared.reserve(channelId, key, payment);
+    if (found.kind === 'new') return found.record;
+    const receiptHeader = encodeReceipt(found.receipt);
+    if (found.kind === 'served') return { kind: 'replay', receipt: found.receipt, receiptHeader, response: found.response };
+    await this.flush();
+    return { kind: 'paid', receipt: found.receipt, receiptHeader, record: found.record, retried: true };
+  }
+
+  private rejectRecord(shared: SharedState | null, channelId: string, key: string, record: IdempotencyRecord): void {
+    if (shared) record.settle('rejected');
+    else this.idempotency.reject(channelId, key, record);
   }
 
   /** A call seen before under the same key: answered again, served now, or refused as a conflict. */
@@ -389,5 +449,6 @@ export class PaymentProvider {
   async stop(): Promise<void> {
     const started = this.started;
     if (started) await started.verifier.stop();
+    await started?.shared?.close();
   }
 }

@@ -6,6 +6,7 @@ import type { AcceptedVoucher, HeldVoucher, VoucherVerifier } from './verifier';
 /** The thesis topology: every call is verified and recorded by the provider's payment server. */
 export class RemoteVerifier implements VoucherVerifier {
   readonly mode = 'remote' as const;
+  readonly opensBlocks = false;
 
   constructor(private readonly server: PaymentServerClient) {}
 

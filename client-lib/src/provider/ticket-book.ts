@@ -1,7 +1,8 @@
 import { ChanpayError, type Ticket } from '@chanpay/protocol';
 import { chainReaches, hexToBuffer } from '@chanpay/protocol/node';
 
-interface Block {
+/** One block of prepaid calls, as the book (in process, or a row of the shared store) holds it. */
+export interface TicketBlock {
   amount: bigint;
   /** Price of each call of the block. */
   price: bigint;
@@ -28,7 +29,7 @@ export interface TicketBookOptions {
  * and its tickets are refused, so none can be replayed; the consumer loses the unused rest of its blocks.
  */
 export class TicketBook {
-  private readonly channels = new Map<string, Block[]>();
+  private readonly channels = new Map<string, TicketBlock[]>();
   private blocks = 0;
   private readonly maxPerChannel: number;
   private readonly maxBlocks: number;
@@ -53,7 +54,7 @@ export class TicketBook {
       this.blocks--;
     }
     while (this.blocks > this.maxBlocks) {
-      const [oldest, blocks] = this.channels.entries().next().value as [string, Block[]];
+      const [oldest, blocks] = this.channels.entries().next().value as [string, TicketBlock[]];
       this.channels.delete(oldest);
       this.blocks -= blocks.length;
     }
@@ -66,37 +67,9 @@ export class TicketBook {
   spend(ticket: Ticket, price: bigint): bigint {
     const list = this.channels.get(ticket.channelId);
     const blockIndex = list ? list.findIndex((candidate) => candidate.amount === ticket.blockAmount) : -1;
-    if (blockIndex < 0) {
-      throw new ChanpayError(
-        'UNKNOWN_TICKET_BLOCK',
-        'no open block of prepaid calls with this amount (spent, forgotten, or opened before a restart): pay with a voucher',
-        {
-          channelId: ticket.channelId,
-          blockAmount: ticket.blockAmount.toString(),
-        },
-      );
-    }
+    if (blockIndex < 0) throw unknownBlock(ticket);
     const block = list![blockIndex]!;
-    if (ticket.index >= block.calls)
-      throw new ChanpayError('BAD_TICKET', `the block has ${block.calls} calls; ticket ${ticket.index} is not one of them`);
-    if (block.used[ticket.index]) throw new ChanpayError('TICKET_USED', 'this ticket paid for a call already');
-    if (block.price < price) {
-      throw new ChanpayError('AMOUNT_TOO_LOW', `the block prepaid calls of ${block.price} wei; this call costs ${price}`, {
-        price: price.toString(),
-        blockPrice: block.price.toString(),
-      });
-    }
-    const preimage = hexToBuffer(ticket.preimage);
-    const ok =
-      ticket.index > block.hiIndex
-        ? chainReaches(preimage, ticket.index - block.hiIndex, block.hiLink)
-        : chainReaches(preimage, ticket.index, block.anchor);
-    if (!ok) throw new ChanpayError('BAD_TICKET', "the ticket does not hash to the block's anchor");
-    block.used[ticket.index] = 1;
-    if (ticket.index > block.hiIndex) {
-      block.hiIndex = ticket.index;
-      block.hiLink = preimage;
-    }
+    spendFromBlock(block, ticket, price);
     if (--block.left === 0) {
       list!.splice(blockIndex, 1);
       this.blocks--;
@@ -113,4 +86,40 @@ export class TicketBook {
   get size(): number {
     return this.blocks;
   }
+}
+
+/**
+ * The checks of one ticket against its block, and the spend: marks the ticket used and remembers its link.
+ * Throws a refusal. The caller decrements `left` and drops a block with none left.
+ */
+export function spendFromBlock(block: TicketBlock, ticket: Ticket, price: bigint): void {
+  if (ticket.index >= block.calls)
+    throw new ChanpayError('BAD_TICKET', `the block has ${block.calls} calls; ticket ${ticket.index} is not one of them`);
+  if (block.used[ticket.index]) throw new ChanpayError('TICKET_USED', 'this ticket paid for a call already');
+  if (block.price < price) {
+    throw new ChanpayError('AMOUNT_TOO_LOW', `the block prepaid calls of ${block.price} wei; this call costs ${price}`, {
+      price: price.toString(),
+      blockPrice: block.price.toString(),
+    });
+  }
+  const preimage = hexToBuffer(ticket.preimage);
+  const ok =
+    ticket.index > block.hiIndex
+      ? chainReaches(preimage, ticket.index - block.hiIndex, block.hiLink)
+      : chainReaches(preimage, ticket.index, block.anchor);
+  if (!ok) throw new ChanpayError('BAD_TICKET', "the ticket does not hash to the block's anchor");
+  block.used[ticket.index] = 1;
+  if (ticket.index > block.hiIndex) {
+    block.hiIndex = ticket.index;
+    block.hiLink = preimage;
+  }
+}
+
+/** The error of a ticket whose block is not (or no longer) open. */
+export function unknownBlock(ticket: Ticket): ChanpayError {
+  return new ChanpayError(
+    'UNKNOWN_TICKET_BLOCK',
+    'no open block of prepaid calls with this amount (spent, forgotten, or opened before a restart): pay with a voucher',
+    { channelId: ticket.channelId, blockAmount: ticket.blockAmount.toString() },
+  );
 }

@@ -1,4 +1,5 @@
 import type { Voucher } from '@chanpay/protocol';
+import type { PrepaidBlock } from './state/provider-state';
 
 export interface AcceptedVoucher {
   channelId: string;
@@ -20,7 +21,13 @@ export interface HeldVoucher {
 export interface VoucherVerifier {
   readonly mode: 'local' | 'remote';
   /** `origin`: the call's root caller; the remote verifier has the payment server record the charge under it. */
-  accept(voucher: Voucher, header: string, price: bigint, origin?: string): Promise<AcceptedVoucher>;
+  /**
+   * `block`: the prepaid block this voucher opens; a verifier on the shared state opens it with the range, in one
+   * transaction (`opensBlocks`), the others leave it to the caller.
+   */
+  accept(voucher: Voucher, header: string, price: bigint, origin?: string, block?: PrepaidBlock): Promise<AcceptedVoucher>;
+  /** Whether `accept` opened the block it was given. */
+  readonly opensBlocks: boolean;
   /** The highest voucher this provider holds for the channel, to tell a consumer where to resume. */
   latest(channelId: string): Promise<HeldVoucher | null>;
   /** Makes every accepted voucher durable at the payment server. */

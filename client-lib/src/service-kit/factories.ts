@@ -20,6 +20,8 @@ export interface ProviderSettings {
   flushIntervalMs?: number;
   /** Most calls one voucher may prepay (prepaid tickets); default 256, 0 or 1 takes none. */
   maxPrepayCalls?: number;
+  /** Local mode: the PostgreSQL state shared by replicas (PROVIDER_STATE_URL); unset: in process. */
+  stateUrl?: string;
   logger?: Logger;
 }
 
@@ -66,6 +68,7 @@ export function providerFor(settings: ProviderSettings): PaymentProvider | null 
     sync: settings.sync,
     flushIntervalMs: settings.flushIntervalMs,
     maxPrepayCalls: settings.maxPrepayCalls,
+    stateUrl: settings.stateUrl,
     logger: settings.logger,
   });
 }

@@ -115,6 +115,18 @@ export function providerVariables(defaultPrice: bigint) {
     PAYMENT_SYNC: flagVariable('(local mode) answer a call only after its voucher is stored at the payment server'),
     PAYMENT_FLUSH_MS: integerVariable('(local mode, batched) longest wait before an accepted voucher is sent to the payment server', 100),
     PAYMENT_MAX_PREPAY: integerVariable('most calls one voucher may prepay (prepaid tickets); 0 takes no tickets', 256),
+    PROVIDER_STATE_URL: variable(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .optional(),
+      {
+        description:
+          'postgres://… shared by all replicas of this service: vouchers (local mode), tickets and idempotency keys accepted once across them',
+        unset: 'kept in this process (route each channel to one instance)',
+        secret: true,
+      },
+    ),
   };
 }
 
@@ -127,6 +139,7 @@ export function providerSettings(basics: ServiceBasics & { logger?: Logger }, en
     sync: env.PAYMENT_SYNC,
     flushIntervalMs: env.PAYMENT_FLUSH_MS,
     maxPrepayCalls: env.PAYMENT_MAX_PREPAY,
+    stateUrl: env.PROVIDER_STATE_URL,
     logger: basics.logger,
   };
 }

@@ -133,7 +133,15 @@ export const ServiceSchema = z.strictObject({
         .describe('most calls one voucher may prepay; 0 takes no tickets'),
     })
     .optional(),
-  replicas: z.number().int().min(1).max(64).default(1).describe('1 for now; kept for the Swarm deployment'),
+  replicas: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe(
+      'processes of a provider service (random-number, worker) sharing one PostgreSQL state behind a round-robin proxy (npm start); 1 in compose',
+    ),
   placement: LabelSchema.optional().describe('role label of the node it runs on (Swarm)'),
   port: PortSchema.optional(),
   work: WorkSchema.optional(),

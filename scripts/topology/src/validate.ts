@@ -181,7 +181,12 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
       issue(path('work'), 'give keccakRounds or busyMicros, not both');
     if (s.accepts && !PROVIDER_KINDS.includes(s.kind))
       issue(path('accepts'), `a ${s.kind} service is paid by nobody, so it accepts nothing`);
-    if (s.replicas > 1) issue(path('replicas'), 'more than one replica is not supported yet (one process per service); keep 1');
+    if (s.replicas > 1 && !PROVIDER_KINDS.includes(s.kind))
+      issue(path('replicas'), `only a provider service runs as replicas (sharing its accepted payments); a ${s.kind} service keeps 1`);
+    if (s.replicas > 1 && s.kind === 'persistence')
+      issue(path('replicas'), 'persistence keeps its numbers in a SQLite file of its own per process; keep 1');
+    if (s.replicas > 1 && (t.calls[s.name]?.length ?? 0) > 0)
+      issue(path('replicas'), 'a service that pays upstreams runs as one process (its replicas would sign on one channel); keep 1');
     return {
       name: s.name,
       kind: s.kind,

@@ -198,8 +198,11 @@ describe('and the other rules', () => {
 
   test('replicas, an external chain without url, a zero deposit', () => {
     expect(issuesOf(edit((t) => (t.services[1]!.replicas = 3)))).toEqual([
-      'services[1].replicas: more than one replica is not supported yet (one process per service); keep 1',
+      'services[1].replicas: a service that pays upstreams runs as one process (its replicas would sign on one channel); keep 1',
     ]);
+    // A provider that pays nobody runs as replicas sharing its state (docs/scaling.md).
+    expect(parseTopology(edit((t) => (t.services[2]!.replicas = 3))).services[2]!.replicas).toBe(3);
+    expect(issuesOf(edit((t) => (t.services[0]!.replicas = 2)))[0]).toMatch(/^services\[0\]\.replicas: /);
     expect(issuesOf(edit((t) => (t.chain = { kind: 'external' })))).toEqual(['chain.url: an external chain needs its JSON-RPC url']);
     expect(issuesOf(edit((t) => (t.defaults = { payment: { deposit: '0' } })))).toEqual([
       'defaults.payment.deposit: a channel needs a deposit above 0',

@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { formatUnits } from 'ethers';
-import { freePort, type EmbeddedChain } from '@chanpay/devkit';
+import { freePort, startPostgres, type EmbeddedChain, type ThrowawayPostgres } from '@chanpay/devkit';
 import type { PaymentMode } from '@chanpay/protocol';
 import { makeCredentials, type AccountCredentials, type Credentials } from '../credentials';
 import { loadTopology } from '../load';
@@ -19,6 +19,7 @@ import { startChainOf } from './chain';
 import { startInProcess, type InProcessPart, type PartKind } from './in-process';
 import { ENTRY_OF, paymentServerEnv, serviceEnv, type EnvContext } from './env';
 import { REPO_ROOT, limited, spawnTs, stopChild, waitHealthy, type NetworkProcess } from './processes';
+import { startRoundRobinProxy, type RoundRobinProxy } from '../proxy/round-robin';
 
 export interface StartTopologyOptions {
   /** Replace every edge's settings (`--mode`, `--no-payment`, `--prepay`, `--sync`, a challenge period). */
@@ -65,8 +66,12 @@ export interface TopologyUrls {
   chain: string | null;
   /** By payment server name. */
   paymentServers: Record<string, string>;
-  /** Base URL by service name. */
+  /** Base URL by service name (a service with replicas: its proxy's). */
   services: Record<string, string>;
+  /** The replicas' own base URLs, by the name of a service with `replicas` > 1 (its processes `<name>#1`, …). */
+  replicas: Record<string, string[]>;
+  /** The PostgreSQL server of the replicas' shared state, when a service has replicas. */
+  postgres: string | null;
 }
 
 export interface RunningTopology {
@@ -122,6 +127,8 @@ export async function startTopology(
   const healthTimeoutMs = opts.healthTimeoutMs ?? 60_000;
 
   const parts = new Map<string, InProcessPart>();
+  const proxies: RoundRobinProxy[] = [];
+  let postgres: ThrowawayPostgres | null = null;
   const kindOf = (name: string): PartKind => t.services.find((s) => s.name === name)?.kind ?? 'payment-server';
   const launch = async (name: string, entry: string, env: Record<string, string>): Promise<{ url: string }> => {
     const spec = { entry, env: { ...opts.env, ...env }, url: url(ports.get(name)!) };
@@ -136,16 +143,44 @@ export async function startTopology(
     await waitHealthy(p, healthTimeoutMs);
     return p;
   };
+  /**
+   * A provider with replicas: N processes on free ports (`<name>#1`, …) sharing one database of a private
+   * PostgreSQL (PROVIDER_STATE_URL), and a round-robin proxy at the service's own URL.
+   */
+  const launchReplicas = async (s: ResolvedTopology['services'][number]): Promise<void> => {
+    if (opts.inProcess) throw new Error(`${s.name}: replicas run as child processes; start without inProcess`);
+    if (paysUpstreams(t, s))
+      throw new Error(`${s.name}: a service that pays upstreams cannot run as replicas (they would sign on one channel)`);
+    postgres ??= await startPostgres();
+    const stateUrl = await postgres.createDatabase(`state_${s.name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`);
+    const targets: string[] = [];
+    for (let i = 1; i <= s.replicas; i++) {
+      const port = await freePort();
+      const name = `${s.name}#${i}`;
+      const env = { ...opts.env, ...serviceEnv(ctx(), s), PORT: String(port), PROVIDER_STATE_URL: stateUrl };
+      const spec = { entry: ENTRY_OF[s.kind], env, url: url(port) };
+      specs.set(name, spec);
+      const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, spec.entry, env, verbose, opts.onOutput) };
+      processes.push(p);
+      targets.push(spec.url);
+    }
+    running.urls.replicas[s.name] = targets;
+    await Promise.all(processes.filter((p) => p.name.startsWith(`${s.name}#`)).map((p) => waitHealthy(p, healthTimeoutMs)));
+    proxies.push(await startRoundRobinProxy({ port: ports.get(s.name)!, targets }));
+  };
   const serviceNames = new Set(t.services.map((s) => s.name));
+  const isService = (name: string) => serviceNames.has(name.replace(/#\d+$/, ''));
   // Services first (a provider stores its pending vouchers at its payment server as it stops), then the payment
   // servers, then the chain.
   const stopParts = (names: (name: string) => boolean) =>
     Promise.all([...parts].filter(([name]) => names(name)).map(([, part]) => part.stop().catch(() => undefined)));
   const stop = async () => {
+    await Promise.all(proxies.map((p) => p.stop()));
     await stopParts((name) => serviceNames.has(name));
     await stopParts((name) => !serviceNames.has(name));
-    await Promise.all(processes.filter((p) => serviceNames.has(p.name)).map((p) => stopChild(p.child)));
-    await Promise.all(processes.filter((p) => !serviceNames.has(p.name) && p.name !== 'chain').map((p) => stopChild(p.child)));
+    await Promise.all(processes.filter((p) => isService(p.name)).map((p) => stopChild(p.child)));
+    await Promise.all(processes.filter((p) => !isService(p.name) && p.name !== 'chain').map((p) => stopChild(p.child)));
+    await postgres?.stop();
     await chain?.stop();
     const chainChild = processes.find((p) => p.name === 'chain');
     if (chainChild) await stopChild(chainChild.child);
@@ -176,6 +211,10 @@ export async function startTopology(
       chain: null,
       paymentServers: Object.fromEntries(teams.map((x) => [x.paymentServer.name, url(ports.get(x.paymentServer.name)!)])),
       services: Object.fromEntries(t.services.map((s) => [s.name, url(ports.get(s.name)!)])),
+      replicas: {},
+      get postgres() {
+        return postgres?.url ?? null;
+      },
     },
     entries: t.entry.map((name) => {
       const s = t.services.find((x) => x.name === name)!;
@@ -246,7 +285,8 @@ export async function startTopology(
       );
     }
     await limited(t.services, opts.startConcurrency ?? 4, async (s) => {
-      await launch(s.name, ENTRY_OF[s.kind], serviceEnv(ctx(), s));
+      if (s.replicas > 1) await launchReplicas(s);
+      else await launch(s.name, ENTRY_OF[s.kind], serviceEnv(ctx(), s));
     });
     if (paid && (opts.init ?? true)) await running.init();
     return running;

@@ -317,7 +317,9 @@ export function servicePart(c: PartsContext, s: Service, switchable: boolean): P
       ...(paid ? [[team.paymentServer.name, 'service_healthy'] as [string, Condition]] : []),
       ...upstreams.map((u) => [u, 'service_healthy'] as [string, Condition]),
     ],
-    replicas: s.replicas,
+    // No PostgreSQL provider state in the compose and stack files yet: replicas there would each accept the same
+    // voucher, so they run one (npm start and the builder run `replicas`, docs/scaling.md).
+    replicas: 1,
     placement: s.placement,
   };
 }
