@@ -85,7 +85,13 @@ describe('kill -9 of the payment servers under load', () => {
         for (const id of ids)
           expect(BigInt((await consumerView(id)).latestVoucher?.amount ?? 0)).toBeGreaterThanOrEqual(handedOut.get(id)!);
         load.resume();
-        await sleep(300);
+        // Until every channel has vouchers signed after the restart (a loaded machine takes its time).
+        await waitFor(
+          'vouchers signed after the restart on every channel',
+          async () => ids.every((id) => load.channels.get(id)!.signed.length > marks.get(id)!),
+          30_000,
+          50,
+        );
         // Every voucher signed after the restart is above every voucher handed out before it.
         for (const id of ids) {
           const after = load.channels.get(id)!.signed.slice(marks.get(id)!);
