@@ -5,7 +5,7 @@ import { parseTotalWork } from '@chanpay/topology';
 import { ARRIVAL_KINDS } from '../load/arrivals';
 import { DEFAULT_MAX_IN_FLIGHT } from '../load/generate';
 import type { LoadSettings } from './cell';
-import { OPEN_MODES, type OpenMode } from './modes';
+import { DEFAULT_OPEN_MODES, OPEN_MODES, type OpenMode } from './modes';
 import type { BenchKind, LoadPoint } from './types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -65,8 +65,8 @@ export const OPEN_COMMAND = {
     modes: {
       type: 'string',
       value: '<list>',
-      default: OPEN_MODES.join(','),
-      description: 'payment modes, comma-separated (off is the baseline)',
+      default: DEFAULT_OPEN_MODES.join(','),
+      description: `payment modes, comma-separated, of ${OPEN_MODES.join(', ')} (off is the baseline; naive: thesis topology only)`,
     },
     rates: {
       type: 'string',
@@ -160,6 +160,8 @@ export function makeOpenPlan(argv: string[]): OpenPlan {
       fail(`--total-work: ${(e as Error).message}`);
     }
   }
+  if (modes.includes('naive') && topologies.some((t) => t !== 'thesis'))
+    fail('--modes naive: the naive network has the thesis shape only (give --topology thesis)');
   const arrivals = ARRIVAL_KINDS.find((k) => k === values.arrivals) ?? fail(`--arrivals: ${ARRIVAL_KINDS.join(' or ')}`);
   const lateMs = Number(values['late-ms']);
   if (!(lateMs > 0)) fail('--late-ms must be positive');

@@ -78,7 +78,14 @@ export interface NetworkRecord {
   startupMs: number;
   processes: { name: string; kind: ComponentKind }[];
   /** Paid calls served over the network's life, and the gas of every transaction on its chain but the deployment. */
-  chain: { paidCalls: number; totalGas: number; gasPerPaidCall: number; operations: { operation: string; count: number }[] } | null;
+  chain: {
+    paidCalls: number;
+    totalGas: number;
+    gasPerPaidCall: number;
+    /** At the chain's effective gas price. */
+    totalEther?: number;
+    operations: { operation: string; count: number }[];
+  } | null;
   errors: string[];
 }
 
