@@ -6,6 +6,7 @@ import { ARRIVAL_KINDS } from '../load/arrivals';
 import { DEFAULT_MAX_IN_FLIGHT } from '../load/generate';
 import type { LoadSettings } from './cell';
 import { DEFAULT_OPEN_MODES, OPEN_MODES, type OpenMode } from './modes';
+import type { TargetOptions } from './target';
 import type { BenchKind, LoadPoint } from './types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -41,6 +42,8 @@ export interface OpenPlan {
   p99BoundMs: number;
   outDir: string;
   command: string;
+  /** `--target`: load a network deployed elsewhere instead of starting one. */
+  target: TargetOptions | null;
 }
 
 export const OPEN_COMMAND = {
@@ -100,6 +103,26 @@ export const OPEN_COMMAND = {
       type: 'string',
       value: '<work>',
       description: `keccak:N or busy:N per request over the workers (topology sweep default ${DEFAULT_TOTAL_WORK})`,
+    },
+    target: {
+      type: 'string',
+      value: '<url>',
+      description: 'open only: load this entry URL of a network deployed elsewhere (e.g. the Swarm stack); start nothing',
+    },
+    'chain-url': {
+      type: 'string',
+      value: '<rpc>',
+      description: "with --target: the network's chain node, for the gas and ether mined during the run",
+    },
+    'payment-server-url': {
+      type: 'string',
+      value: '<url>',
+      description: "with --target: a payment server, for its contract and its counters' movement",
+    },
+    'payment-server-token-file': {
+      type: 'string',
+      value: '<file>',
+      description: 'with --payment-server-url: a file holding its bearer token',
     },
     quick: { type: 'boolean', description: 'a CI-sized run' },
     out: { type: 'string', value: '<dir>', description: 'the results folder (default bench-results/<timestamp>-open)' },
@@ -167,13 +190,36 @@ export function makeOpenPlan(argv: string[]): OpenPlan {
   if (!(lateMs > 0)) fail('--late-ms must be positive');
   const p99BoundMs = Number(values['p99-bound']);
   if (!(p99BoundMs > 0)) fail('--p99-bound must be positive');
+  const url = (name: string, text: string) => {
+    try {
+      const u = new URL(text);
+      if (u.protocol === 'http:' || u.protocol === 'https:') return text.replace(/\/$/, '');
+    } catch {
+      /* below */
+    }
+    return fail(`--${name}: an http(s) URL, not "${text}"`);
+  };
+  let target: TargetOptions | null = null;
+  if (values.target !== undefined) {
+    if (sweep) fail('--target: with open only');
+    target = {
+      url: url('target', values.target),
+      chainUrl: values['chain-url'] !== undefined ? url('chain-url', values['chain-url']) : null,
+      paymentServerUrl: values['payment-server-url'] !== undefined ? url('payment-server-url', values['payment-server-url']) : null,
+      paymentServerTokenFile: values['payment-server-token-file'] ?? null,
+    };
+    if (!target.paymentServerUrl !== !target.paymentServerTokenFile)
+      fail('--payment-server-url and --payment-server-token-file go together');
+  } else
+    for (const name of ['chain-url', 'payment-server-url', 'payment-server-token-file'] as const)
+      if (values[name] !== undefined) fail(`--${name}: with --target only`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
   const kind: BenchKind = sweep ? `sweep-${sweep}` : 'open';
   return {
     kind,
     quick,
-    topologies,
-    modes,
+    topologies: target ? [target.url] : topologies,
+    modes: target ? ['target'] : modes,
     points,
     repetitions: values.repeat !== undefined ? int('repeat', values.repeat, 50) : sweep ? (quick ? 2 : 5) : 1,
     settings: {
@@ -187,7 +233,8 @@ export function makeOpenPlan(argv: string[]): OpenPlan {
       verbose: values.verbose,
     },
     p99BoundMs,
-    outDir: path.resolve(values.out ?? path.join(ROOT, 'bench-results', `${stamp}-${kind}${quick ? '-quick' : ''}`)),
+    outDir: path.resolve(values.out ?? path.join(ROOT, 'bench-results', `${stamp}-${target ? 'target' : kind}${quick ? '-quick' : ''}`)),
     command: `npm run bench -- ${argv.join(' ')}`,
+    target,
   };
 }

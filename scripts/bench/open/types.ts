@@ -152,6 +152,30 @@ export interface PerHopRow {
   cpuMsPerHop: number | null;
 }
 
+/** `--target`: a network deployed elsewhere, loaded from this machine. */
+export interface TargetRecord {
+  url: string;
+  chainUrl: string | null;
+  paymentServerUrl: string | null;
+  /** 2xx answers over the measured points. */
+  requestsServed: number;
+  /** Every transaction mined from the first measured point to the end of the last (anyone's, on a shared chain). */
+  chain: {
+    fromBlock: number;
+    toBlock: number;
+    transactions: number;
+    totalGas: number;
+    totalEther: number;
+    gasPerRequest: number;
+    etherPerRequest: number;
+    operations: { operation: string; count: number; gasUsed: number; ether: number }[];
+  } | null;
+  /** How the payment server's Prometheus counters (`*_total`) moved over the measured points. */
+  paymentServer: { contract: string | null; counterDeltas: { series: string; delta: number }[] } | null;
+  /** Always false: the components' CPU and memory cannot be read from here. */
+  componentsMeasured: false;
+}
+
 export type BenchKind = 'open' | 'sweep-rate' | 'sweep-connections' | 'sweep-topology';
 
 export interface OpenBenchResult {
@@ -183,5 +207,7 @@ export interface OpenBenchResult {
   points: PointSummary[];
   maxSustainable: MaxSustainable[];
   perHop: PerHopRow[];
+  /** Only with `--target`. */
+  target?: TargetRecord;
   notes: string[];
 }
