@@ -11,6 +11,7 @@ import { generate, type GenerateOptions, type GenerateResult } from '../load/gen
 import { hdrLog, type LatencyHistogram } from '../load/histogram';
 import { machineCpu, machineLoad } from '../cpu';
 import { round } from '../stats';
+import type { ChainKind } from '../peers/x402/chain';
 import type { OpenMode } from './modes';
 import { startLoadedNetwork, type LoadedProcess } from './networks';
 import { ProbeWindow, probeEnv, type ComponentWindow } from './probes';
@@ -24,6 +25,8 @@ export interface LoadSettings {
   lateMs: number;
   maxInFlight: number;
   totalWork: string | null;
+  /** The node x402's facilitator settles on (its own, in its own process). */
+  x402Chain: ChainKind;
   verbose: boolean;
 }
 
@@ -195,6 +198,7 @@ export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord;
     topology: spec.topology,
     mode: spec.mode,
     totalWork: s.totalWork,
+    x402Chain: s.x402Chain,
     dataDir: spec.dataDir,
     verbose: s.verbose,
     env: probeEnv(probeDir),

@@ -10,6 +10,7 @@ import type { Sender } from '../load/http-sender';
 import { blockNumber, collectTransactions, costByOperation } from '../gas';
 import { chainCost } from '../mode-run';
 import { startNaiveNetwork } from '../naive';
+import type { ChainKind } from '../peers/x402/chain';
 import { startX402Network, type X402Network } from '../peers/x402/network';
 import { round } from '../stats';
 import { overridesOf, type OpenMode } from './modes';
@@ -38,6 +39,7 @@ export interface NetworkSpec {
   topology: string;
   mode: OpenMode;
   totalWork: string | null;
+  x402Chain: ChainKind;
   dataDir: string;
   verbose: boolean;
   /** Environment of every child (the probes' preload). */
@@ -148,9 +150,10 @@ async function x402(spec: NetworkSpec): Promise<LoadedNetwork> {
   }
   let peer: X402Network;
   try {
-    // Ganache in a process of its own, as our modes' chain: same node, CPU measured apart.
+    // Anvil by default: viem's settlement is ten times slower on ganache (docs/x402.md, "The chain"), which would
+    // measure ganache rather than x402. Either way a process of its own, its CPU measured apart.
     peer = await startX402Network({
-      chain: 'ganache',
+      chain: spec.x402Chain,
       chainProcess: true,
       order: 'settle-before',
       upstream: net.entries[0]!.url,

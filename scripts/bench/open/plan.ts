@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseCommandLine } from '@chanpay/devkit/cli';
 import { parseTotalWork } from '@chanpay/topology';
 import { ARRIVAL_KINDS } from '../load/arrivals';
+import { CHAIN_KINDS } from '../peers/x402/chain';
 import { DEFAULT_MAX_IN_FLIGHT } from '../load/generate';
 import type { LoadSettings } from './cell';
 import { DEFAULT_OPEN_MODES, OPEN_MODES, type OpenMode } from './modes';
@@ -124,6 +125,12 @@ export const OPEN_COMMAND = {
       value: '<file>',
       description: 'with --payment-server-url: a file holding its bearer token',
     },
+    'x402-chain': {
+      type: 'string',
+      value: '<node>',
+      default: 'anvil',
+      description: 'x402 mode: the node its facilitator settles on, anvil or ganache (viem is ten times slower on ganache)',
+    },
     quick: { type: 'boolean', description: 'a CI-sized run' },
     out: { type: 'string', value: '<dir>', description: 'the results folder (default bench-results/<timestamp>-open)' },
     verbose: { type: 'boolean', description: "show the networks' log lines" },
@@ -230,6 +237,7 @@ export function makeOpenPlan(argv: string[]): OpenPlan {
       lateMs,
       maxInFlight: int('max-in-flight', values['max-in-flight'], 1_000_000),
       totalWork,
+      x402Chain: CHAIN_KINDS.find((k) => k === values['x402-chain']) ?? fail(`--x402-chain: ${CHAIN_KINDS.join(' or ')}`),
       verbose: values.verbose,
     },
     p99BoundMs,

@@ -156,6 +156,7 @@ async function main(): Promise<void> {
       maxInFlight: plan.settings.maxInFlight,
       p99BoundMs: plan.p99BoundMs,
       totalWork: plan.settings.totalWork,
+      x402Chain: plan.settings.x402Chain,
       command: plan.command,
     },
     networks,

@@ -200,6 +200,8 @@ export interface OpenBenchResult {
     maxInFlight: number;
     p99BoundMs: number;
     totalWork: string | null;
+    /** The node of x402's facilitator (x402 mode). */
+    x402Chain: string;
     command: string;
   };
   networks: NetworkRecord[];
