@@ -11,7 +11,7 @@ import { parseCommandLine } from '@chanpay/devkit/cli';
 import { startTopology } from '@chanpay/topology';
 import { runLoad } from './load';
 import { generate } from './load/generate';
-import { OPEN_MODES, overridesOf } from './open/modes';
+import { DEFAULT_OPEN_MODES as OPEN_MODES, overridesOf } from './open/modes';
 import { round, sortedCopy, summarize } from './stats';
 
 const COMMAND = {

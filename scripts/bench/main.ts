@@ -5,7 +5,7 @@
  * by shape (the others paused), then runs the naive one-transaction-per-call design briefly, and writes
  * result.json, results.md and report.html to bench-results/<timestamp>/.
  *   npm run bench                        the full run (a few minutes)
- *   npm run bench -- --quick             a short run that CI can afford
+ *   npm run bench -- --quick             a short run that CI can afford (with a short open-loop pass, into open/)
  *   npm run bench -- --modes off,local   only these modes (off, local, prepaid, remote, naive)
  *   npm run bench -- --out DIR           write the results to DIR
  *   npm run bench -- --saturation-seconds 60 --verbose
@@ -14,6 +14,7 @@
  *   npm run bench -- open [--topology chain:3 --rates 100,200 …]     open-loop load on any topology (open/run.ts)
  *   npm run bench -- sweep rate|connections|topology […]             the sweeps, repeated on fresh networks
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,6 +105,24 @@ async function measureStep(run: ModeRun, spec: Plan['shapes'][number], progress:
   const r = await run.measure(spec, progress);
   if (r.requestsPerSecond > 0) rpsGuess[run.mode] = r.requestsPerSecond;
   progress.step(`${run.mode.padEnd(7)} ${spec.name.padEnd(24)} ${describeShape(r)}`);
+}
+
+/**
+ * The CI-sized open-loop pass of `--quick` (issue 13: `--quick` keeps a CI-sized version of everything): the
+ * thesis network without payment and in local mode at two fixed rates, into <out>/open/. About 25 s here; the
+ * x402, naive and remote modes and the topology sweep would add a minute or more, so CI runs them in
+ * scripts/test/bench-open.test.ts instead. Returns true when it failed.
+ */
+export const QUICK_OPEN_ARGS = ['open', '--quick', '--topology', 'thesis', '--modes', 'off,local', '--rates', '20,40', '--seconds', '1'];
+
+function quickOpenPass(outDir: string): boolean {
+  console.log(`\nopen-loop pass: npm run bench -- ${QUICK_OPEN_ARGS.join(' ')}`);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', __filename, ...QUICK_OPEN_ARGS, '--out', path.join(outDir, 'open')], {
+    stdio: 'inherit',
+    timeout: 180_000,
+  });
+  if (run.status !== 0) console.log(`  the open-loop pass failed (${run.status ?? run.signal})`);
+  return run.status !== 0;
 }
 
 async function main(): Promise<void> {
@@ -248,7 +267,8 @@ async function main(): Promise<void> {
     );
   for (const m of modes) for (const e of m.errors) console.log(`  ${m.mode}: ${e}`);
   for (const f of files) console.log(`  ${path.relative(process.cwd(), f)}`);
-  process.exit(failedModes > 0 ? 1 : 0);
+  const openFailed = plan.quick ? quickOpenPass(plan.outDir) : false;
+  process.exit(failedModes > 0 || openFailed ? 1 : 0);
 }
 
 main().catch((e: unknown) => {

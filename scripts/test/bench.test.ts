@@ -43,7 +43,7 @@ describe('npm run bench -- --quick', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/bench/main.ts'), '--quick', '--out', dir], {
       cwd: ROOT,
       encoding: 'utf8',
-      timeout: 280_000,
+      timeout: 400_000,
       env: { ...process.env, LOG_LEVEL: 'warn' },
     });
     if (run.status !== 0)
@@ -54,13 +54,27 @@ describe('npm run bench -- --quick', () => {
     result = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')) as BenchResult;
     markdown = readFileSync(path.join(dir, 'results.md'), 'utf8');
     html = readFileSync(path.join(dir, 'report.html'), 'utf8');
-  }, 300_000);
+  }, 420_000);
 
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const finite = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+
+  it('also runs a short open-loop pass on the thesis network, into open/', () => {
+    const open = JSON.parse(readFileSync(path.join(dir, 'open', 'result.json'), 'utf8')) as {
+      schema: string;
+      runs: { mode: string; load: { rate: number }; ok: number; failed: number }[];
+      points: { mode: string; addedLatencyMs: unknown }[];
+    };
+    expect(open.schema).toBe('chanpay-bench-open/1');
+    expect(open.runs.map((r) => `${r.mode}@${r.load.rate}`)).toEqual(['off@20', 'off@40', 'local@20', 'local@40']);
+    for (const r of open.runs) expect(r.ok > 0 && r.failed === 0).toBe(true);
+    expect(open.points.filter((p) => p.mode === 'local').every((p) => p.addedLatencyMs !== null)).toBe(true);
+    for (const f of ['report.html', 'points.csv', 'runs.csv'])
+      expect(readFileSync(path.join(dir, 'open', f), 'utf8').length).toBeGreaterThan(0);
+  });
 
   it('records the machine, versions and commit', () => {
     expect(result.schema).toBe('chanpay-bench/1');

@@ -5,7 +5,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { arrivals, type ArrivalKind } from './arrivals';
-import { httpSender } from './http-sender';
+import { httpSender, type Sender } from './http-sender';
 import { runOpenLoop, type OpenLoopResult } from './open-loop';
 
 export interface GenerateOptions {
@@ -23,6 +23,10 @@ export interface GenerateOptions {
   timeoutMs?: number;
   check?: (body: string) => string | null;
   onTick?: (sent: number, elapsedMs: number) => void;
+  /** How each URL's requests are sent; default a plain GET over an undici pool (http-sender.ts). */
+  makeSender?: (url: string, connections: number) => Sender;
+  /** Let the default sender go to hosts other than 127.0.0.1 (`--target`: a network deployed elsewhere). */
+  anyHost?: boolean;
 }
 
 export interface GeneratorCost {
@@ -61,7 +65,11 @@ function merge(a: OpenLoopResult, b: OpenLoopResult): OpenLoopResult {
 
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   if (opts.urls.length === 0) throw new Error('no URL to load');
-  const senders = opts.urls.map((url) => httpSender({ url, connections: opts.connections, timeoutMs: opts.timeoutMs }));
+  const senders = opts.urls.map((url) =>
+    opts.makeSender
+      ? opts.makeSender(url, opts.connections)
+      : httpSender({ url, connections: opts.connections, timeoutMs: opts.timeoutMs, anyHost: opts.anyHost }),
+  );
   const delay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

@@ -2,7 +2,7 @@
  * Sends the load's requests over an undici `Pool`: a fixed number of keep-alive connections to one origin,
  * requests beyond them queued inside the pool (that queueing is part of the latency an open-loop run reports).
  * undici rather than node:http: far less work per request in the generator, so that one Node process keeps a
- * schedule of thousands of requests per second. 127.0.0.1 only.
+ * schedule of thousands of requests per second. 127.0.0.1 unless told otherwise (`--target`).
  */
 import { Pool } from 'undici';
 
@@ -16,6 +16,8 @@ export interface SenderOptions {
   connections: number;
   /** Per request, from the pool's send to the last body byte; default 30 s. */
   timeoutMs?: number;
+  /** Allow hosts other than 127.0.0.1 (a deployed network named by the user); default false. */
+  anyHost?: boolean;
   /** Extra headers of every request. */
   headers?: Record<string, string>;
 }
@@ -35,7 +37,8 @@ export interface Sender {
 
 export function httpSender(opts: SenderOptions): Sender {
   const target = new URL(opts.url);
-  if (target.hostname !== '127.0.0.1') throw new Error(`the load generator only sends to 127.0.0.1, not ${target.hostname}`);
+  if (target.hostname !== '127.0.0.1' && !opts.anyHost)
+    throw new Error(`the load generator only sends to 127.0.0.1, not ${target.hostname}`);
   if (!Number.isInteger(opts.connections) || opts.connections < 1 || opts.connections > 1024)
     throw new Error(`connections must be 1..1024, not ${opts.connections}`);
   const timeoutMs = opts.timeoutMs ?? 30_000;

@@ -1,20 +1,21 @@
 /**
- * One network's life in an open-loop benchmark: a fresh network of the topology in one payment mode (new chain,
- * new stores), warmed up unmeasured, then each load point measured in turn (open-loop load at a fixed rate, with
- * CPU, memory and event-loop delay of every process around it), the raw histograms written as HDR logs, the gas
- * of its chain read, and the network stopped.
+ * One network's life in an open-loop benchmark: a fresh network in one payment mode (new chain, new stores; see
+ * networks.ts for what each mode starts), warmed up unmeasured, then each load point measured in turn (open-loop
+ * load at a fixed rate, with CPU, memory and event-loop delay of every process around it), the raw histograms
+ * written as HDR logs, the gas of its chain read, and the network stopped. `measurePoint` is also what
+ * `--target` runs against a network deployed elsewhere (no processes of ours to probe).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { expectedCalls, startTopology, type RunningTopology } from '@chanpay/topology';
-import { generate, type GenerateResult } from '../load/generate';
+import { generate, type GenerateOptions, type GenerateResult } from '../load/generate';
 import { hdrLog, type LatencyHistogram } from '../load/histogram';
 import { machineCpu, machineLoad } from '../cpu';
-import { chainCost } from '../mode-run';
 import { round } from '../stats';
-import { overridesOf, type OpenMode } from './modes';
+import type { ChainKind } from '../peers/x402/chain';
+import type { OpenMode } from './modes';
+import { startLoadedNetwork, type LoadedProcess } from './networks';
 import { ProbeWindow, probeEnv, type ComponentWindow } from './probes';
-import type { ComponentFigures, ComponentKind, LoadPoint, NetworkRecord, Percentiles, RunRecord } from './types';
+import type { ComponentFigures, LoadPoint, NetworkRecord, Percentiles, RunRecord } from './types';
 
 export interface LoadSettings {
   durationSeconds: number;
@@ -24,6 +25,8 @@ export interface LoadSettings {
   lateMs: number;
   maxInFlight: number;
   totalWork: string | null;
+  /** The node x402's facilitator settles on (its own, in its own process). */
+  x402Chain: ChainKind;
   verbose: boolean;
 }
 
@@ -44,23 +47,7 @@ export interface CellSpec {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The networks running now, for a Ctrl-C to stop (their processes would outlive the benchmark otherwise). */
-export const liveNetworks = new Set<RunningTopology>();
-
-/** Paid calls one request makes on average (every call below an entry is paid unless the mode is off). */
-export function paidHopsPerRequest(net: RunningTopology, mode: OpenMode): number {
-  if (mode === 'off') return 0;
-  const visits = expectedCalls(net.topology);
-  const entries = new Set(net.topology.entry);
-  let hops = 0;
-  for (const [name, v] of visits) if (!entries.has(name)) hops += v;
-  return round(hops, 4);
-}
-
-function kindOf(net: RunningTopology, name: string): ComponentKind {
-  if (name === 'chain') return 'chain';
-  if (name in net.urls.paymentServers) return 'payment-server';
-  return 'service';
-}
+export const liveNetworks = new Set<{ stop(): Promise<void> }>();
 
 const percentiles = (h: LatencyHistogram): Percentiles => {
   const s = h.stats();
@@ -68,18 +55,19 @@ const percentiles = (h: LatencyHistogram): Percentiles => {
 };
 
 function components(
-  net: RunningTopology,
+  processes: LoadedProcess[],
   windows: Record<string, ComponentWindow>,
   r: GenerateResult,
   elapsedS: number,
 ): ComponentFigures[] {
   const per1000 = (millicores: number | null) =>
     millicores === null || r.achievedRate <= 0 ? null : round(millicores / (r.achievedRate / 1000), 1);
-  const out: ComponentFigures[] = Object.entries(windows).map(([name, w]) => {
+  const out: ComponentFigures[] = processes.map(({ name, kind }) => {
+    const w = windows[name]!;
     const millicores = w.cpuSeconds === null ? null : round((w.cpuSeconds / elapsedS) * 1000, 1);
     return {
       name,
-      kind: kindOf(net, name),
+      kind,
       cpuSeconds: w.cpuSeconds === null ? null : round(w.cpuSeconds, 3),
       millicores,
       millicoresPer1000Rps: per1000(millicores),
@@ -105,18 +93,113 @@ export const runId = (topology: string, mode: OpenMode, p: LoadPoint, repetition
 
 const fileOf = (id: string) => `${id.replace(/[^A-Za-z0-9.=-]+/g, '_')}.hlog`;
 
+export interface PointSpec {
+  topology: string;
+  mode: OpenMode;
+  repetition: number;
+  point: LoadPoint;
+  settings: LoadSettings;
+  outDir: string;
+  urls: string[];
+  /** Our processes under the load, probed around it; none for a remote target. */
+  processes: LoadedProcess[];
+  probeDir: string | null;
+  paidHopsPerRequest: number;
+  sender?: Pick<GenerateOptions, 'makeSender' | 'anyHost'>;
+  onLive?: (text: string) => void;
+}
+
+/** One load point measured: the open-loop run, the probes around it, the HDR log written; the record. */
+export async function measurePoint(spec: PointSpec): Promise<{ record: RunRecord; checkFailures: string[] }> {
+  const { point, settings: s } = spec;
+  const pids = Object.fromEntries(spec.processes.map((p) => [p.name, p.pid]));
+  const window = spec.probeDir ? new ProbeWindow(pids, spec.probeDir) : null;
+  await window?.start();
+  const machine0 = machineCpu();
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const r = await generate({
+    urls: spec.urls,
+    rate: point.rate,
+    durationMs: s.durationSeconds * 1000,
+    connections: point.connections,
+    arrivals: s.arrivals,
+    seed: s.seed + spec.repetition,
+    lateMs: s.lateMs,
+    maxInFlight: s.maxInFlight,
+    ...spec.sender,
+    onTick: (sent, ms) => spec.onLive?.(`${spec.topology} ${spec.mode} ${point.rate} req/s: ${sent} sent, ${(ms / 1000).toFixed(0)} s`),
+  });
+  const elapsedS = (performance.now() - t0) / 1000;
+  const machine1 = machineCpu();
+  const windows = window ? await window.stop() : {};
+  const id = runId(spec.topology, spec.mode, point, spec.repetition);
+  const file = path.join('hdr', fileOf(id));
+  mkdirSync(path.join(spec.outDir, 'hdr'), { recursive: true });
+  writeFileSync(
+    path.join(spec.outDir, file),
+    hdrLog(
+      [
+        { tag: 'latency', startMs: startedAt, endMs: startedAt + elapsedS * 1000, histogram: r.latency },
+        { tag: 'service-time', startMs: startedAt, endMs: startedAt + elapsedS * 1000, histogram: r.serviceTime },
+        { tag: 'send-lag', startMs: startedAt, endMs: startedAt + elapsedS * 1000, histogram: r.sendLag },
+      ],
+      `chanpay open-loop run ${id}: ${s.arrivals} arrivals at ${point.rate} req/s, ${point.connections} connections per entry, ${s.durationSeconds} s`,
+    ),
+  );
+  const lat = r.latency.stats();
+  const record: RunRecord = {
+    id,
+    topology: spec.topology,
+    mode: spec.mode,
+    repetition: spec.repetition,
+    load: {
+      ...point,
+      arrivals: s.arrivals,
+      seed: s.seed + spec.repetition,
+      durationMs: s.durationSeconds * 1000,
+      lateMs: s.lateMs,
+      maxInFlight: s.maxInFlight,
+      entries: spec.urls.length,
+    },
+    paidHopsPerRequest: spec.paidHopsPerRequest,
+    scheduled: r.scheduled,
+    sent: r.sent,
+    ok: r.ok,
+    failed: r.failed,
+    late: r.late,
+    latePercent: r.sent > 0 ? round((100 * r.late) / r.sent, 3) : 0,
+    dropped: r.dropped,
+    statuses: r.statuses,
+    errors: r.errors,
+    achievedRate: round(r.achievedRate, 2),
+    latencyMs: { ...percentiles(r.latency), mean: round(lat.meanMs) },
+    serviceTimeMs: percentiles(r.serviceTime),
+    sendLagMs: { p99: round(r.sendLag.percentileMs(99)), max: round(r.sendLag.stats().maxMs) },
+    components: components(spec.processes, windows, r, elapsedS),
+    machine: machineLoad(
+      machine0,
+      machine1,
+      elapsedS,
+      Object.values(windows).reduce((a, w) => a + (w.cpuSeconds ?? 0), r.generator.cpuSeconds),
+    ),
+    hdrLog: file,
+  };
+  for (const h of [r.latency, r.serviceTime, r.sendLag]) h.destroy();
+  return { record, checkFailures: r.checkFailures };
+}
+
 export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord; runs: RunRecord[] }> {
   const s = spec.settings;
   // Beside the data folder, not in it: the builder wipes that at start.
   const probeDir = `${spec.dataDir}-probe`;
   const started = Date.now();
-  const net = await startTopology(spec.topology, {
-    overrides: overridesOf(spec.mode),
-    ...(s.totalWork ? { totalWork: s.totalWork } : {}),
-    freePorts: true,
-    chainProcess: true,
+  const net = await startLoadedNetwork({
+    topology: spec.topology,
+    mode: spec.mode,
+    totalWork: s.totalWork,
+    x402Chain: s.x402Chain,
     dataDir: spec.dataDir,
-    init: true,
     verbose: s.verbose,
     env: probeEnv(probeDir),
   });
@@ -126,123 +209,56 @@ export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord;
     mode: spec.mode,
     repetition: spec.repetition,
     startupMs: Date.now() - started,
-    processes: net.processes.map((p) => ({ name: p.name, kind: kindOf(net, p.name) })),
+    processes: net.processes.map((p) => ({ name: p.name, kind: p.kind })),
     chain: null,
     errors: [],
   };
   const runs: RunRecord[] = [];
-  const hops = paidHopsPerRequest(net, spec.mode);
-  const urls = net.entries.map((e) => e.url);
+  const hops = net.paidHopsPerRequest;
+  const sender = net.makeSender ? { makeSender: net.makeSender } : {};
   let served = 0;
   try {
     // Unmeasured: the JIT settles, connections open, channels are topped up at the first point's rate.
     const first = spec.points[0]!;
     const warm = await generate({
-      urls,
+      urls: net.urls,
       rate: first.rate,
       durationMs: s.warmupSeconds * 1000,
       connections: first.connections,
       arrivals: 'constant',
       maxInFlight: s.maxInFlight,
+      ...sender,
     });
     served += warm.ok;
     if (warm.failed > 0) network.errors.push(`warm-up: ${warm.failed} failed: ${JSON.stringify({ ...warm.statuses, ...warm.errors })}`);
     for (const h of [warm.latency, warm.serviceTime, warm.sendLag]) h.destroy();
-    const hdrDir = path.join(spec.outDir, 'hdr');
-    mkdirSync(hdrDir, { recursive: true });
 
     for (const point of spec.points) {
       spec.onPoint?.(point, null);
       await sleep(500);
-      const pids = Object.fromEntries(net.processes.map((p) => [p.name, p.child.pid]));
-      const window = new ProbeWindow(pids, probeDir);
-      await window.start();
-      const machine0 = machineCpu();
-      const startedAt = Date.now();
-      const t0 = performance.now();
-      const r = await generate({
-        urls,
-        rate: point.rate,
-        durationMs: s.durationSeconds * 1000,
-        connections: point.connections,
-        arrivals: s.arrivals,
-        seed: s.seed + spec.repetition,
-        lateMs: s.lateMs,
-        maxInFlight: s.maxInFlight,
-        onTick: (sent, ms) => spec.onLive?.(`${spec.topology} ${spec.mode} ${point.rate} req/s: ${sent} sent, ${(ms / 1000).toFixed(0)} s`),
-      });
-      const elapsedS = (performance.now() - t0) / 1000;
-      const machine1 = machineCpu();
-      const windows = await window.stop();
-      served += r.ok;
-      const id = runId(spec.topology, spec.mode, point, spec.repetition);
-      const file = path.join('hdr', fileOf(id));
-      writeFileSync(
-        path.join(spec.outDir, file),
-        hdrLog(
-          [
-            { tag: 'latency', startMs: startedAt, endMs: startedAt + elapsedS * 1000, histogram: r.latency },
-            { tag: 'service-time', startMs: startedAt, endMs: startedAt + elapsedS * 1000, histogram: r.serviceTime },
-            { tag: 'send-lag', startMs: startedAt, endMs: startedAt + elapsedS * 1000, histogram: r.sendLag },
-          ],
-          `chanpay open-loop run ${id}: ${s.arrivals} arrivals at ${point.rate} req/s, ${point.connections} connections per entry, ${s.durationSeconds} s`,
-        ),
-      );
-      const lat = r.latency.stats();
-      const record: RunRecord = {
-        id,
+      const { record, checkFailures } = await measurePoint({
         topology: spec.topology,
         mode: spec.mode,
         repetition: spec.repetition,
-        load: {
-          ...point,
-          arrivals: s.arrivals,
-          seed: s.seed + spec.repetition,
-          durationMs: s.durationSeconds * 1000,
-          lateMs: s.lateMs,
-          maxInFlight: s.maxInFlight,
-          entries: urls.length,
-        },
+        point,
+        settings: s,
+        outDir: spec.outDir,
+        urls: net.urls,
+        processes: net.processes,
+        probeDir,
         paidHopsPerRequest: hops,
-        scheduled: r.scheduled,
-        sent: r.sent,
-        ok: r.ok,
-        failed: r.failed,
-        late: r.late,
-        latePercent: r.sent > 0 ? round((100 * r.late) / r.sent, 3) : 0,
-        dropped: r.dropped,
-        statuses: r.statuses,
-        errors: r.errors,
-        achievedRate: round(r.achievedRate, 2),
-        latencyMs: { ...percentiles(r.latency), mean: round(lat.meanMs) },
-        serviceTimeMs: percentiles(r.serviceTime),
-        sendLagMs: { p99: round(r.sendLag.percentileMs(99)), max: round(r.sendLag.stats().maxMs) },
-        components: components(net, windows, r, elapsedS),
-        machine: machineLoad(
-          machine0,
-          machine1,
-          elapsedS,
-          Object.values(windows).reduce((a, w) => a + (w.cpuSeconds ?? 0), r.generator.cpuSeconds),
-        ),
-        hdrLog: file,
-      };
-      for (const h of [r.latency, r.serviceTime, r.sendLag]) h.destroy();
-      if (r.failed > 0)
+        sender,
+        onLive: spec.onLive,
+      });
+      served += record.ok;
+      if (record.failed > 0)
         network.errors.push(
-          `${id}: ${r.failed} failed: ${JSON.stringify({ ...r.statuses, ...r.errors })} ${r.checkFailures.slice(0, 2).join(' | ')}`,
+          `${record.id}: ${record.failed} failed: ${JSON.stringify({ ...record.statuses, ...record.errors })} ${checkFailures.slice(0, 2).join(' | ')}`,
         );
       runs.push(record);
       spec.onPoint?.(point, record);
     }
-    if (net.urls.chain && spec.mode !== 'off') {
-      const cost = await chainCost(net.urls.chain, net.contract, Math.round(served * hops));
-      network.chain = {
-        paidCalls: cost.paidCalls,
-        totalGas: cost.totalGas,
-        gasPerPaidCall: cost.perPaidCall.gas,
-        operations: cost.operations.map((o) => ({ operation: o.operation, count: o.count })),
-      };
-    }
+    network.chain = await net.chainCost(Math.round(served * hops));
   } finally {
     await net.stop();
     liveNetworks.delete(net);

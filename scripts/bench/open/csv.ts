@@ -134,6 +134,21 @@ export function csvFiles(r: OpenBenchResult): Record<string, string> {
     ['topology', 'mode', 'connections', 'max_sustainable_rate', 'highest_rate_tried', 'p99_bound_ms'],
     r.maxSustainable.map((m) => [m.topology, m.mode, m.connections, m.rate, m.highestTried, r.settings.p99BoundMs]),
   );
+  files['chain.csv'] = toCsv(
+    ['topology', 'mode', 'repetition', 'paid_calls', 'total_gas', 'gas_per_paid_call', 'total_ether', 'operations'],
+    r.networks
+      .filter((n) => n.chain)
+      .map((n) => [
+        n.topology,
+        n.mode,
+        n.repetition,
+        n.chain!.paidCalls,
+        n.chain!.totalGas,
+        n.chain!.gasPerPaidCall,
+        n.chain!.totalEther ?? null,
+        n.chain!.operations.map((o) => `${o.operation} x${o.count}`).join('; '),
+      ]),
+  );
   if (r.perHop.length)
     files['per-hop.csv'] = toCsv(
       [

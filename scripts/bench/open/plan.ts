@@ -3,9 +3,11 @@ import path from 'node:path';
 import { parseCommandLine } from '@chanpay/devkit/cli';
 import { parseTotalWork } from '@chanpay/topology';
 import { ARRIVAL_KINDS } from '../load/arrivals';
+import { CHAIN_KINDS } from '../peers/x402/chain';
 import { DEFAULT_MAX_IN_FLIGHT } from '../load/generate';
 import type { LoadSettings } from './cell';
-import { OPEN_MODES, type OpenMode } from './modes';
+import { DEFAULT_OPEN_MODES, OPEN_MODES, type OpenMode } from './modes';
+import type { TargetOptions } from './target';
 import type { BenchKind, LoadPoint } from './types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -41,6 +43,8 @@ export interface OpenPlan {
   p99BoundMs: number;
   outDir: string;
   command: string;
+  /** `--target`: load a network deployed elsewhere instead of starting one. */
+  target: TargetOptions | null;
 }
 
 export const OPEN_COMMAND = {
@@ -65,8 +69,8 @@ export const OPEN_COMMAND = {
     modes: {
       type: 'string',
       value: '<list>',
-      default: OPEN_MODES.join(','),
-      description: 'payment modes, comma-separated (off is the baseline)',
+      default: DEFAULT_OPEN_MODES.join(','),
+      description: `payment modes, comma-separated, of ${OPEN_MODES.join(', ')} (off is the baseline; naive: thesis topology only)`,
     },
     rates: {
       type: 'string',
@@ -100,6 +104,32 @@ export const OPEN_COMMAND = {
       type: 'string',
       value: '<work>',
       description: `keccak:N or busy:N per request over the workers (topology sweep default ${DEFAULT_TOTAL_WORK})`,
+    },
+    target: {
+      type: 'string',
+      value: '<url>',
+      description: 'open only: load this entry URL of a network deployed elsewhere (e.g. the Swarm stack); start nothing',
+    },
+    'chain-url': {
+      type: 'string',
+      value: '<rpc>',
+      description: "with --target: the network's chain node, for the gas and ether mined during the run",
+    },
+    'payment-server-url': {
+      type: 'string',
+      value: '<url>',
+      description: "with --target: a payment server, for its contract and its counters' movement",
+    },
+    'payment-server-token-file': {
+      type: 'string',
+      value: '<file>',
+      description: 'with --payment-server-url: a file holding its bearer token',
+    },
+    'x402-chain': {
+      type: 'string',
+      value: '<node>',
+      default: 'anvil',
+      description: 'x402 mode: the node its facilitator settles on, anvil or ganache (viem is ten times slower on ganache)',
     },
     quick: { type: 'boolean', description: 'a CI-sized run' },
     out: { type: 'string', value: '<dir>', description: 'the results folder (default bench-results/<timestamp>-open)' },
@@ -160,18 +190,43 @@ export function makeOpenPlan(argv: string[]): OpenPlan {
       fail(`--total-work: ${(e as Error).message}`);
     }
   }
+  if (modes.includes('naive') && topologies.some((t) => t !== 'thesis'))
+    fail('--modes naive: the naive network has the thesis shape only (give --topology thesis)');
   const arrivals = ARRIVAL_KINDS.find((k) => k === values.arrivals) ?? fail(`--arrivals: ${ARRIVAL_KINDS.join(' or ')}`);
   const lateMs = Number(values['late-ms']);
   if (!(lateMs > 0)) fail('--late-ms must be positive');
   const p99BoundMs = Number(values['p99-bound']);
   if (!(p99BoundMs > 0)) fail('--p99-bound must be positive');
+  const url = (name: string, text: string) => {
+    try {
+      const u = new URL(text);
+      if (u.protocol === 'http:' || u.protocol === 'https:') return text.replace(/\/$/, '');
+    } catch {
+      /* below */
+    }
+    return fail(`--${name}: an http(s) URL, not "${text}"`);
+  };
+  let target: TargetOptions | null = null;
+  if (values.target !== undefined) {
+    if (sweep) fail('--target: with open only');
+    target = {
+      url: url('target', values.target),
+      chainUrl: values['chain-url'] !== undefined ? url('chain-url', values['chain-url']) : null,
+      paymentServerUrl: values['payment-server-url'] !== undefined ? url('payment-server-url', values['payment-server-url']) : null,
+      paymentServerTokenFile: values['payment-server-token-file'] ?? null,
+    };
+    if (!target.paymentServerUrl !== !target.paymentServerTokenFile)
+      fail('--payment-server-url and --payment-server-token-file go together');
+  } else
+    for (const name of ['chain-url', 'payment-server-url', 'payment-server-token-file'] as const)
+      if (values[name] !== undefined) fail(`--${name}: with --target only`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
   const kind: BenchKind = sweep ? `sweep-${sweep}` : 'open';
   return {
     kind,
     quick,
-    topologies,
-    modes,
+    topologies: target ? [target.url] : topologies,
+    modes: target ? ['target'] : modes,
     points,
     repetitions: values.repeat !== undefined ? int('repeat', values.repeat, 50) : sweep ? (quick ? 2 : 5) : 1,
     settings: {
@@ -182,10 +237,12 @@ export function makeOpenPlan(argv: string[]): OpenPlan {
       lateMs,
       maxInFlight: int('max-in-flight', values['max-in-flight'], 1_000_000),
       totalWork,
+      x402Chain: CHAIN_KINDS.find((k) => k === values['x402-chain']) ?? fail(`--x402-chain: ${CHAIN_KINDS.join(' or ')}`),
       verbose: values.verbose,
     },
     p99BoundMs,
-    outDir: path.resolve(values.out ?? path.join(ROOT, 'bench-results', `${stamp}-${kind}${quick ? '-quick' : ''}`)),
+    outDir: path.resolve(values.out ?? path.join(ROOT, 'bench-results', `${stamp}-${target ? 'target' : kind}${quick ? '-quick' : ''}`)),
     command: `npm run bench -- ${argv.join(' ')}`,
+    target,
   };
 }

@@ -14,11 +14,13 @@ import { liveNetworks, runCell } from './cell';
 import { csvFiles } from './csv';
 import { makeOpenPlan, type OpenPlan } from './plan';
 import { openReportHtml, openReportMarkdown } from './report';
-import type { NetworkRecord, OpenBenchResult, RunRecord } from './types';
+import { runTarget, TARGET_CPU_NOTE } from './target';
+import type { NetworkRecord, OpenBenchResult, RunRecord, TargetRecord } from './types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 function steps(plan: OpenPlan): Step[] {
+  if (plan.target) return plan.points.map(() => ({ label: 'point', estimateSeconds: () => plan.settings.durationSeconds + 1 }));
   const perCell = () => 12 + plan.settings.warmupSeconds + plan.points.length * (plan.settings.durationSeconds + 1.5);
   const out: Step[] = [];
   for (let r = 0; r < plan.repetitions; r++)
@@ -27,6 +29,15 @@ function steps(plan: OpenPlan): Step[] {
 }
 
 function notes(plan: OpenPlan): string[] {
+  if (plan.target)
+    return [
+      `Open loop against ${plan.target.url}, a network deployed elsewhere, from this machine (${plan.settings.arrivals} arrivals, timed from the scheduled send time, coordinated omission corrected; a send more than ${plan.settings.lateMs} ms late counts as late; one due while ${plan.settings.maxInFlight} are outstanding is dropped). Nothing was started; warm-up ${plan.settings.warmupSeconds} s unmeasured.`,
+      TARGET_CPU_NOTE,
+      plan.target.chainUrl
+        ? "Gas and ether: every transaction mined on the given chain from the first measured point to the end of the last, divided by the requests served (a remote network does not say how many paid calls each request made; on a shared chain others' transactions count too)."
+        : 'No --chain-url: gas and ether not read.',
+      'No added latency: the baseline (the same network without payment) is not run here; deploy it with --no-payment and run --target at it too.',
+    ];
   return [
     `Open loop: requests are released on a ${plan.settings.arrivals} schedule whatever the answers, and each is timed from its scheduled send time (coordinated omission corrected, as wrk2 does); a send more than ${plan.settings.lateMs} ms after its due time counts as late, a request due while ${plan.settings.maxInFlight} are outstanding per entry is dropped (not sent, not in the histograms).`,
     'Added latency = mode − baseline (no payment), per percentile, from the runs of the same repetition and load point paired in order.',
@@ -59,51 +70,67 @@ async function main(): Promise<void> {
   const networks: NetworkRecord[] = [];
   const runs: RunRecord[] = [];
   let failedCells = 0;
-  try {
-    for (let repetition = 1; repetition <= plan.repetitions; repetition++)
-      for (const topology of plan.topologies)
-        for (const mode of plan.modes) {
-          const label = `${topology} ${mode} r${repetition}`;
-          try {
-            const cell = await runCell({
-              topology,
-              mode,
-              repetition,
-              points: plan.points,
-              settings: plan.settings,
-              outDir: plan.outDir,
-              dataDir: path.join(dataRoot, `${mode}-${repetition}`),
-              onLive: (t) => progress.live(t),
-              onPoint: (p, rec) => {
-                if (!rec) return;
-                progress.clearLive();
-                progress.note(
-                  `${label} ${p.rate} req/s c=${p.connections}: achieved ${rec.achievedRate.toFixed(0)}/s, late ${rec.latePercent.toFixed(2)} %, dropped ${rec.dropped}, failed ${rec.failed}; p50 ${rec.latencyMs.p50.toFixed(2)} p99 ${rec.latencyMs.p99.toFixed(2)} max ${rec.latencyMs.max.toFixed(1)} ms`,
-                );
-              },
-            });
-            networks.push(cell.network);
-            runs.push(...cell.runs);
-            progress.step(
-              `${label}: network up in ${formatDuration(cell.network.startupMs / 1000)}, ${cell.runs.length} point(s)${cell.network.errors.length ? `, ${cell.network.errors.length} error(s)` : ''}`,
-            );
-          } catch (e) {
-            failedCells++;
-            networks.push({
-              topology,
-              mode,
-              repetition,
-              startupMs: 0,
-              processes: [],
-              chain: null,
-              errors: [`the network did not run: ${(e as Error).message.split('\n')[0]}`],
-            });
-            progress.step(`${label}: FAILED: ${(e as Error).message.split('\n')[0]}`);
+  let target: TargetRecord | undefined;
+  if (plan.target) {
+    const t = await runTarget(plan, plan.target, {
+      onLive: (text) => progress.live(text),
+      onPoint: (rec) => {
+        progress.clearLive();
+        progress.step(
+          `${rec.load.rate} req/s c=${rec.load.connections}: achieved ${rec.achievedRate.toFixed(0)}/s, late ${rec.latePercent.toFixed(2)} %, dropped ${rec.dropped}, failed ${rec.failed}; p50 ${rec.latencyMs.p50.toFixed(2)} p99 ${rec.latencyMs.p99.toFixed(2)} max ${rec.latencyMs.max.toFixed(1)} ms`,
+        );
+      },
+    });
+    networks.push(t.network);
+    runs.push(...t.runs);
+    target = t.target;
+    if (t.runs.some((x) => x.ok === 0)) failedCells++;
+  } else
+    try {
+      for (let repetition = 1; repetition <= plan.repetitions; repetition++)
+        for (const topology of plan.topologies)
+          for (const mode of plan.modes) {
+            const label = `${topology} ${mode} r${repetition}`;
+            try {
+              const cell = await runCell({
+                topology,
+                mode,
+                repetition,
+                points: plan.points,
+                settings: plan.settings,
+                outDir: plan.outDir,
+                dataDir: path.join(dataRoot, `${mode}-${repetition}`),
+                onLive: (t) => progress.live(t),
+                onPoint: (p, rec) => {
+                  if (!rec) return;
+                  progress.clearLive();
+                  progress.note(
+                    `${label} ${p.rate} req/s c=${p.connections}: achieved ${rec.achievedRate.toFixed(0)}/s, late ${rec.latePercent.toFixed(2)} %, dropped ${rec.dropped}, failed ${rec.failed}; p50 ${rec.latencyMs.p50.toFixed(2)} p99 ${rec.latencyMs.p99.toFixed(2)} max ${rec.latencyMs.max.toFixed(1)} ms`,
+                  );
+                },
+              });
+              networks.push(cell.network);
+              runs.push(...cell.runs);
+              progress.step(
+                `${label}: network up in ${formatDuration(cell.network.startupMs / 1000)}, ${cell.runs.length} point(s)${cell.network.errors.length ? `, ${cell.network.errors.length} error(s)` : ''}`,
+              );
+            } catch (e) {
+              failedCells++;
+              networks.push({
+                topology,
+                mode,
+                repetition,
+                startupMs: 0,
+                processes: [],
+                chain: null,
+                errors: [`the network did not run: ${(e as Error).message.split('\n')[0]}`],
+              });
+              progress.step(`${label}: FAILED: ${(e as Error).message.split('\n')[0]}`);
+            }
           }
-        }
-  } finally {
-    rmSync(dataRoot, { recursive: true, force: true });
-  }
+    } finally {
+      rmSync(dataRoot, { recursive: true, force: true });
+    }
   const rule = { p99BoundMs: plan.p99BoundMs, latePercent: DEFAULT_LATE_PERCENT };
   const points = summarizePoints(runs, rule);
   const finishedAt = new Date();
@@ -129,6 +156,7 @@ async function main(): Promise<void> {
       maxInFlight: plan.settings.maxInFlight,
       p99BoundMs: plan.p99BoundMs,
       totalWork: plan.settings.totalWork,
+      x402Chain: plan.settings.x402Chain,
       command: plan.command,
     },
     networks,
@@ -136,6 +164,7 @@ async function main(): Promise<void> {
     points,
     maxSustainable: maxSustainable(points),
     perHop: plan.kind === 'sweep-topology' ? perHop(points, runs) : [],
+    ...(target ? { target } : {}),
     notes: notes(plan),
   };
   const written = ['result.json', 'report.html', 'results.md'].map((f) => path.join(plan.outDir, f));

@@ -78,7 +78,14 @@ export interface NetworkRecord {
   startupMs: number;
   processes: { name: string; kind: ComponentKind }[];
   /** Paid calls served over the network's life, and the gas of every transaction on its chain but the deployment. */
-  chain: { paidCalls: number; totalGas: number; gasPerPaidCall: number; operations: { operation: string; count: number }[] } | null;
+  chain: {
+    paidCalls: number;
+    totalGas: number;
+    gasPerPaidCall: number;
+    /** At the chain's effective gas price. */
+    totalEther?: number;
+    operations: { operation: string; count: number }[];
+  } | null;
   errors: string[];
 }
 
@@ -145,6 +152,30 @@ export interface PerHopRow {
   cpuMsPerHop: number | null;
 }
 
+/** `--target`: a network deployed elsewhere, loaded from this machine. */
+export interface TargetRecord {
+  url: string;
+  chainUrl: string | null;
+  paymentServerUrl: string | null;
+  /** 2xx answers over the measured points. */
+  requestsServed: number;
+  /** Every transaction mined from the first measured point to the end of the last (anyone's, on a shared chain). */
+  chain: {
+    fromBlock: number;
+    toBlock: number;
+    transactions: number;
+    totalGas: number;
+    totalEther: number;
+    gasPerRequest: number;
+    etherPerRequest: number;
+    operations: { operation: string; count: number; gasUsed: number; ether: number }[];
+  } | null;
+  /** How the payment server's Prometheus counters (`*_total`) moved over the measured points. */
+  paymentServer: { contract: string | null; counterDeltas: { series: string; delta: number }[] } | null;
+  /** Always false: the components' CPU and memory cannot be read from here. */
+  componentsMeasured: false;
+}
+
 export type BenchKind = 'open' | 'sweep-rate' | 'sweep-connections' | 'sweep-topology';
 
 export interface OpenBenchResult {
@@ -169,6 +200,8 @@ export interface OpenBenchResult {
     maxInFlight: number;
     p99BoundMs: number;
     totalWork: string | null;
+    /** The node of x402's facilitator (x402 mode). */
+    x402Chain: string;
     command: string;
   };
   networks: NetworkRecord[];
@@ -176,5 +209,7 @@ export interface OpenBenchResult {
   points: PointSummary[];
   maxSustainable: MaxSustainable[];
   perHop: PerHopRow[];
+  /** Only with `--target`. */
+  target?: TargetRecord;
   notes: string[];
 }

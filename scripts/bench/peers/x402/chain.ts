@@ -29,6 +29,8 @@ export interface LocalChainOptions {
   /** Ganache only: run it as a child process (`scripts/chain.ts`), so its CPU can be measured apart. */
   process?: boolean;
   verbose?: boolean;
+  /** Extra environment of the chain's process (ganache as a child). */
+  env?: Record<string, string>;
 }
 
 const freshKey = (): Hex => `0x${randomBytes(32).toString('hex')}`;
@@ -46,7 +48,7 @@ export async function startLocalChain(opts: LocalChainOptions): Promise<LocalCha
   const spawned = spawnTs(
     'chain',
     'scripts/chain.ts',
-    { CHAIN_PORT: '0', CHAIN_PRIVATE_KEYS: fundedKeys.join(',') },
+    { ...opts.env, CHAIN_PORT: '0', CHAIN_PRIVATE_KEYS: fundedKeys.join(',') },
     opts.verbose ?? false,
   );
   const rpcUrl = await waitForLine(spawned.child, spawned.output, /CHAIN_READY (http:\/\/\S+)/, 60_000);

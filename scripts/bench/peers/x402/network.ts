@@ -35,6 +35,10 @@ export interface X402NetworkOptions {
   ports?: { facilitator?: number; service?: number };
   /** Forward the children's output, prefixed. */
   verbose?: boolean;
+  /** The paid route forwards to this URL (x402 on a topology's entry edge); see paid-service.ts. */
+  upstream?: string;
+  /** Extra environment of every child (the chain, the facilitator, the paid service). */
+  env?: Record<string, string>;
 }
 
 export interface X402Process {
@@ -103,7 +107,12 @@ export async function startX402Network(opts: X402NetworkOptions = {}): Promise<X
   try {
     const chain: LocalChain = opts.rpcUrl
       ? await externalChain(opts.rpcUrl, opts.fundedKeys ?? [])
-      : await startLocalChain({ kind: opts.chain ?? 'anvil', process: opts.chainProcess ?? false, verbose });
+      : await startLocalChain({
+          kind: opts.chain ?? 'anvil',
+          process: opts.chainProcess ?? false,
+          verbose,
+          ...(opts.env ? { env: opts.env } : {}),
+        });
     stops.push(chain.stop);
     const [deployerKey, facilitatorKey] = chain.fundedKeys as [Hex, Hex];
     const target = { rpcUrl: chain.rpcUrl, chainId: chain.chainId };
@@ -121,7 +130,14 @@ export async function startX402Network(opts: X402NetworkOptions = {}): Promise<X
 
     const processes: X402Process[] = [];
     if (chain.kind !== 'external') processes.push({ name: 'chain', pid: chain.pid, url: chain.rpcUrl });
-    const serviceSettings = { network, token: addresses.token, payTo: addresses.provider, price, order };
+    const serviceSettings = {
+      network,
+      token: addresses.token,
+      payTo: addresses.provider,
+      price,
+      order,
+      ...(opts.upstream ? { upstream: opts.upstream } : {}),
+    };
     let facilitatorUrl: string;
     let serviceUrl: string;
     if (inProcess) {
@@ -137,7 +153,7 @@ export async function startX402Network(opts: X402NetworkOptions = {}): Promise<X
       );
     } else {
       const launch = async (name: X402Process['name'], entry: string, env: Record<string, string>, ready: RegExp) => {
-        const spawned = spawnTs(name, entry, { HOST: '127.0.0.1', ...env }, verbose);
+        const spawned = spawnTs(name, entry, { ...opts.env, HOST: '127.0.0.1', ...env }, verbose);
         stops.push(() => stopChild(spawned.child));
         const url = await waitForLine(spawned.child, spawned.output, ready, 60_000);
         processes.push({ name, pid: spawned.child.pid ?? null, url });
@@ -164,6 +180,7 @@ export async function startX402Network(opts: X402NetworkOptions = {}): Promise<X
           X402_PAY_TO: addresses.provider,
           X402_PRICE: price.toString(),
           X402_ORDER: order,
+          ...(opts.upstream ? { X402_UPSTREAM: opts.upstream } : {}),
           PORT: String(opts.ports?.service ?? 0),
         },
         /X402_SERVICE_READY (http:\/\/\S+)/,

@@ -1,7 +1,7 @@
 /**
  * The x402 paid service as a process of its own (so its CPU can be measured apart).
  * Environment: X402_FACILITATOR_URL, X402_NETWORK (eip155:<chain id>), X402_TOKEN, X402_PAY_TO, X402_PRICE (token
- * units), X402_ORDER (settle-before | upfront | settle-after), PORT (0 = free), HOST (default 127.0.0.1).
+ * units), X402_ORDER (settle-before | upfront | settle-after), X402_UPSTREAM (optional: forward the paid route there), PORT (0 = free), HOST (default 127.0.0.1).
  * Prints `X402_SERVICE_READY <url>`; stops on SIGTERM / SIGINT after pending settlements are done (30 s at most).
  */
 import { envAddress, envChoice, envPort, envPositiveBigint, envString, exitOnSignal } from './env';
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     payTo: envAddress('X402_PAY_TO'),
     price: envPositiveBigint('X402_PRICE'),
     order: envChoice('X402_ORDER', SETTLEMENT_ORDERS),
+    ...(process.env.X402_UPSTREAM ? { upstream: process.env.X402_UPSTREAM } : {}),
     port: envPort(),
     host: process.env.HOST ?? '127.0.0.1',
   });

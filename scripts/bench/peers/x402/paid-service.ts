@@ -34,6 +34,11 @@ export interface PaidServiceOptions {
   /** Per call, in the token's smallest unit (6 decimals). */
   price: bigint;
   order: SettlementOrder;
+  /**
+   * Serve the paid route by forwarding it to this URL (GET, the answer's status and body passed back): x402 on a
+   * topology's entry edge, the topology behind it unpaid. Without it the route answers a random number itself.
+   */
+  upstream?: string;
   /** Validity the client gives its authorization (x402's maxTimeoutSeconds); default 300. */
   maxTimeoutSeconds?: number;
   logger?: Logger;
@@ -76,8 +81,16 @@ export async function createPaidApp(opts: PaidServiceOptions): Promise<PaidApp> 
   router.get('/x402/settlements', (ctx) => {
     ctx.body = payments.counts();
   });
-  router.get(PAID_PATH, (ctx) => {
-    ctx.body = { number: Math.random() };
+  const upstream = opts.upstream;
+  router.get(PAID_PATH, async (ctx) => {
+    if (!upstream) {
+      ctx.body = { number: Math.random() };
+      return;
+    }
+    const res = await fetch(upstream, { signal: AbortSignal.timeout(30_000) });
+    ctx.status = res.status;
+    ctx.type = res.headers.get('content-type') ?? 'application/json';
+    ctx.body = await res.text();
   });
   const app = new Koa();
   app.use(errorMiddleware(opts.logger));
