@@ -15,6 +15,7 @@ import {
 import { KeyedMutex } from './keyed-mutex';
 import { inTransaction, type Client, type Pool } from './pg-db';
 import { VoucherBatcher } from './pg-voucher-batch';
+import { idempotencyRecord } from './pg-idempotency';
 
 /**
  * Channels in PostgreSQL, shared by every payment server process of the team. The database is the truth: each
@@ -113,15 +114,7 @@ export class PgChannelStore implements ChannelStore {
 
   private txOf(c: Client, rec: ChannelRecord): ChannelTx {
     return {
-      idempotent: async (key) => {
-        const row = (
-          await c.query<{ amount: string; price: string }>('SELECT amount, price FROM idempotency WHERE channel_id = $1 AND key = $2', [
-            rec.id,
-            key,
-          ])
-        ).rows[0];
-        return row ? { amount: BigInt(row.amount), price: BigInt(row.price) } : undefined;
-      },
+      idempotent: (key) => idempotencyRecord(c, rec.id, key),
       recordAccepted: async (amount, signature, calls, now, idempotency) => {
         const raises = amount > rec.acceptedAmount;
         const increment = raises ? amount - rec.acceptedAmount : 0n;

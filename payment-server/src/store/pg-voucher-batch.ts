@@ -1,5 +1,6 @@
 import { fromRow, windowStart, type ChannelRecord, type ChannelRow, type ChannelTx } from './channel-store';
 import { inTransaction, type Pool } from './pg-db';
+import { idempotencyRecord } from './pg-idempotency';
 
 type Job = (rec: ChannelRecord, tx: ChannelTx) => Promise<unknown>;
 
@@ -98,13 +99,7 @@ export class VoucherBatcher {
       idempotent: async (key) => {
         const mine = writes.idempotency.find((r) => r.key === key);
         if (mine) return { amount: BigInt(mine.amount), price: BigInt(mine.price) };
-        const row = (
-          await c.query<{ amount: string; price: string }>('SELECT amount, price FROM idempotency WHERE channel_id = $1 AND key = $2', [
-            rec.id,
-            key,
-          ])
-        ).rows[0];
-        return row ? { amount: BigInt(row.amount), price: BigInt(row.price) } : undefined;
+        return idempotencyRecord(c, rec.id, key);
       },
       recordAccepted: async (amount, signature, calls, now, idempotency) => {
         const raises = amount > rec.acceptedAmount;
