@@ -430,9 +430,10 @@ export function tableToMarkdown(t: Table): string {
   return lines.join('\n');
 }
 
-export function toMarkdown(r: BenchResult): string {
-  const out = ['# chanpay benchmark results', '', ...heading(r).flatMap((l) => [l, ''])];
-  for (const s of buildSections(r)) {
+/** A report as Markdown: its title, the heading lines, then each section's text, bullets and tables (no charts). */
+export function sectionsToMarkdown(title: string, headingLines: string[], sections: Section[]): string {
+  const out = [`# ${title}`, '', ...headingLines.flatMap((l) => [l, ''])];
+  for (const s of sections) {
     out.push(`## ${s.heading}`, '');
     const bullets = s.text.filter((t) => t.startsWith('- '));
     for (const t of s.text.filter((x) => !x.startsWith('- '))) out.push(t, '');
@@ -443,6 +444,10 @@ export function toMarkdown(r: BenchResult): string {
     }
   }
   return out.join('\n');
+}
+
+export function toMarkdown(r: BenchResult): string {
+  return sectionsToMarkdown('chanpay benchmark results', heading(r), buildSections(r));
 }
 
 // ---------------------------------------------------------------------- HTML

@@ -1,6 +1,6 @@
 /** report.html of an open-loop result: tables and inline SVG charts made from result.json alone; opens offline. */
 import { groupedBarSvg, lineChartSvg, MODE_COLORS, type LineSeries } from '../charts';
-import { CSS, inline, tableToHtml, tableToMarkdown, type Table } from '../report';
+import { CSS, inline, sectionsToMarkdown, tableToHtml, type Section } from '../report';
 import { gasPerPaidCall } from './aggregate';
 import { OPEN_MODE_LABELS, type OpenMode } from './modes';
 import { PERCENTILE_KEYS, PERCENTILE_LABELS, type Estimate, type OpenBenchResult, type PointSummary } from './types';
@@ -16,13 +16,6 @@ const KIND_COLORS: Record<string, string> = {
   chain: '#059669',
   'load-generator': '#6b7280',
 };
-
-interface Section {
-  heading: string;
-  text: string[];
-  charts: string[];
-  tables: { caption?: string; table: Table }[];
-}
 
 const modesOf = (r: OpenBenchResult) => r.settings.modes;
 const pointsOf = (r: OpenBenchResult, topology: string, mode: OpenMode) =>
@@ -307,18 +300,7 @@ function sectionsOf(r: OpenBenchResult): Section[] {
 
 /** results.md: the report's tables without the charts (what docs/benchmarks.md quotes). */
 export function openReportMarkdown(r: OpenBenchResult): string {
-  const out = ['# chanpay open-loop benchmark', '', ...heading(r).flatMap((l) => [l, ''])];
-  for (const s of sectionsOf(r)) {
-    out.push(`## ${s.heading}`, '');
-    const bullets = s.text.filter((t) => t.startsWith('- '));
-    for (const t of s.text.filter((x) => !x.startsWith('- '))) out.push(t, '');
-    if (bullets.length) out.push(...bullets, '');
-    for (const { caption, table } of s.tables) {
-      if (caption) out.push(`**${caption}**`, '');
-      out.push(tableToMarkdown(table), '');
-    }
-  }
-  return out.join('\n');
+  return sectionsToMarkdown('chanpay open-loop benchmark', heading(r), sectionsOf(r));
 }
 
 export function openReportHtml(r: OpenBenchResult): string {
