@@ -40,7 +40,8 @@ export function allowRemoteRpc(url: string): void {
   remoteRpcUrls.add(url);
 }
 
-async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
+/** One JSON-RPC call to a chain node (127.0.0.1, or a URL allowed as remote), its error as an Error. */
+export async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
   if (new URL(url).hostname !== '127.0.0.1' && !remoteRpcUrls.has(url)) throw new Error('only 127.0.0.1');
   const res = await fetch(url, {
     method: 'POST',

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { PaymentConsumer, receiptOf } from '@chanpay/client-lib';
 import { parseCommandLine, type CommandSpec, type OptionSpecs } from '@chanpay/devkit/cli';
 import { generate, startTopology, type RunningTopology } from '@chanpay/topology';
+import { rpc } from './gas';
 
 const TARGET_MB = 200;
 
@@ -65,12 +66,7 @@ function memories(net: RunningTopology, heap: boolean): Record<string, Memory> {
 }
 
 async function balanceOf(rpcUrl: string, address: string): Promise<bigint> {
-  const res = await fetch(rpcUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [address, 'latest'] }),
-  });
-  return BigInt(((await res.json()) as { result: string }).result);
+  return BigInt(await rpc<string>(rpcUrl, 'eth_getBalance', [address, 'latest']));
 }
 
 async function pool<T>(count: number, concurrency: number, job: (i: number) => Promise<T>, onDone: (done: number) => void): Promise<T[]> {
