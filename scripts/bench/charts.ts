@@ -3,6 +3,7 @@ import type { BoxStats } from './stats';
 
 export const MODE_COLORS: Record<string, string> = {
   off: '#6b7280',
+  'traced-off': '#0891b2',
   local: '#2563eb',
   prepaid: '#7c3aed',
   remote: '#d97706',

@@ -4,7 +4,7 @@
  * rate per mode; and, over a topology sweep, the added latency and CPU per paid hop against depth or fan-out.
  */
 import { estimate, median } from './estimate';
-import type { OpenMode } from './modes';
+import { unpaid, type OpenMode } from './modes';
 import {
   PERCENTILE_KEYS,
   type ComponentKind,
@@ -156,7 +156,7 @@ export function perHop(points: PointSummary[], runs: RunRecord[]): PerHopRow[] {
     median(rs.map((r) => r.components.reduce((a, c) => a + (c.cpuSeconds ?? 0), 0) * (1000 / Math.max(1, r.ok))));
   const groups = groupRuns(runs);
   return points
-    .filter((p) => p.mode !== 'off')
+    .filter((p) => !unpaid(p.mode))
     .map((p) => {
       const { family, size } = familyOf(p.topology);
       const hops = p.paidHopsPerRequest;

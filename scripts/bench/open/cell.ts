@@ -12,10 +12,11 @@ import { hdrLog, type LatencyHistogram } from '../load/histogram';
 import { machineCpu, machineLoad } from '../cpu';
 import { round } from '../stats';
 import type { ChainKind } from '../peers/x402/chain';
-import type { OpenMode } from './modes';
+import { PEER_MODES, type OpenMode } from './modes';
 import { startLoadedNetwork, type LoadedProcess } from './networks';
 import { ProbeWindow, probeEnv, type ComponentWindow } from './probes';
-import type { ComponentFigures, LoadPoint, NetworkRecord, Percentiles, RunRecord } from './types';
+import { hopSamples, readSpanFile, splitByHop } from './trace-split';
+import type { ComponentFigures, LoadPoint, NetworkRecord, Percentiles, RunRecord, TraceSplitRecord } from './types';
 
 export interface LoadSettings {
   durationSeconds: number;
@@ -28,6 +29,8 @@ export interface LoadSettings {
   /** The node x402's facilitator settles on (its own, in its own process). */
   x402Chain: ChainKind;
   verbose: boolean;
+  /** `--trace-split`: after the measured points, a traced pass of this many seconds on a fresh network; null: none. */
+  traceSplitSeconds: number | null;
 }
 
 export interface CellSpec {
@@ -189,10 +192,12 @@ export async function measurePoint(spec: PointSpec): Promise<{ record: RunRecord
   return { record, checkFailures: r.checkFailures };
 }
 
-export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord; runs: RunRecord[] }> {
+export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord; runs: RunRecord[]; traceSplit: TraceSplitRecord | null }> {
   const s = spec.settings;
   // Beside the data folder, not in it: the builder wipes that at start.
   const probeDir = `${spec.dataDir}-probe`;
+  // traced-off: every process traces to one file, emptied after each point (it grows by some 10 MB a second).
+  const traceFile = spec.mode === 'traced-off' ? path.join(`${spec.dataDir}-trace`, 'spans.jsonl') : null;
   const started = Date.now();
   const net = await startLoadedNetwork({
     topology: spec.topology,
@@ -201,7 +206,7 @@ export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord;
     x402Chain: s.x402Chain,
     dataDir: spec.dataDir,
     verbose: s.verbose,
-    env: probeEnv(probeDir),
+    env: { ...probeEnv(probeDir), ...(traceFile ? { CHANPAY_TRACE_FILE: traceFile } : {}) },
   });
   liveNetworks.add(net);
   const network: NetworkRecord = {
@@ -235,6 +240,7 @@ export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord;
 
     for (const point of spec.points) {
       spec.onPoint?.(point, null);
+      if (traceFile) rmSync(traceFile, { force: true });
       await sleep(500);
       const { record, checkFailures } = await measurePoint({
         topology: spec.topology,
@@ -263,6 +269,80 @@ export async function runCell(spec: CellSpec): Promise<{ network: NetworkRecord;
     await net.stop();
     liveNetworks.delete(net);
     rmSync(probeDir, { recursive: true, force: true });
+    if (traceFile) rmSync(path.dirname(traceFile), { recursive: true, force: true });
   }
-  return { network, runs };
+  let traceSplit: TraceSplitRecord | null = null;
+  if (s.traceSplitSeconds !== null && !PEER_MODES.includes(spec.mode))
+    try {
+      traceSplit = await tracedPass(spec, s.traceSplitSeconds);
+    } catch (e) {
+      network.errors.push(`traced pass: ${(e as Error).message.split('\n')[0]}`);
+    }
+  return { network, runs, traceSplit };
+}
+
+/**
+ * The per-hop split of one mode: a fresh network of the same topology and mode with every process tracing to
+ * one file, warmed up (spans of the warm-up thrown away), loaded at the lowest measured rate for `seconds`, then
+ * stopped and its spans split (trace-split.ts). Apart from the measured points, so that tracing's own cost
+ * (the traced-off mode measures it) is in none of their figures.
+ */
+async function tracedPass(spec: CellSpec, seconds: number): Promise<TraceSplitRecord> {
+  const s = spec.settings;
+  const dir = `${spec.dataDir}-traced`;
+  const file = path.join(`${dir}-spans`, 'spans.jsonl');
+  const point = [...spec.points].sort((a, b) => a.rate - b.rate)[0]!;
+  spec.onLive?.(`${spec.topology} ${spec.mode}: traced pass`);
+  const net = await startLoadedNetwork({
+    topology: spec.topology,
+    mode: spec.mode,
+    totalWork: s.totalWork,
+    x402Chain: s.x402Chain,
+    dataDir: dir,
+    verbose: s.verbose,
+    env: { CHANPAY_TRACE_FILE: file },
+  });
+  liveNetworks.add(net);
+  let ok = 0;
+  try {
+    const load = async (durationMs: number) => {
+      const r = await generate({
+        urls: net.urls,
+        rate: point.rate,
+        durationMs,
+        connections: point.connections,
+        arrivals: 'constant',
+        maxInFlight: s.maxInFlight,
+      });
+      for (const h of [r.latency, r.serviceTime, r.sendLag]) h.destroy();
+      return r.ok;
+    };
+    await load(Math.max(1, s.warmupSeconds) * 1000);
+    await sleep(300);
+    rmSync(file, { force: true });
+    ok = await load(seconds * 1000);
+    // Spans are written as they end; the last answers' spans end within moments of them.
+    await sleep(300);
+  } finally {
+    await net.stop();
+    liveNetworks.delete(net);
+  }
+  try {
+    const spans = readSpanFile(file);
+    const services = new Set(net.processes.filter((p) => p.kind === 'service').map((p) => p.name));
+    return {
+      topology: spec.topology,
+      mode: spec.mode,
+      repetition: spec.repetition,
+      rate: point.rate,
+      connections: point.connections,
+      seconds,
+      requests: ok,
+      spans: spans.length,
+      hops: splitByHop(hopSamples(spans, services)),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(path.dirname(file), { recursive: true, force: true });
+  }
 }

@@ -6,15 +6,19 @@
 import type { TopologyOverrides } from '@chanpay/topology';
 import { PREPAID_CALLS_PER_VOUCHER } from '../modes';
 
-/** `target`: a network deployed elsewhere (`--target`), whatever payment it runs; never given in --modes. */
-export type OpenMode = 'off' | 'local' | 'prepaid' | 'remote' | 'naive' | 'x402' | 'target';
+/**
+ * `target`: a network deployed elsewhere (`--target`), whatever payment it runs; never given in --modes.
+ * `traced-off`: the baseline with tracing on in every process (CHANPAY_TRACE_FILE): what tracing itself costs.
+ */
+export type OpenMode = 'off' | 'traced-off' | 'local' | 'prepaid' | 'remote' | 'naive' | 'x402' | 'target';
 
-export const OPEN_MODES: readonly Exclude<OpenMode, 'target'>[] = ['off', 'local', 'prepaid', 'remote', 'naive', 'x402'];
+export const OPEN_MODES: readonly Exclude<OpenMode, 'target'>[] = ['off', 'traced-off', 'local', 'prepaid', 'remote', 'naive', 'x402'];
 /** What `--modes` runs when not told: ours (the peers need a thesis network or start processes of their own). */
 export const DEFAULT_OPEN_MODES: readonly OpenMode[] = ['off', 'local', 'prepaid', 'remote'];
 
 export const OPEN_MODE_LABELS: Record<OpenMode, string> = {
   off: 'no payment (baseline)',
+  'traced-off': 'no payment, every process traced to a JSON-lines file (what tracing costs)',
   local: 'voucher per call, verified in the provider (local)',
   prepaid: `prepaid tickets (${PREPAID_CALLS_PER_VOUCHER} calls per voucher), local`,
   remote: 'voucher per call, signed and verified by the payment servers (remote)',
@@ -26,8 +30,11 @@ export const OPEN_MODE_LABELS: Record<OpenMode, string> = {
 /** Modes whose network is not the topology itself with payment set on its edges. */
 export const PEER_MODES: readonly OpenMode[] = ['naive', 'x402'];
 
+/** Modes without payment: no paid hops, no chain cost. */
+export const unpaid = (mode: OpenMode): boolean => mode === 'off' || mode === 'traced-off';
+
 export function overridesOf(mode: OpenMode): TopologyOverrides {
-  if (mode === 'off' || mode === 'naive' || mode === 'x402' || mode === 'target') return { mode: 'off' };
+  if (mode === 'off' || mode === 'traced-off' || mode === 'naive' || mode === 'x402' || mode === 'target') return { mode: 'off' };
   if (mode === 'prepaid') return { mode: 'local', prepay: PREPAID_CALLS_PER_VOUCHER };
   return { mode, prepay: 1 };
 }

@@ -13,7 +13,7 @@ import { startNaiveNetwork } from '../naive';
 import type { ChainKind } from '../peers/x402/chain';
 import { startX402Network, type X402Network } from '../peers/x402/network';
 import { round } from '../stats';
-import { overridesOf, type OpenMode } from './modes';
+import { overridesOf, unpaid, type OpenMode } from './modes';
 import type { ComponentKind, NetworkRecord } from './types';
 
 export interface LoadedProcess {
@@ -48,7 +48,7 @@ export interface NetworkSpec {
 
 /** Paid calls one request makes on average (every call below an entry is paid unless the mode is off). */
 export function paidHopsOfTopology(net: RunningTopology, mode: OpenMode): number {
-  if (mode === 'off') return 0;
+  if (unpaid(mode)) return 0;
   const visits = expectedCalls(net.topology);
   const entries = new Set(net.topology.entry);
   let hops = 0;
@@ -82,7 +82,7 @@ async function ours(spec: NetworkSpec): Promise<LoadedNetwork> {
     urls: net.entries.map((e) => e.url),
     paidHopsPerRequest: paidHopsOfTopology(net, spec.mode),
     async chainCost(paidCalls) {
-      if (!net.urls.chain || spec.mode === 'off') return null;
+      if (!net.urls.chain || unpaid(spec.mode)) return null;
       const cost = await chainCost(net.urls.chain, net.contract, paidCalls);
       return {
         paidCalls: cost.paidCalls,

@@ -131,6 +131,12 @@ export const OPEN_COMMAND = {
       default: 'anvil',
       description: 'x402 mode: the node its facilitator settles on, anvil or ganache (viem is ten times slower on ganache)',
     },
+    'trace-split': {
+      type: 'string',
+      value: '<s>',
+      description:
+        'after each cell, a traced pass of <s> seconds (fresh network, lowest rate) splitting each hop into payment, handler, network and framework time',
+    },
     quick: { type: 'boolean', description: 'a CI-sized run' },
     out: { type: 'string', value: '<dir>', description: 'the results folder (default bench-results/<timestamp>-open)' },
     verbose: { type: 'boolean', description: "show the networks' log lines" },
@@ -209,6 +215,7 @@ export function makeOpenPlan(argv: string[]): OpenPlan {
   let target: TargetOptions | null = null;
   if (values.target !== undefined) {
     if (sweep) fail('--target: with open only');
+    if (values['trace-split'] !== undefined) fail('--trace-split: not with --target (its processes are not ours to trace)');
     target = {
       url: url('target', values.target),
       chainUrl: values['chain-url'] !== undefined ? url('chain-url', values['chain-url']) : null,
@@ -239,6 +246,7 @@ export function makeOpenPlan(argv: string[]): OpenPlan {
       totalWork,
       x402Chain: CHAIN_KINDS.find((k) => k === values['x402-chain']) ?? fail(`--x402-chain: ${CHAIN_KINDS.join(' or ')}`),
       verbose: values.verbose,
+      traceSplitSeconds: values['trace-split'] !== undefined ? int('trace-split', values['trace-split'], 600) : null,
     },
     p99BoundMs,
     outDir: path.resolve(values.out ?? path.join(ROOT, 'bench-results', `${stamp}-${target ? 'target' : kind}${quick ? '-quick' : ''}`)),

@@ -1,8 +1,10 @@
 /** report.html of an open-loop result: tables and inline SVG charts made from result.json alone; opens offline. */
-import { groupedBarSvg, lineChartSvg, MODE_COLORS, type LineSeries } from '../charts';
+import { groupedBarSvg, lineChartSvg, MODE_COLORS, stackedBarSvg, type LineSeries } from '../charts';
 import { CSS, inline, sectionsToMarkdown, tableToHtml, type Section } from '../report';
 import { gasPerPaidCall } from './aggregate';
+import { median } from './estimate';
 import { OPEN_MODE_LABELS, type OpenMode } from './modes';
+import { SPLIT_PARTS, type PartFigures, type SplitPart } from './trace-split';
 import { PERCENTILE_KEYS, PERCENTILE_LABELS, type Estimate, type OpenBenchResult, type PointSummary } from './types';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -265,6 +267,69 @@ function perHopSection(r: OpenBenchResult): Section | null {
   };
 }
 
+const PART_COLORS: Record<SplitPart, string> = { payment: '#d97706', handler: '#2563eb', network: '#059669', framework: '#9ca3af' };
+
+/** One hop of one mode over the repetitions: the median of each part's per-pass p50 and p90. */
+interface HopRow {
+  mode: OpenMode;
+  service: string;
+  calls: number;
+  parts: Record<SplitPart, PartFigures | null>;
+}
+
+export function traceSplitRows(r: OpenBenchResult, topology: string): HopRow[] {
+  const out: HopRow[] = [];
+  for (const mode of modesOf(r)) {
+    const passes = (r.traceSplit ?? []).filter((t) => t.topology === topology && t.mode === mode);
+    const services = [...new Set(passes.flatMap((t) => t.hops.map((h) => h.service)))];
+    for (const service of services) {
+      const hops = passes.flatMap((t) => t.hops.filter((h) => h.service === service));
+      const part = (k: SplitPart): PartFigures | null => {
+        const fs = hops.map((h) => h.parts[k]).filter((f): f is PartFigures => f !== null);
+        return fs.length ? { p50: median(fs.map((f) => f.p50)), p90: median(fs.map((f) => f.p90)) } : null;
+      };
+      out.push({
+        mode,
+        service,
+        calls: hops.reduce((a, h) => a + h.calls, 0),
+        parts: Object.fromEntries(SPLIT_PARTS.map((k) => [k, part(k)])) as HopRow['parts'],
+      });
+    }
+  }
+  return out;
+}
+
+function traceSplitSection(r: OpenBenchResult, topology: string): Section | null {
+  const rows = traceSplitRows(r, topology);
+  if (!rows.length) return null;
+  const passes = (r.traceSplit ?? []).filter((t) => t.topology === topology);
+  const bars = rows.map((h) => ({
+    label: `${h.mode} ${h.service}`,
+    segments: SPLIT_PARTS.map((k) => ({ part: k, value: h.parts[k]?.p50 ?? 0 })),
+  }));
+  const cell = (f: PartFigures | null) => (f ? `${num(f.p50, 3)} / ${num(f.p90, 3)}` : '–');
+  return {
+    heading: `Where each hop's time goes on ${topology} (traced pass)`,
+    text: [
+      `From the spans of a traced pass after each cell (a fresh network of the same mode, every process writing CHANPAY_TRACE_FILE, ${passes[0]?.seconds ?? '?'} s at ${passes[0]?.rate ?? '?'} req/s after a warm-up; ${passes.reduce((a, t) => a + t.requests, 0)} requests, ${passes.reduce((a, t) => a + t.spans, 0)} spans), never from the measured points, whose figures carry no tracing. Per call a hop served: **payment** = its payment step (\`chanpay.payment\`: check, verify, record) + its caller's signing and 402 round trips (\`chanpay.pay\` − \`chanpay.send\`); **handler** = \`chanpay.handler\` minus its upstream calls (the service's own work); **network** = the caller's client span of the call minus the hop's application span (loopback TCP and both HTTP stacks; unknown for an entry, whose caller is the load generator); **framework** = the application span minus payment step and handler (koa, routing, origin, metrics). Bars stack the parts' medians (a sum of medians, not the median of sums); the table gives p50 / p90 in ms, the median over repetitions. Tracing is on in this pass, so every part carries its share of tracing's cost (the traced-off mode measures it).`,
+    ],
+    charts: [
+      stackedBarSvg(`${topology}: per-hop latency split (p50, ms)`, 'ms', bars, PART_COLORS, {
+        width: Math.max(720, bars.length * 64 + 260),
+      }),
+    ],
+    tables: [
+      {
+        caption: 'Per hop, p50 / p90 (ms)',
+        table: {
+          header: ['mode', 'hop', 'calls', ...SPLIT_PARTS.map((k) => `${k} p50 / p90`)],
+          rows: rows.map((h) => [h.mode, h.service, String(h.calls), ...SPLIT_PARTS.map((k) => cell(h.parts[k]))]),
+        },
+      },
+    ],
+  };
+}
+
 function notesSection(r: OpenBenchResult): Section {
   const errors = r.networks.flatMap((n) => n.errors.map((e) => `${n.topology} ${n.mode} r${n.repetition}: ${e}`));
   return {
@@ -291,7 +356,9 @@ function heading(r: OpenBenchResult): string[] {
 
 function sectionsOf(r: OpenBenchResult): Section[] {
   return [
-    ...r.settings.topologies.flatMap((t) => [latencySection(r, t), cpuSection(r, t)]),
+    ...r.settings.topologies.flatMap((t) =>
+      [latencySection(r, t), cpuSection(r, t), traceSplitSection(r, t)].filter((x): x is Section => x !== null),
+    ),
     sustainableSection(r),
     ...[perHopSection(r)].filter((s): s is Section => s !== null),
     notesSection(r),

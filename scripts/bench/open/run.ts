@@ -15,16 +15,20 @@ import { csvFiles } from './csv';
 import { makeOpenPlan, type OpenPlan } from './plan';
 import { openReportHtml, openReportMarkdown } from './report';
 import { runTarget, TARGET_CPU_NOTE } from './target';
-import type { NetworkRecord, OpenBenchResult, RunRecord, TargetRecord } from './types';
+import { PEER_MODES } from './modes';
+import type { NetworkRecord, OpenBenchResult, RunRecord, TargetRecord, TraceSplitRecord } from './types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 function steps(plan: OpenPlan): Step[] {
   if (plan.target) return plan.points.map(() => ({ label: 'point', estimateSeconds: () => plan.settings.durationSeconds + 1 }));
   const perCell = () => 12 + plan.settings.warmupSeconds + plan.points.length * (plan.settings.durationSeconds + 1.5);
+  const split = plan.settings.traceSplitSeconds;
+  const traced = () => (split === null ? 0 : 12 + Math.max(1, plan.settings.warmupSeconds) + split);
   const out: Step[] = [];
   for (let r = 0; r < plan.repetitions; r++)
-    for (const _t of plan.topologies) for (const _m of plan.modes) out.push({ label: 'cell', estimateSeconds: perCell });
+    for (const _t of plan.topologies)
+      for (const m of plan.modes) out.push({ label: 'cell', estimateSeconds: () => perCell() + (PEER_MODES.includes(m) ? 0 : traced()) });
   return out;
 }
 
@@ -44,6 +48,16 @@ function notes(plan: OpenPlan): string[] {
     `Every network is fresh (new chain, stores and processes), warmed up for ${plan.settings.warmupSeconds} s, then measured point by point; the load generator runs in the benchmark process on the same cores as the network.`,
     'CPU per process from /proc/<pid>/stat (resolution 1/100 s); the load generator from process.cpuUsage.',
     "Gas per paid call: every transaction on the network's chain but the deployment (channel opens, top-ups) ÷ the paid calls it served; claims and closes are measured by the closed-loop `npm run bench`.",
+    ...(plan.modes.includes('traced-off')
+      ? [
+          'traced-off: the baseline with every process tracing each span to a JSON-lines file (CHANPAY_TRACE_FILE, the SDK started, one synchronous append per span); its added latency is what tracing costs, apart from payment.',
+        ]
+      : []),
+    ...(plan.settings.traceSplitSeconds !== null
+      ? [
+          `Per-hop split (--trace-split ${plan.settings.traceSplitSeconds}): after each cell of our modes, a traced pass on a fresh network of the same mode (warm-up, then ${plan.settings.traceSplitSeconds} s at the lowest rate), its spans split per hop; the measured points are untraced (traced-off excepted).`,
+        ]
+      : []),
   ];
 }
 
@@ -69,6 +83,7 @@ async function main(): Promise<void> {
   );
   const networks: NetworkRecord[] = [];
   const runs: RunRecord[] = [];
+  const traceSplit: TraceSplitRecord[] = [];
   let failedCells = 0;
   let target: TargetRecord | undefined;
   if (plan.target) {
@@ -111,6 +126,7 @@ async function main(): Promise<void> {
               });
               networks.push(cell.network);
               runs.push(...cell.runs);
+              if (cell.traceSplit) traceSplit.push(cell.traceSplit);
               progress.step(
                 `${label}: network up in ${formatDuration(cell.network.startupMs / 1000)}, ${cell.runs.length} point(s)${cell.network.errors.length ? `, ${cell.network.errors.length} error(s)` : ''}`,
               );
@@ -157,6 +173,7 @@ async function main(): Promise<void> {
       p99BoundMs: plan.p99BoundMs,
       totalWork: plan.settings.totalWork,
       x402Chain: plan.settings.x402Chain,
+      traceSplitSeconds: plan.settings.traceSplitSeconds,
       command: plan.command,
     },
     networks,
@@ -164,6 +181,7 @@ async function main(): Promise<void> {
     points,
     maxSustainable: maxSustainable(points),
     perHop: plan.kind === 'sweep-topology' ? perHop(points, runs) : [],
+    ...(plan.settings.traceSplitSeconds !== null ? { traceSplit } : {}),
     ...(target ? { target } : {}),
     notes: notes(plan),
   };

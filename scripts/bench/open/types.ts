@@ -6,6 +6,7 @@
  */
 import type { Environment } from '../environment';
 import type { OpenMode } from './modes';
+import type { HopSplit } from './trace-split';
 
 export type ComponentKind = 'service' | 'payment-server' | 'chain' | 'load-generator';
 
@@ -152,6 +153,25 @@ export interface PerHopRow {
   cpuMsPerHop: number | null;
 }
 
+/**
+ * `--trace-split`: one traced pass after a cell's measured points, on a fresh network of the same topology and
+ * mode, and each hop's latency split from its spans (trace-split.ts; figures in ms).
+ */
+export interface TraceSplitRecord {
+  topology: string;
+  mode: OpenMode;
+  repetition: number;
+  /** The lowest rate of the cell's points, constant arrivals. */
+  rate: number;
+  connections: number;
+  seconds: number;
+  /** Requests answered 2xx during the traced seconds. */
+  requests: number;
+  spans: number;
+  /** Entry first. */
+  hops: HopSplit[];
+}
+
 /** `--target`: a network deployed elsewhere, loaded from this machine. */
 export interface TargetRecord {
   url: string;
@@ -202,6 +222,8 @@ export interface OpenBenchResult {
     totalWork: string | null;
     /** The node of x402's facilitator (x402 mode). */
     x402Chain: string;
+    /** `--trace-split`: seconds of each traced pass; null when not asked. */
+    traceSplitSeconds?: number | null;
     command: string;
   };
   networks: NetworkRecord[];
@@ -209,6 +231,8 @@ export interface OpenBenchResult {
   points: PointSummary[];
   maxSustainable: MaxSustainable[];
   perHop: PerHopRow[];
+  /** Only with `--trace-split`: one per cell of our modes. */
+  traceSplit?: TraceSplitRecord[];
   /** Only with `--target`. */
   target?: TargetRecord;
   notes: string[];
