@@ -2,13 +2,16 @@
  * `npm run scenario`: the compose scenarios in Docker (docs/docker.md); `npm run scenario -- --help` lists the
  * scenarios, actions and options.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseCommandLine, usage } from '@chanpay/devkit/cli';
 import { engineUnavailableReason } from './docker/engine';
 import { ENV_FILE, freshEnv } from './docker/env';
 import { buildImages, imageSizes } from './docker/images';
-import { SCENARIO_NAMES, Scenario, freePorts, type ScenarioName } from './docker/scenario';
+import { buildPrometheusImage } from './docker/prometheus-image';
+import { SCENARIO_NAMES, Scenario, freePorts, usesPrometheus, type ScenarioName } from './docker/scenario';
 import { smoke } from './docker/smoke';
+import { smokeMetrics } from './docker/smoke-metrics';
 import { swarmScenario } from './swarm/scenario-swarm';
 import { prometheusScenario } from './prometheus/scenario-prometheus';
 
@@ -17,12 +20,15 @@ const COMMAND = {
   positionals: `<${SCENARIO_NAMES.join('|')}> [smoke|up|down|logs|stats], or: build | env | sizes | swarm --topology <spec> (swarm --help) | prometheus --topology <spec> (prometheus --help)`,
   summary: [
     "The thesis's compose scenarios in Docker (docs/docker.md). Settings come from compose/.env, else compose/.env.example.",
+    "  metrics is the payment scenario plus a Prometheus server scraping each of its processes (its image: Debian's",
+    '  prometheus program of this machine, docs/observability.md); its smoke checks every target up and the paid calls counted.',
     '  smoke (default)  build the images, start the scenario, wait for health, run its smoke call, tear down',
     '  up               build, start, wait for health, print the URLs (leave it running)',
     "  logs             follow every container's log (Ctrl-C stops following, not the scenario)",
     '  stats            one CPU / memory sample per container',
     '  down             stop and remove the containers and volumes',
-    "  build            build every image (local node base + this machine's node_modules, no registry needed)",
+    "  build            build every image (local node base + this machine's node_modules, no registry needed; the",
+    '                   Prometheus image too when this machine has prometheus, or CHANPAY_PROMETHEUS_BASE names a Debian image)',
     '  env              write compose/.env with fresh keys and tokens',
     '  sizes            image sizes',
     '  swarm            a topology on the current Docker Swarm (docs/swarm.md; npm run scenario -- swarm --help)',
@@ -60,13 +66,22 @@ async function requireEngine(): Promise<void> {
   }
 }
 
-async function build(): Promise<void> {
-  const { seconds } = await buildImages({
-    log: (l) => {
-      if (/error/i.test(l) || (!quiet && /^(built|staged|local\/)/.test(l))) console.log(`  ${l}`);
-    },
-  });
+/** prometheus: always (the scenario needs it); 'if-present': when it can be built here; false: not. */
+async function build(prometheus: boolean | 'if-present' = false): Promise<void> {
+  const log = (l: string) => {
+    if (/error/i.test(l) || (!quiet && /^(built|staged|local\/)/.test(l))) console.log(`  ${l}`);
+  };
+  const { seconds } = await buildImages({ log });
   say(`images built in ${seconds.toFixed(1)} s`);
+  const canBuild = Boolean(process.env.CHANPAY_PROMETHEUS_BASE) || spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (prometheus === 'if-present' && !canBuild) {
+    say('prometheus image not built: no prometheus program here (bash .ci/setup-prometheus.sh installs it)');
+    return;
+  }
+  if (prometheus) {
+    const r = await buildPrometheusImage({ log });
+    say(`prometheus image built on ${r.base} in ${r.seconds.toFixed(1)} s`);
+  }
 }
 
 async function printUrls(s: Scenario): Promise<void> {
@@ -79,6 +94,7 @@ async function printUrls(s: Scenario): Promise<void> {
     ['random-number', 'RANDOM_NUMBER_PORT'],
     ['public', 'PUBLIC_PORT'],
     ['visualizer', 'VISUALIZER_PORT'],
+    ['prometheus', 'PROMETHEUS_PORT'],
   ];
   const names = new Set((await s.containers()).map((c) => c.service));
   {
@@ -91,6 +107,7 @@ async function printUrls(s: Scenario): Promise<void> {
       RANDOM_NUMBER_PORT: 'random-number',
       PUBLIC_PORT: 'public',
       VISUALIZER_PORT: 'visualizer',
+      PROMETHEUS_PORT: 'prometheus',
     };
     for (const [label, v] of ports) if (names.has(serviceOf[v]!)) say(`  ${label.padEnd(18)} ${s.url(v as never)}`);
   }
@@ -127,7 +144,7 @@ async function runScenario(name: ScenarioName, action: string): Promise<void> {
     default:
       throw new Error(`unknown action "${action}": smoke, up, down, logs or stats`);
   }
-  if (!options['no-build']) await build();
+  if (!options['no-build']) await build(usesPrometheus(name));
   const t0 = Date.now();
   try {
     await s.up();
@@ -141,7 +158,7 @@ async function runScenario(name: ScenarioName, action: string): Promise<void> {
     return;
   }
   try {
-    const result = await smoke(s);
+    const result = name === 'metrics' ? await smokeMetrics(s) : await smoke(s);
     say(`${name}: smoke passed`);
     say(JSON.stringify(result, null, 2));
   } finally {
@@ -167,7 +184,7 @@ async function main(): Promise<void> {
   }
   if (first === 'build') {
     await requireEngine();
-    await build();
+    await build('if-present');
     return;
   }
   if (first === 'sizes') {

@@ -117,7 +117,13 @@ export function writeWithoutPorts(file: string): string {
  */
 export function writeHostNetworkOverride(serviceNames: string[], dir = tempDir()): string {
   const extraHosts = serviceNames.map((s) => `${s}:127.0.0.1`);
-  const environment = { HOST: '127.0.0.1', PS_HOST: '127.0.0.1', CHAIN_HOST: '127.0.0.1', VISUALIZER_HOST: '127.0.0.1' };
+  const environment = {
+    HOST: '127.0.0.1',
+    PS_HOST: '127.0.0.1',
+    CHAIN_HOST: '127.0.0.1',
+    VISUALIZER_HOST: '127.0.0.1',
+    PROMETHEUS_LISTEN: '127.0.0.1',
+  };
   const doc = {
     services: Object.fromEntries(serviceNames.map((s) => [s, { network_mode: 'host', extra_hosts: extraHosts, environment }])),
   };

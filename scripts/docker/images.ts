@@ -43,18 +43,30 @@ function ensureLocalBase(image: string, log: (line: string) => void): void {
 
 /** Builds one target from the staged context; rejects with the builder's error message. */
 async function buildTarget(contextDir: string, target: Target, nodeImage: string, log: (line: string) => void): Promise<void> {
+  await buildFromContext(
+    contextDir,
+    {
+      dockerfile: 'docker/Dockerfile',
+      t: imageTag(target),
+      target,
+      buildargs: { NODE_IMAGE: nodeImage, NODE_BUILD_IMAGE: nodeImage, DEPS: 'host' },
+      labels: { 'chanpay.target': target },
+    },
+    target,
+    log,
+  );
+}
+
+/** One `docker build` of a folder (sent as a plain tar); rejects with the builder's error message and its last lines. */
+export async function buildFromContext(
+  contextDir: string,
+  options: Docker.ImageBuildOptions & { t: string },
+  label: string,
+  log: (line: string) => void,
+): Promise<void> {
   // A plain tar (symlinks kept, no gzip) is the fastest context upload for the ~80 MB of dependencies.
   const tar = spawn('tar', ['-C', contextDir, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const options: Docker.ImageBuildOptions = {
-    dockerfile: 'docker/Dockerfile',
-    t: imageTag(target),
-    target,
-    buildargs: { NODE_IMAGE: nodeImage, NODE_BUILD_IMAGE: nodeImage, DEPS: 'host' },
-    labels: { 'chanpay.target': target },
-    rm: true,
-    forcerm: true,
-  };
-  const stream = await docker().buildImage(tar.stdout, options);
+  const stream = await docker().buildImage(tar.stdout, { rm: true, forcerm: true, ...options });
   let failure: string | undefined;
   const tail: string[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -67,12 +79,12 @@ async function buildTarget(contextDir: string, target: Target, nodeImage: string
           if (!line.trim()) continue;
           tail.push(line.trimEnd());
           if (tail.length > 20) tail.shift();
-          log(`[${target}] ${line.trimEnd()}`);
+          log(`[${label}] ${line.trimEnd()}`);
         }
       },
     );
   });
-  if (failure) throw new Error(`building ${imageTag(target)} failed: ${failure}\n${tail.join('\n')}`);
+  if (failure) throw new Error(`building ${options.t} failed: ${failure}\n${tail.join('\n')}`);
 }
 
 const LOCK_DIR = path.join(os.tmpdir(), 'chanpay-docker-build.lock');

@@ -19,7 +19,23 @@ export const SCENARIOS = {
   'no-payment': { file: 'docker-compose.no-payment.yml', oneShots: [], test: undefined },
   /** A chain, one payment server and the test container, which runs the payment life cycle and exits. */
   'integration-test': { file: 'docker-compose.integration-test.yml', oneShots: ['deploy'], test: 'integration-test' },
-} as const satisfies Record<string, { file: string; oneShots: readonly string[]; test: string | undefined }>;
+  /** The example network with payments and a Prometheus server scraping each of its processes. */
+  metrics: {
+    file: 'docker-compose.example-network.yml',
+    also: ['docker-compose.prometheus.yml'],
+    oneShots: ['deploy'],
+    test: undefined,
+  },
+} as const satisfies Record<string, { file: string; also?: readonly string[]; oneShots: readonly string[]; test: string | undefined }>;
+
+/** The compose files of a scenario, in the order given to Compose. */
+export function scenarioFiles(name: ScenarioName): string[] {
+  const s: { file: string; also?: readonly string[] } = SCENARIOS[name];
+  return [s.file, ...(s.also ?? [])].map((f) => path.join(COMPOSE_DIR, f));
+}
+
+/** Scenarios with a Prometheus server (their image is built beside the others). */
+export const usesPrometheus = (name: ScenarioName): boolean => scenarioFiles(name).some((f) => f.endsWith('docker-compose.prometheus.yml'));
 
 export type ScenarioName = keyof typeof SCENARIOS;
 export const SCENARIO_NAMES = Object.keys(SCENARIOS) as ScenarioName[];
@@ -34,6 +50,7 @@ export const PORT_VARS = [
   'RANDOM_NUMBER_PORT',
   'PUBLIC_PORT',
   'VISUALIZER_PORT',
+  'PROMETHEUS_PORT',
 ] as const;
 
 export async function freePorts(): Promise<Record<(typeof PORT_VARS)[number], string>> {
@@ -94,7 +111,7 @@ export class Scenario {
     this.settings = { ...readEnv(envFile), ...opts.env };
     this.project = {
       project: opts.project ?? `chanpay-${name}`,
-      files: [path.join(COMPOSE_DIR, SCENARIOS[name].file)],
+      files: scenarioFiles(name),
       envFile,
       env: opts.env,
     };

@@ -136,5 +136,8 @@ export async function smoke(s: Scenario): Promise<unknown> {
       return smokeChain(s);
     case 'integration-test':
       return smokeIntegrationTest(s);
+    case 'metrics':
+      // smoke-metrics.ts builds on smokePayment; the scenario command calls it (no import cycle).
+      throw new Error('the metrics scenario smokes with smokeMetrics (scripts/docker/smoke-metrics.ts)');
   }
 }
