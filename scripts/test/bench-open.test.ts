@@ -276,3 +276,56 @@ describe('npm run bench -- sweep topology --quick', () => {
     expect(existsSync(path.join(dir, r.runs[0]!.hdrLog))).toBe(true);
   });
 });
+
+describe('npm run bench -- open --quick --topology chain:2 --modes off,traced-off,local --trace-split 1', () => {
+  let dir: string;
+  let r: OpenBenchResult;
+  const modes = ['off', 'traced-off', 'local'];
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'chanpay-bench-split-'));
+    ({ result: r } = runBench(
+      ['open', '--quick', '--topology', 'chain:2', '--modes', modes.join(','), '--rates', '20', '--seconds', '1', '--trace-split', '1'],
+      dir,
+    ));
+  }, 600_000);
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('measures traced-off like the baseline (no paid hops, no chain cost) and states its added latency', () => {
+    expect(r.networks.every((n) => n.errors.length === 0)).toBe(true);
+    checkRuns(r, dir);
+    const traced = r.points.find((p) => p.mode === 'traced-off')!;
+    expect(traced.paidHopsPerRequest).toBe(0);
+    expect(r.networks.find((n) => n.mode === 'traced-off')!.chain).toBeNull();
+    const base = r.points.find((p) => p.mode === 'off')!;
+    for (const k of PERCENTILE_KEYS)
+      expect(traced.addedLatencyMs![k].median).toBeCloseTo(traced.latencyMs[k].median - base.latencyMs[k].median, 2);
+  });
+
+  it('splits every hop of every mode from a traced pass: entry first, payment only on paid edges', () => {
+    expect(r.settings.traceSplitSeconds).toBe(1);
+    expect(r.traceSplit!.map((t) => t.mode)).toEqual(modes);
+    for (const t of r.traceSplit!) {
+      expect(t.requests).toBeGreaterThan(0);
+      expect(t.spans).toBeGreaterThan(0);
+      expect(t.hops.map((h) => h.service)).toEqual(['s0', 's1', 's2']);
+      for (const h of t.hops) {
+        // Every request reached every hop once (a request still in flight at the end may add one).
+        expect(h.calls).toBeGreaterThanOrEqual(t.requests);
+        expect(h.calls).toBeLessThanOrEqual(t.requests + 2);
+        expect(h.parts.network === null).toBe(h.service === 's0');
+        for (const f of Object.values(h.parts)) if (f) expect(f.p90).toBeGreaterThanOrEqual(f.p50);
+        const paidHop = t.mode === 'local' && h.service !== 's0';
+        expect(h.parts.payment!.p50 > 0).toBe(paidHop);
+      }
+    }
+    const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('Where each hop');
+    expect((html.match(/class="chart stacked-bar-chart"/g) ?? []).length).toBe(1);
+    const markdown = readFileSync(path.join(dir, 'results.md'), 'utf8');
+    expect(markdown).toMatch(/\| local \| s2 \| \d+ \| [\d.]+ \/ [\d.]+ \|/);
+    expect(markdown).not.toMatch(/NaN|undefined|Infinity/);
+  });
+});
