@@ -2,13 +2,12 @@
  * `npm run scenario`: the compose scenarios in Docker (docs/docker.md); `npm run scenario -- --help` lists the
  * scenarios, actions and options.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseCommandLine, usage } from '@chanpay/devkit/cli';
 import { engineUnavailableReason } from './docker/engine';
 import { ENV_FILE, freshEnv } from './docker/env';
 import { buildImages, imageSizes } from './docker/images';
-import { buildPrometheusImage } from './docker/prometheus-image';
+import { buildPrometheusImage, hasPrometheusProgram } from './docker/prometheus-image';
 import { SCENARIO_NAMES, Scenario, freePorts, usesPrometheus, type ScenarioName } from './docker/scenario';
 import { smoke } from './docker/smoke';
 import { smokeMetrics } from './docker/smoke-metrics';
@@ -73,7 +72,7 @@ async function build(prometheus: boolean | 'if-present' = false): Promise<void> 
   };
   const { seconds } = await buildImages({ log });
   say(`images built in ${seconds.toFixed(1)} s`);
-  const canBuild = Boolean(process.env.CHANPAY_PROMETHEUS_BASE) || spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
+  const canBuild = Boolean(process.env.CHANPAY_PROMETHEUS_BASE) || hasPrometheusProgram();
   if (prometheus === 'if-present' && !canBuild) {
     say('prometheus image not built: no prometheus program here (bash .ci/setup-prometheus.sh installs it)');
     return;

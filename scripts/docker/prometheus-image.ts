@@ -1,7 +1,8 @@
 /**
  * The Prometheus image of the `metrics` scenario (docker/prometheus.Dockerfile): on the local base made from this
  * machine's prometheus program (docker/make-prometheus-base.sh) where no registry is reachable, or on Debian's
- * image with its package (CHANPAY_PROMETHEUS_BASE=debian:bookworm-slim). Its context is the two files it copies.
+ * image with its package (CHANPAY_PROMETHEUS_BASE=debian:bookworm-slim, and the default on a machine without a
+ * prometheus program: that needs Debian's image and mirror). Its context is the two files it copies.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO } from './context';
 import { buildFromContext } from './images';
+
+export const DEBIAN_BASE = 'debian:bookworm-slim';
+
+/** This machine has a prometheus program to make the local base from. */
+export const hasPrometheusProgram = (): boolean =>
+  spawnSync(process.env.PROMETHEUS_BIN || 'prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
 
 export const prometheusImageTag = (tag = process.env.CHANPAY_TAG || 'latest') => `chanpay/prometheus:${tag}`;
 
@@ -25,7 +32,7 @@ function ensureLocalBase(log: (line: string) => void): string {
 export async function buildPrometheusImage(opts: { log?: (line: string) => void } = {}): Promise<{ seconds: number; base: string }> {
   const log = opts.log ?? (() => undefined);
   const started = Date.now();
-  const given = process.env.CHANPAY_PROMETHEUS_BASE;
+  const given = process.env.CHANPAY_PROMETHEUS_BASE || (hasPrometheusProgram() ? undefined : DEBIAN_BASE);
   const base = given ?? ensureLocalBase(log);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'chanpay-prometheus-context-'));
   try {

@@ -38,7 +38,7 @@ function readCsv(file: string): Record<string, string>[] {
 
 /** Paid calls per request: x402 pays the entry edge only; naive, the thesis's two; ours, every hop of a chain. */
 function paidHops(topology: string, mode: string): number {
-  if (mode === 'off') return 0;
+  if (mode === 'off' || mode === 'traced-off') return 0;
   if (mode === 'x402') return 1;
   if (mode === 'naive' || topology === 'thesis') return 2;
   return Number(/^chain:(\d+)/.exec(topology)![1]);
