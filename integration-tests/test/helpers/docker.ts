@@ -26,8 +26,8 @@ export function dockerSkipReason(needsCompose = false): string | null {
   );
   if (probe.status !== 0) return `no Docker engine answers on ${socketPath()} (bash .ci/setup-docker.sh starts one)`;
   if (needsCompose) {
-    const v1 = spawnSync('docker-compose', ['version'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
-    const v2 = v1 || spawnSync('docker', ['compose', 'version'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+    const v1 = spawnSync('docker-compose', ['version'], { stdio: 'ignore', timeout: 30_000 }).status === 0;
+    const v2 = v1 || spawnSync('docker', ['compose', 'version'], { stdio: 'ignore', timeout: 30_000 }).status === 0;
     if (!v2) return 'no docker-compose or docker compose plugin (bash .ci/setup-docker.sh installs docker-compose)';
   }
   return null;
