@@ -315,7 +315,8 @@ function traceSplitSection(r: OpenBenchResult, topology: string): Section | null
     ],
     charts: [
       stackedBarSvg(`${topology}: per-hop latency split (p50, ms)`, 'ms', bars, PART_COLORS, {
-        width: Math.max(720, bars.length * 64 + 260),
+        // Room for the longest label under each bar (about 7 px a character).
+        width: Math.max(720, bars.length * Math.max(64, 10 + 7 * Math.max(...bars.map((b) => b.label.length))) + 260),
       }),
     ],
     tables: [
