@@ -193,16 +193,28 @@ async function main(): Promise<void> {
     console.log(`tokens: ${JSON.stringify(Object.fromEntries([...net.accounts.values()].map((a) => [a.account, a.token])))}`);
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  /** Stops the network; exits 0 only when asked to stop (a signal) and everything stopped without an error. */
+  const shutdown = async (reason: 'SIGINT' | 'SIGTERM' | 'failure') => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping…`);
-    await net.stop();
+    console.log(`\n${reason}: stopping…`);
+    try {
+      await net.stop();
+    } catch (e) {
+      console.error(`stopping failed: ${(e as Error).stack ?? String(e)}`);
+      process.exit(1);
+    }
     console.log('stopped.');
-    process.exit(0);
+    process.exit(reason === 'failure' ? 1 : 0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // The embedded chain runs in this process: a promise of it that fails while it closes is reported, and the stop
+  // goes on; one that fails while the network runs stops it with exit code 1.
+  process.on('unhandledRejection', (reason) => {
+    console.error(`${stopping ? 'while stopping' : 'failure'}: ${(reason as Error)?.stack ?? String(reason)}`);
+    if (!stopping) void shutdown('failure');
+  });
   for (const p of net.processes) {
     p.child.once('exit', (code, sig) => {
       if (stopping) return;

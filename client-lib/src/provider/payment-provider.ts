@@ -23,8 +23,7 @@ import { TicketBook } from './ticket-book';
 import type { VoucherVerifier } from './verifier';
 import type { SharedState } from './state/provider-state';
 import { OriginLedger } from '../origin/origin-ledger';
-import { trace } from '@opentelemetry/api';
-import { ATTR, failed, inSpan, wei } from '@chanpay/telemetry/spans';
+import { ATTR, failed, inSpan, startSpan, wei } from '@chanpay/telemetry/spans';
 
 export interface PaymentProviderOptions {
   mode: 'local' | 'remote';
@@ -306,9 +305,11 @@ export class PaymentProvider {
       req.idempotencyKey === undefined ? undefined : await this.reserve(shared, ticket.channelId, header, req.idempotencyKey);
     if (reserved && 'kind' in reserved) return reserved;
     let price: bigint;
-    const span = trace.getTracer('chanpay').startSpan('chanpay.ticket_check', {
-      attributes: { [ATTR.channel]: ticket.channelId, [ATTR.amount]: wei(ticket.blockAmount), [ATTR.price]: wei(req.price) },
-    });
+    const span = startSpan('chanpay.ticket_check', () => ({
+      [ATTR.channel]: ticket.channelId,
+      [ATTR.amount]: wei(ticket.blockAmount),
+      [ATTR.price]: wei(req.price),
+    }));
     try {
       price = shared ? await shared.spendTicket(ticket, req.price) : this.tickets.spend(ticket, req.price);
       span.end();

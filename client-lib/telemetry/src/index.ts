@@ -6,4 +6,4 @@ export { tracingSettingsFromEnv, TRACING_VARIABLES, type TracingSettings } from 
 export { startTracing } from './tracing';
 export { runningTracing, type RunningTracing } from './running';
 export { JsonLinesSpanExporter, spanLine, type SpanLine } from './jsonl-exporter';
-export { inSpan, failed, ATTR, wei } from './spans';
+export { inSpan, startSpan, tracingActive, failed, ATTR, wei } from './spans';

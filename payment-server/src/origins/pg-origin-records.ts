@@ -16,6 +16,13 @@ export class PgOriginRecords implements OriginRecords {
 
   async record(role: OriginRole, channelId: string, origin: string, calls: number, amount: bigint, now: number): Promise<void> {
     const start = windowStart(now, this.windowSeconds);
+    // A window's known origin (the usual case): one statement, no transaction, no count.
+    const added = await this.pool.query(
+      `UPDATE origin_windows SET calls = calls + $5, amount = (amount::numeric + $6::numeric)::text
+       WHERE channel_id = $1 AND role = $2 AND start = $3 AND origin = $4`,
+      [channelId, role, start, origin, calls, amount.toString()],
+    );
+    if ((added.rowCount ?? 0) > 0) return;
     await inTransaction(this.pool, async (c) => {
       await c.query("SELECT pg_advisory_xact_lock(hashtextextended('origin_windows:' || $1 || ':' || $2, 0))", [channelId, role]);
       const known = await c.query('SELECT 1 FROM origin_windows WHERE channel_id = $1 AND role = $2 AND start = $3 AND origin = $4', [

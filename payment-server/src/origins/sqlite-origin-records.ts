@@ -12,9 +12,6 @@ export class SqliteOriginRecords implements OriginRecords {
     readonly windowSeconds: number,
   ) {
     this.stmts = {
-      known: db.prepare<[string, string, number, string], { n: number }>(
-        'SELECT 1 AS n FROM origin_windows WHERE channel_id = ? AND role = ? AND start = ? AND origin = ?',
-      ),
       count: db.prepare<[string, string, number], { n: number }>(
         'SELECT COUNT(*) AS n FROM origin_windows WHERE channel_id = ? AND role = ? AND start = ?',
       ),
@@ -43,8 +40,13 @@ export class SqliteOriginRecords implements OriginRecords {
   private recordNow(role: OriginRole, channelId: string, origin: string, calls: number, amount: bigint, now: number): void {
     const start = windowStart(now, this.windowSeconds);
     const s = this.stmts;
-    const name = boundedOrigin(origin, !!s.known.get(channelId, role, start, origin), s.count.get(channelId, role, start)!.n);
-    const was = s.get.get(channelId, role, start, name);
+    // A window's known origin (the usual case) needs no count of the window's origins.
+    let name = origin;
+    let was = s.get.get(channelId, role, start, origin);
+    if (!was) {
+      name = boundedOrigin(origin, false, s.count.get(channelId, role, start)!.n);
+      if (name !== origin) was = s.get.get(channelId, role, start, name);
+    }
     s.put.run(channelId, role, start, name, (was?.calls ?? 0) + calls, ((was ? BigInt(was.amount) : 0n) + amount).toString());
   }
 

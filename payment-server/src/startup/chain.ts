@@ -31,6 +31,7 @@ export async function connectToNode(config: Config, accounts: Accounts, log: Log
     log.info({ rpcUrl }, 'started embedded ganache chain');
   }
   const rpc = new Rpc(rpcUrl, config.chain.rpcTimeoutMs);
+  teardown.add(() => rpc.close());
   const chainId = await rpc.chainId().catch((e: unknown) => {
     throw new RpcUnavailableError(`cannot reach the Ethereum node at ${rpcUrl}: ${(e as Error).message}`);
   });

@@ -31,9 +31,13 @@ async function checkRecords(records: OriginRecords): Promise<void> {
   expect(await records.windows('provider', CH, 0)).toEqual([]);
   expect(await records.windows('consumer', CH, 5)).toEqual([{ start: 60, origins: [{ origin: 'front-b', calls: 1, amount: '9' }] }]);
   for (let i = 0; i < MAX_ORIGINS_PER_WINDOW + 3; i++) await records.record('provider', CH, `o${i}`, 1, 1n, 600);
+  // In a full window an origin it knows keeps its own row; a new one goes to OTHER_ORIGINS.
+  await records.record('provider', CH, 'o0', 2, 5n, 610);
+  await records.record('provider', CH, 'late', 1, 4n, 610);
   const [w] = await records.windows('provider', CH, 1);
   expect(w!.origins).toHaveLength(MAX_ORIGINS_PER_WINDOW + 1);
-  expect(w!.origins.find((o) => o.origin === OTHER_ORIGINS)).toEqual({ origin: OTHER_ORIGINS, calls: 3, amount: '3' });
+  expect(w!.origins.find((o) => o.origin === 'o0')).toEqual({ origin: 'o0', calls: 3, amount: '6' });
+  expect(w!.origins.find((o) => o.origin === OTHER_ORIGINS)).toEqual({ origin: OTHER_ORIGINS, calls: 4, amount: '7' });
 }
 
 describe('origin records on SQLite', () => {
