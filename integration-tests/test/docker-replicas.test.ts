@@ -33,7 +33,8 @@ async function waitFor(url: string, timeoutMs: number): Promise<void> {
 }
 
 const describeHere = localPostgresBaseImage() || process.env.CHANPAY_POSTGRES_IMAGE ? describeWithDocker : null;
-if (!describeHere) process.stderr.write('replicas on PostgreSQL in Docker skipped: no PostgreSQL to build chanpay/postgres from (.ci/setup-postgres.sh)\n');
+if (!describeHere)
+  process.stderr.write('replicas on PostgreSQL in Docker skipped: no PostgreSQL to build chanpay/postgres from (.ci/setup-postgres.sh)\n');
 
 (describeHere ? describeHere('replicas on PostgreSQL in Docker', { compose: true }) : describe.skip)(
   'payment server and provider replicas on PostgreSQL in Docker',
@@ -100,7 +101,13 @@ if (!describeHere) process.stderr.write('replicas on PostgreSQL in Docker skippe
       const unused = Number(highest / GWEI) - calls;
       if (unused > 0) {
         const log = await compose(project, ['logs', '--no-color', 'gateway'], { timeoutMs: 60_000 });
-        process.stderr.write(`${unused} increment(s) unused:\n${log.stdout.split('\n').filter((l) => /40[29]|refus|AMOUNT/i.test(l)).slice(0, 5).join('\n')}\n`);
+        process.stderr.write(
+          `${unused} increment(s) unused:\n${log.stdout
+            .split('\n')
+            .filter((l) => /40[29]|refus|AMOUNT/i.test(l))
+            .slice(0, 5)
+            .join('\n')}\n`,
+        );
       }
       expect(unused).toBeGreaterThanOrEqual(0);
       expect(unused).toBeLessThanOrEqual(3);

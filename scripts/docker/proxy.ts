@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   const bad = targets.find((t) => !/^http:\/\/[^/\s]+(:\d+)?\/?$/.test(t));
   if (bad) throw new Error(`PROXY_TARGETS entry "${bad}" is not an http://host:port URL`);
   const port = Number(process.env.PROXY_PORT || 8080);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PROXY_PORT must be a port number, got "${process.env.PROXY_PORT}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`PROXY_PORT must be a port number, got "${process.env.PROXY_PORT}"`);
   const proxy = await startRoundRobinProxy({ port, host: process.env.PROXY_HOST || '0.0.0.0', targets });
   console.log(JSON.stringify({ msg: 'proxy listening', port, targets }));
   const stop = () => void proxy.stop().then(() => process.exit(0));

@@ -126,7 +126,10 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
     if (serviceNames.has(ps)) issue(path, `payment server name "${ps}" is also a service's name`);
     if (RESERVED_NAMES.includes(ps)) issue(path, `"${ps}" is reserved (${RESERVED_NAMES.join(', ')})`);
     if (team.paymentServer.replicas > 1 && team.paymentServer.store === 'sqlite')
-      issue(['teams', i, 'paymentServer', 'store'], 'replicas of a payment server share one PostgreSQL store; a SQLite file has one process');
+      issue(
+        ['teams', i, 'paymentServer', 'store'],
+        'replicas of a payment server share one PostgreSQL store; a SQLite file has one process',
+      );
     if (team.paymentServer.store === 'postgres' && team.paymentServer.dbSync)
       issue(['teams', i, 'paymentServer', 'dbSync'], "dbSync is SQLite's synchronous setting; PostgreSQL commits durably");
   });

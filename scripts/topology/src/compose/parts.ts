@@ -248,7 +248,10 @@ export function postgresPart(c: PartsContext): Part {
     command: ['postgres', '-p', portVar(c, POSTGRES)],
     env: [
       ['POSTGRES_USER', POSTGRES_USER],
-      ['POSTGRES_PASSWORD', { secret: 'postgres_password', template: c.vars.required('POSTGRES_PASSWORD', 'the password of the PostgreSQL user chanpay') }],
+      [
+        'POSTGRES_PASSWORD',
+        { secret: 'postgres_password', template: c.vars.required('POSTGRES_PASSWORD', 'the password of the PostgreSQL user chanpay') },
+      ],
       ['POSTGRES_DB', POSTGRES_USER],
       ['CHANPAY_DATABASES', databases.join(',')],
     ],
@@ -350,7 +353,10 @@ export function paymentServerPart(c: PartsContext, team: Team): Part {
     port: portVar(c, name),
     volume: onPostgres ? null : `${name}-data`,
     healthcheck: statusCheck(c, name),
-    dependsOn: [['deploy', 'service_completed_successfully'], ...(onPostgres ? [[POSTGRES, 'service_healthy'] as [string, Condition]] : [])],
+    dependsOn: [
+      ['deploy', 'service_completed_successfully'],
+      ...(onPostgres ? [[POSTGRES, 'service_healthy'] as [string, Condition]] : []),
+    ],
     replicas: team.paymentServer.replicas,
     placement: team.paymentServer.placement,
   };
@@ -390,7 +396,8 @@ export function servicePart(c: PartsContext, s: Service, switchable: boolean): P
     if (s.kind !== 'worker' && s.price !== KIND_DEFAULT_PRICE[s.kind]) entries.push(['PRICE_WEI', s.price.toString()]);
     if (s.providerSync) entries.push(['PAYMENT_SYNC', 'true']);
     if (s.maxPrepay !== 256) entries.push(['PAYMENT_MAX_PREPAY', String(s.maxPrepay)]);
-    if (s.replicas > 1 && paid) entries.push(['PROVIDER_STATE_URL', databaseUrl(c, secretName(s.name, 'state_url'), databaseOf('state', s.name))]);
+    if (s.replicas > 1 && paid)
+      entries.push(['PROVIDER_STATE_URL', databaseUrl(c, secretName(s.name, 'state_url'), databaseOf('state', s.name))]);
   }
   if (paid && paysUpstreams(t, s) && serviceHoldsVoucherKey(account))
     entries.push(['VOUCHER_KEY', { secret: secretName(s.name, 'voucher_key'), template: voucherKeyOf(c, account.name) }]);

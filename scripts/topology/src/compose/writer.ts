@@ -51,7 +51,9 @@ function composeService(p: Part): string[] {
     ...p.comment,
     `  ${p.name}:`,
     `    image: chanpay/${p.target}:\${CHANPAY_TAG:-latest}`,
-    p.target === 'postgres' ? '    build: { <<: *build, dockerfile: docker/postgres/Dockerfile }' : `    build: { <<: *build, target: ${p.target} }`,
+    p.target === 'postgres'
+      ? '    build: { <<: *build, dockerfile: docker/postgres/Dockerfile }'
+      : `    build: { <<: *build, target: ${p.target} }`,
     ...(p.command ? [`    command: ${flowList(p.command)}`] : []),
     '    environment:',
     ...block(6, env),
@@ -157,7 +159,10 @@ function render(t: ResolvedTopology, file: string, paid: boolean, opts: ComposeO
   const lines = [
     ...header(t, file, paid, opts, c.ports),
     '',
-    ...buildAnchor(opts.buildContext ?? '..', parts.some((p) => p.target === 'postgres')),
+    ...buildAnchor(
+      opts.buildContext ?? '..',
+      parts.some((p) => p.target === 'postgres'),
+    ),
     '',
     'services:',
     ...blocks.flatMap((b, i) => (i ? ['', ...b] : b)),
