@@ -187,7 +187,11 @@ if (why) process.stderr.write(`payment server replica faults skipped: ${why}\n`)
         chain: 'anvil',
         load: `${stats.acked} paid calls (sign + verify) on 3 channels, 3 in flight per channel, round robin over 3 provider replicas on one PostgreSQL; p99 ${percentile(stats.latenciesMs, 99)} ms`,
         faults: `kill -9 of the replica leading the claimer and watcher, mid-load with claims running; another led after ${takeoverMs} ms, and claimed within ${claimResumedMs} ms of the kill`,
-        inputs: `${Object.values(stats.failures).reduce((a, b) => a + b, 0)} calls failed (${Object.keys(stats.failures).join(', ') || 'none'})`,
+        inputs: `${Object.values(stats.failures).reduce((a, b) => a + b, 0)} calls failed (${
+          Object.entries(stats.failures)
+            .map(([w, n]) => `${n} × ${w}`)
+            .join(', ') || 'none'
+        })`,
         lost: '0 acknowledged vouchers lost; the provider was paid its highest stored voucher on every channel; books balance to the wei',
         numbers: {
           acked: stats.acked,
@@ -262,8 +266,8 @@ if (why) process.stderr.write(`payment server replica faults skipped: ${why}\n`)
         scenario: 'kill -9 of PostgreSQL under 3 payment server replicas',
         chain: 'anvil',
         load: `${stats.acked} paid calls on 3 channels, 3 in flight per channel, round robin over 3 provider replicas; p99 ${percentile(stats.latenciesMs, 99)} ms`,
-        faults: `kill -9 of the PostgreSQL postmaster mid-load, restarted after ${restartedAt - downAt} ms on the same data directory (fsync on); calls acknowledged again ${firstAckMs} ms after the restart, a leader after ${leaderMs} ms`,
-        inputs: `${refusals.reduce((a, [, n]) => a + n, 0)} verifications refused while it was down (${refusals.map(([w]) => w).join(', ')})`,
+        faults: `kill -9 of the PostgreSQL postmaster mid-load, started again ${restartedAt - downAt} ms later on the same data directory (fsync on); 20 calls acknowledged again within ${firstAckMs} ms of the restart, a leader within ${leaderMs} ms`,
+        inputs: `${refusals.reduce((a, [, n]) => a + n, 0)} verifications refused (${refusals.map(([w, n]) => `${n} × ${w.slice('verify '.length)}`).join(', ')})`,
         lost: '0 acknowledged vouchers lost; claims resumed; the provider was paid its highest stored voucher on every channel; books balance to the wei',
         numbers: {
           acked: stats.acked,
