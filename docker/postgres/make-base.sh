@@ -7,6 +7,13 @@
 #   docker build -f docker/postgres/Dockerfile --build-arg POSTGRES_IMAGE=local/postgres-base:15 …
 # Skips the work when an image of the same PostgreSQL version and recipe exists (pass --force to rebuild).
 set -euo pipefail
+if [ "${1:-}" = "--help" ]; then
+  echo "usage: bash docker/postgres/make-base.sh [--force]"
+  echo "Makes local/postgres-base:<major> from this machine's PostgreSQL (CHANPAY_PG_BIN, else /usr/lib/postgresql/<newest>/bin)."
+  echo "--force rebuilds it even when an image of the same version and recipe exists."
+  exit 0
+fi
+[ -z "${1:-}" ] || [ "$1" = "--force" ] || { echo "unknown option $1 (try --help)" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 bindir=${CHANPAY_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 [ -x "$bindir/postgres" ] || { echo "PostgreSQL's server programs not found (bash .ci/setup-postgres.sh installs them)"; exit 1; }
