@@ -63,7 +63,7 @@ async function requireEngine(): Promise<void> {
 async function build(): Promise<void> {
   const { seconds } = await buildImages({
     log: (l) => {
-      if (/error/i.test(l) || (!quiet && /^(built|staged|local\/)/.test(l))) console.log(`  ${l}`);
+      if (/error/i.test(l) || (!quiet && /^(built|staged|skipping|local\/)/.test(l))) console.log(`  ${l}`);
     },
   });
   say(`images built in ${seconds.toFixed(1)} s`);
