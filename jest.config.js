@@ -34,7 +34,17 @@ const hasPostgres =
   Boolean(process.env.CHANPAY_PG_BIN) ||
   (fs.existsSync(pgRoot) && fs.readdirSync(pgRoot).some((major) => fs.existsSync(path.join(pgRoot, major, 'bin', 'initdb'))));
 
-const workspace = (name, dir) => project(name, [path.join(__dirname, dir, 'test/**/*.test.ts'), ...UNIT_TESTS.map((glob) => `!${glob}`)]);
+/**
+ * The fault suite's tests whose conservation checks also run with every payment server on PostgreSQL
+ * (CHANPAY_FAULTS_STORE=postgres, the integration-tests-pg project), and the replica fault tests, which need it.
+ */
+const FAULTS_ON_POSTGRES = ['server-crash', 'chain-outage'].map((f) =>
+  path.join(__dirname, `integration-tests/test/reliability/${f}.test.ts`),
+);
+const PG_ONLY = [path.join(__dirname, 'integration-tests/test/reliability/replica-faults.test.ts')];
+
+const workspace = (name, dir) =>
+  project(name, [path.join(__dirname, dir, 'test/**/*.test.ts'), ...[...UNIT_TESTS, ...PG_ONLY].map((glob) => `!${glob}`)]);
 
 module.exports = {
   testTimeout: 120_000,
@@ -53,6 +63,10 @@ module.exports = {
               ...UNIT_TESTS.map((glob) => `!${glob}`),
             ]),
             setupFiles: ['<rootDir>/jest.setup.js', '<rootDir>/payment-server/test/server/on-postgres.setup.js'],
+          },
+          {
+            ...project('integration-tests-pg', [...FAULTS_ON_POSTGRES, ...PG_ONLY]),
+            setupFiles: ['<rootDir>/jest.setup.js', '<rootDir>/integration-tests/test/reliability/on-postgres.setup.js'],
           },
         ]
       : []),

@@ -35,6 +35,12 @@ const ORDER = [
   'kill -9 of the chain node',
   'kill -9 of each payment server',
   'Close while the provider server is down',
+  // The same on the PostgreSQL store, and the faults of payment server replicas (the integration-tests-pg project).
+  'Chain node unreachable (PostgreSQL store)',
+  'kill -9 of each payment server (PostgreSQL store)',
+  'Close while the provider server is down (PostgreSQL store)',
+  'kill -9 of the leading payment server replica (PostgreSQL)',
+  'kill -9 of PostgreSQL under 3 payment server replicas',
   // The example network (integration-tests/test/reliability/network-*.test.ts).
   'Network: fuzzing the services',
   'Network: secret scan',

@@ -68,7 +68,7 @@ async function requireEngine(): Promise<void> {
 /** prometheus: always (the scenario needs it); 'if-present': when it can be built here; false: not. */
 async function build(prometheus: boolean | 'if-present' = false): Promise<void> {
   const log = (l: string) => {
-    if (/error/i.test(l) || (!quiet && /^(built|staged|local\/)/.test(l))) console.log(`  ${l}`);
+    if (/error/i.test(l) || (!quiet && /^(built|staged|skipping|local\/)/.test(l))) console.log(`  ${l}`);
   };
   const { seconds } = await buildImages({ log });
   say(`images built in ${seconds.toFixed(1)} s`);

@@ -34,6 +34,7 @@ const SOURCES = [
   'services/worker/package.json',
   'services/worker/src',
   'scripts/topology/package.json',
+  'scripts/topology/src/proxy',
   'visualizer/package.json',
   'visualizer/serve.ts',
   'visualizer/server',

@@ -24,10 +24,16 @@ export function createPool(url: string, log: Logger, max = 20): Pool {
   return pool;
 }
 
-/** Runs `job` in one transaction on one connection; rolls back when it throws. */
+/**
+ * Runs `job` in one transaction on one connection; rolls back when it throws. While checked out a connection has
+ * no listener of the pool's: one that breaks between two queries (PostgreSQL killed) would emit an unhandled
+ * 'error' and end the process, so it gets one here, and is released as broken.
+ */
 export async function inTransaction<T>(pool: Pool, job: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
   let broken: Error | undefined;
+  const onError = (e: Error) => (broken = e);
+  c.on('error', onError);
   try {
     await c.query('BEGIN');
     const result = await job(c);
@@ -37,6 +43,7 @@ export async function inTransaction<T>(pool: Pool, job: (c: pg.PoolClient) => Pr
     await c.query('ROLLBACK').catch((err: Error) => (broken = err));
     throw e;
   } finally {
+    c.removeListener('error', onError);
     c.release(broken);
   }
 }

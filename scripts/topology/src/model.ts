@@ -71,6 +71,9 @@ export interface Team {
     placement: string | null;
     claimIntervalSeconds: number | null;
     dbSync: 'normal' | 'full' | null;
+    /** Where it keeps its state; postgres whenever replicas > 1. */
+    store: 'sqlite' | 'postgres';
+    replicas: number;
   };
   accounts: Account[];
 }

@@ -101,8 +101,19 @@ export const TeamSchema = z.strictObject({
         .optional()
         .describe('claim whatever is unclaimed this often; 0 only on close or request'),
       dbSync: z.enum(['normal', 'full']).optional(),
+      store: z
+        .enum(['sqlite', 'postgres'])
+        .optional()
+        .describe('where it keeps its state: a SQLite file (default with 1 replica) or PostgreSQL (default, and required, with more)'),
+      replicas: z
+        .number()
+        .int()
+        .min(1)
+        .max(16)
+        .default(1)
+        .describe('processes of the payment server sharing one PostgreSQL store (docs/scaling.md): one leader claims and watches'),
     })
-    .default({}),
+    .default({ replicas: 1 }),
   accounts: z.array(AccountSchema).optional().describe('default: one account per service of the team, named after it'),
 });
 
@@ -140,7 +151,7 @@ export const ServiceSchema = z.strictObject({
     .max(64)
     .default(1)
     .describe(
-      'processes of a provider service (random-number, worker) sharing one PostgreSQL state behind a round-robin proxy (npm start); 1 in compose',
+      'processes of a provider service (random-number, worker) sharing one PostgreSQL state, behind a round-robin proxy (npm start, compose) or DNS round robin (Swarm)',
     ),
   placement: LabelSchema.optional().describe('role label of the node it runs on (Swarm)'),
   port: PortSchema.optional(),

@@ -38,7 +38,7 @@ const DEFAULT_PRICE: Record<ServiceKind, bigint> = {
 
 const PROVIDER_KINDS: readonly ServiceKind[] = ['random-number', 'persistence', 'worker'];
 /** Names the compose files use for their own services. */
-const RESERVED_NAMES = ['chain', 'deploy', 'visualizer', 'fund'];
+const RESERVED_NAMES = ['chain', 'deploy', 'visualizer', 'fund', 'postgres'];
 
 export interface ParseOptions {
   overrides?: TopologyOverrides;
@@ -112,6 +112,8 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
       placement: team.paymentServer.placement ?? null,
       claimIntervalSeconds: team.paymentServer.claimIntervalSeconds ?? null,
       dbSync: team.paymentServer.dbSync ?? null,
+      store: team.paymentServer.store ?? (team.paymentServer.replicas > 1 ? 'postgres' : 'sqlite'),
+      replicas: team.paymentServer.replicas,
     },
     accounts: team.accounts
       ? team.accounts.map((a): Account => ({ name: a.name, voucherKey: a.voucherKey }))
@@ -123,6 +125,13 @@ export function resolveTopology(t: Topology, source = 'topology'): ResolvedTopol
     const path: FieldPath = t.teams[i]!.paymentServer.name ? ['teams', i, 'paymentServer', 'name'] : ['teams', i, 'name'];
     if (serviceNames.has(ps)) issue(path, `payment server name "${ps}" is also a service's name`);
     if (RESERVED_NAMES.includes(ps)) issue(path, `"${ps}" is reserved (${RESERVED_NAMES.join(', ')})`);
+    if (team.paymentServer.replicas > 1 && team.paymentServer.store === 'sqlite')
+      issue(
+        ['teams', i, 'paymentServer', 'store'],
+        'replicas of a payment server share one PostgreSQL store; a SQLite file has one process',
+      );
+    if (team.paymentServer.store === 'postgres' && team.paymentServer.dbSync)
+      issue(['teams', i, 'paymentServer', 'dbSync'], "dbSync is SQLite's synchronous setting; PostgreSQL commits durably");
   });
   uniqueNames(
     'payment server',

@@ -4,9 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseWorkerConfig } from '@chanpay/service-worker';
-import { composeFiles, loadTopology, parseTopology, REPO_ROOT } from '../src';
+import { composeFiles, loadTopology, parseTopology, REPO_ROOT, type TopologyInput } from '../src';
 import { composeOutput } from '../src/cli/compose';
 import { scalar } from '../src/compose/yaml';
+import { parse } from 'yaml';
 
 const COMPOSE_DIR = path.join(REPO_ROOT, 'compose');
 
@@ -127,3 +128,79 @@ if (!composeInstalled) process.stderr.write('compose config check of generated f
     }
   },
 );
+
+describe('a team on PostgreSQL with replicas (examples/replicated.json)', () => {
+  const files = composeOutput({ topology: path.join(REPO_ROOT, 'scripts/topology/examples/replicated.json'), out: COMPOSE_DIR });
+  const y = parse(files.payment.text, { merge: true }) as {
+    services: Record<
+      string,
+      {
+        image: string;
+        build: Record<string, unknown>;
+        environment: Record<string, string>;
+        depends_on?: Record<string, unknown>;
+        volumes?: string[];
+        command?: string[];
+      }
+    >;
+  };
+
+  test('PostgreSQL, each replica a container on its own port, a proxy at the name the callers use', () => {
+    expect(Object.keys(y.services)).toEqual([
+      'chain',
+      'deploy',
+      'postgres',
+      'payment-server-front',
+      'payment-server-back',
+      'payment-server-back-1',
+      'payment-server-back-2',
+      'gateway',
+      'work',
+      'work-1',
+      'work-2',
+      'work-3',
+      'visualizer',
+    ]);
+    const pg = y.services.postgres!;
+    expect(pg.build).toMatchObject({
+      dockerfile: 'docker/postgres/Dockerfile',
+      args: { POSTGRES_IMAGE: '${POSTGRES_IMAGE:-postgres:15-bookworm}' },
+    });
+    expect(pg.command).toEqual(['postgres', '-p', '${POSTGRES_PORT:-5432}']);
+    expect(pg.volumes).toEqual(['postgres-data:/var/lib/postgresql/data']);
+    const proxy = y.services['payment-server-back']!;
+    expect(proxy.image).toBe('chanpay/proxy:${CHANPAY_TAG:-latest}');
+    expect(proxy.environment.PROXY_TARGETS).toBe(
+      'http://payment-server-back-1:${PAYMENT_SERVER_BACK_1_PORT:-3103},http://payment-server-back-2:${PAYMENT_SERVER_BACK_2_PORT:-3104}',
+    );
+    expect(Object.keys(proxy.depends_on!)).toEqual(['payment-server-back-1', 'payment-server-back-2']);
+    const replica = y.services['payment-server-back-2']!;
+    expect(replica.environment.PS_PORT).toBe('${PAYMENT_SERVER_BACK_2_PORT:-3104}');
+    expect(replica.environment.PS_DB_URL).toMatch(
+      /^postgres:\/\/chanpay:\$\{POSTGRES_PASSWORD:\?[^}]*\}@postgres:\$\{POSTGRES_PORT:-5432\}\/ps_payment_server_back$/,
+    );
+    expect(replica.volumes).toBeUndefined();
+    expect(Object.keys(replica.depends_on!)).toEqual(['deploy', 'postgres']);
+    // The callers use the proxies; the worker replicas share their state on PostgreSQL.
+    expect(y.services['work-1']!.environment.PAYMENT_SERVER_URL).toBe('http://payment-server-back:${PAYMENT_SERVER_BACK_PORT:-3102}');
+    expect(y.services['work-3']!.environment.PROVIDER_STATE_URL).toMatch(/@postgres:\$\{POSTGRES_PORT:-5432\}\/state_work$/);
+    expect(JSON.parse(y.services.gateway!.environment.WORKER_CONFIG!).groups[0].calls[0].url).toBe('http://work:${WORK_PORT:-8101}');
+    expect(files.env.text).toMatch(/^POSTGRES_IMAGE=postgres:15-bookworm$/m);
+  });
+
+  test('without payment: the replicas behind their proxy, no PostgreSQL, no shared state', () => {
+    const services = servicesOf(files.noPayment.text);
+    expect(services).toEqual(['gateway', 'work', 'work-1', 'work-2', 'work-3']);
+    expect(files.noPayment.text).not.toContain('PROVIDER_STATE_URL');
+  });
+
+  test('replicas of a payment server on SQLite are refused with the field named', () => {
+    const t = loadTopology(path.join(REPO_ROOT, 'scripts/topology/examples/replicated.json')).source as TopologyInput;
+    const teams = t.teams.map((team) =>
+      team.name === 'back' ? { ...team, paymentServer: { replicas: 2, store: 'sqlite' as const } } : team,
+    );
+    expect(() => parseTopology({ ...t, teams })).toThrow(
+      /teams\[1\]\.paymentServer\.store: replicas of a payment server share one PostgreSQL store/,
+    );
+  });
+});

@@ -211,3 +211,49 @@ describe('the stack file of a generated topology', () => {
     expect(stack.text).not.toMatch(/CONTRACT_ADDRESS/);
   });
 });
+
+describe('the stack file of a team on PostgreSQL with replicas (examples/replicated.json)', () => {
+  const stack = render(path.join(REPO_ROOT, 'scripts/topology/examples/replicated.json'));
+  const y = parsed(stack);
+
+  test('one PostgreSQL beside the payment servers; the replicas by Swarm, found by DNS round robin, unpublished', () => {
+    expect(Object.keys(y.services)).toEqual([
+      'chain',
+      'deploy',
+      'postgres',
+      'payment-server-front',
+      'payment-server-back',
+      'gateway',
+      'work',
+    ]);
+    const pg = y.services.postgres!;
+    expect(pg.image).toBe('chanpay/postgres:${CHANPAY_TAG:-latest}');
+    expect(pg.environment.POSTGRES_PASSWORD_FILE).toBe('/run/secrets/postgres_password');
+    expect(pg.environment.CHANPAY_DATABASES).toBe('ps_payment_server_back,state_work');
+    expect(pg.deploy.placement.constraints).toEqual(['node.labels.chanpay.role == services', 'node.labels.chanpay.stateful == true']);
+    expect(pg.volumes).toEqual(['postgres-data:/var/lib/postgresql/data']);
+    expect(pg.ports).toBeUndefined();
+    const back = y.services['payment-server-back']!;
+    expect(back.deploy.replicas).toBe(2);
+    expect(back.environment.PS_DB_URL_FILE).toBe('/run/secrets/payment_server_back_db_url');
+    expect(back.volumes).toBeUndefined(); // no SQLite file: no node pin
+    expect(back.deploy.placement.constraints).toEqual(['node.labels.chanpay.role == services']);
+    expect(y.services['payment-server-front']!.deploy.replicas).toBe(1);
+    const work = y.services.work!;
+    expect([work.deploy.replicas, work.deploy.endpoint_mode, work.ports]).toEqual([3, 'dnsrr', undefined]);
+    expect(work.environment.PROVIDER_STATE_URL_FILE).toBe('/run/secrets/work_state_url');
+    expect(y.services.gateway!.ports).toEqual([{ target: '${GATEWAY_PORT:-8100}', published: '${GATEWAY_PORT:-8100}', mode: 'host' }]);
+  });
+
+  test('the database URLs are secrets naming the password, read by the payment server and the provider as *_FILE', () => {
+    const settings = freshStackSettings(stack);
+    expect(settings.POSTGRES_PASSWORD).toMatch(/^[0-9a-f]{48}$/);
+    const secrets = secretValues(stack, settings);
+    expect(secrets.payment_server_back_db_url).toBe(
+      `postgres://chanpay:${settings.POSTGRES_PASSWORD}@postgres:5432/ps_payment_server_back`,
+    );
+    expect(secrets.work_state_url).toBe(`postgres://chanpay:${settings.POSTGRES_PASSWORD}@postgres:5432/state_work`);
+    expect(secrets.postgres_password).toBe(settings.POSTGRES_PASSWORD);
+    expect(stack.text).not.toContain(settings.POSTGRES_PASSWORD!);
+  });
+});

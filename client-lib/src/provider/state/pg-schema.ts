@@ -45,11 +45,15 @@ CREATE TABLE IF NOT EXISTS provider_idempotency (
 
 export async function migrate(pool: Pool): Promise<void> {
   const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (e: Error) => (broken = e); // see PgProviderState.inTransaction
+  client.on('error', onError);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
     await client.query(SCHEMA);
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]).catch(() => undefined);
-    client.release();
+    await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]).catch((err: Error) => (broken = err));
+    client.removeListener('error', onError);
+    client.release(broken);
   }
 }

@@ -26,6 +26,9 @@ export function recordFigure(figure: Figure): void {
   const dir = process.env.CHANPAY_FAULTS_FIGURES;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
+  // The same scenario on the PostgreSQL store (CHANPAY_FAULTS_STORE=postgres) is a row of its own.
+  if (process.env.CHANPAY_FAULTS_STORE === 'postgres' && !/PostgreSQL/.test(figure.scenario))
+    figure = { ...figure, scenario: `${figure.scenario} (PostgreSQL store)` };
   const file = figure.scenario
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Address } from '@chanpay/protocol';
+import { startPostgres, type ThrowawayPostgres } from '@chanpay/devkit';
 import { VoucherHasher, VoucherSigner, hexToBuffer } from '@chanpay/protocol/node';
 import { jsonApi, type JsonApi } from './http';
 import {
@@ -24,6 +25,20 @@ export const TOKENS = {
   /** Bound to consumer and provider: requests must name the account. */
   both: 'rel-both-token-0000000000000004',
 } as const;
+
+/**
+ * Where the payment servers of these fixtures keep their state: SQLite files (default), or, with
+ * CHANPAY_FAULTS_STORE=postgres (the integration-tests-pg jest project), a database each on a throwaway
+ * PostgreSQL server per fixture (fsync on: the crash tests count on it).
+ */
+export const FAULTS_STORE: 'sqlite' | 'postgres' = process.env.CHANPAY_FAULTS_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+/** The store settings of one server of a fixture: a database on `pg` (started on first use), or nothing (SQLite). */
+export async function storeConfig(pg: { server: ThrowawayPostgres | null }, name: string): Promise<Record<string, unknown>> {
+  if (FAULTS_STORE !== 'postgres') return {};
+  pg.server ??= await startPostgres();
+  return { dbUrl: await pg.server.createDatabase(name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()) };
+}
 
 export function tempDir(prefix = 'chanpay-rel-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
@@ -76,6 +91,7 @@ export async function startOneServer(opts: OneServerOptions = {}): Promise<OneSe
   const dir = tempDir();
   const chain = await startAnvilNode({ accounts: 5, collector: opts.collector, ...opts.anvil });
   const [c, p, o, x] = chain.accounts as [Party, Party, Party, Party];
+  const pg: { server: ThrowawayPostgres | null } = { server: null };
   const consumer: Party = { name: 'consumer', address: c.address, privateKey: c.privateKey };
   const provider: Party = { name: 'provider', address: p.address, privateKey: p.privateKey };
   const other: Party = { name: 'other', address: o.address, privateKey: o.privateKey };
@@ -93,11 +109,12 @@ export async function startOneServer(opts: OneServerOptions = {}): Promise<OneSe
         { token: TOKENS.both, accounts: ['consumer', 'provider'] },
       ],
       logLevel: opts.logLevel ?? 'info',
-      config: { ...QUIET_JOBS, ...opts.config },
+      config: { ...QUIET_JOBS, ...(await storeConfig(pg, 'ps')), ...opts.config },
       collector: opts.collector,
     });
   } catch (e) {
     await chain.stop();
+    await pg.server?.stop();
     throw e;
   }
   const api = jsonApi(server.url, opts.collector);
@@ -125,6 +142,7 @@ export async function startOneServer(opts: OneServerOptions = {}): Promise<OneSe
     async stop() {
       await server.stop().catch(() => undefined);
       await chain.stop().catch(() => undefined);
+      await pg.server?.stop().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -163,7 +181,8 @@ export async function startTwoServers(opts: TwoServersOptions = {}): Promise<Two
   const dir = tempDir();
   const chain = await startAnvilNode({ accounts: 3, collector: opts.collector, ...opts.anvil });
   const [consumer, provider] = chain.accounts as [Party, Party];
-  const stops: (() => Promise<void>)[] = [() => chain.stop()];
+  const pg: { server: ThrowawayPostgres | null } = { server: null };
+  const stops: (() => Promise<void>)[] = [() => chain.stop(), async () => void (await pg.server?.stop())];
   const stopAll = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -176,7 +195,7 @@ export async function startTwoServers(opts: TwoServersOptions = {}): Promise<Two
       accounts: [{ name: 'consumer', privateKey: consumer.privateKey }],
       tokens: [{ token: TOKENS.consumer, accounts: ['consumer'] }],
       logLevel: opts.logLevel ?? 'info',
-      config: { ...QUIET_JOBS, ...opts.consumerConfig },
+      config: { ...QUIET_JOBS, ...(await storeConfig(pg, 'ps_consumer')), ...opts.consumerConfig },
       collector: opts.collector,
     });
     stops.push(() => consumerServer.stop());
@@ -190,7 +209,7 @@ export async function startTwoServers(opts: TwoServersOptions = {}): Promise<Two
       accounts: [{ name: 'provider', privateKey: provider.privateKey }],
       tokens: [{ token: TOKENS.provider, accounts: ['provider'] }],
       logLevel: opts.logLevel ?? 'info',
-      config: { ...QUIET_JOBS, ...opts.providerConfig },
+      config: { ...QUIET_JOBS, ...(await storeConfig(pg, 'ps_provider')), ...opts.providerConfig },
       collector: opts.collector,
     });
     stops.push(() => providerServer.stop());

@@ -11,7 +11,7 @@ import { freePort, startPostgres, type EmbeddedChain, type ThrowawayPostgres } f
 import type { PaymentMode } from '@chanpay/protocol';
 import { makeCredentials, type AccountCredentials, type Credentials } from '../credentials';
 import { loadTopology } from '../load';
-import { isPaid, uniformMode, type ResolvedTopology } from '../model';
+import { isPaid, uniformMode, type ResolvedTopology, type Team } from '../model';
 import { activeTeams, entryRoute, needsPaymentServer, paysUpstreams } from '../roles';
 import type { TopologyInput } from '../schema';
 import { parseTopology, type TopologyOverrides } from '../validate';
@@ -68,9 +68,9 @@ export interface TopologyUrls {
   paymentServers: Record<string, string>;
   /** Base URL by service name (a service with replicas: its proxy's). */
   services: Record<string, string>;
-  /** The replicas' own base URLs, by the name of a service with `replicas` > 1 (its processes `<name>#1`, …). */
+  /** The replicas' own base URLs, by the name of a service or payment server with `replicas` > 1 (`<name>#1`, …). */
   replicas: Record<string, string[]>;
-  /** The PostgreSQL server of the replicas' shared state, when a service has replicas. */
+  /** The PostgreSQL server of the replicas' shared state and the stores on PostgreSQL, when there are any. */
   postgres: string | null;
 }
 
@@ -167,6 +167,37 @@ export async function startTopology(
     running.urls.replicas[s.name] = targets;
     await Promise.all(processes.filter((p) => p.name.startsWith(`${s.name}#`)).map((p) => waitHealthy(p, healthTimeoutMs)));
     proxies.push(await startRoundRobinProxy({ port: ports.get(s.name)!, targets }));
+  };
+  /**
+   * A team's payment server: one process on SQLite, or (`store: "postgres"`) on a database of the private
+   * PostgreSQL; with replicas, N processes (`<name>#1`, …) on that database behind a round-robin proxy at its URL.
+   * The first replica starts alone (it deploys the contract when none is given; the others find it).
+   */
+  const launchPaymentServer = async (team: Team, contractAddress: string | null): Promise<{ url: string }> => {
+    const name = team.paymentServer.name;
+    const env = paymentServerEnv(ctx(), team, contractAddress);
+    if (team.paymentServer.store !== 'postgres') return launch(name, 'payment-server/src/main.ts', env);
+    if (opts.inProcess) throw new Error(`${name}: a payment server on PostgreSQL runs as child processes; start without inProcess`);
+    postgres ??= await startPostgres();
+    const { PS_DB_PATH: _sqlite, ...rest } = env;
+    const dbEnv = { ...rest, PS_DB_URL: await postgres.createDatabase(`ps_${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`) };
+    if (team.paymentServer.replicas <= 1) return launch(name, 'payment-server/src/main.ts', dbEnv);
+    const targets: string[] = [];
+    for (let i = 1; i <= team.paymentServer.replicas; i++) {
+      const port = await freePort();
+      const replica = `${name}#${i}`;
+      const spec = { entry: 'payment-server/src/main.ts', env: { ...opts.env, ...dbEnv, PS_PORT: String(port) }, url: url(port) };
+      specs.set(replica, spec);
+      const p: NetworkProcess = { name: replica, url: spec.url, ...spawnTs(replica, spec.entry, spec.env, verbose, opts.onOutput) };
+      processes.push(p);
+      targets.push(spec.url);
+      if (i === 1) await waitHealthy(p, healthTimeoutMs);
+    }
+    running.urls.replicas[name] = targets;
+    await Promise.all(processes.filter((p) => p.name.startsWith(`${name}#`)).map((p) => waitHealthy(p, healthTimeoutMs)));
+    const proxy = await startRoundRobinProxy({ port: ports.get(name)!, targets });
+    proxies.push(proxy);
+    return { url: url(ports.get(name)!) };
   };
   const serviceNames = new Set(t.services.map((s) => s.name));
   const isService = (name: string) => serviceNames.has(name.replace(/#\d+$/, ''));
@@ -278,11 +309,9 @@ export async function startTopology(
           });
       running.urls.chain = chain.rpcUrl;
       const [first, ...others] = teams;
-      const ps1 = await launch(first!.paymentServer.name, 'payment-server/src/main.ts', paymentServerEnv(ctx(), first!, null));
+      const ps1 = await launchPaymentServer(first!, null);
       contract = ((await (await fetch(`${ps1.url}/status`)).json()) as { contract: string }).contract;
-      await Promise.all(
-        others.map((team) => launch(team.paymentServer.name, 'payment-server/src/main.ts', paymentServerEnv(ctx(), team, contract))),
-      );
+      await Promise.all(others.map((team) => launchPaymentServer(team, contract)));
     }
     await limited(t.services, opts.startConcurrency ?? 4, async (s) => {
       if (s.replicas > 1) await launchReplicas(s);

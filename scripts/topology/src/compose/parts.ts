@@ -46,7 +46,37 @@ export function composePorts(t: ResolvedTopology): Map<string, number> {
   };
   for (const team of t.teams) if (!out.has(team.paymentServer.name)) take(team.paymentServer.name, next(PAYMENT_SERVER_BASE_PORT));
   for (const s of t.services) if (!out.has(s.name)) take(s.name, next(SERVICE_BASE_PORT));
+  // The replicas of the compose files, each a container on its own port behind a proxy at the part's port.
+  for (const team of t.teams)
+    for (const r of replicaNames(team.paymentServer.name, team.paymentServer.replicas)) take(r, next(PAYMENT_SERVER_BASE_PORT));
+  for (const s of t.services) for (const r of replicaNames(s.name, s.replicas)) take(r, next(SERVICE_BASE_PORT));
+  if (usesPostgres(t)) take(POSTGRES, next(5432));
   return out;
+}
+
+/** The compose files' names of a part's replicas: s1-1, s1-2, … (none when it runs as one process). */
+export const replicaNames = (name: string, replicas: number): string[] =>
+  replicas > 1 ? Array.from({ length: replicas }, (_, i) => `${name}-${i + 1}`) : [];
+
+/** The PostgreSQL part's name, host name and the user its databases belong to. */
+export const POSTGRES = 'postgres';
+const POSTGRES_USER = 'chanpay';
+
+/** A database name from a part's name: payment-server-1 → ps_payment_server_1. */
+const databaseOf = (prefix: 'ps' | 'state', name: string) => `${prefix}_${name.replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`;
+
+/** The teams whose payment server keeps its store in PostgreSQL, and the services whose replicas share state there. */
+function postgresUsers(t: ResolvedTopology): { teams: Team[]; services: Service[] } {
+  return {
+    teams: activeTeams(t).filter((team) => team.paymentServer.store === 'postgres'),
+    services: t.services.filter((s) => s.replicas > 1 && s.providerMode !== 'off'),
+  };
+}
+
+/** Whether the files need a PostgreSQL server. */
+export function usesPostgres(t: ResolvedTopology): boolean {
+  const u = postgresUsers(t);
+  return u.teams.length + u.services.length > 0;
 }
 
 /** The variables a file uses: each stands for one thing, with its default (or none: it must be set). */
@@ -89,6 +119,7 @@ export function freshSettings(vars: Vars['used']): Map<string, string> {
     if (v.fallback !== null) values.set(name, v.fallback);
     else if (name.endsWith('_KEY')) values.set(name, Wallet.createRandom().privateKey);
     else if (name.endsWith('_TOKEN')) values.set(name, randomBytes(24).toString('base64url'));
+    else if (name.endsWith('_PASSWORD')) values.set(name, randomBytes(24).toString('hex')); // URL-safe: it goes into postgres:// URLs
   }
   if (values.has('DEPLOYER_KEY'))
     values.set('CONTRACT_ADDRESS', getCreateAddress({ from: new Wallet(values.get('DEPLOYER_KEY')!).address, nonce: 0 }).toLowerCase());
@@ -112,19 +143,21 @@ export interface Part {
   /** Comment lines written above it. */
   comment: string[];
   /** chain (and deploy) on the chain's nodes; payment servers and services on theirs; the visualizer only in compose files. */
-  role: 'chain' | 'payment-server' | 'service' | 'visualizer';
+  role: 'chain' | 'payment-server' | 'service' | 'visualizer' | 'database';
   /** The image's Dockerfile target: chanpay/<target>. */
   target: string;
   command: string[] | null;
   env: [string, EnvValue][];
   /** Its port variable (`${NAME_PORT:-8003}`), when it listens. */
   port: string | null;
-  /** Its named volume (mounted at /data), when it keeps state. */
+  /** Its named volume, when it keeps state, and where it is mounted (/data unless said). */
   volume: string | null;
+  volumePath?: string;
   healthcheck: { test: string[]; retries: number } | null;
   /** Runs once and exits (deploy). */
   oneShot: boolean;
   dependsOn: [string, Condition][];
+  /** Swarm's replicas of the part (the compose files expand replicas into parts of their own: expandReplicas). */
   replicas: number;
   /** Its own Swarm role (the topology's placement of that service or payment server), else null. */
   placement: string | null;
@@ -192,6 +225,76 @@ export function rpcUrl(c: PartsContext): string {
   return c.t.chain.kind === 'external' ? c.vars.withDefault('RPC_URL', c.t.chain.url!, 'the external chain') : url(c, 'chain');
 }
 
+/** The PostgreSQL URL of a database as a secret (it holds the password): for PS_DB_URL and PROVIDER_STATE_URL. */
+function databaseUrl(c: PartsContext, secret: string, database: string): SecretValue {
+  const password = c.vars.required('POSTGRES_PASSWORD', 'the password of the PostgreSQL user chanpay');
+  return { secret, template: `postgres://${POSTGRES_USER}:${password}@${POSTGRES}:${portVar(c, POSTGRES)}/${database}` };
+}
+
+/**
+ * PostgreSQL for the payment servers with `store: "postgres"` and the providers with replicas: one server, a
+ * database each (created on the first start by docker/postgres/create-databases.sh). The image is chanpay/postgres,
+ * built from docker/postgres/Dockerfile on POSTGRES_IMAGE (the official postgres image by default).
+ */
+export function postgresPart(c: PartsContext): Part {
+  const u = postgresUsers(c.t);
+  const databases = [
+    ...u.teams.map((team) => databaseOf('ps', team.paymentServer.name)),
+    ...u.services.map((s) => databaseOf('state', s.name)),
+  ];
+  return {
+    ...base(POSTGRES, 'database', 'postgres'),
+    comment: [`  # PostgreSQL: the shared store of ${databases.join(', ')} (docs/scaling.md).`],
+    command: ['postgres', '-p', portVar(c, POSTGRES)],
+    env: [
+      ['POSTGRES_USER', POSTGRES_USER],
+      [
+        'POSTGRES_PASSWORD',
+        { secret: 'postgres_password', template: c.vars.required('POSTGRES_PASSWORD', 'the password of the PostgreSQL user chanpay') },
+      ],
+      ['POSTGRES_DB', POSTGRES_USER],
+      ['CHANPAY_DATABASES', databases.join(',')],
+    ],
+    port: portVar(c, POSTGRES),
+    volume: 'postgres-data',
+    volumePath: '/var/lib/postgresql/data',
+    healthcheck: { test: ['CMD', 'pg_isready', '-q', '-h', '127.0.0.1', '-p', portVar(c, POSTGRES), '-U', POSTGRES_USER], retries: 60 },
+  };
+}
+
+/**
+ * A part with replicas, for a compose file: the replicas as parts of their own (`<name>-1`, …, each on its own
+ * port, so that they work on the host network too) and a round-robin proxy at the part's name and port (the
+ * proxy image), which the callers use. A Swarm stack instead runs the part with `replicas` and DNS round robin.
+ */
+export function expandReplicas(c: PartsContext, p: Part, portSetting: string): Part[] {
+  if (p.replicas <= 1) return [p];
+  const names = replicaNames(p.name, p.replicas);
+  const replicas = names.map(
+    (name): Part => ({
+      ...p,
+      name,
+      env: p.env.map(([k, v]): [string, EnvValue] => (k === portSetting ? [k, portVar(c, name)] : [k, v])),
+      port: portVar(c, name),
+      healthcheck: p.healthcheck && { ...p.healthcheck, test: p.healthcheck.test.map((a) => a.replace(p.port!, portVar(c, name))) },
+      replicas: 1,
+    }),
+  );
+  const proxy: Part = {
+    ...base(p.name, p.role, 'proxy'),
+    comment: [`  # Round robin over the ${names.length} replicas of ${p.name} below (in a Swarm stack: DNS round robin).`],
+    env: [
+      ['PROXY_PORT', p.port!],
+      ['PROXY_TARGETS', names.map((n) => url(c, n)).join(',')],
+    ],
+    port: p.port,
+    healthcheck: statusCheck(c, p.name),
+    dependsOn: names.map((n) => [n, 'service_healthy'] as [string, Condition]),
+    placement: p.placement,
+  };
+  return [proxy, ...replicas];
+}
+
 export function deployPart(c: PartsContext): Part {
   return {
     ...base('deploy', 'chain', 'payment-server'),
@@ -227,6 +330,7 @@ export function paymentServerPart(c: PartsContext, team: Team): Part {
       )
       .join(',');
   const tokens = () => held.map(({ account }) => `${tokenOf(c, account.name)}:${account.name}`).join(',');
+  const onPostgres = team.paymentServer.store === 'postgres';
   return {
     ...base(name, 'payment-server', 'payment-server'),
     env: [
@@ -242,13 +346,18 @@ export function paymentServerPart(c: PartsContext, team: Team): Part {
         ? [['PS_CLAIM_INTERVAL_SECONDS', String(team.paymentServer.claimIntervalSeconds)] as [string, string]]
         : []),
       ...(team.paymentServer.dbSync ? [['PS_DB_SYNC', team.paymentServer.dbSync] as [string, string]] : []),
+      ...(onPostgres ? [['PS_DB_URL', databaseUrl(c, secretName(name, 'db_url'), databaseOf('ps', name))] as [string, EnvValue]] : []),
       ['PS_CORS_ORIGINS', `http://127.0.0.1:${portVar(c, 'visualizer')},http://localhost:${portVar(c, 'visualizer')}`],
       ['PS_LOG_LEVEL', c.vars.withDefault('LOG_LEVEL', 'info', 'the log level')],
     ],
     port: portVar(c, name),
-    volume: `${name}-data`,
+    volume: onPostgres ? null : `${name}-data`,
     healthcheck: statusCheck(c, name),
-    dependsOn: [['deploy', 'service_completed_successfully']],
+    dependsOn: [
+      ['deploy', 'service_completed_successfully'],
+      ...(onPostgres ? [[POSTGRES, 'service_healthy'] as [string, Condition]] : []),
+    ],
+    replicas: team.paymentServer.replicas,
     placement: team.paymentServer.placement,
   };
 }
@@ -287,6 +396,8 @@ export function servicePart(c: PartsContext, s: Service, switchable: boolean): P
     if (s.kind !== 'worker' && s.price !== KIND_DEFAULT_PRICE[s.kind]) entries.push(['PRICE_WEI', s.price.toString()]);
     if (s.providerSync) entries.push(['PAYMENT_SYNC', 'true']);
     if (s.maxPrepay !== 256) entries.push(['PAYMENT_MAX_PREPAY', String(s.maxPrepay)]);
+    if (s.replicas > 1 && paid)
+      entries.push(['PROVIDER_STATE_URL', databaseUrl(c, secretName(s.name, 'state_url'), databaseOf('state', s.name))]);
   }
   if (paid && paysUpstreams(t, s) && serviceHoldsVoucherKey(account))
     entries.push(['VOUCHER_KEY', { secret: secretName(s.name, 'voucher_key'), template: voucherKeyOf(c, account.name) }]);
@@ -315,11 +426,11 @@ export function servicePart(c: PartsContext, s: Service, switchable: boolean): P
     healthcheck: statusCheck(c, s.name),
     dependsOn: [
       ...(paid ? [[team.paymentServer.name, 'service_healthy'] as [string, Condition]] : []),
+      ...(s.replicas > 1 && paid ? [[POSTGRES, 'service_healthy'] as [string, Condition]] : []),
       ...upstreams.map((u) => [u, 'service_healthy'] as [string, Condition]),
     ],
-    // No PostgreSQL provider state in the compose and stack files yet: replicas there would each accept the same
-    // voucher, so they run one (npm start and the builder run `replicas`, docs/scaling.md).
-    replicas: 1,
+    // Replicas share what they accepted in PostgreSQL (PROVIDER_STATE_URL); unpaid, they share nothing.
+    replicas: s.replicas,
     placement: s.placement,
   };
 }
@@ -337,19 +448,30 @@ export function visualizerPart(c: PartsContext): Part {
   };
 }
 
-/** The parts of a topology's file in the order the file lists them (with payment: chain, deploy, payment servers first). */
-export function topologyParts(c: PartsContext, paid: boolean): Part[] {
+/**
+ * The parts of a topology's file in the order the file lists them (with payment: chain, deploy, PostgreSQL when a
+ * store or a provider's replicas need it, payment servers first). `expand`: each replica a part of its own behind
+ * a proxy (compose files); otherwise a part keeps its `replicas` (Swarm stacks).
+ */
+export function topologyParts(c: PartsContext, paid: boolean, opts: { expand: boolean } = { expand: false }): Part[] {
   const t = c.t;
   const modes = new Set(t.edges.map((e) => e.payment.mode));
   const switchable = paid && modes.size === 1;
   const teams = paid ? activeTeams(t) : [];
   const parts: Part[] = [];
+  const expand = (p: Part, portSetting: string) => (opts.expand ? expandReplicas(c, p, portSetting) : [p]);
   if (paid) {
     if (t.chain.kind !== 'external') parts.push(chainPart(c, teams));
     parts.push(deployPart(c));
-    for (const team of teams) parts.push(paymentServerPart(c, team));
+    if (usesPostgres(t)) parts.push(postgresPart(c));
+    for (const team of teams) parts.push(...expand(paymentServerPart(c, team), 'PS_PORT'));
   }
-  for (const s of t.services) parts.push(servicePart(c, s, switchable));
+  for (const s of t.services) parts.push(...expand(servicePart(c, s, switchable), 'PORT'));
+  const names = new Set<string>();
+  for (const p of parts) {
+    if (names.has(p.name)) throw new Error(`compose: two parts would be named ${p.name} (a replica's name is <name>-<n>); rename one`);
+    names.add(p.name);
+  }
   if (paid && t.chain.kind !== 'external') parts.push(visualizerPart(c));
   return parts;
 }

@@ -58,7 +58,9 @@ export const stackFileName = (t: ResolvedTopology) => `docker-stack.${t.name}.ym
 /** Constraints of a part: its role on the topology's role label, and the stateful label when it keeps state. */
 export function constraintsOf(t: ResolvedTopology, p: Part): string[] {
   const { label, chain, paymentServers, services, stateful } = t.placement;
-  const role = p.role === 'chain' ? chain : (p.placement ?? (p.role === 'payment-server' ? paymentServers : services));
+  // PostgreSQL runs beside the payment servers (it is their store).
+  const role =
+    p.role === 'chain' ? chain : (p.placement ?? (p.role === 'payment-server' || p.role === 'database' ? paymentServers : services));
   const out = [`node.labels.${label} == ${role}`];
   // The chain keeps its volume too, but its role already pins it to the chain's node(s).
   if (stateful !== false && p.volume !== null && p.role !== 'chain') out.push(`node.labels.${stateful} == true`);
@@ -89,10 +91,11 @@ function stackService(t: ResolvedTopology, p: Part, adminSecret: string | null):
     ...(mounted.length ? [`    secrets: [${mounted.join(', ')}]`] : []),
     // Host mode: published on the node that runs the task (the routing mesh needs IPVS). The payment servers'
     // ports stay inside the overlay network: only their services call them.
-    ...(p.port && !p.oneShot && p.role !== 'payment-server'
+    // Replicas are reached inside the network only (by DNS round robin): two on one node could not both publish.
+    ...(p.port && !p.oneShot && p.role !== 'payment-server' && p.role !== 'database' && p.replicas === 1
       ? [`    ports: [{ target: "${p.port}", published: "${p.port}", mode: host }]`]
       : []),
-    ...(p.volume ? [`    volumes: ["${p.volume}:/data"]`] : []),
+    ...(p.volume ? [`    volumes: ["${p.volume}:${p.volumePath ?? '/data'}"]`] : []),
     '    networks: [chanpay]',
     ...(p.healthcheck
       ? [

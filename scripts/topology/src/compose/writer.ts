@@ -51,12 +51,14 @@ function composeService(p: Part): string[] {
     ...p.comment,
     `  ${p.name}:`,
     `    image: chanpay/${p.target}:\${CHANPAY_TAG:-latest}`,
-    `    build: { <<: *build, target: ${p.target} }`,
+    p.target === 'postgres'
+      ? '    build: { <<: *build, dockerfile: docker/postgres/Dockerfile }'
+      : `    build: { <<: *build, target: ${p.target} }`,
     ...(p.command ? [`    command: ${flowList(p.command)}`] : []),
     '    environment:',
     ...block(6, env),
     ...(p.port && !p.oneShot ? [`    ports: ["\${BIND_ADDRESS:-127.0.0.1}:${p.port}:${p.port}"]`] : []),
-    ...(p.volume ? [`    volumes: ["${p.volume}:/data"]`] : []),
+    ...(p.volume ? [`    volumes: ["${p.volume}:${p.volumePath ?? '/data'}"]`] : []),
     ...(p.healthcheck
       ? [
           '    healthcheck:',
@@ -71,14 +73,19 @@ function composeService(p: Part): string[] {
   ];
 }
 
-const buildAnchor = (context: string) => [
+const buildAnchor = (context: string, postgres: boolean) => [
   'x-build: &build',
   `  context: ${context}`,
   '  dockerfile: docker/Dockerfile',
   '  args:',
   '    NODE_IMAGE: ${NODE_IMAGE:-node:22-bookworm-slim}',
   '    NODE_BUILD_IMAGE: ${NODE_BUILD_IMAGE:-node:22-bookworm}',
+  // The base of chanpay/postgres (docker/postgres/Dockerfile); without a registry local/postgres-base:15.
+  ...(postgres ? [`    POSTGRES_IMAGE: \${POSTGRES_IMAGE:-${DEFAULT_POSTGRES_IMAGE}}`] : []),
 ];
+
+/** The official image chanpay/postgres is built on by default (docker/postgres/Dockerfile's POSTGRES_IMAGE). */
+export const DEFAULT_POSTGRES_IMAGE = 'postgres:15-bookworm';
 
 function header(t: ResolvedTopology, file: string, paid: boolean, opts: ComposeOptions, ports: Map<string, number>): string[] {
   const envFile = envFileOf(t, opts);
@@ -137,6 +144,7 @@ function envExample(t: ResolvedTopology, vars: Vars['used'], command: string): s
     'CHANPAY_TAG=latest',
     'NODE_IMAGE=node:22-bookworm-slim',
     'NODE_BUILD_IMAGE=node:22-bookworm',
+    ...(vars.has('POSTGRES_PASSWORD') ? [`POSTGRES_IMAGE=${DEFAULT_POSTGRES_IMAGE}`] : []),
     ...[...values].map(([k, v]) => `${k}=${v}`),
   ];
   return lines.join('\n') + '\n';
@@ -145,28 +153,22 @@ function envExample(t: ResolvedTopology, vars: Vars['used'], command: string): s
 function render(t: ResolvedTopology, file: string, paid: boolean, opts: ComposeOptions): { text: string; vars: Vars } {
   if (paid && !isPaid(t)) throw new Error('compose: the topology pays nothing (every edge is off); there is no with-payment file to write');
   const c: PartsContext = { t, ports: composePorts(t), vars: new Vars(envFileOf(t, opts)) };
-  const blocks = topologyParts(c, paid).map(composeService);
-  const volumes = volumesOf(c, paid);
+  const parts = topologyParts(c, paid, { expand: true });
+  const blocks = parts.map(composeService);
+  const volumes = [...new Set(parts.flatMap((p) => (p.volume ? [p.volume] : [])))];
   const lines = [
     ...header(t, file, paid, opts, c.ports),
     '',
-    ...buildAnchor(opts.buildContext ?? '..'),
+    ...buildAnchor(
+      opts.buildContext ?? '..',
+      parts.some((p) => p.target === 'postgres'),
+    ),
     '',
     'services:',
     ...blocks.flatMap((b, i) => (i ? ['', ...b] : b)),
     ...(volumes.length ? ['', 'volumes:', ...volumes.map((v) => `  ${v}:`)] : []),
   ];
   return { text: lines.join('\n') + '\n', vars: c.vars };
-}
-
-/** The named volumes, in the order the file lists them. */
-function volumesOf(c: PartsContext, paid: boolean): string[] {
-  const t = c.t;
-  return [
-    ...(paid && t.chain.kind !== 'external' ? ['chain-data'] : []),
-    ...(paid ? activeTeams(t) : []).map((team) => `${team.paymentServer.name}-data`),
-    ...t.services.filter((s) => s.kind === 'persistence').map((s) => `${s.name}-data`),
-  ];
 }
 
 /** Scalars as the files write them (exported for the tests of the YAML rules). */
