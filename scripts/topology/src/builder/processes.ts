@@ -1,6 +1,10 @@
-/** Child processes of a network: .ts entries run with tsx, their output kept, health waited for, stopped in bounded time. */
+/**
+ * Child processes of a network: .ts entries run as compiled JavaScript (compiled.ts; tsx where an entry cannot
+ * be bundled, or when CHANPAY_RUN_TS=1), their output kept, health waited for, stopped in bounded time.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { compiledEntry } from './compiled';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../../..');
 
@@ -27,7 +31,16 @@ export function killSpawnedChildren(signal: NodeJS.Signals = 'SIGTERM'): number 
   return n;
 }
 
-/** Runs a .ts entry (relative to the repository) with tsx as a child of this process, keeping the tail of its output. */
+/**
+ * How `node` runs a .ts entry (relative to the repository): its bundle, or with tsx (see the module comment).
+ * Exported for the tests, which check that both ways start the same program.
+ */
+export function nodeArgsFor(entry: string, runTs = process.env.CHANPAY_RUN_TS === '1'): string[] {
+  const compiled = runTs ? null : compiledEntry(REPO_ROOT, entry);
+  return compiled ? [compiled] : ['--import', 'tsx', path.join(REPO_ROOT, entry)];
+}
+
+/** Runs a .ts entry (relative to the repository) as a child of this process (nodeArgsFor), keeping the tail of its output. */
 export function spawnTs(
   name: string,
   entry: string,
@@ -36,7 +49,7 @@ export function spawnTs(
   onOutput?: (name: string, text: string) => void,
 ): { child: ChildProcess; output: () => string } {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
+  const child = spawn(process.execPath, nodeArgsFor(entry), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
