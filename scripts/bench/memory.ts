@@ -29,6 +29,11 @@ const COMMAND = {
     channels: { type: 'string', value: '<n>', default: '10000', description: 'channels to open and hold' },
     prepay: { type: 'string', value: '<calls>', default: '100', description: 'calls each voucher prepays (a ticket block per channel)' },
     concurrency: { type: 'string', value: '<c>', default: '16', description: 'channels opened at once' },
+    'node-options': {
+      type: 'string',
+      value: '<flags>',
+      description: "NODE_OPTIONS of every payment server and service (V8 flags to try, e.g. '--max-semi-space-size=2')",
+    },
     out: { type: 'string', value: '<dir>', description: 'where memory.json goes (default bench-results/memory-<timestamp>)' },
     'no-heap': {
       type: 'boolean',
@@ -42,21 +47,24 @@ interface Memory {
   peakMb: number;
   /** Heap still used after a full garbage collection (heap-probe.cjs), or null when the probe failed. */
   heapMb: number | null;
+  /** Memory outside the heap that JS objects hold (Buffers, native addons' objects) after that collection. */
+  externalMb: number | null;
 }
 
 /** The heap a process keeps after a full collection, through its inspector (one process at a time: one port). */
-function heapAfterGc(pid: number): number | null {
+function heapAfterGc(pid: number): { heapMb: number; externalMb: number } | null {
   const probe = spawnSync(process.execPath, [path.join(__dirname, 'heap-probe.cjs'), String(pid)], { encoding: 'utf8', timeout: 30_000 });
   if (probe.status !== 0) return null;
-  return (JSON.parse(probe.stdout) as { usedBytes: number }).usedBytes / 1024 / 1024;
+  const { usedBytes, externalBytes } = JSON.parse(probe.stdout) as { usedBytes: number; externalBytes: number };
+  return { heapMb: usedBytes / 1024 / 1024, externalMb: externalBytes / 1024 / 1024 };
 }
 
 /** VmRSS and VmHWM of a Linux process, and its heap after a collection, in MB. */
 function memoryOf(pid: number, heap: boolean): Memory {
-  const heapMb = heap ? heapAfterGc(pid) : null;
+  const kept = heap ? heapAfterGc(pid) : null;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024, heapMb };
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024, heapMb: kept?.heapMb ?? null, externalMb: kept?.externalMb ?? null };
 }
 
 function memories(net: RunningTopology, heap: boolean): Record<string, Memory> {
@@ -99,12 +107,14 @@ async function main(): Promise<void> {
   // Enough ether for N deposits and their gas; anvil mines thousands of openings a minute where ganache would not.
   input.chain = { ...input.chain, kind: 'anvil', balanceEth: Math.max(1000, Math.ceil(channels * 0.01)) };
   console.log(
-    `chanpay memory benchmark: ${channels} channels to one provider, ${prepay} calls prepaid per channel, ${concurrency} at once`,
+    `chanpay memory benchmark: ${channels} channels to one provider, ${prepay} calls prepaid per channel, ${concurrency} at once` +
+      (values['node-options'] ? `, NODE_OPTIONS=${values['node-options']}` : ''),
   );
   const net = await startTopology(input, {
     freePorts: true,
     init: false,
     claimIntervalSeconds: 0,
+    ...(values['node-options'] ? { env: { NODE_OPTIONS: values['node-options'] } } : {}),
     dataDir: path.join(tmpdir(), `chanpay-memory-${process.pid}`),
   });
   try {
@@ -134,8 +144,8 @@ async function main(): Promise<void> {
         let signedAfterFirst = 0n;
         for (let call = 1; call <= 2; call++) {
           const res = await consumer.fetch(providerUrl);
-          await res.arrayBuffer();
-          if (res.status !== 200 || !receiptOf(res)) throw new Error(`call ${call} of a channel answered ${res.status}`);
+          const body = await res.text();
+          if (res.status !== 200 || !receiptOf(res)) throw new Error(`call ${call} of a channel answered ${res.status}: ${body.slice(0, 500)}`);
           if (call === 1) signedAfterFirst = consumer.channels()[0]?.signed ?? 0n;
         }
         // One channel; the second call was a ticket of the block the first voucher prepaid (nothing more signed).
@@ -169,35 +179,60 @@ async function main(): Promise<void> {
         peakMb: a.peakMb,
         heapBeforeMb: b?.heapMb ?? null,
         heapAfterMb: a.heapMb,
+        externalBeforeMb: b?.externalMb ?? null,
+        externalAfterMb: a.externalMb,
         rssBytesPerChannel: perChannel(a.rssMb, b?.rssMb),
         heapBytesPerChannel: perChannel(a.heapMb, b?.heapMb),
+        externalBytesPerChannel: perChannel(a.externalMb, b?.externalMb),
         underTarget: a.peakMb < TARGET_MB,
       };
     });
-    console.log(`\n${channels} channels opened and used in ${openedSeconds.toFixed(0)} s; resident memory per process (MB):`);
-    console.log(
-      `  ${'process'.padEnd(18)} ${'RSS'.padStart(8)} ${'RSS'.padStart(8)} ${'peak'.padStart(8)} ${'heap'.padStart(8)} ${'heap'.padStart(8)} ${'B/channel'.padStart(10)} ${'B/channel'.padStart(10)}  peak`,
-    );
-    console.log(
-      `  ${''.padEnd(18)} ${'before'.padStart(8)} ${'after'.padStart(8)} ${''.padStart(8)} ${'before'.padStart(8)} ${'after'.padStart(8)} ${'RSS'.padStart(10)} ${'heap'.padStart(10)}  < ${TARGET_MB} MB`,
-    );
+    console.log(`\n${channels} channels opened and used in ${openedSeconds.toFixed(0)} s; memory per process (MB; bytes per channel):`);
+    const head = ['RSS', 'RSS', 'max RSS', 'heap', 'heap', 'external', 'external', 'B/channel', 'B/channel', 'B/channel'];
+    const sub = ['before', 'after', '(VmHWM)', 'before', 'after', 'before', 'after', 'RSS', 'heap', 'external'];
+    const line = (name: string, cells: string[], last: string) =>
+      `  ${name.padEnd(18)} ${cells.map((c, i) => c.padStart(i < 7 ? 8 : 10)).join(' ')}  ${last}`;
+    console.log(line('process', head, 'max RSS'));
+    console.log(line('', sub, `< ${TARGET_MB} MB`));
     for (const r of rows) {
-      const f = (v: number | null) => (v === null ? '-' : v.toFixed(1)).padStart(8);
-      const n = (v: number | null) => String(v ?? '-').padStart(10);
+      const f = (v: number | null) => (v === null ? '-' : v.toFixed(1));
+      const n = (v: number | null) => String(v ?? '-');
       console.log(
-        `  ${r.process.padEnd(18)} ${f(r.rssBeforeMb)} ${f(r.rssAfterMb)} ${f(r.peakMb)} ${f(r.heapBeforeMb)} ${f(r.heapAfterMb)} ${n(r.rssBytesPerChannel)} ${n(r.heapBytesPerChannel)}  ${r.underTarget ? 'yes' : 'NO'}`,
+        line(
+          r.process,
+          [
+            f(r.rssBeforeMb),
+            f(r.rssAfterMb),
+            f(r.peakMb),
+            f(r.heapBeforeMb),
+            f(r.heapAfterMb),
+            f(r.externalBeforeMb),
+            f(r.externalAfterMb),
+            n(r.rssBytesPerChannel),
+            n(r.heapBytesPerChannel),
+            n(r.externalBytesPerChannel),
+          ],
+          r.underTarget ? 'yes' : 'NO',
+        ),
       );
     }
+    const over = rows.filter((r) => !r.underTarget);
+    console.log(
+      over.length === 0
+        ? `every process stayed under ${TARGET_MB} MB of RSS for the whole run (VmHWM, start-up included)`
+        : `over ${TARGET_MB} MB of RSS at some point: ${over.map((r) => `${r.process} (${r.peakMb.toFixed(1)} MB)`).join(', ')}`,
+    );
     mkdirSync(out, { recursive: true });
     const file = path.join(out, 'memory.json');
     writeFileSync(
       file,
       JSON.stringify(
         {
-          schema: 'chanpay-bench-memory/1',
+          schema: 'chanpay-bench-memory/2',
           channels,
           prepay,
           concurrency,
+          nodeOptions: values['node-options'] ?? null,
           openedSeconds,
           spentWei: spentWei.toString(),
           targetMb: TARGET_MB,
@@ -208,6 +243,10 @@ async function main(): Promise<void> {
       ) + '\n',
     );
     console.log(`\nwritten: ${path.relative(process.cwd(), file)}`);
+  } catch (e) {
+    // What the network said last tells a refusal's cause (a timeout to a payment server, a crash) from the bench's.
+    for (const p of net.processes) console.error(`--- last output of ${p.name}:\n${p.output().slice(-2000)}`);
+    throw e;
   } finally {
     await net.stop();
   }
