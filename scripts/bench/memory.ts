@@ -145,7 +145,8 @@ async function main(): Promise<void> {
         for (let call = 1; call <= 2; call++) {
           const res = await consumer.fetch(providerUrl);
           const body = await res.text();
-          if (res.status !== 200 || !receiptOf(res)) throw new Error(`call ${call} of a channel answered ${res.status}: ${body.slice(0, 500)}`);
+          if (res.status !== 200 || !receiptOf(res))
+            throw new Error(`call ${call} of a channel answered ${res.status}: ${body.slice(0, 500)}`);
           if (call === 1) signedAfterFirst = consumer.channels()[0]?.signed ?? 0n;
         }
         // One channel; the second call was a ticket of the block the first voucher prepaid (nothing more signed).
