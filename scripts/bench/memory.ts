@@ -29,6 +29,12 @@ const COMMAND = {
     channels: { type: 'string', value: '<n>', default: '10000', description: 'channels to open and hold' },
     prepay: { type: 'string', value: '<calls>', default: '100', description: 'calls each voucher prepays (a ticket block per channel)' },
     concurrency: { type: 'string', value: '<c>', default: '16', description: 'channels opened at once' },
+    hold: {
+      type: 'string',
+      value: '<seconds>',
+      default: '0',
+      description: 'keep the network up this long after the report (its pids printed), e.g. for scripts/bench/heap-top.cjs',
+    },
     'node-options': {
       type: 'string',
       value: '<flags>',
@@ -100,6 +106,7 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   if (![channels, prepay, concurrency].every((n) => Number.isInteger(n) && n > 0))
     fail('--channels, --prepay and --concurrency are positive integers');
+  if (!(Number(values.hold) >= 0)) fail('--hold is a number of seconds');
   if (prepay < 2) fail('--prepay must be at least 2: the second call of each channel is a ticket');
   const out = path.resolve(values.out ?? path.join('bench-results', `memory-${new Date().toISOString().replace(/[:.]/g, '-')}`));
 
@@ -244,6 +251,11 @@ async function main(): Promise<void> {
       ) + '\n',
     );
     console.log(`\nwritten: ${path.relative(process.cwd(), file)}`);
+    const hold = Number(values.hold);
+    if (hold > 0) {
+      console.log(`holding the network for ${hold} s: ${net.processes.map((p) => `${p.name} pid ${p.child.pid}`).join(', ')}`);
+      await new Promise((r) => setTimeout(r, hold * 1000));
+    }
   } catch (e) {
     // What the network said last tells a refusal's cause (a timeout to a payment server, a crash) from the bench's.
     for (const p of net.processes) console.error(`--- last output of ${p.name}:\n${p.output().slice(-2000)}`);
