@@ -37,10 +37,10 @@ const COMMAND = {
       default: '0',
       description: 'keep the network up this long after the report (its pids printed), e.g. for scripts/bench/heap-top.cjs',
     },
-    'node-options': {
+    'node-flags': {
       type: 'string',
       value: '<flags>',
-      description: "NODE_OPTIONS of every payment server and service (V8 flags to try, e.g. '--max-semi-space-size=2')",
+      description: "flags of every payment server's and service's node, V8's included (e.g. --node-flags='--max-semi-space-size=2')",
     },
     out: { type: 'string', value: '<dir>', description: 'where memory.json goes (default bench-results/memory-<timestamp>)' },
     'no-heap': {
@@ -53,6 +53,8 @@ const COMMAND = {
 interface Memory {
   rssMb: number;
   peakMb: number;
+  /** CPU time the process has used (all its threads: V8's GC helpers included), from /proc/<pid>/stat. */
+  cpuSeconds: number;
   /** Heap still used after a full garbage collection (heap-probe.cjs), or null when the probe failed. */
   heapMb: number | null;
   /** Memory outside the heap that JS objects hold (Buffers, native addons' objects) after that collection. */
@@ -72,7 +74,15 @@ function memoryOf(pid: number, heap: boolean): Memory {
   const kept = heap ? heapAfterGc(pid) : null;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024, heapMb: kept?.heapMb ?? null, externalMb: kept?.externalMb ?? null };
+  // utime and stime, fields 14 and 15, in clock ticks (100 per second on Linux); the command name may hold spaces.
+  const [utime, stime] = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).map(Number);
+  return {
+    rssMb: kb('VmRSS') / 1024,
+    peakMb: kb('VmHWM') / 1024,
+    cpuSeconds: (utime! + stime!) / 100,
+    heapMb: kept?.heapMb ?? null,
+    externalMb: kept?.externalMb ?? null,
+  };
 }
 
 function memories(net: RunningTopology, heap: boolean): Record<string, Memory> {
@@ -117,13 +127,13 @@ async function main(): Promise<void> {
   input.chain = { ...input.chain, kind: 'anvil', balanceEth: Math.max(1000, Math.ceil(channels * 0.01)) };
   console.log(
     `chanpay memory benchmark: ${channels} channels to one provider, ${prepay} calls prepaid per channel, ${concurrency} at once` +
-      (values['node-options'] ? `, NODE_OPTIONS=${values['node-options']}` : ''),
+      (values['node-flags'] ? `, node ${values['node-flags']}` : ''),
   );
   const net = await startTopology(input, {
     freePorts: true,
     init: false,
     claimIntervalSeconds: 0,
-    ...(values['node-options'] ? { env: { NODE_OPTIONS: values['node-options'] } } : {}),
+    nodeFlags: values['node-flags']?.split(/\s+/).filter(Boolean),
     dataDir: path.join(tmpdir(), `chanpay-memory-${process.pid}`),
   });
   try {
@@ -211,12 +221,13 @@ async function main(): Promise<void> {
         rssBytesPerChannel: perChannel(a.rssMb, b?.rssMb),
         heapBytesPerChannel: perChannel(a.heapMb, b?.heapMb),
         externalBytesPerChannel: perChannel(a.externalMb, b?.externalMb),
+        cpuMsPerChannel: b ? ((a.cpuSeconds - b.cpuSeconds) * 1000) / channels : null,
         underTarget: a.peakMb < TARGET_MB,
       };
     });
     console.log(`\n${channels} channels opened and used in ${openedSeconds.toFixed(0)} s; memory per process (MB; bytes per channel):`);
-    const head = ['RSS', 'RSS', 'max RSS', 'heap', 'heap', 'external', 'external', 'B/channel', 'B/channel', 'B/channel'];
-    const sub = ['before', 'after', '(VmHWM)', 'before', 'after', 'before', 'after', 'RSS', 'heap', 'external'];
+    const head = ['RSS', 'RSS', 'max RSS', 'heap', 'heap', 'external', 'external', 'B/channel', 'B/channel', 'B/channel', 'CPU ms'];
+    const sub = ['before', 'after', '(VmHWM)', 'before', 'after', 'before', 'after', 'RSS', 'heap', 'external', '/channel'];
     const line = (name: string, cells: string[], last: string) =>
       `  ${name.padEnd(18)} ${cells.map((c, i) => c.padStart(i < 7 ? 8 : 10)).join(' ')}  ${last}`;
     console.log(line('process', head, 'max RSS'));
@@ -238,6 +249,7 @@ async function main(): Promise<void> {
             n(r.rssBytesPerChannel),
             n(r.heapBytesPerChannel),
             n(r.externalBytesPerChannel),
+            r.cpuMsPerChannel === null ? '-' : r.cpuMsPerChannel.toFixed(2),
           ],
           r.underTarget ? 'yes' : 'NO',
         ),
@@ -259,7 +271,7 @@ async function main(): Promise<void> {
           channels,
           prepay,
           concurrency,
-          nodeOptions: values['node-options'] ?? null,
+          nodeFlags: values['node-flags'] ?? null,
           openedSeconds,
           retries,
           spentWei: spentWei.toString(),

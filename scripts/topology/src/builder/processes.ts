@@ -47,9 +47,10 @@ export function spawnTs(
   env: Record<string, string>,
   verbose: boolean,
   onOutput?: (name: string, text: string) => void,
+  nodeFlags: readonly string[] = [],
 ): { child: ChildProcess; output: () => string } {
   let output = '';
-  const child = spawn(process.execPath, nodeArgsFor(entry), {
+  const child = spawn(process.execPath, [...nodeFlags, ...nodeArgsFor(entry)], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

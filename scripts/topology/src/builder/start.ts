@@ -36,6 +36,8 @@ export interface StartTopologyOptions {
   init?: boolean;
   /** Forward every child's output to this process, prefixed with its name. */
   verbose?: boolean;
+  /** Flags for `node` (V8's among them) of every payment server and service started as a child. */
+  nodeFlags?: string[];
   /** Extra environment of every child (the topology's own settings win). */
   env?: Record<string, string>;
   /** Payment servers' claim interval in seconds (0: only on close or request); default the team's, else 300. */
@@ -138,7 +140,7 @@ export async function startTopology(
       parts.set(name, part);
       return part;
     }
-    const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, entry, spec.env, verbose, opts.onOutput) };
+    const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, entry, spec.env, verbose, opts.onOutput, opts.nodeFlags) };
     processes.push(p);
     await waitHealthy(p, healthTimeoutMs);
     return p;
@@ -160,7 +162,7 @@ export async function startTopology(
       const env = { ...opts.env, ...serviceEnv(ctx(), s), PORT: String(port), PROVIDER_STATE_URL: stateUrl };
       const spec = { entry: ENTRY_OF[s.kind], env, url: url(port) };
       specs.set(name, spec);
-      const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, spec.entry, env, verbose, opts.onOutput) };
+      const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, spec.entry, env, verbose, opts.onOutput, opts.nodeFlags) };
       processes.push(p);
       targets.push(spec.url);
     }
@@ -254,7 +256,7 @@ export async function startTopology(
       const i = processes.findIndex((p) => p.name === name);
       if (!spec || i < 0) throw new Error(`no process ${name}`);
       await stopChild(processes[i]!.child, 5_000);
-      const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, spec.entry, spec.env, verbose, opts.onOutput) };
+      const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, spec.entry, spec.env, verbose, opts.onOutput, opts.nodeFlags) };
       processes[i] = p;
       await waitHealthy(p, healthTimeoutMs);
       return p;
