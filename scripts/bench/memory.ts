@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PaymentConsumer, receiptOf } from '@chanpay/client-lib';
 import { parseCommandLine, type CommandSpec, type OptionSpecs } from '@chanpay/devkit/cli';
-import { generate, startTopology, type RunningTopology } from '@chanpay/topology';
+import { defaultNodeFlags, generate, startTopology, type RunningTopology } from '@chanpay/topology';
 import { rpc } from './gas';
 
 const TARGET_MB = 200;
@@ -40,7 +40,8 @@ const COMMAND = {
     'node-flags': {
       type: 'string',
       value: '<flags>',
-      description: "flags of every payment server's and service's node, V8's included (e.g. --node-flags='--max-semi-space-size=2')",
+      description:
+        "flags of every payment server's and service's node, V8's included, instead of the network's defaults (--node-flags='' for V8's own)",
     },
     out: { type: 'string', value: '<dir>', description: 'where memory.json goes (default bench-results/memory-<timestamp>)' },
     'no-heap': {
@@ -122,18 +123,19 @@ async function main(): Promise<void> {
   if (prepay < 2) fail('--prepay must be at least 2: the second call of each channel is a ticket');
   const out = path.resolve(values.out ?? path.join('bench-results', `memory-${new Date().toISOString().replace(/[:.]/g, '-')}`));
 
+  const nodeFlags = values['node-flags'] === undefined ? [...defaultNodeFlags()] : values['node-flags'].split(/\s+/).filter(Boolean);
   const input = generate(`chain:1,prepay=${prepay}`);
   // Enough ether for N deposits and their gas; anvil mines thousands of openings a minute where ganache would not.
   input.chain = { ...input.chain, kind: 'anvil', balanceEth: Math.max(1000, Math.ceil(channels * 0.01)) };
   console.log(
     `chanpay memory benchmark: ${channels} channels to one provider, ${prepay} calls prepaid per channel, ${concurrency} at once` +
-      (values['node-flags'] ? `, node ${values['node-flags']}` : ''),
+      `, node ${nodeFlags.join(' ') || "(V8's defaults)"}`,
   );
   const net = await startTopology(input, {
     freePorts: true,
     init: false,
     claimIntervalSeconds: 0,
-    nodeFlags: values['node-flags']?.split(/\s+/).filter(Boolean),
+    nodeFlags,
     dataDir: path.join(tmpdir(), `chanpay-memory-${process.pid}`),
   });
   try {
@@ -271,7 +273,7 @@ async function main(): Promise<void> {
           channels,
           prepay,
           concurrency,
-          nodeFlags: values['node-flags'] ?? null,
+          nodeFlags,
           openedSeconds,
           retries,
           spentWei: spentWei.toString(),

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compiledEntry } from '../src/builder/compiled';
-import { REPO_ROOT, nodeArgsFor } from '../src/builder/processes';
+import { DEFAULT_NODE_FLAGS, REPO_ROOT, defaultNodeFlags, nodeArgsFor } from '../src/builder/processes';
 
 const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
 
@@ -43,4 +43,34 @@ describe('in a repository of its own', () => {
     expect(compiledEntry(root, 'where.ts')).toBeNull();
     expect(existsSync(path.join(root, 'node_modules', '.cache', 'chanpay-js', 'where.cjs'))).toBe(false);
   });
+});
+
+describe('the V8 flags of a network', () => {
+  const newSpaceAfterGarbage = (flags: readonly string[]) =>
+    Number(
+      execFileSync(
+        process.execPath,
+        [
+          ...flags,
+          '-e',
+          "let k = []; for (let i = 0; i < 2e6; i++) { k.push({ i }); if (k.length > 1e4) k = []; } console.log(require('v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size)",
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      ),
+    );
+
+  test('are DEFAULT_NODE_FLAGS unless CHANPAY_NODE_FLAGS names others (empty: none)', () => {
+    expect(defaultNodeFlags({})).toEqual(DEFAULT_NODE_FLAGS);
+    expect(defaultNodeFlags({ CHANPAY_NODE_FLAGS: '' })).toEqual([]);
+    expect(defaultNodeFlags({ CHANPAY_NODE_FLAGS: ' --max-semi-space-size=8  --optimize-for-size ' })).toEqual([
+      '--max-semi-space-size=8',
+      '--optimize-for-size',
+    ]);
+  });
+
+  test('node accepts them, and they keep the young generation small where V8 alone grows it', () => {
+    const capped = newSpaceAfterGarbage(DEFAULT_NODE_FLAGS);
+    expect(capped).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(newSpaceAfterGarbage([])).toBeGreaterThan(capped);
+  }, 60_000);
 });
