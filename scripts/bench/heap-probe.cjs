@@ -1,7 +1,8 @@
 /**
  * `node scripts/bench/heap-probe.cjs <pid>`: the heap a running Node process keeps after a full garbage
  * collection. Opens its inspector (SIGUSR1, on 127.0.0.1:9229), asks V8 to collect garbage twice, prints
- * `{"usedBytes":…,"totalBytes":…}` and closes the inspector again. RSS says what a process holds from the system;
+ * `{"usedBytes":…,"totalBytes":…,"externalBytes":…,"arrayBuffersBytes":…}` (the JS heap in use and reserved,
+ * and the memory of Buffers and other objects held outside the heap) and closes the inspector again. RSS says what a process holds from the system;
  * this says what it still uses, so that a growth per channel can be told from heap left to grow.
  */
 const WebSocket = require('ws');
@@ -40,7 +41,14 @@ async function main() {
   await call('HeapProfiler.collectGarbage');
   await call('HeapProfiler.collectGarbage');
   const usage = await call('Runtime.getHeapUsage');
-  console.log(JSON.stringify({ usedBytes: usage.usedSize, totalBytes: usage.totalSize }));
+  const outside = await call('Runtime.evaluate', {
+    expression: 'JSON.stringify(process.memoryUsage())',
+    returnByValue: true,
+  });
+  const { external, arrayBuffers } = JSON.parse(outside.result.value);
+  console.log(
+    JSON.stringify({ usedBytes: usage.usedSize, totalBytes: usage.totalSize, externalBytes: external, arrayBuffersBytes: arrayBuffers }),
+  );
   // Closing the inspector from inside frees the port for the next process; the answer never comes.
   ws.send(
     JSON.stringify({ id: ++id, method: 'Runtime.evaluate', params: { expression: "process.getBuiltinModule('node:inspector').close()" } }),

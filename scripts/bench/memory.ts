@@ -14,10 +14,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PaymentConsumer, receiptOf } from '@chanpay/client-lib';
 import { parseCommandLine, type CommandSpec, type OptionSpecs } from '@chanpay/devkit/cli';
-import { generate, startTopology, type RunningTopology } from '@chanpay/topology';
+import { defaultNodeFlags, generate, startTopology, type RunningTopology } from '@chanpay/topology';
 import { rpc } from './gas';
 
 const TARGET_MB = 200;
+/** Times one call is sent again after the provider answered 503 PAYMENT_SERVER_UNAVAILABLE (see the pool's job). */
+const MAX_RETRIES = 30;
 
 const COMMAND = {
   command: 'npm run bench:memory --',
@@ -29,6 +31,18 @@ const COMMAND = {
     channels: { type: 'string', value: '<n>', default: '10000', description: 'channels to open and hold' },
     prepay: { type: 'string', value: '<calls>', default: '100', description: 'calls each voucher prepays (a ticket block per channel)' },
     concurrency: { type: 'string', value: '<c>', default: '16', description: 'channels opened at once' },
+    hold: {
+      type: 'string',
+      value: '<seconds>',
+      default: '0',
+      description: 'keep the network up this long after the report (its pids printed), e.g. for scripts/bench/heap-top.cjs',
+    },
+    'node-flags': {
+      type: 'string',
+      value: '<flags>',
+      description:
+        "flags of every payment server's and service's node, V8's included, instead of the network's defaults (--node-flags='' for V8's own)",
+    },
     out: { type: 'string', value: '<dir>', description: 'where memory.json goes (default bench-results/memory-<timestamp>)' },
     'no-heap': {
       type: 'boolean',
@@ -40,23 +54,36 @@ const COMMAND = {
 interface Memory {
   rssMb: number;
   peakMb: number;
+  /** CPU time the process has used (all its threads: V8's GC helpers included), from /proc/<pid>/stat. */
+  cpuSeconds: number;
   /** Heap still used after a full garbage collection (heap-probe.cjs), or null when the probe failed. */
   heapMb: number | null;
+  /** Memory outside the heap that JS objects hold (Buffers, native addons' objects) after that collection. */
+  externalMb: number | null;
 }
 
 /** The heap a process keeps after a full collection, through its inspector (one process at a time: one port). */
-function heapAfterGc(pid: number): number | null {
+function heapAfterGc(pid: number): { heapMb: number; externalMb: number } | null {
   const probe = spawnSync(process.execPath, [path.join(__dirname, 'heap-probe.cjs'), String(pid)], { encoding: 'utf8', timeout: 30_000 });
   if (probe.status !== 0) return null;
-  return (JSON.parse(probe.stdout) as { usedBytes: number }).usedBytes / 1024 / 1024;
+  const { usedBytes, externalBytes } = JSON.parse(probe.stdout) as { usedBytes: number; externalBytes: number };
+  return { heapMb: usedBytes / 1024 / 1024, externalMb: externalBytes / 1024 / 1024 };
 }
 
 /** VmRSS and VmHWM of a Linux process, and its heap after a collection, in MB. */
 function memoryOf(pid: number, heap: boolean): Memory {
-  const heapMb = heap ? heapAfterGc(pid) : null;
+  const kept = heap ? heapAfterGc(pid) : null;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024, heapMb };
+  // utime and stime, fields 14 and 15, in clock ticks (100 per second on Linux); the command name may hold spaces.
+  const [utime, stime] = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).map(Number);
+  return {
+    rssMb: kb('VmRSS') / 1024,
+    peakMb: kb('VmHWM') / 1024,
+    cpuSeconds: (utime! + stime!) / 100,
+    heapMb: kept?.heapMb ?? null,
+    externalMb: kept?.externalMb ?? null,
+  };
 }
 
 function memories(net: RunningTopology, heap: boolean): Record<string, Memory> {
@@ -92,19 +119,23 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   if (![channels, prepay, concurrency].every((n) => Number.isInteger(n) && n > 0))
     fail('--channels, --prepay and --concurrency are positive integers');
+  if (!(Number(values.hold) >= 0)) fail('--hold is a number of seconds');
   if (prepay < 2) fail('--prepay must be at least 2: the second call of each channel is a ticket');
   const out = path.resolve(values.out ?? path.join('bench-results', `memory-${new Date().toISOString().replace(/[:.]/g, '-')}`));
 
+  const nodeFlags = values['node-flags'] === undefined ? [...defaultNodeFlags()] : values['node-flags'].split(/\s+/).filter(Boolean);
   const input = generate(`chain:1,prepay=${prepay}`);
   // Enough ether for N deposits and their gas; anvil mines thousands of openings a minute where ganache would not.
   input.chain = { ...input.chain, kind: 'anvil', balanceEth: Math.max(1000, Math.ceil(channels * 0.01)) };
   console.log(
-    `chanpay memory benchmark: ${channels} channels to one provider, ${prepay} calls prepaid per channel, ${concurrency} at once`,
+    `chanpay memory benchmark: ${channels} channels to one provider, ${prepay} calls prepaid per channel, ${concurrency} at once` +
+      `, node ${nodeFlags.join(' ') || "(V8's defaults)"}`,
   );
   const net = await startTopology(input, {
     freePorts: true,
     init: false,
     claimIntervalSeconds: 0,
+    nodeFlags,
     dataDir: path.join(tmpdir(), `chanpay-memory-${process.pid}`),
   });
   try {
@@ -117,6 +148,7 @@ async function main(): Promise<void> {
     const balanceBefore = await balanceOf(net.urls.chain!, payer.address);
     const t0 = Date.now();
     let lastShown = 0;
+    let retries = 0;
     const consumers: PaymentConsumer[] = [];
     const served = await pool(
       channels,
@@ -133,9 +165,19 @@ async function main(): Promise<void> {
         consumers.push(consumer);
         let signedAfterFirst = 0n;
         for (let call = 1; call <= 2; call++) {
-          const res = await consumer.fetch(providerUrl);
-          await res.arrayBuffer();
-          if (res.status !== 200 || !receiptOf(res)) throw new Error(`call ${call} of a channel answered ${res.status}`);
+          let res = await consumer.fetch(providerUrl);
+          let body = await res.text();
+          // The provider stores accepted vouchers at its payment server within 2 s or refuses more for a while
+          // (503 PAYMENT_SERVER_UNAVAILABLE, nothing charged): on a loaded machine, wait and call again; the
+          // consumer sends the same unspent voucher.
+          for (let retry = 1; retry <= MAX_RETRIES && res.status === 503 && body.includes('PAYMENT_SERVER_UNAVAILABLE'); retry++) {
+            retries++;
+            await new Promise((r) => setTimeout(r, 1000));
+            res = await consumer.fetch(providerUrl);
+            body = await res.text();
+          }
+          if (res.status !== 200 || !receiptOf(res))
+            throw new Error(`call ${call} of a channel answered ${res.status}: ${body.slice(0, 500)}`);
           if (call === 1) signedAfterFirst = consumer.channels()[0]?.signed ?? 0n;
         }
         // One channel; the second call was a ticket of the block the first voucher prepaid (nothing more signed).
@@ -143,17 +185,24 @@ async function main(): Promise<void> {
         return more.length === 0 && ch !== undefined && ch.calls === 2 && ch.signed === signedAfterFirst;
       },
       (done) => {
-        const step = Math.max(1, Math.round(channels / 10));
+        const step = Math.max(1, Math.round(channels / 20));
         if (done - lastShown >= step || done === channels) {
           lastShown = done;
           const s = (Date.now() - t0) / 1000;
           const rate = done / s;
-          console.log(`  ${done}/${channels} channels open and used (${s.toFixed(0)} s, ~${Math.round((channels - done) / rate)} s left)`);
+          const rss = Object.entries(memories(net, false))
+            .map(([name, m]) => `${name} ${m.rssMb.toFixed(0)}/${m.peakMb.toFixed(0)}`)
+            .join(', ');
+          console.log(
+            `  ${done}/${channels} channels open and used (${s.toFixed(0)} s, ~${Math.round((channels - done) / rate)} s left); RSS/max MB: ${rss}`,
+          );
         }
       },
     );
     const openedSeconds = (Date.now() - t0) / 1000;
     const spentWei = balanceBefore - (await balanceOf(net.urls.chain!, payer.address));
+    if (retries > 0)
+      console.log(`  ${retries} calls sent again after a 503 PAYMENT_SERVER_UNAVAILABLE (the provider's voucher store lagging)`);
     console.log(`  the payer spent ${(Number(spentWei) / 1e18).toFixed(4)} ETH on ${channels} channels (deposits and gas)`);
     if (!served.every(Boolean)) throw new Error('a consumer did not end with exactly one channel');
     const after = memories(net, !values['no-heap']);
@@ -169,36 +218,64 @@ async function main(): Promise<void> {
         peakMb: a.peakMb,
         heapBeforeMb: b?.heapMb ?? null,
         heapAfterMb: a.heapMb,
+        externalBeforeMb: b?.externalMb ?? null,
+        externalAfterMb: a.externalMb,
         rssBytesPerChannel: perChannel(a.rssMb, b?.rssMb),
         heapBytesPerChannel: perChannel(a.heapMb, b?.heapMb),
+        externalBytesPerChannel: perChannel(a.externalMb, b?.externalMb),
+        cpuMsPerChannel: b ? ((a.cpuSeconds - b.cpuSeconds) * 1000) / channels : null,
         underTarget: a.peakMb < TARGET_MB,
       };
     });
-    console.log(`\n${channels} channels opened and used in ${openedSeconds.toFixed(0)} s; resident memory per process (MB):`);
-    console.log(
-      `  ${'process'.padEnd(18)} ${'RSS'.padStart(8)} ${'RSS'.padStart(8)} ${'peak'.padStart(8)} ${'heap'.padStart(8)} ${'heap'.padStart(8)} ${'B/channel'.padStart(10)} ${'B/channel'.padStart(10)}  peak`,
-    );
-    console.log(
-      `  ${''.padEnd(18)} ${'before'.padStart(8)} ${'after'.padStart(8)} ${''.padStart(8)} ${'before'.padStart(8)} ${'after'.padStart(8)} ${'RSS'.padStart(10)} ${'heap'.padStart(10)}  < ${TARGET_MB} MB`,
-    );
+    console.log(`\n${channels} channels opened and used in ${openedSeconds.toFixed(0)} s; memory per process (MB; bytes per channel):`);
+    const head = ['RSS', 'RSS', 'max RSS', 'heap', 'heap', 'external', 'external', 'B/channel', 'B/channel', 'B/channel', 'CPU ms'];
+    const sub = ['before', 'after', '(VmHWM)', 'before', 'after', 'before', 'after', 'RSS', 'heap', 'external', '/channel'];
+    const line = (name: string, cells: string[], last: string) =>
+      `  ${name.padEnd(18)} ${cells.map((c, i) => c.padStart(i < 7 ? 8 : 10)).join(' ')}  ${last}`;
+    console.log(line('process', head, 'max RSS'));
+    console.log(line('', sub, `< ${TARGET_MB} MB`));
     for (const r of rows) {
-      const f = (v: number | null) => (v === null ? '-' : v.toFixed(1)).padStart(8);
-      const n = (v: number | null) => String(v ?? '-').padStart(10);
+      const f = (v: number | null) => (v === null ? '-' : v.toFixed(1));
+      const n = (v: number | null) => String(v ?? '-');
       console.log(
-        `  ${r.process.padEnd(18)} ${f(r.rssBeforeMb)} ${f(r.rssAfterMb)} ${f(r.peakMb)} ${f(r.heapBeforeMb)} ${f(r.heapAfterMb)} ${n(r.rssBytesPerChannel)} ${n(r.heapBytesPerChannel)}  ${r.underTarget ? 'yes' : 'NO'}`,
+        line(
+          r.process,
+          [
+            f(r.rssBeforeMb),
+            f(r.rssAfterMb),
+            f(r.peakMb),
+            f(r.heapBeforeMb),
+            f(r.heapAfterMb),
+            f(r.externalBeforeMb),
+            f(r.externalAfterMb),
+            n(r.rssBytesPerChannel),
+            n(r.heapBytesPerChannel),
+            n(r.externalBytesPerChannel),
+            r.cpuMsPerChannel === null ? '-' : r.cpuMsPerChannel.toFixed(2),
+          ],
+          r.underTarget ? 'yes' : 'NO',
+        ),
       );
     }
+    const over = rows.filter((r) => !r.underTarget);
+    console.log(
+      over.length === 0
+        ? `every process stayed under ${TARGET_MB} MB of RSS for the whole run (VmHWM, start-up included)`
+        : `over ${TARGET_MB} MB of RSS at some point: ${over.map((r) => `${r.process} (${r.peakMb.toFixed(1)} MB)`).join(', ')}`,
+    );
     mkdirSync(out, { recursive: true });
     const file = path.join(out, 'memory.json');
     writeFileSync(
       file,
       JSON.stringify(
         {
-          schema: 'chanpay-bench-memory/1',
+          schema: 'chanpay-bench-memory/2',
           channels,
           prepay,
           concurrency,
+          nodeFlags,
           openedSeconds,
+          retries,
           spentWei: spentWei.toString(),
           targetMb: TARGET_MB,
           processes: rows,
@@ -208,6 +285,15 @@ async function main(): Promise<void> {
       ) + '\n',
     );
     console.log(`\nwritten: ${path.relative(process.cwd(), file)}`);
+    const hold = Number(values.hold);
+    if (hold > 0) {
+      console.log(`holding the network for ${hold} s: ${net.processes.map((p) => `${p.name} pid ${p.child.pid}`).join(', ')}`);
+      await new Promise((r) => setTimeout(r, hold * 1000));
+    }
+  } catch (e) {
+    // What the network said last tells a refusal's cause (a timeout to a payment server, a crash) from the bench's.
+    for (const p of net.processes) console.error(`--- last output of ${p.name}:\n${p.output().slice(-2000)}`);
+    throw e;
   } finally {
     await net.stop();
   }

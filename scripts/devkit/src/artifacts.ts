@@ -13,7 +13,8 @@ export interface Artifact {
   sourceHash: string;
 }
 
-export const TEST_ARTIFACTS_DIR = path.join(__dirname, '..', 'artifacts');
+// Found through the package, not this file's location: the same from the sources and from a bundle (topology's compiled.ts).
+export const TEST_ARTIFACTS_DIR = path.join(path.dirname(require.resolve('@chanpay/devkit/package.json')), 'artifacts');
 
 export function loadTestArtifact(name: TestContractName): Artifact {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

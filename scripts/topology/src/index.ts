@@ -51,7 +51,16 @@ export {
   type RunningTopology,
   type TopologyUrls,
 } from './builder/start';
-export { spawnTs, killSpawnedChildren, waitHealthy, stopChild, REPO_ROOT, type NetworkProcess } from './builder/processes';
+export {
+  spawnTs,
+  DEFAULT_NODE_FLAGS,
+  defaultNodeFlags,
+  killSpawnedChildren,
+  waitHealthy,
+  stopChild,
+  REPO_ROOT,
+  type NetworkProcess,
+} from './builder/processes';
 export type { InProcessPart, PartKind } from './builder/in-process';
 export { paymentServerEnv, serviceEnv, ENTRY_OF, type EnvContext } from './builder/env';
 export { composeFiles, composeFileNames, composePorts, envStem, type ComposeFile, type ComposeOptions } from './compose/writer';

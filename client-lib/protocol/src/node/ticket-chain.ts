@@ -16,7 +16,7 @@ export function makeTicketChain(calls: number): string[] {
 }
 
 /** Whether hashing `preimage` `steps` times gives `target` (steps ≥ 1). */
-export function chainReaches(preimage: Buffer, steps: number, target: Buffer): boolean {
+export function chainReaches(preimage: Buffer, steps: number, target: Uint8Array): boolean {
   let x = preimage;
   for (let i = 0; i < steps; i++) x = keccak256(x);
   return x.equals(target);

@@ -136,7 +136,7 @@ export class PgProviderState implements SharedState {
         await client.query(
           `UPDATE provider_ticket_blocks SET hi_index = $3, hi_link = $4, used = $5, left_calls = $6
             WHERE channel_id = $1 AND block_amount = $2`,
-          [ticket.channelId, ticket.blockAmount.toString(), block.hiIndex, block.hiLink, Buffer.from(block.used), block.left],
+          [ticket.channelId, ticket.blockAmount.toString(), block.hiIndex, Buffer.from(block.hiLink), Buffer.from(block.used), block.left],
         );
       }
       return block.price;

@@ -18,7 +18,7 @@ import { parseTopology, type TopologyOverrides } from '../validate';
 import { startChainOf } from './chain';
 import { startInProcess, type InProcessPart, type PartKind } from './in-process';
 import { ENTRY_OF, paymentServerEnv, serviceEnv, type EnvContext } from './env';
-import { REPO_ROOT, limited, spawnTs, stopChild, waitHealthy, type NetworkProcess } from './processes';
+import { REPO_ROOT, defaultNodeFlags, limited, spawnTs, stopChild, waitHealthy, type NetworkProcess } from './processes';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../proxy/round-robin';
 
 export interface StartTopologyOptions {
@@ -36,6 +36,8 @@ export interface StartTopologyOptions {
   init?: boolean;
   /** Forward every child's output to this process, prefixed with its name. */
   verbose?: boolean;
+  /** Flags for `node` (V8's among them) of every payment server and service started as a child; default defaultNodeFlags(). */
+  nodeFlags?: string[];
   /** Extra environment of every child (the topology's own settings win). */
   env?: Record<string, string>;
   /** Payment servers' claim interval in seconds (0: only on close or request); default the team's, else 300. */
@@ -125,6 +127,7 @@ export async function startTopology(
   let chain: EmbeddedChain | null = null;
   let contract: string | null = null;
   const healthTimeoutMs = opts.healthTimeoutMs ?? 60_000;
+  const nodeFlags = opts.nodeFlags ?? defaultNodeFlags();
 
   const parts = new Map<string, InProcessPart>();
   const proxies: RoundRobinProxy[] = [];
@@ -138,7 +141,7 @@ export async function startTopology(
       parts.set(name, part);
       return part;
     }
-    const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, entry, spec.env, verbose, opts.onOutput) };
+    const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, entry, spec.env, verbose, opts.onOutput, nodeFlags) };
     processes.push(p);
     await waitHealthy(p, healthTimeoutMs);
     return p;
@@ -160,7 +163,7 @@ export async function startTopology(
       const env = { ...opts.env, ...serviceEnv(ctx(), s), PORT: String(port), PROVIDER_STATE_URL: stateUrl };
       const spec = { entry: ENTRY_OF[s.kind], env, url: url(port) };
       specs.set(name, spec);
-      const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, spec.entry, env, verbose, opts.onOutput) };
+      const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, spec.entry, env, verbose, opts.onOutput, nodeFlags) };
       processes.push(p);
       targets.push(spec.url);
     }
@@ -285,7 +288,7 @@ export async function startTopology(
       const i = processes.findIndex((p) => p.name === name);
       if (!spec || i < 0) throw new Error(`no process ${name}`);
       await stopChild(processes[i]!.child, 5_000);
-      const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, spec.entry, spec.env, verbose, opts.onOutput) };
+      const p: NetworkProcess = { name, url: spec.url, ...spawnTs(name, spec.entry, spec.env, verbose, opts.onOutput, nodeFlags) };
       processes[i] = p;
       await waitHealthy(p, healthTimeoutMs);
       return p;
