@@ -71,6 +71,21 @@ describe('RemoteVerifier coalesces concurrent verifications', () => {
     );
   });
 
+  test('closed loop: calls made as earlier ones are answered are sent too, none is left waiting', async () => {
+    const channel = await open();
+    let amount = 0n;
+    const before = await requests();
+    // 10 callers, each making its next call as soon as its last was answered (as a loaded service does).
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        for (let i = 0; i < 20; i++) await paid(signer.header(channel.id, (amount += PRICE)));
+      }),
+    );
+    const after = await requests();
+    expect((await bench.provider.channel(channel.id)).calls).toBe(200);
+    expect(after.single - before.single + (after.batch - before.batch)).toBeLessThan(200);
+  }, 60_000);
+
   test('a refused voucher among concurrent calls fails its own call only, with the code the single route gives', async () => {
     const channel = await open();
     const forged = localSigner(bench, randomKey()).header(channel.id, 3n * PRICE);

@@ -30,13 +30,22 @@ export class VerifyCoalescer {
   verify(voucher: string, price: bigint, idempotencyKey: string, origin?: string): Promise<VerifyResponse> {
     return new Promise((resolve, reject) => {
       this.queue.push({ voucher, price, idempotencyKey, ...(origin ? { origin } : {}), resolve, reject });
-      if (this.draining || this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.draining = this.drain().finally(() => {
-          this.draining = null;
-        });
+      this.kick();
+    });
+  }
+
+  /**
+   * Starts draining unless it runs or is about to. Drained to the end, it looks again: calls made between its
+   * last look at the queue and its end (their callers' continuations run then) would otherwise wait forever.
+   */
+  private kick(): void {
+    if (this.draining || this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.draining = this.drain().finally(() => {
+        this.draining = null;
+        this.kick();
       });
     });
   }
