@@ -1,5 +1,6 @@
 import {
   ChanpayError,
+  ERROR_STATUS,
   isErrorCode,
   type ChannelInfo,
   type ClaimAllResponse,
@@ -13,6 +14,7 @@ import {
   type ServerStatus,
   type SignedVoucherInfo,
   type TopUpResponse,
+  type VerifyBatchResponse,
   type VerifyResponse,
   type VoucherInfo,
   type WithdrawResponse,
@@ -146,6 +148,39 @@ export class PaymentServerClient {
       },
       // With a key the server answers a repeat like the first; without one a repeat would look like a replay.
       idempotent: idempotencyKey !== undefined,
+    });
+  }
+
+  /**
+   * Several `verifyVoucher` calls in one request (`POST /vouchers/verify-batch`): the server verifies them in order
+   * and records the accepted ones before answering; each item is answered on its own, as the single route would.
+   * Every item carries its idempotency key, so the request is safe to repeat.
+   */
+  async verifyVouchers(
+    items: readonly { voucher: string; price: bigint; idempotencyKey: string; origin?: string }[],
+  ): Promise<(VerifyResponse | ChanpayError)[]> {
+    const res = await this.request<VerifyBatchResponse>('POST', '/vouchers/verify-batch', {
+      body: {
+        ...this.accountField(),
+        items: items.map((i) => ({
+          voucher: i.voucher,
+          price: i.price.toString(),
+          idempotencyKey: i.idempotencyKey,
+          ...(i.origin ? { origin: i.origin } : {}),
+        })),
+      },
+      idempotent: true,
+    });
+    if (res.results?.length !== items.length) {
+      throw new ChanpayError('PAYMENT_SERVER_UNAVAILABLE', 'payment server POST /vouchers/verify-batch answered another number of items', {
+        url: this.url,
+      });
+    }
+    return res.results.map((r) => {
+      if (r.accepted) return r;
+      // The same error the single route's answer would have become (errorFromResponse).
+      const code: ErrorCode = isErrorCode(r.error.code) ? r.error.code : 'INTERNAL';
+      return new ChanpayError(code, r.error.message, { httpStatus: ERROR_STATUS[code], ...(r.error.details ?? {}) });
     });
   }
 

@@ -140,6 +140,11 @@ const COMMANDS: Command[] = [
   { name: 'npx tsx scripts/bench/profile-top.ts', file: 'scripts/bench/profile-top.ts', options: ['top', 'match'] },
   { name: 'npx tsx scripts/bench/render.ts', file: 'scripts/bench/render.ts', options: [] },
   { name: 'npx tsx scripts/bench/consumer-cpu.ts', file: 'scripts/bench/consumer-cpu.ts', options: [] },
+  {
+    name: 'npx tsx scripts/bench/verify-coalescing.ts',
+    file: 'scripts/bench/verify-coalescing.ts',
+    options: ['seconds', 'concurrency', 'channels', 'rounds'],
+  },
 ];
 
 interface Run {

@@ -62,6 +62,7 @@ export type {
   VoucherInfo,
   VerifyResponse,
   RecordResponse,
+  VerifyBatchResponse,
   ClaimResponse,
   ClaimAllResponse,
   CloseResponse,

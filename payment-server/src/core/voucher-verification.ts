@@ -22,6 +22,11 @@ import { nowSeconds } from './clock';
 
 export type VerifyVoucherBody = ApiInput<'verifyVoucher'>['body'];
 export type RecordVouchersBody = ApiInput<'recordVouchers'>['body'];
+export type VerifyBatchBody = ApiInput<'verifyVouchers'>['body'];
+export type VerifyBatchItem = VerifyBatchBody['items'][number];
+
+/** One item of a batch: accepted as `verify` would have, or the error `verify` would have thrown. */
+export type VerifyItemResult = { ok: true; result: VerifyResult } | { ok: false; channelId: string | null; error: ChanpayError };
 
 export interface VerifyResult {
   channelId: string;
@@ -97,6 +102,76 @@ export class VoucherVerification {
     } finally {
       metrics.verifySeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
+  }
+
+  /**
+   * Verifies the vouchers of several paid calls, in order, each exactly as `verify` would (its own idempotency
+   * key, price and refusals: a refused item changes nothing for the others), and records the accepted ones in one
+   * transaction of the store (`ChannelStore.lockedMany`) before answering. A voucher above the deposit is tried
+   * once more after re-reading the channel, as `verify` does, after the batch committed.
+   */
+  async verifyMany(principal: Principal, request: VerifyBatchBody): Promise<VerifyItemResult[]> {
+    const { access, metrics } = this.deps;
+    const p = access.narrowedTo(principal, request.account);
+    const started = process.hrtime.bigint();
+    const out: VerifyItemResult[] = new Array(request.items.length);
+    const refused = (i: number, channelId: string | null, e: unknown) => {
+      if (!(e instanceof ChanpayError)) throw e;
+      out[i] = { ok: false, channelId, error: e };
+    };
+    const pending: { i: number; item: VerifyBatchItem; v: Voucher; id: string }[] = [];
+    for (const [i, item] of request.items.entries()) {
+      let channelId: string | null = null;
+      try {
+        const v = this.decode(item.voucher);
+        channelId = v.channelId;
+        const rec = await access.providerChannel(p, v.channelId);
+        pending.push({ i, item, v, id: rec.id });
+      } catch (e) {
+        refused(i, channelId, e);
+      }
+    }
+    const overDeposit: typeof pending = [];
+    if (pending.length > 0) {
+      const now = nowSeconds();
+      const accepted = await this.deps.store.lockedMany(
+        pending.map((x) => x.id),
+        async (recs, txOf) => {
+          const raised = new Map<string, ChannelRecord>();
+          for (const x of pending) {
+            const rec = recs.get(x.id);
+            if (!rec) throw new Error(`no channel ${x.id} in the store`);
+            try {
+              const r = await this.acceptLocked(rec, txOf(x.id), x.v, x.item.price, x.item.idempotencyKey, 1, false, now);
+              out[x.i] = { ok: true, result: r };
+              if (!r.replayed) raised.set(rec.id, rec);
+            } catch (e) {
+              if (e instanceof ChanpayError && e.code === 'AMOUNT_EXCEEDS_DEPOSIT') overDeposit.push(x);
+              else refused(x.i, x.id, e);
+            }
+          }
+          return raised;
+        },
+      );
+      for (const rec of accepted.values()) this.voucherEvent(rec, now);
+    }
+    // The consumer may have topped up since we last looked: re-read each such channel once, then try again alone.
+    const refreshed = new Set<string>();
+    for (const x of overDeposit) {
+      if (!refreshed.has(x.id)) {
+        refreshed.add(x.id);
+        await this.deps.ledger.refresh(x.id);
+      }
+      const r = await this.accept(x.id, x.v, x.item.price, x.item.idempotencyKey);
+      if (r instanceof ChanpayError) refused(x.i, x.id, r);
+      else out[x.i] = { ok: true, result: r };
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const r of out) {
+      metrics.verifyResult.inc({ result: r.ok ? 'accepted' : r.error.code });
+      metrics.verifySeconds.observe(seconds);
+    }
+    return out;
   }
 
   /** Records vouchers a service already accepted in process (local mode); each is checked again here. */

@@ -6,7 +6,7 @@ import type { Role } from '../core/access';
 import type { CloseOutcome } from '../core/claims-and-closes';
 import type { AccountFunds } from '../core/funds';
 import { latestHeldVoucher, sideOf } from '../core/held-voucher';
-import type { RecordResult, VerifyResult } from '../core/voucher-verification';
+import type { RecordResult, VerifyItemResult, VerifyResult } from '../core/voucher-verification';
 import type { Webhook } from '../jobs/webhooks';
 import type { ChannelRecord, Window } from '../store/channel-store';
 
@@ -51,6 +51,21 @@ export function verifyJson(r: VerifyResult): ApiResponse<'verifyVoucher'> {
     price: r.price.toString(),
     replayed: r.replayed,
     header: r.receipt,
+  };
+}
+
+/** Each item's answer, in the order sent: the single route's answer, or its error (code, message, details). */
+export function verifyBatchJson(results: readonly VerifyItemResult[]): ApiResponse<'verifyVouchers'> {
+  return {
+    results: results.map((r) =>
+      r.ok
+        ? verifyJson(r.result)
+        : {
+            accepted: false as const,
+            channelId: r.channelId,
+            error: { code: r.error.code, message: r.error.message, ...(r.error.details ? { details: r.error.details } : {}) },
+          },
+    ),
   };
 }
 

@@ -22,6 +22,7 @@ import {
   configJson,
   fundsJson,
   recordJson,
+  verifyBatchJson,
   verifyJson,
   voucherJson,
   webhookJson,
@@ -124,6 +125,17 @@ export const HANDLERS: ApiHandlers = {
     if (body.origin && !verified.replayed)
       await rc.origins.record('provider', verified.channelId, body.origin, 1, verified.price, nowSeconds());
     return verifyJson(verified);
+  },
+  verifyVouchers: async ({ principal, body }, rc) => {
+    const results = await inSpan('chanpay.verify', { 'chanpay.batch': body.items.length }, () =>
+      rc.service.provider.verifyMany(principal, body),
+    );
+    const now = nowSeconds();
+    for (const [i, r] of results.entries()) {
+      const origin = body.items[i]!.origin;
+      if (origin && r.ok && !r.result.replayed) await rc.origins.record('provider', r.result.channelId, origin, 1, r.result.price, now);
+    }
+    return verifyBatchJson(results);
   },
   recordVouchers: async ({ principal, body }, rc) => {
     const results = await rc.service.provider.recordMany(principal, body);

@@ -72,6 +72,16 @@ export interface ChannelStore {
    * together when it returns, and nothing of it when it throws. `job` must not use the store otherwise.
    */
   locked<T>(id: string, job: (rec: ChannelRecord, tx: ChannelTx) => Promise<T>): Promise<T>;
+  /**
+   * `locked` for several channels at once (a batch of vouchers): every channel's lock is taken (in id order, so
+   * that two batches never wait on each other), `job` gets each record read fresh and a `ChannelTx` per channel,
+   * and what it writes through them commits in one transaction when it returns (the records callers hold change
+   * only then), nothing of it when it throws. Unknown ids are left out of `recs`.
+   */
+  lockedMany<T>(
+    ids: readonly string[],
+    job: (recs: ReadonlyMap<string, ChannelRecord>, txOf: (id: string) => ChannelTx) => Promise<T>,
+  ): Promise<T>;
   recordClaimAttempt(rec: ChannelRecord, now: number): Promise<void>;
   windows(channelId: string, limit: number): Promise<Window[]>;
 }

@@ -13,4 +13,11 @@ export class KeyedMutex {
       if (this.tails.get(key) === settled) this.tails.delete(key);
     }
   }
+
+  /** Runs `job` holding every key, taken one by one in sorted order (so that two callers never wait on each other). */
+  runMany<T>(keys: readonly string[], job: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const from = (i: number): Promise<T> => (i === sorted.length ? job() : this.run(sorted[i]!, () => from(i + 1)));
+    return from(0);
+  }
 }

@@ -108,6 +108,36 @@ export class PgChannelStore implements ChannelStore {
     });
   }
 
+  /** One transaction locking every row (`FOR UPDATE`, in id order); the job's writes go straight into it. */
+  async lockedMany<T>(
+    ids: readonly string[],
+    job: (recs: ReadonlyMap<string, ChannelRecord>, txOf: (id: string) => ChannelTx) => Promise<T>,
+  ): Promise<T> {
+    const sorted = [...new Set(ids)].sort();
+    return this.mutex.runMany(sorted, async () => {
+      const drafts = new Map<string, ChannelRecord>();
+      const result = await inTransaction(this.pool, async (c) => {
+        const rows = await c.query<ChannelRow>('SELECT * FROM channels WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [sorted]);
+        // The job works on drafts; the records callers hold change only once the transaction committed.
+        for (const row of rows.rows) drafts.set(row.id, fromRow(row));
+        const txs = new Map<string, ChannelTx>();
+        return job(drafts, (id) => {
+          const draft = drafts.get(id);
+          if (!draft) throw new Error(`no channel ${id} in the store`);
+          let tx = txs.get(id);
+          if (!tx) txs.set(id, (tx = this.txOf(c, draft)));
+          return tx;
+        });
+      });
+      for (const draft of drafts.values()) {
+        const held = this.records.get(draft.id);
+        if (held) Object.assign(held, draft);
+        else this.records.set(draft.id, draft);
+      }
+      return result;
+    });
+  }
+
   private async lockRow(c: Client, id: string): Promise<ChannelRow | undefined> {
     return (await c.query<ChannelRow>('SELECT * FROM channels WHERE id = $1 FOR UPDATE', [id])).rows[0];
   }

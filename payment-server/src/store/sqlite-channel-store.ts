@@ -104,6 +104,89 @@ export class SqliteChannelStore implements ChannelStore {
     });
   }
 
+  /**
+   * One SQLite transaction for the whole batch: the job works on copies of the records, its writes are queued
+   * (with what they do to the cached record) and run together once it returns; the cache follows the commit.
+   */
+  async lockedMany<T>(
+    ids: readonly string[],
+    job: (recs: ReadonlyMap<string, ChannelRecord>, txOf: (id: string) => ChannelTx) => Promise<T>,
+  ): Promise<T> {
+    return this.mutex.runMany(ids, async () => {
+      const drafts = new Map<string, ChannelRecord>();
+      for (const id of ids) {
+        const rec = this.cache.get(id);
+        if (rec) drafts.set(id, { ...rec });
+      }
+      const queued: QueuedWrite[] = [];
+      const keys = new Map<string, { amount: bigint; price: bigint }>();
+      const txs = new Map<string, ChannelTx>();
+      const value = await job(drafts, (id) => {
+        const draft = drafts.get(id);
+        if (!draft) throw new Error(`no channel ${id} in the store`);
+        let tx = txs.get(id);
+        if (!tx) txs.set(id, (tx = this.queuedTxOf(draft, queued, keys)));
+        return tx;
+      });
+      if (queued.length > 0) {
+        this.db.transaction(() => {
+          for (const w of queued) w.write();
+        })();
+        for (const w of queued) w.apply();
+      }
+      return value;
+    });
+  }
+
+  /** A `ChannelTx` whose writes wait in `queued` (see `lockedMany`); `keys`: the idempotency keys queued so far. */
+  private queuedTxOf(draft: ChannelRecord, queued: QueuedWrite[], keys: Map<string, { amount: bigint; price: bigint }>): ChannelTx {
+    const cached = this.cache.get(draft.id)!;
+    return {
+      idempotent: async (key) => {
+        const mine = keys.get(`${draft.id} ${key}`);
+        if (mine) return mine;
+        const row = this.stmts.idemGet.get(draft.id, key);
+        return row ? { amount: BigInt(row.amount), price: BigInt(row.price) } : undefined;
+      },
+      recordAccepted: async (amount, signature, calls, now, idempotency) => {
+        const raises = amount > draft.acceptedAmount;
+        const increment = raises ? amount - draft.acceptedAmount : 0n;
+        if (idempotency) keys.set(`${draft.id} ${idempotency.key}`, { amount, price: idempotency.price });
+        queued.push({
+          write: () => this.writeAccepted(draft.id, raises, amount, signature, calls, increment, now, idempotency),
+          apply: () => applyAccepted(cached, raises, amount, signature, calls, now),
+        });
+        applyAccepted(draft, raises, amount, signature, calls, now);
+      },
+      recordSigned: async (amount, signature, now) => {
+        queued.push({
+          write: () => this.stmts.signed.run(amount.toString(), signature, now, draft.id),
+          apply: () => Object.assign(cached, { signedAmount: amount, signedSignature: signature, signedAt: now }),
+        });
+        Object.assign(draft, { signedAmount: amount, signedSignature: signature, signedAt: now });
+      },
+    };
+  }
+
+  /** The statements of one accepted voucher (inside the caller's transaction). */
+  private writeAccepted(
+    id: string,
+    raises: boolean,
+    amount: bigint,
+    signature: string,
+    calls: number,
+    increment: bigint,
+    now: number,
+    idempotency: { key: string; price: bigint } | undefined,
+  ): void {
+    const start = windowStart(now, this.windowSeconds);
+    if (raises) this.stmts.accepted.run(amount.toString(), signature, now, calls, id);
+    else this.stmts.calls.run(calls, id);
+    const w = this.stmts.windowGet.get(id, start);
+    this.stmts.windowPut.run(id, start, (w?.calls ?? 0) + calls, ((w ? BigInt(w.amount) : 0n) + increment).toString());
+    if (idempotency) this.stmts.idemPut.run(id, idempotency.key, amount.toString(), idempotency.price.toString(), now);
+  }
+
   private txOf(rec: ChannelRecord): ChannelTx {
     return {
       idempotent: async (key) => {
@@ -113,16 +196,8 @@ export class SqliteChannelStore implements ChannelStore {
       recordAccepted: async (amount, signature, calls, now, idempotency) => {
         const raises = amount > rec.acceptedAmount;
         const increment = raises ? amount - rec.acceptedAmount : 0n;
-        const start = windowStart(now, this.windowSeconds);
-        this.db.transaction(() => {
-          if (raises) this.stmts.accepted.run(amount.toString(), signature, now, calls, rec.id);
-          else this.stmts.calls.run(calls, rec.id);
-          const w = this.stmts.windowGet.get(rec.id, start);
-          this.stmts.windowPut.run(rec.id, start, (w?.calls ?? 0) + calls, ((w ? BigInt(w.amount) : 0n) + increment).toString());
-          if (idempotency) this.stmts.idemPut.run(rec.id, idempotency.key, amount.toString(), idempotency.price.toString(), now);
-        })();
-        if (raises) Object.assign(rec, { acceptedAmount: amount, acceptedSignature: signature, acceptedAt: now });
-        rec.calls += calls;
+        this.db.transaction(() => this.writeAccepted(rec.id, raises, amount, signature, calls, increment, now, idempotency))();
+        applyAccepted(rec, raises, amount, signature, calls, now);
       },
       recordSigned: async (amount, signature, now) => {
         this.stmts.signed.run(amount.toString(), signature, now, rec.id);
@@ -139,4 +214,15 @@ export class SqliteChannelStore implements ChannelStore {
   async windows(channelId: string, limit: number): Promise<Window[]> {
     return this.stmts.windows.all(channelId, limit).map((w) => ({ start: w.start, calls: w.calls, amount: BigInt(w.amount) }));
   }
+}
+
+/** A write of `lockedMany`, and what it does to the cached record once committed. */
+interface QueuedWrite {
+  write: () => void;
+  apply: () => void;
+}
+
+function applyAccepted(rec: ChannelRecord, raises: boolean, amount: bigint, signature: string, calls: number, now: number): void {
+  if (raises) Object.assign(rec, { acceptedAmount: amount, acceptedSignature: signature, acceptedAt: now });
+  rec.calls += calls;
 }

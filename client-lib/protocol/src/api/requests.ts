@@ -28,6 +28,12 @@ export const VerifyVoucherBody = z.strictObject({
   idempotencyKey: z.string().min(1).max(200).optional(),
   origin: Origin.optional(),
 });
+/** One paid call of a batch: the fields of `VerifyVoucherBody` without the account (the batch names it once). */
+export const VerifyBatchItem = VerifyVoucherBody.omit({ account: true });
+export const VerifyBatchBody = z.strictObject({
+  account: AccountRef.optional(),
+  items: z.array(VerifyBatchItem).min(1).max(256),
+});
 export const VoucherEntry = z.union([
   z.string().max(4096),
   z.strictObject({ voucher: z.string().max(4096), calls: z.number().int().positive().max(1_000_000).optional() }),

@@ -97,6 +97,19 @@ export const VerifyResponse = z.object({
 });
 
 export const ErrorJson = z.object({ code: z.string(), message: z.string() });
+/** Per item of a batch, in the order sent: what `/vouchers/verify` would have answered, or its error. */
+export const VerifyBatchResponse = z.object({
+  results: z.array(
+    z.union([
+      VerifyResponse,
+      z.object({
+        accepted: z.literal(false),
+        channelId: Bytes32.nullable(),
+        error: ErrorJson.extend({ details: z.record(z.string(), z.unknown()).optional() }),
+      }),
+    ]),
+  ),
+});
 export const ChannelBrief = z.object({ state: ChannelStateSchema, deposit: Amount, claimed: Amount, closesAt: UnixSeconds.nullable() });
 export const RecordVouchersResponse = z.object({
   results: z.array(

@@ -111,6 +111,14 @@ export const API = {
     body: Q.VerifyVoucherBody,
     response: R.VerifyResponse,
   },
+  verifyVouchers: {
+    method: 'post',
+    path: '/vouchers/verify-batch',
+    summary: 'Verify and durably record the vouchers of several paid calls, in order; each item is answered on its own',
+    auth: true,
+    body: Q.VerifyBatchBody,
+    response: R.VerifyBatchResponse,
+  },
   recordVouchers: {
     method: 'post',
     path: '/vouchers',

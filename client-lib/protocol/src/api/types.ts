@@ -8,6 +8,7 @@ export type ServerStatus = z.output<typeof R.StatusResponse>;
 export type SignedVoucherInfo = z.output<typeof R.SignedVoucherResponse>;
 export type VoucherInfo = z.output<typeof R.VoucherJson>;
 export type VerifyResponse = z.output<typeof R.VerifyResponse>;
+export type VerifyBatchResponse = z.output<typeof R.VerifyBatchResponse>;
 export type RecordResponse = z.output<typeof R.RecordVouchersResponse>;
 export type ClaimResponse = z.output<typeof R.ClaimResponse>;
 export type ClaimAllResponse = z.output<typeof R.ClaimAllResponse>;
