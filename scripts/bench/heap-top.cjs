@@ -5,25 +5,11 @@
  * inspector. Run it twice, before and after a load (`npm run bench:memory` holds the network), to see what
  * grows per channel.
  */
-const WebSocket = require('ws');
-
-const PORT = 9229;
+const { openInspector } = require('./inspector-session.cjs');
 
 function usage(code) {
   console.error('usage: node scripts/bench/heap-top.cjs <pid> [--top N]');
   process.exit(code);
-}
-
-async function inspector(pid) {
-  process.kill(pid, 'SIGUSR1');
-  for (let i = 0; i < 50; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    const targets = await fetch(`http://127.0.0.1:${PORT}/json/list`)
-      .then((r) => r.json())
-      .catch(() => undefined);
-    if (targets?.[0]) return targets[0].webSocketDebuggerUrl;
-  }
-  throw new Error(`no inspector on 127.0.0.1:${PORT} for process ${pid}`);
 }
 
 /** Groups the snapshot's nodes by type and name; strings and code by type only (their names are contents). */
@@ -57,35 +43,19 @@ async function main() {
   if (!Number.isInteger(pid) || pid <= 0) usage(2);
   const topAt = process.argv.indexOf('--top');
   const top = topAt > 0 ? Number(process.argv[topAt + 1]) : 25;
-  const ws = new WebSocket(await inspector(pid), { maxPayload: 1024 * 1024 * 1024 });
-  let id = 0;
-  const pending = new Map();
   let chunks = [];
-  const call = (method, params = {}) =>
-    new Promise((resolve) => {
-      pending.set(++id, resolve);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  ws.on('message', (m) => {
-    const d = JSON.parse(String(m));
-    if (d.method === 'HeapProfiler.addHeapSnapshotChunk') chunks.push(d.params.chunk);
-    else if (d.id !== undefined) {
-      pending.get(d.id)?.(d.result);
-      pending.delete(d.id);
-    }
+  const { call, close } = await openInspector(pid, {
+    maxPayload: 1024 * 1024 * 1024,
+    onEvent: (method, params) => {
+      if (method === 'HeapProfiler.addHeapSnapshotChunk') chunks.push(params.chunk);
+    },
   });
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   await call('HeapProfiler.enable');
   await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
   const snapshot = JSON.parse(chunks.join(''));
   chunks = [];
   summarize(snapshot, top);
-  // Closing the inspector from inside frees the port for the next process; the answer never comes.
-  ws.send(
-    JSON.stringify({ id: ++id, method: 'Runtime.evaluate', params: { expression: "process.getBuiltinModule('node:inspector').close()" } }),
-  );
-  await new Promise((r) => setTimeout(r, 300));
-  ws.terminate();
+  await close();
 }
 
 main().catch((e) => {
