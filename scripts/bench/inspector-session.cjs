@@ -39,7 +39,11 @@ async function openInspector(pid, { onEvent = () => {}, maxPayload } = {}) {
   const close = async () => {
     // The answer never comes: the inspector closes under it.
     ws.send(
-      JSON.stringify({ id: ++id, method: 'Runtime.evaluate', params: { expression: "process.getBuiltinModule('node:inspector').close()" } }),
+      JSON.stringify({
+        id: ++id,
+        method: 'Runtime.evaluate',
+        params: { expression: "process.getBuiltinModule('node:inspector').close()" },
+      }),
     );
     await new Promise((r) => setTimeout(r, 300));
     ws.terminate();
